@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+
+from apps.audit.models import AuditLog
+from apps.core.context import current
+
+# Never stored, whatever the caller passes.
+_SECRET_MARKERS = ("password", "token", "secret")
+
+
+def _scrub(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    clean = {
+        key: value
+        for key, value in values.items()
+        if not any(marker in key.lower() for marker in _SECRET_MARKERS)
+    }
+    return json.loads(json.dumps(clean, cls=DjangoJSONEncoder))
+
+
+def changed_fields(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> tuple[dict | None, dict | None]:
+    """Keeps only the fields whose value differs (both sides), for updates."""
+    if before is None or after is None:
+        return before, after
+    keys = [key for key in after if before.get(key) != after.get(key)]
+    return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
+
+
+def audit_record(
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: Any = "",
+    actor=None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    tenant=None,
+) -> AuditLog:
+    """Writes one audit row in the caller's transaction (tenant: the current schema's)."""
+    if tenant is None:
+        tenant = getattr(connection, "tenant", None)
+        if tenant is not None and getattr(tenant, "pk", None) is None:
+            tenant = None  # django-tenants' FakeTenant for the public schema
+    before, after = changed_fields(_scrub(before), _scrub(after))
+    ctx = current()
+    actor_is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditLog.objects.create(
+        tenant=tenant,
+        actor=actor if actor_is_user else None,
+        actor_email=actor.email if actor_is_user else "",
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id or ""),
+        before=before,
+        after=after,
+        ip=ctx.ip,
+        user_agent=ctx.user_agent,
+        request_id=ctx.request_id,
+    )

@@ -1,0 +1,98 @@
+"""Application errors raised by services and selectors. The API's one exception handler turns them
+into the error envelope; domain code never builds HTTP responses itself."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    TOKEN_INVALID = "TOKEN_INVALID"
+    FORBIDDEN = "FORBIDDEN"
+    TENANT_SUSPENDED = "TENANT_SUSPENDED"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    CONFLICT = "CONFLICT"
+    IDEMPOTENCY_IN_PROGRESS = "IDEMPOTENCY_IN_PROGRESS"
+    # 422 family: business rules
+    BUSINESS_RULE = "BUSINESS_RULE"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    RATE_LIMITED = "RATE_LIMITED"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+class ApplicationError(Exception):
+    status_code = 400
+    default_code = ErrorCode.VALIDATION_ERROR
+    default_message = "The request could not be processed."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.code = str(code or self.default_code)
+        self.details = details or []
+        super().__init__(self.message)
+
+
+class ValidationFailed(ApplicationError):
+    """400. `details` lists `{"field", "message"}` pairs."""
+
+    status_code = 400
+    default_code = ErrorCode.VALIDATION_ERROR
+    default_message = "Validation failed."
+
+    @classmethod
+    def for_field(cls, field: str, message: str) -> ValidationFailed:
+        return cls(message, details=[{"field": field, "message": message}])
+
+
+class AuthenticationRequired(ApplicationError):
+    status_code = 401
+    default_code = ErrorCode.UNAUTHORIZED
+    default_message = "Authentication credentials were not provided or are invalid."
+
+
+class PermissionDenied(ApplicationError):
+    status_code = 403
+    default_code = ErrorCode.FORBIDDEN
+    default_message = "You do not have permission to perform this action."
+
+
+class NotFound(ApplicationError):
+    status_code = 404
+    default_code = ErrorCode.NOT_FOUND
+    default_message = "Not found."
+
+
+class Conflict(ApplicationError):
+    status_code = 409
+    default_code = ErrorCode.CONFLICT
+    default_message = "The resource already exists."
+
+
+class BusinessRuleViolation(ApplicationError):
+    """422: the request is well formed but a business rule forbids it."""
+
+    status_code = 422
+    default_code = ErrorCode.BUSINESS_RULE
+    default_message = "The request breaks a business rule."
+
+
+class RateLimited(ApplicationError):
+    status_code = 429
+    default_code = ErrorCode.RATE_LIMITED
+    default_message = "Too many requests. Retry later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

@@ -1,0 +1,62 @@
+"""Real-time events, published to the channel layer only after the surrounding transaction commits
+(nothing is sent for a rolled-back change) and only to groups of the current tenant."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+
+logger = logging.getLogger("mipos.events")
+
+
+def tenant_group(schema: str) -> str:
+    """Everyone signed in to the tenant: tenant-wide events."""
+    return f"tenant.{schema}"
+
+
+def all_stores_group(schema: str) -> str:
+    """ADMIN/MANAGER: the events of every store."""
+    return f"tenant.{schema}.stores"
+
+
+def store_group(schema: str, store_id: Any) -> str:
+    """Staff assigned to one store (cashiers see only their stores' events)."""
+    return f"store.{schema}.{store_id}"
+
+
+def event_message(event: str, data: dict) -> dict:
+    return {
+        "type": "event.message",
+        "event": event,
+        "data": json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
+        "at": timezone.now().isoformat(),
+    }
+
+
+def publish_event(event: str, data: dict, *, store_id: Any = None) -> None:
+    """Queue `event` for the current tenant; sent when the current transaction commits."""
+    schema = connection.schema_name
+    if store_id is None:
+        groups = [tenant_group(schema)]
+    else:
+        groups = [store_group(schema, store_id), all_stores_group(schema)]
+    message = event_message(event, data)
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        for group in groups:
+            try:
+                async_to_sync(layer.group_send)(group, message)
+            except Exception:  # the change is committed; a lost push must not fail the request
+                logger.exception("could not publish event", extra={"event": event, "group": group})
+
+    transaction.on_commit(send)

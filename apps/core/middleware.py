@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+from apps.core.context import RequestContext, reset_context, set_context, update_context
+from apps.core.errors import ErrorCode
+from apps.core.exceptions import error_body
+
+logger = logging.getLogger("mipos.request")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def client_ip(request) -> str | None:
+    if settings.REST_FRAMEWORK.get("NUM_PROXIES"):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [part.strip() for part in forwarded.split(",") if part.strip()]
+        if hops:
+            return hops[-min(len(hops), settings.REST_FRAMEWORK["NUM_PROXIES"])]
+    return request.META.get("REMOTE_ADDR")
+
+
+class RequestContextMiddleware:
+    """Request id, client IP and user agent into the context; trailing slash made optional under
+    /api; one JSON log line per request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        path = request.path_info
+        if path.startswith("/api/") and len(path) > 5 and path.endswith("/"):
+            request.path_info = path.rstrip("/")
+        token = set_context(
+            RequestContext(
+                request_id=request_id,
+                ip=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+            )
+        )
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            user = getattr(request, "user", None)
+            if user is not None and getattr(user, "is_authenticated", False):
+                update_context(user_id=str(user.pk))
+            logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "durationMs": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            return response
+        finally:
+            reset_context(token)
+
+
+def bearer_token(request) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    parts = header.split()
+    if len(parts) == 2 and parts[0] == "Bearer":
+        return parts[1]
+    return None
+
+
+def token_tenant_schema(raw: str) -> tuple[bool, str | None]:
+    """(valid, tenant schema) of an access token, verified without touching the database."""
+    try:
+        token = AccessToken(raw)
+    except TokenError:
+        return False, None
+    return True, token.get("tenant")
+
+
+class TenantRoutingMiddleware:
+    """Selects the tenant schema for the request from the verified access token (never from input).
+
+    A host that is a tenant's domain accepts only that tenant's tokens. DRF's authentication then
+    re-checks that the token's tenant, the user's tenant and the selected schema agree.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from apps.tenants.models import Domain, Tenant
+
+        connection.set_schema_to_public()
+        request.tenant = None
+        host = request.get_host().split(":")[0].lower() if request.META.get("HTTP_HOST") else ""
+        host_tenant = None
+        if host and host not in settings.API_HOSTS and request.path_info != "/health":
+            domain = Domain.objects.select_related("tenant").filter(domain=host).first()
+            host_tenant = domain.tenant if domain else None
+
+        schema = host_tenant.schema_name if host_tenant else None
+        raw = bearer_token(request)
+        if raw:
+            valid, token_schema = token_tenant_schema(raw)
+            if valid and host_tenant is not None and token_schema != host_tenant.schema_name:
+                return JsonResponse(
+                    error_body(ErrorCode.UNAUTHORIZED, "This token is not valid for this host."),
+                    status=401,
+                )
+            if valid:
+                schema = token_schema
+
+        if schema:
+            tenant = host_tenant
+            if tenant is None or tenant.schema_name != schema:
+                tenant = Tenant.objects.filter(schema_name=schema).first()
+            if tenant is not None:
+                connection.set_tenant(tenant)
+                request.tenant = tenant
+                update_context(tenant=tenant.schema_name)
+        try:
+            return self.get_response(request)
+        finally:
+            connection.set_schema_to_public()

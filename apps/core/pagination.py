@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import math
+
+from django.conf import settings
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+from apps.core.errors import ValidationFailed
+
+MAX_LIMIT = 100
+
+
+def _positive_int(request, name: str, default: int, maximum: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed.for_field(name, "Must be a whole number.") from None
+    if value < 1:
+        raise ValidationFailed.for_field(name, "Must be at least 1.")
+    if maximum is not None and value > maximum:
+        raise ValidationFailed.for_field(name, f"Must be at most {maximum}.")
+    return value
+
+
+class PagePagination(BasePagination):
+    """`?page=&limit=` (limit ≤ 100) → `{"success", "data": [...], "meta": {page, limit, total,
+    totalPages}}`. A page past the end is an empty list, not an error."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.page = _positive_int(request, "page", 1)
+        self.limit = _positive_int(
+            request, "limit", settings.REST_FRAMEWORK.get("PAGE_SIZE", 20), MAX_LIMIT
+        )
+        self.total = queryset.count() if hasattr(queryset, "count") else len(queryset)
+        offset = (self.page - 1) * self.limit
+        return list(queryset[offset : offset + self.limit])
+
+    def get_meta(self) -> dict:
+        return {
+            "page": self.page,
+            "limit": self.limit,
+            "total": self.total,
+            "total_pages": math.ceil(self.total / self.limit) if self.total else 0,
+        }
+
+    def get_paginated_response(self, data):
+        response = Response({"success": True, "data": data, "meta": self.get_meta()})
+        response.enveloped = True
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["success", "data", "meta"],
+            "properties": {
+                "success": {"type": "boolean"},
+                "data": schema,
+                "meta": {"$ref": "#/components/schemas/PageMeta"},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "page",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+            },
+        ]

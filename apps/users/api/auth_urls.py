@@ -1,0 +1,12 @@
+from django.urls import path
+
+from apps.users.api import auth_views
+
+urlpatterns = [
+    path("login", auth_views.LoginView.as_view(), name="auth-login"),
+    path("refresh", auth_views.RefreshView.as_view(), name="auth-refresh"),
+    path("logout", auth_views.LogoutView.as_view(), name="auth-logout"),
+    path("logout-all", auth_views.LogoutAllView.as_view(), name="auth-logout-all"),
+    path("me", auth_views.MeView.as_view(), name="auth-me"),
+    path("change-password", auth_views.ChangePasswordView.as_view(), name="auth-change-password"),
+]

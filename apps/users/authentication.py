@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django.db import connection
+from django_tenants.utils import get_public_schema_name
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from apps.core.errors import ErrorCode, PermissionDenied
+from apps.users.models import User
+
+
+class TenantJWTAuthentication(JWTAuthentication):
+    """simplejwt's bearer authentication plus the tenant checks: the token's tenant, the user's
+    tenant and the routed schema must agree, and the token version must be current."""
+
+    def get_user(self, validated_token) -> User:
+        user = User.objects.select_related("tenant").filter(pk=validated_token.get("sub")).first()
+        if user is None or not user.can_sign_in:
+            raise AuthenticationFailed("User is inactive or does not exist.", code="user_inactive")
+        if validated_token.get("tv") != user.token_version:
+            raise AuthenticationFailed("Token has been revoked.", code="token_revoked")
+        token_schema = validated_token.get("tenant")
+        user_schema = user.tenant.schema_name if user.tenant_id else None
+        routed_schema = connection.schema_name
+        if token_schema != user_schema or routed_schema != (
+            token_schema or get_public_schema_name()
+        ):
+            raise AuthenticationFailed("Token is not valid for this tenant.", code="wrong_tenant")
+        if user.tenant_id and user.tenant.is_suspended:
+            raise PermissionDenied(
+                "This company's account is suspended.", code=ErrorCode.TENANT_SUSPENDED
+            )
+        return user

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+from apps.core.models import SoftDeleteQuerySet
+from apps.core.roles import Role
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+class UserManager(BaseUserManager.from_queryset(SoftDeleteQuerySet)):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.get(email=normalize_email(username))
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+        user = self.model(email=normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+        fields.setdefault("name", "Platform admin")
+        fields.update(role=Role.SUPER_ADMIN, tenant=None)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser):
+    """One platform-wide user table: email is unique across tenants, so login needs no tenant.
+
+    A user belongs to one tenant (super admins to none). `token_version` is copied into every token;
+    bumping it makes every token issued before unusable.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(max_length=254, unique=True)
+    name = models.CharField(max_length=150)
+    phone = models.CharField(max_length=32, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    tenant = models.ForeignKey(
+        "tenants.Tenant", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    is_active = models.BooleanField(default=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    token_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")), name="user_email_lowercase"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role=Role.SUPER_ADMIN, tenant__isnull=True)
+                | (~models.Q(role=Role.SUPER_ADMIN) & models.Q(tenant__isnull=False)),
+                name="user_tenant_matches_role",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "role"], name="user_tenant_role_idx")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_super_admin(self) -> bool:
+        return self.role == Role.SUPER_ADMIN
+
+    @property
+    def can_sign_in(self) -> bool:
+        return self.is_active and self.deleted_at is None
+
+    # Django admin: the console is for platform operators only.
+    @property
+    def is_staff(self) -> bool:
+        return self.is_super_admin and self.can_sign_in
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_staff
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return self.is_staff
+
+    def has_module_perms(self, app_label) -> bool:
+        return self.is_staff

