@@ -98,3 +98,17 @@ class User(AbstractBaseUser):
 
     def has_module_perms(self, app_label) -> bool:
         return self.is_staff
+
+
+class RefreshTokenRotation(models.Model):
+    """Marks a refresh token that was exchanged for a new pair. Such a token coming back is
+    a replay (stolen token): all of the user's sessions are revoked. A token that was merely
+    logged out is refused without that."""
+
+    token = models.OneToOneField(
+        "token_blacklist.OutstandingToken", on_delete=models.CASCADE, related_name="rotation"
+    )
+    rotated_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"rotation of {self.token_id}"

@@ -23,7 +23,7 @@ from apps.core.errors import (
     ValidationFailed,
 )
 from apps.core.roles import Role
-from apps.users.models import User, normalize_email
+from apps.users.models import RefreshTokenRotation, User, normalize_email
 from apps.users.throttling import (
     login_attempt_check,
     login_failure_record,
@@ -152,7 +152,7 @@ def session_refresh(*, refresh_token: str) -> Session:
     reuse_detected = False
     with transaction.atomic():
         outstanding = (
-            OutstandingToken.objects.select_for_update()
+            OutstandingToken.objects.select_for_update(of=("self",))
             .select_related("user", "user__tenant")
             .filter(jti=payload["jti"])
             .first()
@@ -163,6 +163,10 @@ def session_refresh(*, refresh_token: str) -> Session:
             )
         user = outstanding.user
         if BlacklistedToken.objects.filter(token=outstanding).exists():
+            if not RefreshTokenRotation.objects.filter(token=outstanding).exists():
+                raise AuthenticationRequired(
+                    "Session has been revoked.", code=ErrorCode.TOKEN_INVALID
+                )
             if payload.get("tv") == user.token_version:
                 user_sessions_revoke(user=user)
                 audit_record(
@@ -181,6 +185,7 @@ def session_refresh(*, refresh_token: str) -> Session:
             )
         else:
             BlacklistedToken.objects.create(token=outstanding)
+            RefreshTokenRotation.objects.create(token=outstanding)
             tokens = token_pair_issue(user=user)
     if reuse_detected:
         raise AuthenticationRequired(

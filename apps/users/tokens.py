@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from apps.users.models import User
 
@@ -20,10 +22,19 @@ class TokenPair:
 def token_pair_issue(*, user: User) -> TokenPair:
     """A new session: a refresh token (recorded as outstanding) and its access token. Both carry
     the user's tenant schema, role and token version."""
-    refresh = RefreshToken.for_user(user)
+    refresh = RefreshToken()  # fresh jti, iat and exp
+    refresh[api_settings.USER_ID_CLAIM] = str(user.pk)
     refresh["tenant"] = user.tenant.schema_name if user.tenant_id else None
     refresh["role"] = user.role
     refresh["tv"] = user.token_version
+    # Recorded after the claims are set, so the stored token is the one the client holds.
+    OutstandingToken.objects.create(
+        user=user,
+        jti=refresh[api_settings.JTI_CLAIM],
+        token=str(refresh),
+        created_at=refresh.current_time,
+        expires_at=datetime_from_epoch(refresh["exp"]),
+    )
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 

@@ -1,0 +1,122 @@
+"""Test fixtures. Two tenants (A and B) with one user per role, and a super admin, are created once
+per session and committed (schemas are expensive); each test's own rows roll back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django_tenants.utils import tenant_context
+from rest_framework.test import APIClient
+
+from apps.core.roles import Role
+from apps.tenants.models import Tenant
+from apps.users.models import User
+from apps.users.tokens import token_pair_issue
+
+PASSWORD = "Correct-horse-42"
+
+
+@dataclass
+class TenantWorld:
+    tenant: Tenant
+    admin: User
+    manager: User
+    cashier: User
+
+    def user(self, role: str) -> User:
+        return {Role.ADMIN: self.admin, Role.MANAGER: self.manager, Role.CASHIER: self.cashier}[
+            role
+        ]
+
+
+def _ensure_world(slug: str) -> TenantWorld:
+    from apps.tenants.services import tenant_create
+    from apps.users.services import user_create
+
+    tenant = Tenant.objects.filter(slug=slug).first()
+    if tenant is None:
+        tenant = tenant_create(
+            name=f"Company {slug.upper()}",
+            slug=slug,
+            owner_email=f"admin@{slug}.test",
+            owner_password=PASSWORD,
+            owner_name=f"Admin {slug}",
+        ).tenant
+    users = {}
+    for role in (Role.MANAGER, Role.CASHIER):
+        email = f"{role.lower()}@{slug}.test"
+        users[role] = User.objects.filter(email=email).first() or user_create(
+            email=email, password=PASSWORD, name=f"{role.title()} {slug}", role=role, tenant=tenant
+        )
+    return TenantWorld(
+        tenant=tenant,
+        admin=User.objects.get(email=f"admin@{slug}.test"),
+        manager=users[Role.MANAGER],
+        cashier=users[Role.CASHIER],
+    )
+
+
+@pytest.fixture(scope="session")
+def worlds(django_db_setup, django_db_blocker) -> dict[str, TenantWorld]:
+    from apps.users.services import super_admin_ensure
+
+    with django_db_blocker.unblock():
+        result = {"a": _ensure_world("acme"), "b": _ensure_world("bravo")}
+        super_admin_ensure(email="root@platform.test", password=PASSWORD)
+        connection.set_schema_to_public()
+    return result
+
+
+@pytest.fixture
+def world_a(worlds, db) -> TenantWorld:
+    return worlds["a"]
+
+
+@pytest.fixture
+def world_b(worlds, db) -> TenantWorld:
+    return worlds["b"]
+
+
+@pytest.fixture
+def super_admin(worlds, db) -> User:
+    return User.objects.get(email="root@platform.test")
+
+
+@pytest.fixture(autouse=True)
+def _clean_state():
+    """Throttle counters live in the cache; the schema must not leak from one test to the next."""
+    cache.clear()
+    yield
+    cache.clear()
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def in_tenant():
+    """`with in_tenant(tenant): ...` runs ORM code in that tenant's schema."""
+    return tenant_context
+
+
+def bearer(user: User) -> str:
+    return f"Bearer {token_pair_issue(user=user).access}"
+
+
+@pytest.fixture
+def client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api():
+    """`api(user)` → an APIClient authenticated as `user` (fresh session)."""
+
+    def make(user: User | None = None, **extra) -> APIClient:
+        client = APIClient(**extra)
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=bearer(user))
+        return client
+
+    return make
