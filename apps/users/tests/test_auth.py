@@ -46,7 +46,9 @@ def test_login_returns_tokens_and_profile(client, world_a):
     assert user["tenant"]["slug"] == "acme"
     assert "tenant:manage" in user["permissions"]
     assert set(body["data"]) == {"accessToken", "refreshToken", "user"}
-    assert AuditLog.objects.filter(action="auth.login", entity_id=str(world_a.admin.pk)).count() == 1
+    assert (
+        AuditLog.objects.filter(action="auth.login", entity_id=str(world_a.admin.pk)).count() == 1
+    )
 
 
 def test_access_token_lifetime_is_15_minutes_and_refresh_7_days(client, world_a):
@@ -75,7 +77,7 @@ def test_me_requires_a_token(client, world_a):
 
 
 def test_refresh_rotates_and_old_refresh_token_is_dead(client, world_a):
-    access, first = tokens(client, world_a.admin.email)
+    _, first = tokens(client, world_a.admin.email)
     response = refresh(client, first)
     assert response.status_code == 200
     second = response.json()["data"]["refreshToken"]
@@ -101,7 +103,7 @@ def test_refresh_reuse_revokes_every_session(client, world_a):
 
 def test_logout_revokes_only_the_presented_refresh_token(client, world_a):
     access_1, refresh_1 = tokens(client, world_a.admin.email)
-    access_2, refresh_2 = tokens(client, world_a.admin.email)
+    _, refresh_2 = tokens(client, world_a.admin.email)
     response = client.post(
         "/api/auth/logout",
         {"refreshToken": refresh_1},

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from apps.core.context import RequestContext, reset_context, set_context
+from apps.core.logging import JsonLineFormatter
+
+
+@pytest.mark.django_db
+def test_health_is_200_when_the_database_answers(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "up"}
+
+
+def test_health_is_503_when_the_database_is_down():
+    """A separate process whose DATABASE_URL points at a port where nothing listens."""
+    script = (
+        "import django; django.setup();"
+        "from django.test import Client;"
+        "r = Client().get('/health'); print(r.status_code, r.content.decode())"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "mipos.settings.test",
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(settings.BASE_DIR),
+    )
+    status, body = result.stdout.strip().split(" ", 1)
+    assert status == "503", result.stderr
+    assert json.loads(body) == {"status": "unavailable", "database": "down"}
+
+
+def test_log_lines_are_json_with_request_tenant_and_user():
+    token = set_context(RequestContext(request_id="r-9", tenant="t_acme", user_id="u-1"))
+    try:
+        record = logging.LogRecord("mipos", logging.INFO, __file__, 1, "hello %s", ("you",), None)
+        record.status = 201
+        line = JsonLineFormatter().format(record)
+    finally:
+        reset_context(token)
+    entry = json.loads(line)
+    assert entry["message"] == "hello you"
+    assert (entry["requestId"], entry["tenant"], entry["user"]) == ("r-9", "t_acme", "u-1")
+    assert entry["status"] == 201 and entry["level"] == "INFO"
