@@ -1,3 +1,5 @@
+import warnings
+
 from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK
 
@@ -15,3 +17,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+WHITENOISE_USE_FINDERS = True
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")

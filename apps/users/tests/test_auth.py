@@ -232,3 +232,32 @@ def test_failed_logins_are_throttled_per_ip(client, world_a):
     assert int(response["Retry-After"]) >= 1
     other_ip = login(client.__class__(REMOTE_ADDR="10.9.9.9"), world_a.admin.email)
     assert other_ip.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", ME),
+        ("post", "/api/auth/logout"),
+        ("post", "/api/auth/logout-all"),
+        ("patch", "/api/auth/change-password"),
+    ],
+)
+def test_authenticated_endpoints_refuse_anonymous_callers(client, worlds, method, path):
+    response = getattr(client, method)(path, {}, format="json")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+@pytest.mark.parametrize("role", ["ADMIN", "MANAGER", "CASHIER"])
+def test_every_tenant_role_can_use_its_own_session(client, world_a, role):
+    user = world_a.user(role)
+    access, _ = tokens(client, user.email)
+    body = client.get(ME, HTTP_AUTHORIZATION=f"Bearer {access}").json()["data"]
+    assert (body["email"], body["role"]) == (user.email, role)
+
+
+def test_super_admin_session_has_no_tenant(client, super_admin):
+    access, _ = tokens(client, super_admin.email)
+    body = client.get(ME, HTTP_AUTHORIZATION=f"Bearer {access}").json()["data"]
+    assert (body["role"], body["tenant"], body["permissions"]) == ("SUPER_ADMIN", None, [])
