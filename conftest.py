@@ -12,6 +12,7 @@ from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
 from apps.core.roles import Role
+from apps.stores.models import Store
 from apps.tenants.models import Tenant
 from apps.users.models import User
 from apps.users.tokens import token_pair_issue
@@ -25,6 +26,9 @@ class TenantWorld:
     admin: User
     manager: User
     cashier: User
+    store: Store  # RETAIL, the cashier's store
+    other_store: Store  # RETAIL, nobody assigned
+    warehouse: Store
 
     def user(self, role: str) -> User:
         return {Role.ADMIN: self.admin, Role.MANAGER: self.manager, Role.CASHIER: self.cashier}[
@@ -33,8 +37,9 @@ class TenantWorld:
 
 
 def _ensure_world(slug: str) -> TenantWorld:
+    from apps.stores.services import store_create
     from apps.tenants.services import tenant_create
-    from apps.users.services import user_create
+    from apps.users.services import staff_create
 
     tenant = Tenant.objects.filter(slug=slug).first()
     if tenant is None:
@@ -45,17 +50,34 @@ def _ensure_world(slug: str) -> TenantWorld:
             owner_password=PASSWORD,
             owner_name=f"Admin {slug}",
         ).tenant
-    users = {}
-    for role in (Role.MANAGER, Role.CASHIER):
-        email = f"{role.lower()}@{slug}.test"
-        users[role] = User.objects.filter(email=email).first() or user_create(
-            email=email, password=PASSWORD, name=f"{role.title()} {slug}", role=role, tenant=tenant
-        )
+    admin = User.objects.get(email=f"admin@{slug}.test")
+    with tenant_context(tenant):
+        stores = {store.code: store for store in Store.objects.alive()}
+        for code, kind in (("S1", "RETAIL"), ("S2", "RETAIL"), ("W1", "WAREHOUSE")):
+            if code not in stores:
+                stores[code] = store_create(
+                    actor=admin, name=f"{slug} {code}", code=code, kind=kind
+                )
+        users = {}
+        for role in (Role.MANAGER, Role.CASHIER):
+            email = f"{role.lower()}@{slug}.test"
+            users[role] = User.objects.filter(email=email).first() or staff_create(
+                actor=admin,
+                tenant=tenant,
+                email=email,
+                password=PASSWORD,
+                name=f"{role.title()} {slug}",
+                role=role,
+                store_ids=[stores["S1"].pk],
+            )
     return TenantWorld(
         tenant=tenant,
-        admin=User.objects.get(email=f"admin@{slug}.test"),
+        admin=admin,
         manager=users[Role.MANAGER],
         cashier=users[Role.CASHIER],
+        store=stores["S1"],
+        other_store=stores["S2"],
+        warehouse=stores["W1"],
     )
 
 

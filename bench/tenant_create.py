@@ -31,6 +31,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 
 from apps.audit.models import AuditLog  # noqa: E402
+from apps.audit.services import audit_maintenance  # noqa: E402
 from apps.tenants.models import Tenant  # noqa: E402
 from apps.tenants.services import tenant_create  # noqa: E402
 from apps.users.models import User  # noqa: E402
@@ -82,12 +83,13 @@ def create_by_migrating() -> float:
 def cleanup() -> None:
     connection.set_schema_to_public()
     tenants = list(Tenant.objects.filter(slug__startswith="bench-"))
-    AuditLog.objects.filter(tenant__in=tenants).delete()
-    User.objects.filter(tenant__in=tenants).delete()
-    for tenant in tenants:
-        tenant.delete(force_drop=True)
-    AuditLog.objects.filter(actor__email="bench-root@mipos.local").delete()
-    User.objects.filter(email="bench-root@mipos.local").delete()
+    with audit_maintenance():
+        AuditLog.objects.filter(tenant__in=tenants).delete()
+        AuditLog.objects.filter(actor__email="bench-root@mipos.local").delete()
+        User.objects.filter(tenant__in=tenants).delete()
+        for tenant in tenants:
+            tenant.delete(force_drop=True)
+        User.objects.filter(email="bench-root@mipos.local").delete()
 
 
 def describe(samples: list[float]) -> str:

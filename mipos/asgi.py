@@ -5,7 +5,12 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mipos.settings.dev")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-# Websocket routing (/ws/events) arrives with the real-time module.
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from apps.realtime.routing import websocket_urlpatterns  # noqa: E402
+
+# HTTP: Django (production serves the REST API with gunicorn instead, see README).
+# Websockets: the token is checked by the consumer itself (apps.realtime.auth).
+application = ProtocolTypeRouter(
+    {"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)}
+)

@@ -8,7 +8,11 @@ from apps.core.views import api_not_found, health
 docs_options = {"authentication_classes": [], "permission_classes": [AllowAny]}
 
 api_v1 = [
+    path("", include("apps.users.api.urls")),
+    path("", include("apps.stores.api.urls")),
     path("", include("apps.tenants.api.urls")),
+    path("", include("apps.audit.api.urls")),
+    path("", include("apps.superadmin.api.urls")),
 ]
 
 urlpatterns = [

@@ -4,7 +4,6 @@ built yet, listed in PENDING. Each issue that builds a module removes its rows f
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
@@ -16,22 +15,14 @@ from drf_spectacular.generators import SchemaGenerator
 from apps.core.views import api_not_found
 from apps.users.models import User
 from conftest import bearer
+from tests.endpoints import BUILT, PARAM, PENDING, SPEC, path_for, row_id
 
-SPEC = Path(settings.BASE_DIR) / "docs" / "spec" / "endpoints.csv"
 SHARED_SPEC = Path(settings.BASE_DIR).parent / "shared" / "spec" / "endpoints.csv"
-ROWS = list(csv.DictReader(SPEC.open()))
-BUILT_MODULES = {"auth"}
-PENDING = {(row["method"], row["path"]) for row in ROWS if row["module"] not in BUILT_MODULES}
-BUILT = [row for row in ROWS if (row["method"], row["path"]) not in PENDING]
-PARAM = re.compile(r":(\w+)|\{(\w+)\}")
-
-
-def row_id(row: dict) -> str:
-    return f"{row['method']} {row['path']}"
+ANY_PARAM = re.compile(r":(\w+)|\{(\w+)\}")
 
 
 def normalized(path: str) -> str:
-    return PARAM.sub("{}", path.rstrip("/"))
+    return ANY_PARAM.sub("{}", path.rstrip("/"))
 
 
 def test_the_copied_spec_matches_the_shared_one():
@@ -65,7 +56,7 @@ def caller_for(permission: str, worlds, super_admin) -> User | None:
 def test_built_row_is_routed_with_its_method(row, slash, client, worlds, super_admin):
     user = caller_for(row["permission"], worlds, super_admin)
     headers = {"HTTP_AUTHORIZATION": bearer(user)} if user else {}
-    path = row["path"] + slash
+    path = path_for(row, worlds["a"]) + slash
     response = client.generic(
         row["method"], path, data="{}", content_type="application/json", **headers
     )

@@ -11,7 +11,8 @@ class AuditLog(models.Model):
     """One write: who did what to which entity, with the changed fields before and after.
 
     Kept in the public schema (with the tenant) so the platform-wide trail is one table.
-    Written only by `audit_record`, in the same transaction as the change it describes.
+    Written only by `audit_record`, in the same transaction as the change it describes. A database
+    trigger refuses UPDATE and DELETE (see migration 0003), whatever the caller.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -25,7 +26,6 @@ class AuditLog(models.Model):
         on_delete=models.PROTECT,
         related_name="audit_entries",
     )
-    actor_email = models.CharField(max_length=254, blank=True)
     action = models.CharField(max_length=64)
     entity_type = models.CharField(max_length=64)
     entity_id = models.CharField(max_length=64, blank=True)

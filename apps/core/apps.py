@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core import openapi  # noqa: F401  (registers OpenAPI extensions)
+        from apps.core.serializers import enforce_json_types
+
+        enforce_json_types()

@@ -31,6 +31,11 @@ def store_group(schema: str, store_id: Any) -> str:
     return f"store.{schema}.{store_id}"
 
 
+def user_group(user_id: Any) -> str:
+    """Every open websocket of one user: closed when their sessions are revoked."""
+    return f"user.{user_id}"
+
+
 def event_message(event: str, data: dict) -> dict:
     return {
         "type": "event.message",
@@ -40,9 +45,12 @@ def event_message(event: str, data: dict) -> dict:
     }
 
 
-def publish_event(event: str, data: dict, *, store_id: Any = None) -> None:
-    """Queue `event` for the current tenant; sent when the current transaction commits."""
-    schema = connection.schema_name
+def publish_event(
+    event: str, data: dict, *, store_id: Any = None, schema: str | None = None
+) -> None:
+    """Queue `event` for a tenant (by default the current one); sent when the current transaction
+    commits. Store events go to that store's staff and to the managers, others to everyone."""
+    schema = schema or connection.schema_name
     if store_id is None:
         groups = [tenant_group(schema)]
     else:
@@ -58,5 +66,20 @@ def publish_event(event: str, data: dict, *, store_id: Any = None) -> None:
                 async_to_sync(layer.group_send)(group, message)
             except Exception:  # the change is committed; a lost push must not fail the request
                 logger.exception("could not publish event", extra={"event": event, "group": group})
+
+    transaction.on_commit(send)
+
+
+def publish_sessions_revoked(user_id: Any) -> None:
+    """On commit, closes the user's open websockets (their tokens were just revoked)."""
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(user_group(user_id), {"type": "sessions.revoked"})
+        except Exception:
+            logger.exception("could not close revoked websockets", extra={"userId": str(user_id)})
 
     transaction.on_commit(send)

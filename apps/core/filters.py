@@ -1,5 +1,14 @@
-from djangorestframework_camel_case.util import camel_to_underscore
+import django_filters
+from django import forms
+from django_filters.rest_framework import DjangoFilterBackend
+from djangorestframework_camel_case.util import (
+    camel_to_underscore,
+    camelize_re,
+    underscore_to_camel,
+)
 from rest_framework.filters import OrderingFilter
+
+from apps.core.errors import ValidationFailed
 
 
 class CamelOrderingFilter(OrderingFilter):
@@ -13,3 +22,49 @@ class CamelOrderingFilter(OrderingFilter):
             if ordering:
                 return ordering
         return self.get_default_ordering(view)
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter, with its errors in our format. It ignores an empty value (`?isActive=`);
+    for a typed filter (UUID, boolean, date, choice…) that is a malformed request: 400 too.
+    A FilterSet may map internal names to public ones with `public_names`."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        public = getattr(filterset, "public_names", {})
+
+        def name_of(field: str) -> str:
+            return public.get(field) or camelize_re.sub(underscore_to_camel, field)
+
+        errors = [
+            {"field": name_of(name), "message": "May not be empty."}
+            for name, filter_ in filterset.filters.items()
+            if filterset.data.get(name, None) == ""
+            and not isinstance(filter_, django_filters.CharFilter)
+        ]
+        if not errors and not filterset.is_valid():
+            errors = [
+                {"field": name_of(field), "message": str(message)}
+                for field, messages in filterset.errors.items()
+                for message in messages
+            ]
+        if errors:
+            raise ValidationFailed(details=errors)
+        return filterset.qs
+
+
+class StrictBooleanField(forms.Field):
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if value in ("true", "false"):
+            return value == "true"
+        raise forms.ValidationError("Must be true or false.")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """`?isActive=true|false`; anything else is a 400 (django-filter's own ignores it)."""
+
+    field_class = StrictBooleanField

@@ -59,7 +59,10 @@ class EnvelopeAutoSchema(AutoSchema):
     pass
 
 
-def _is_enveloped(schema: dict) -> bool:
+def _is_enveloped(schema: dict, components: dict) -> bool:
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        schema = components.get(ref.rsplit("/", 1)[-1], {})
     return "success" in schema.get("properties", {})
 
 
@@ -75,7 +78,7 @@ def envelope_postprocessing_hook(result, generator, request, public):
                 if not code.startswith("2"):
                     continue
                 content = response.get("content", {}).get("application/json")
-                if content is None or _is_enveloped(content.get("schema", {})):
+                if content is None or _is_enveloped(content.get("schema", {}), components):
                     continue
                 content["schema"] = {
                     "type": "object",

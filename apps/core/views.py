@@ -4,6 +4,7 @@ import logging
 
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from apps.core.errors import ErrorCode
 from apps.core.exceptions import error_body
@@ -23,6 +24,7 @@ def health(request):
     return JsonResponse({"status": "ok", "database": "up"})
 
 
+@csrf_exempt  # a JSON 404 for any method; CSRF would turn unknown POSTs into HTML 403s
 def api_not_found(request, *args, **kwargs):
     return JsonResponse(
         error_body(ErrorCode.NOT_FOUND, f"No route for {request.method} {request.path}."),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
@@ -20,6 +21,14 @@ class Tenant(TenantMixin):
     status = models.CharField(
         max_length=16, choices=TenantStatus.choices, default=TenantStatus.ACTIVE
     )
+    # Company profile (GET/PATCH /tenants/me)
+    legal_name = models.CharField(max_length=200, blank=True)
+    tax_id = models.CharField(max_length=64, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    website = models.URLField(max_length=300, blank=True)
+    logo_url = models.URLField(max_length=500, blank=True)
     # The migrated schema new tenants are cloned from; hidden from every listing.
     is_template = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -44,3 +53,47 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class TenantSettings(models.Model):
+    """The company's operating settings, one row per tenant (kept beside the tenant row so the
+    platform console can read them without entering the schema)."""
+
+    class CashRounding(models.TextChoices):
+        NONE = "0.00"
+        CENT = "0.01"
+        FIVE_CENTS = "0.05"
+        TEN_CENTS = "0.10"
+        QUARTER = "0.25"
+        HALF = "0.50"
+        WHOLE = "1.00"
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="settings")
+    currency = models.CharField(max_length=3, default="USD")
+    timezone = models.CharField(max_length=64, default="UTC")
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0.00"))
+    prices_include_tax = models.BooleanField(default=False)
+    cash_rounding = models.CharField(
+        max_length=4, choices=CashRounding.choices, default=CashRounding.NONE
+    )
+    invoice_prefix = models.CharField(max_length=12, default="INV-")
+    allow_negative_stock = models.BooleanField(default=False)
+    default_low_stock_threshold = models.PositiveIntegerField(default=5)
+    require_open_shift = models.BooleanField(default=False)
+    void_window_hours = models.PositiveIntegerField(default=24)
+    loyalty_enabled = models.BooleanField(default=False)
+    loyalty_points_per_unit = models.DecimalField(
+        max_digits=8, decimal_places=2, default=Decimal("1.00")
+    )  # points earned per whole currency unit spent
+    loyalty_point_value = models.DecimalField(
+        max_digits=8, decimal_places=4, default=Decimal("0.0100")
+    )  # currency value of one point when redeemed
+    loyalty_min_redeem_points = models.PositiveIntegerField(default=100)
+    receipt_header = models.TextField(blank=True, max_length=1000)
+    receipt_footer = models.TextField(blank=True, max_length=1000)
+    receipt_show_logo = models.BooleanField(default=True)
+    receipt_paper_width_mm = models.PositiveSmallIntegerField(default=80)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"settings of {self.tenant_id}"

@@ -9,9 +9,16 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from apps.audit.services import audit_record
-from apps.core.errors import Conflict, ValidationFailed
+from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, ValidationFailed
+from apps.core.events import publish_event
 from apps.core.roles import Role
-from apps.tenants.models import Domain, Tenant
+from apps.core.validation import (
+    validate_currency,
+    validate_pattern,
+    validate_range,
+    validate_timezone,
+)
+from apps.tenants.models import Domain, Tenant, TenantSettings, TenantStatus
 from apps.users.models import User, normalize_email
 from apps.users.services import password_validate, user_create
 
@@ -91,6 +98,7 @@ def tenant_create(
         Domain.objects.create(
             domain=f"{slug}.{settings.TENANT_DOMAIN_SUFFIX}", tenant=tenant, is_primary=True
         )
+        TenantSettings.objects.create(tenant=tenant)
         owner = user_create(
             email=owner_email,
             password=owner_password,
@@ -100,6 +108,7 @@ def tenant_create(
             actor=actor,
             email_field="ownerEmail",
             password_field="ownerPassword",
+            record_audit=False,
         )
         audit_record(
             action="tenant.create",
@@ -107,6 +116,148 @@ def tenant_create(
             entity_id=tenant.pk,
             actor=actor,
             tenant=tenant,
-            after={"name": tenant.name, "slug": tenant.slug, "status": tenant.status},
+            after={
+                "name": tenant.name,
+                "slug": tenant.slug,
+                "status": tenant.status,
+                "ownerId": str(owner.pk),
+                "ownerEmail": owner.email,
+            },
         )
     return TenantWithOwner(tenant=tenant, owner=owner)
+
+
+PROFILE_FIELDS = (
+    "name",
+    "legal_name",
+    "tax_id",
+    "address",
+    "email",
+    "phone",
+    "website",
+    "logo_url",
+)
+SETTINGS_FIELDS = tuple(
+    field.name
+    for field in TenantSettings._meta.concrete_fields
+    if field.name not in ("id", "tenant", "updated_at")
+)
+INVOICE_PREFIX = re.compile(r"^[A-Za-z0-9/_-]{0,12}$")
+PAPER_WIDTHS = (58, 80)
+
+
+def _snapshot(instance, fields) -> dict:
+    return {field: getattr(instance, field) for field in fields}
+
+
+def tenant_profile_update(*, actor: User, tenant: Tenant, **changes) -> Tenant:
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+        if not changes["name"]:
+            raise ValidationFailed.for_field("name", "This field may not be blank.")
+    before = _snapshot(tenant, PROFILE_FIELDS)
+    with transaction.atomic():
+        for field, value in changes.items():
+            setattr(tenant, field, value)
+        tenant.save(update_fields=[*changes, "updated_at"])
+        audit_record(
+            action="tenant.update",
+            entity_type="tenant",
+            entity_id=tenant.pk,
+            actor=actor,
+            tenant=tenant,
+            before=before,
+            after=_snapshot(tenant, PROFILE_FIELDS),
+        )
+        publish_event(
+            "tenant.updated", {"id": tenant.pk, "name": tenant.name}, schema=tenant.schema_name
+        )
+    return tenant
+
+
+def tenant_settings_get(*, tenant: Tenant) -> TenantSettings:
+    return TenantSettings.objects.get_or_create(tenant=tenant)[0]
+
+
+def _validate_settings(changes: dict) -> dict:
+    if "currency" in changes:
+        changes["currency"] = validate_currency(changes["currency"], field="currency")
+    if "timezone" in changes:
+        validate_timezone(changes["timezone"], field="timezone")
+    if "tax_rate" in changes:
+        validate_range(changes["tax_rate"], field="taxRate", low=0, high=100)
+    if "invoice_prefix" in changes:
+        validate_pattern(
+            changes["invoice_prefix"],
+            field="invoicePrefix",
+            pattern=INVOICE_PREFIX,
+            message="Up to 12 letters, digits, '/', '_' or '-'.",
+        )
+    if "void_window_hours" in changes:
+        validate_range(changes["void_window_hours"], field="voidWindowHours", low=0, high=720)
+    for field, name in (
+        ("loyalty_points_per_unit", "loyaltyPointsPerUnit"),
+        ("loyalty_point_value", "loyaltyPointValue"),
+    ):
+        if field in changes:
+            validate_range(changes[field], field=name, low=0)
+    if (
+        "receipt_paper_width_mm" in changes
+        and changes["receipt_paper_width_mm"] not in PAPER_WIDTHS
+    ):
+        raise ValidationFailed.for_field("receiptPaperWidthMm", "Must be 58 or 80.")
+    return changes
+
+
+def tenant_settings_update(*, actor: User, tenant: Tenant, **changes) -> TenantSettings:
+    changes = _validate_settings(changes)
+    with transaction.atomic():
+        current = TenantSettings.objects.select_for_update().get_or_create(tenant=tenant)[0]
+        before = _snapshot(current, SETTINGS_FIELDS)
+        for field, value in changes.items():
+            setattr(current, field, value)
+        current.save()
+        after = _snapshot(current, SETTINGS_FIELDS)
+        audit_record(
+            action="tenant.settings.update",
+            entity_type="tenant_settings",
+            entity_id=tenant.pk,
+            actor=actor,
+            tenant=tenant,
+            before=before,
+            after=after,
+        )
+        changed = {key: value for key, value in after.items() if before.get(key) != value}
+        publish_event("tenant.settings.updated", changed, schema=tenant.schema_name)
+    return current
+
+
+def _tenant_status_change(*, actor: User, tenant: Tenant, to: str) -> Tenant:
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if locked.status == to:
+            raise BusinessRuleViolation(
+                f"The company is already {to.lower()}.", code=ErrorCode.TENANT_STATE
+            )
+        before = locked.status
+        locked.status = to
+        locked.save(update_fields=["status", "updated_at"])
+        audit_record(
+            action="tenant.suspend" if to == TenantStatus.SUSPENDED else "tenant.restore",
+            entity_type="tenant",
+            entity_id=locked.pk,
+            actor=actor,
+            tenant=locked,
+            before={"status": before},
+            after={"status": to},
+        )
+    return locked
+
+
+def tenant_suspend(*, actor: User | None, tenant: Tenant) -> Tenant:
+    """Its users are refused (403 TENANT_SUSPENDED) from the next request on; data is kept."""
+    return _tenant_status_change(actor=actor, tenant=tenant, to=TenantStatus.SUSPENDED)
+
+
+def tenant_restore(*, actor: User | None, tenant: Tenant) -> Tenant:
+    return _tenant_status_change(actor=actor, tenant=tenant, to=TenantStatus.ACTIVE)

@@ -43,6 +43,7 @@ class User(AbstractBaseUser):
     email = models.EmailField(max_length=254, unique=True)
     name = models.CharField(max_length=150)
     phone = models.CharField(max_length=32, blank=True)
+    avatar_url = models.URLField(max_length=500, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices)
     tenant = models.ForeignKey(
         "tenants.Tenant", null=True, blank=True, on_delete=models.PROTECT, related_name="users"

@@ -16,13 +16,17 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from apps.audit.services import audit_record
 from apps.core.errors import (
+    ApplicationError,
     AuthenticationRequired,
+    BusinessRuleViolation,
     Conflict,
     ErrorCode,
     PermissionDenied,
     ValidationFailed,
 )
+from apps.core.events import publish_sessions_revoked
 from apps.core.roles import Role
+from apps.users.events import user_changed
 from apps.users.models import RefreshTokenRotation, User, normalize_email
 from apps.users.throttling import (
     login_attempt_check,
@@ -62,7 +66,10 @@ def user_create(
     actor: User | None = None,
     email_field: str = "email",
     password_field: str = "password",
+    record_audit: bool = True,
 ) -> User:
+    """Creates a user. `record_audit=False` when the caller's own audit row covers it (a company
+    created with its owner is one write, one row)."""
     email = normalize_email(email)
     if User.objects.filter(email=email).exists():
         raise Conflict(
@@ -82,14 +89,15 @@ def user_create(
                 "A user with this email already exists.",
                 details=[{"field": email_field, "message": "Already in use."}],
             ) from None
-        audit_record(
-            action="user.create",
-            entity_type="user",
-            entity_id=user.pk,
-            actor=actor,
-            tenant=tenant,
-            after={"email": user.email, "name": user.name, "role": user.role},
-        )
+        if record_audit:
+            audit_record(
+                action="user.create",
+                entity_type="user",
+                entity_id=user.pk,
+                actor=actor,
+                tenant=tenant,
+                after={"email": user.email, "name": user.name, "role": user.role},
+            )
     return user
 
 
@@ -99,6 +107,7 @@ def user_sessions_revoke(*, user: User) -> None:
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
     refresh_tokens_blacklist_all(user=user)
+    publish_sessions_revoked(user.pk)
 
 
 def session_login(*, email: str, password: str, ip: str | None) -> Session:
@@ -187,6 +196,13 @@ def session_refresh(*, refresh_token: str) -> Session:
             BlacklistedToken.objects.create(token=outstanding)
             RefreshTokenRotation.objects.create(token=outstanding)
             tokens = token_pair_issue(user=user)
+            audit_record(
+                action="auth.refresh",
+                entity_type="user",
+                entity_id=user.pk,
+                actor=user,
+                tenant=user.tenant,
+            )
     if reuse_detected:
         raise AuthenticationRequired(
             "Refresh token was already used; all sessions have been revoked.",
@@ -236,3 +252,382 @@ def super_admin_ensure(*, email: str, password: str, name: str = "Platform admin
     if existing is not None:
         return existing
     return user_create(email=email, password=password, name=name, role=Role.SUPER_ADMIN)
+
+
+# --- staff management (ADMIN/MANAGER of a company) ---------------------------------------------
+
+STAFF_ROLES = (Role.ADMIN, Role.MANAGER, Role.CASHIER)
+STAFF_FIELDS = ("email", "name", "phone", "avatar_url", "role", "is_active")
+
+
+def user_snapshot(user: User, store_ids=None) -> dict:
+    data = {field: getattr(user, field) for field in STAFF_FIELDS}
+    if store_ids is not None:
+        data["store_ids"] = [str(store_id) for store_id in store_ids]
+    return data
+
+
+def _guard_manager_vs_admin(actor: User, *roles: str) -> None:
+    """A MANAGER may not create, edit, promote to or deactivate an ADMIN."""
+    if actor.role == Role.MANAGER and Role.ADMIN in roles:
+        raise PermissionDenied("Managers cannot manage admins.")
+
+
+def _guard_not_self(actor: User, target: User, message: str) -> None:
+    if actor.pk == target.pk:
+        raise BusinessRuleViolation(message, code=ErrorCode.SELF_CHANGE_FORBIDDEN)
+
+
+def _guard_keeps_an_admin(target: User) -> None:
+    """The last active ADMIN of a company cannot stop being one. The company's admin rows are
+    locked (in id order) so two concurrent demotions cannot both pass."""
+    admins = list(
+        User.objects.select_for_update()
+        .filter(tenant_id=target.tenant_id, role=Role.ADMIN, is_active=True, deleted_at=None)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if admins == [target.pk]:
+        raise BusinessRuleViolation(
+            "A company must keep at least one active admin.", code=ErrorCode.LAST_ADMIN
+        )
+
+
+def _staff_role(role: str) -> str:
+    if role not in STAFF_ROLES:
+        raise ValidationFailed.for_field("role", "Must be ADMIN, MANAGER or CASHIER.")
+    return role
+
+
+def staff_create(
+    *,
+    actor: User,
+    tenant,
+    email: str,
+    password: str,
+    name: str,
+    role: str,
+    phone: str = "",
+    store_ids=(),
+) -> User:
+    from apps.stores.services import store_assignments_set
+
+    _guard_manager_vs_admin(actor, _staff_role(role))
+    with transaction.atomic():
+        user = user_create(
+            email=email,
+            password=password,
+            name=name,
+            role=role,
+            tenant=tenant,
+            phone=phone,
+            actor=actor,
+            record_audit=False,
+        )
+        assigned = store_assignments_set(user_id=user.pk, store_ids=store_ids)
+        audit_record(
+            action="user.create",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=actor,
+            after=user_snapshot(user, assigned),
+        )
+        user_changed("user.created", user)
+    return user
+
+
+def staff_update(*, actor: User, user: User, store_ids=None, **changes) -> User:
+    from apps.stores.selectors import store_ids_for_user
+    from apps.stores.services import store_assignments_set
+
+    new_role = changes.get("role", user.role)
+    _guard_manager_vs_admin(actor, user.role, _staff_role(new_role))
+    if new_role != user.role:
+        _guard_not_self(actor, user, "You cannot change your own role.")
+    if "email" in changes:
+        changes["email"] = normalize_email(changes["email"])
+        if User.objects.filter(email=changes["email"]).exclude(pk=user.pk).exists():
+            raise Conflict(
+                "A user with this email already exists.",
+                details=[{"field": "email", "message": "Already in use."}],
+            )
+    with transaction.atomic():
+        if user.role == Role.ADMIN and new_role != Role.ADMIN:
+            _guard_keeps_an_admin(user)
+        current_stores = store_ids_for_user(user_id=user.pk)
+        before = user_snapshot(user, current_stores)
+        for field, value in changes.items():
+            setattr(user, field, value)
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            raise Conflict("A user with this email already exists.") from None
+        if store_ids is not None:
+            current_stores = store_assignments_set(user_id=user.pk, store_ids=store_ids)
+        audit_record(
+            action="user.update",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=actor,
+            tenant=user.tenant,
+            before=before,
+            after=user_snapshot(user, current_stores),
+        )
+        user_changed("user.updated", user)
+    return user
+
+
+def staff_deactivate(*, actor: User, user: User) -> User:
+    _guard_manager_vs_admin(actor, user.role)
+    _guard_not_self(actor, user, "You cannot deactivate yourself.")
+    if not user.is_active:
+        return user
+    with transaction.atomic():
+        if user.role == Role.ADMIN:
+            _guard_keeps_an_admin(user)
+        _guard_keeps_a_super_admin(user)
+        user.is_active = False
+        user.save(update_fields=["is_active", "updated_at"])
+        user_sessions_revoke(user=user)
+        audit_record(
+            action="user.deactivate",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=actor,
+            tenant=user.tenant,
+            before={"is_active": True},
+            after={"is_active": False},
+        )
+        user_changed("user.deactivated", user)
+    return user
+
+
+def staff_restore(*, actor: User, user: User) -> User:
+    _guard_manager_vs_admin(actor, user.role)
+    if user.is_active:
+        return user
+    with transaction.atomic():
+        user.is_active = True
+        user.save(update_fields=["is_active", "updated_at"])
+        audit_record(
+            action="user.restore",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=actor,
+            tenant=user.tenant,
+            before={"is_active": False},
+            after={"is_active": True},
+        )
+        user_changed("user.restored", user)
+    return user
+
+
+def password_reset(*, actor: User, user: User, new_password: str) -> User:
+    """Sets a user's password on their behalf and ends every session they have."""
+    if actor.role != Role.SUPER_ADMIN:
+        _guard_manager_vs_admin(actor, user.role)
+    password_validate(password=new_password, user=user, field="newPassword")
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password", "updated_at"])
+        user_sessions_revoke(user=user)
+        audit_record(
+            action="user.reset_password",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=actor,
+            tenant=user.tenant,
+        )
+    return user
+
+
+def profile_update(*, user: User, **changes) -> User:
+    """A user's own name, phone and avatar; never role, tenant or active flag."""
+    allowed = {"name", "phone", "avatar_url"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed(
+            details=[{"field": field, "message": "Cannot be changed here."} for field in unknown]
+        )
+    before = user_snapshot(user)
+    with transaction.atomic():
+        for field, value in changes.items():
+            setattr(user, field, value)
+        user.save()
+        audit_record(
+            action="user.update_profile",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=user,
+            tenant=user.tenant,
+            before=before,
+            after=user_snapshot(user),
+        )
+        user_changed("user.updated", user)
+    return user
+
+
+# --- platform user management (SUPER_ADMIN) ----------------------------------------------------
+
+
+def _guard_keeps_a_super_admin(target: User) -> None:
+    if target.role != Role.SUPER_ADMIN:
+        return
+    others = (
+        User.objects.select_for_update()
+        .filter(role=Role.SUPER_ADMIN, is_active=True, deleted_at=None)
+        .exclude(pk=target.pk)
+        .order_by("pk")
+    )
+    if not list(others.values_list("pk", flat=True)):
+        raise BusinessRuleViolation(
+            "The platform must keep at least one active super admin.", code=ErrorCode.LAST_ADMIN
+        )
+
+
+def super_admin_create(*, actor: User, email: str, password: str, name: str) -> User:
+    return user_create(
+        email=email, password=password, name=name, role=Role.SUPER_ADMIN, actor=actor
+    )
+
+
+def user_soft_delete(*, actor: User, user: User) -> User:
+    """Removes a user from their company: cannot sign in, sessions revoked, history kept."""
+    _guard_not_self(actor, user, "You cannot delete yourself.")
+    if user.deleted_at is not None:
+        return user
+    with transaction.atomic():
+        if user.role == Role.ADMIN and user.is_active:
+            _guard_keeps_an_admin(user)
+        _guard_keeps_a_super_admin(user)
+        before = {"deleted": False, "is_active": user.is_active}
+        user.deleted_at = timezone.now()
+        user.is_active = False
+        user.save(update_fields=["deleted_at", "is_active", "updated_at"])
+        user_sessions_revoke(user=user)
+        audit_record(
+            action="user.delete",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=actor,
+            tenant=user.tenant,
+            before=before,
+            after={"deleted": True, "is_active": False},
+        )
+        user_changed("user.deleted", user)
+    return user
+
+
+def user_undelete(*, actor: User, user: User) -> User:
+    if user.deleted_at is None and user.is_active:
+        return user
+    with transaction.atomic():
+        before = {"deleted": user.deleted_at is not None, "is_active": user.is_active}
+        user.deleted_at = None
+        user.is_active = True
+        user.save(update_fields=["deleted_at", "is_active", "updated_at"])
+        audit_record(
+            action="user.restore",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=actor,
+            tenant=user.tenant,
+            before=before,
+            after={"deleted": False, "is_active": True},
+        )
+        user_changed("user.restored", user)
+    return user
+
+
+def user_hard_delete(*, actor: User, user: User, anonymise: bool = False) -> dict:
+    """Deletes a user row. A user who has acted (audit rows name them) keeps their row for the
+    trail: refused with 422 unless `anonymise`, which strips every personal field instead."""
+    from apps.audit.models import AuditLog
+
+    _guard_not_self(actor, user, "You cannot delete yourself.")
+    has_history = AuditLog.objects.filter(actor=user).exists()
+    if has_history and not anonymise:
+        raise BusinessRuleViolation(
+            "This user has a history (audit trail); delete with anonymise=true instead.",
+            code=ErrorCode.USER_HAS_HISTORY,
+        )
+    tenant = user.tenant
+    with transaction.atomic():
+        if user.role == Role.ADMIN and user.is_active and user.deleted_at is None:
+            _guard_keeps_an_admin(user)
+        _guard_keeps_a_super_admin(user)
+        user_sessions_revoke(user=user)
+        if has_history:
+            user.email = f"deleted-{user.pk.hex}@anonymised.invalid"
+            user.name = "Deleted user"
+            user.phone = ""
+            user.avatar_url = ""
+            user.set_unusable_password()
+            user.is_active = False
+            user.deleted_at = user.deleted_at or timezone.now()
+            user.save()
+            outcome = "anonymised"
+        else:
+            _store_assignments_purge(user)
+            OutstandingToken.objects.filter(user=user).delete()
+            user.delete()
+            outcome = "deleted"
+        audit_record(
+            action=f"user.{'anonymise' if has_history else 'hard_delete'}",
+            entity_type="user",
+            entity_id=user.pk if has_history else str(user.pk or ""),
+            actor=actor,
+            tenant=tenant,
+            after={"outcome": outcome},
+        )
+    return {"outcome": outcome}
+
+
+def _store_assignments_purge(user: User) -> None:
+    if not user.tenant_id:
+        return
+    from django_tenants.utils import tenant_context
+
+    from apps.stores.models import StoreAssignment
+
+    with tenant_context(user.tenant):
+        StoreAssignment.objects.filter(user_id=user.pk).delete()
+
+
+BULK_ACTIONS = ("activate", "deactivate", "delete")
+
+
+def users_bulk_action(*, actor: User, action: str, user_ids: list) -> list[dict]:
+    """Applies `action` to each user independently (one transaction each) and reports every
+    outcome: nothing fails half-way silently."""
+    results = []
+    users = {u.pk: u for u in User.objects.select_related("tenant").filter(pk__in=user_ids)}
+    for user_id in user_ids:
+        user = users.get(user_id)
+        if user is None:
+            results.append(
+                {
+                    "user_id": user_id,
+                    "success": False,
+                    "error": {"code": "NOT_FOUND", "message": "User not found."},
+                }
+            )
+            continue
+        try:
+            if action == "activate":
+                user_undelete(actor=actor, user=user)
+            elif action == "deactivate":
+                staff_deactivate(actor=actor, user=user)
+            else:
+                user_soft_delete(actor=actor, user=user)
+            results.append({"user_id": user_id, "success": True, "error": None})
+        except ApplicationError as exc:
+            results.append(
+                {
+                    "user_id": user_id,
+                    "success": False,
+                    "error": {"code": exc.code, "message": exc.message},
+                }
+            )
+    return results

@@ -39,6 +39,8 @@ SHARED_APPS = [
     "django_tenants",
     "apps.users",
     "apps.audit",
+    "apps.superadmin",
+    "apps.realtime",
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -55,6 +57,7 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     "apps.core",
+    "apps.stores",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -172,15 +175,13 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.users.authentication.TenantJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["apps.core.permissions.HasPermission"],
     "DEFAULT_RENDERER_CLASSES": ["apps.core.renderers.EnvelopeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "djangorestframework_camel_case.parser.CamelCaseJSONParser",
-        "djangorestframework_camel_case.parser.CamelCaseFormParser",
-        "djangorestframework_camel_case.parser.CamelCaseMultiPartParser",
-    ],
+    # JSON only: form encodings make DRF treat empty fields as absent. Upload views declare
+    # their own multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["djangorestframework_camel_case.parser.CamelCaseJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.PagePagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "apps.core.filters.StrictFilterBackend",
         "rest_framework.filters.SearchFilter",
         "apps.core.filters.CamelOrderingFilter",
     ],

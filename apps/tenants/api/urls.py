@@ -1,8 +1,9 @@
-from rest_framework.routers import SimpleRouter
+from django.urls import path
 
-from apps.tenants.api.views import SuperAdminTenantViewSet
+from apps.tenants.api.views import TenantDashboardView, TenantProfileView, TenantSettingsView
 
-router = SimpleRouter(trailing_slash="")
-router.register("super-admin/tenants", SuperAdminTenantViewSet, basename="super-admin-tenants")
-
-urlpatterns = router.urls
+urlpatterns = [
+    path("tenants/me", TenantProfileView.as_view(), name="tenant-me"),
+    path("tenants/me/settings", TenantSettingsView.as_view(), name="tenant-settings"),
+    path("tenants/me/dashboard", TenantDashboardView.as_view(), name="tenant-dashboard"),
+]

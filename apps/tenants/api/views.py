@@ -1,39 +1,62 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.tenants import selectors, services
 from apps.tenants.api.serializers import (
-    TenantCreatedSerializer,
-    TenantCreateInputSerializer,
-    TenantSerializer,
+    TenantDashboardSerializer,
+    TenantProfileInputSerializer,
+    TenantProfileSerializer,
+    TenantSettingsInputSerializer,
+    TenantSettingsSerializer,
 )
 
 
-@extend_schema(tags=["super-admin"])
-class SuperAdminTenantViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Companies of the platform (SUPER_ADMIN)."""
+@extend_schema(tags=["tenants"])
+class TenantProfileView(APIView):
+    required_permission = "tenant:manage"
 
-    required_permission = "SUPER_ADMIN"
-    serializer_class = TenantSerializer
-    filterset_fields = ["status"]
-    search_fields = ["name", "slug"]
-    ordering_fields = ["name", "slug", "created_at"]
-    ordering = ["name"]
+    @extend_schema(responses={200: TenantProfileSerializer})
+    def get(self, request):
+        return Response(TenantProfileSerializer(request.user.tenant).data)
 
-    def get_queryset(self):
-        return selectors.tenant_list()
-
-    @extend_schema(request=TenantCreateInputSerializer, responses={201: TenantCreatedSerializer})
-    def create(self, request):
-        data = TenantCreateInputSerializer(data=request.data)
+    @extend_schema(request=TenantProfileInputSerializer, responses={200: TenantProfileSerializer})
+    def patch(self, request):
+        data = TenantProfileInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        created = services.tenant_create(**data.validated_data, actor=request.user)
-        # re-read with its domain prefetched for the response
-        tenant = selectors.tenant_list().get(pk=created.tenant.pk)
+        tenant = services.tenant_profile_update(
+            actor=request.user, tenant=request.user.tenant, **data.validated_data
+        )
+        return Response(TenantProfileSerializer(tenant).data)
+
+
+@extend_schema(tags=["tenants"])
+class TenantSettingsView(APIView):
+    required_permission = "tenant:manage"
+
+    @extend_schema(responses={200: TenantSettingsSerializer})
+    def get(self, request):
+        settings = services.tenant_settings_get(tenant=request.user.tenant)
+        return Response(TenantSettingsSerializer(settings).data)
+
+    @extend_schema(request=TenantSettingsInputSerializer, responses={200: TenantSettingsSerializer})
+    def patch(self, request):
+        data = TenantSettingsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        settings = services.tenant_settings_update(
+            actor=request.user, tenant=request.user.tenant, **data.validated_data
+        )
+        return Response(TenantSettingsSerializer(settings).data)
+
+
+@extend_schema(tags=["tenants"])
+class TenantDashboardView(APIView):
+    required_permission = "tenant:manage"
+
+    @extend_schema(responses={200: TenantDashboardSerializer})
+    def get(self, request):
         return Response(
-            TenantCreatedSerializer({"tenant": tenant, "owner": created.owner}).data,
-            status=status.HTTP_201_CREATED,
+            TenantDashboardSerializer(selectors.tenant_dashboard(tenant=request.user.tenant)).data
         )

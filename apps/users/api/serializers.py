@@ -24,6 +24,7 @@ class UserSerializer(serializers.ModelSerializer):
             "email",
             "name",
             "phone",
+            "avatar_url",
             "role",
             "tenant",
             "is_active",
@@ -61,3 +62,54 @@ class SessionSerializer(TokenPairSerializer):
 
 class MessageSerializer(serializers.Serializer):
     message = serializers.CharField()
+
+
+class StaffSerializer(serializers.ModelSerializer):
+    store_ids = serializers.ListField(child=serializers.UUIDField(), read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "name",
+            "phone",
+            "avatar_url",
+            "role",
+            "is_active",
+            "store_ids",
+            "last_login",
+            "created_at",
+            "updated_at",
+        ]
+
+
+STAFF_ROLE_CHOICES = ["ADMIN", "MANAGER", "CASHIER"]
+
+
+class StaffCreateInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    name = serializers.CharField(max_length=150)
+    phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
+    role = serializers.ChoiceField(choices=STAFF_ROLE_CHOICES)
+    store_ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=200)
+
+
+class StaffUpdateInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254, required=False)
+    name = serializers.CharField(max_length=150, required=False)
+    phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
+    avatar_url = serializers.URLField(max_length=500, allow_blank=True, required=False)
+    role = serializers.ChoiceField(choices=STAFF_ROLE_CHOICES, required=False)
+    store_ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=200)
+
+
+class ProfileUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150, required=False)
+    phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
+    avatar_url = serializers.URLField(max_length=500, allow_blank=True, required=False)
+
+
+class PasswordResetInputSerializer(serializers.Serializer):
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+
+from apps.audit.api.filters import AuditFilter, PlatformAuditFilter
+from apps.audit.api.serializers import AuditLogSerializer
+from apps.audit.selectors import audit_list
+
+PERIOD = [
+    OpenApiParameter("from", OpenApiTypes.DATETIME, description="Inclusive lower bound (ISO 8601)"),
+    OpenApiParameter("to", OpenApiTypes.DATETIME, description="Exclusive upper bound (ISO 8601)"),
+]
+
+
+@extend_schema(tags=["audit"], parameters=PERIOD)
+class TenantAuditListView(generics.ListAPIView):
+    """The company's audit trail, newest first."""
+
+    required_permission = "report:read"
+    serializer_class = AuditLogSerializer
+    filterset_class = AuditFilter
+    ordering_fields = ["created_at", "action"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return audit_list().none()
+        return audit_list(tenant=self.request.user.tenant)
+
+
+@extend_schema(tags=["audit"], parameters=PERIOD)
+class PlatformAuditListView(TenantAuditListView):
+    """Every company's audit trail and the platform's own (SUPER_ADMIN)."""
+
+    required_permission = "SUPER_ADMIN"
+    filterset_class = PlatformAuditFilter
+
+    def get_queryset(self):
+        return audit_list()

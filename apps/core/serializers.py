@@ -1,0 +1,26 @@
+"""Serializer plumbing shared by every API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+_ENFORCED = False
+
+
+def enforce_json_types() -> None:
+    """DRF coerces JSON numbers into string and decimal fields (`{"name": 0}` becomes "0").
+    The API documents those fields as strings — money included, so no float ever reaches a
+    Decimal — and a request that sends another type is a 400, like any schema violation."""
+    global _ENFORCED
+    if _ENFORCED:
+        return
+    _ENFORCED = True
+    for field_class in (serializers.CharField, serializers.DecimalField):
+        original = field_class.to_internal_value
+
+        def to_internal_value(self, data, _original=original):
+            if not isinstance(data, str):
+                self.fail("invalid")
+            return _original(self, data)
+
+        field_class.to_internal_value = to_internal_value

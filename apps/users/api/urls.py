@@ -1,0 +1,9 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from apps.users.api.views import ProfileView, StaffViewSet
+
+router = SimpleRouter(trailing_slash="")
+router.register("users", StaffViewSet, basename="users")
+
+urlpatterns = [path("users/me", ProfileView.as_view(), name="users-me"), *router.urls]
