@@ -552,7 +552,7 @@ def user_hard_delete(*, actor: User, user: User, anonymise: bool = False) -> dic
             "This user has a history (audit trail); delete with anonymise=true instead.",
             code=ErrorCode.USER_HAS_HISTORY,
         )
-    tenant = user.tenant
+    tenant, user_id = user.tenant, user.pk
     with transaction.atomic():
         if user.role == Role.ADMIN and user.is_active and user.deleted_at is None:
             _guard_keeps_an_admin(user)
@@ -576,7 +576,7 @@ def user_hard_delete(*, actor: User, user: User, anonymise: bool = False) -> dic
         audit_record(
             action=f"user.{'anonymise' if has_history else 'hard_delete'}",
             entity_type="user",
-            entity_id=user.pk if has_history else str(user.pk or ""),
+            entity_id=user_id,
             actor=actor,
             tenant=tenant,
             after={"outcome": outcome},
