@@ -52,9 +52,7 @@ def test_concurrent_mutual_deactivation_leaves_one_admin(worlds, django_db_block
             for thread in threads:
                 thread.join()
             assert sorted(outcomes.values()) == ["LAST_ADMIN", "done"]
-            active = User.objects.filter(
-                pk__in=[first.pk, second.pk], is_active=True
-            ).count()
+            active = User.objects.filter(pk__in=[first.pk, second.pk], is_active=True).count()
             assert active == 1
         finally:
             with audit_maintenance():

@@ -1,0 +1,394 @@
+"""Every write endpoint built so far leaves exactly one audit row, in the same transaction, with
+the right actor, entity and changed fields (before/after). Each case: who calls, what, and the
+row expected. A sanity check makes sure every write row of the contract has a case here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from apps.audit.models import AuditLog
+from apps.users.models import User
+from apps.users.tokens import token_pair_issue
+from conftest import PASSWORD, bearer
+from tests.endpoints import BUILT
+
+NEW_PASSWORD = "Another-pass-2026"
+ANY = object()  # before/after not checked (e.g. entirely new tokens)
+
+
+@dataclass
+class Case:
+    caller: str  # "admin" | "manager" | "cashier" | "super" | "anonymous"
+    method: str
+    path: str  # contract path; {cashier} {store} {tenant} placeholders
+    body: Callable[[object], dict] | dict = field(default_factory=dict)
+    action: str = ""
+    entity: str = ""  # "cashier" | "store" | "tenant" | "caller" | "new"
+    before: object = None
+    after: object = None
+    query: str = ""
+    setup: Callable | None = None
+
+
+def deactivate_cashier(world):
+    User.objects.filter(pk=world.cashier.pk).update(is_active=False)
+
+
+def soft_delete_cashier(world):
+    from django.utils import timezone
+
+    User.objects.filter(pk=world.cashier.pk).update(is_active=False, deleted_at=timezone.now())
+
+
+CASES = {
+    "login": Case(
+        "anonymous",
+        "POST",
+        "/api/auth/login",
+        lambda w: {"email": w.cashier.email, "password": PASSWORD},
+        "auth.login",
+        "cashier",
+    ),
+    "refresh": Case(
+        "anonymous",
+        "POST",
+        "/api/auth/refresh",
+        lambda w: {"refreshToken": token_pair_issue(user=w.cashier).refresh},
+        "auth.refresh",
+        "cashier",
+    ),
+    "logout": Case(
+        "cashier",
+        "POST",
+        "/api/auth/logout",
+        lambda w: {"refreshToken": token_pair_issue(user=w.cashier).refresh},
+        "auth.logout",
+        "caller",
+    ),
+    "logout-all": Case("cashier", "POST", "/api/auth/logout-all", {}, "auth.logout_all", "caller"),
+    "change-password": Case(
+        "cashier",
+        "PATCH",
+        "/api/auth/change-password",
+        {"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD},
+        "auth.change_password",
+        "caller",
+    ),
+    "users-me": Case(
+        "cashier",
+        "PATCH",
+        "/api/v1/users/me",
+        {"name": "Cassie"},
+        "user.update_profile",
+        "caller",
+        {"name": "Cashier acme"},
+        {"name": "Cassie"},
+    ),
+    "users-create": Case(
+        "manager",
+        "POST",
+        "/api/v1/users",
+        lambda w: {
+            "email": "n@acme.test",
+            "password": NEW_PASSWORD,
+            "name": "N",
+            "role": "CASHIER",
+            "storeIds": [str(w.store.pk)],
+        },
+        "user.create",
+        "new",
+        None,
+        lambda w, new: {
+            "email": "n@acme.test",
+            "name": "N",
+            "phone": "",
+            "avatar_url": "",
+            "role": "CASHIER",
+            "is_active": True,
+            "store_ids": [str(w.store.pk)],
+        },
+    ),
+    "users-update": Case(
+        "manager",
+        "PATCH",
+        "/api/v1/users/{cashier}",
+        {"phone": "+1 555"},
+        "user.update",
+        "cashier",
+        {"phone": ""},
+        {"phone": "+1 555"},
+    ),
+    "users-reset": Case(
+        "admin",
+        "POST",
+        "/api/v1/users/{cashier}/reset-password",
+        {"newPassword": NEW_PASSWORD},
+        "user.reset_password",
+        "cashier",
+    ),
+    "users-deactivate": Case(
+        "admin",
+        "DELETE",
+        "/api/v1/users/{cashier}",
+        {},
+        "user.deactivate",
+        "cashier",
+        {"is_active": True},
+        {"is_active": False},
+    ),
+    "users-restore": Case(
+        "admin",
+        "PATCH",
+        "/api/v1/users/{cashier}/restore",
+        {},
+        "user.restore",
+        "cashier",
+        {"is_active": False},
+        {"is_active": True},
+        setup=deactivate_cashier,
+    ),
+    "stores-create": Case(
+        "manager",
+        "POST",
+        "/api/v1/stores",
+        {"name": "New", "code": "N1"},
+        "store.create",
+        "new",
+        None,
+        {
+            "name": "New",
+            "code": "N1",
+            "kind": "RETAIL",
+            "address": "",
+            "phone": "",
+            "email": "",
+            "timezone": "",
+            "receipt_header": "",
+        },
+    ),
+    "stores-update": Case(
+        "manager",
+        "PATCH",
+        "/api/v1/stores/{store}",
+        {"name": "Renamed"},
+        "store.update",
+        "store",
+        {"name": "acme S1"},
+        {"name": "Renamed"},
+    ),
+    "stores-delete": Case(
+        "admin",
+        "DELETE",
+        "/api/v1/stores/{store}",
+        {},
+        "store.delete",
+        "store",
+        {"deleted": False},
+        {"deleted": True},
+    ),
+    "tenant-update": Case(
+        "admin",
+        "PATCH",
+        "/api/v1/tenants/me",
+        {"taxId": "T-1"},
+        "tenant.update",
+        "tenant",
+        {"tax_id": ""},
+        {"tax_id": "T-1"},
+    ),
+    "tenant-settings": Case(
+        "admin",
+        "PATCH",
+        "/api/v1/tenants/me/settings",
+        {"currency": "EUR"},
+        "tenant.settings.update",
+        "tenant",
+        {"currency": "USD"},
+        {"currency": "EUR"},
+    ),
+    "sa-admins-create": Case(
+        "super",
+        "POST",
+        "/api/v1/super-admin/admins",
+        {"email": "ops@platform.test", "password": NEW_PASSWORD, "name": "Ops"},
+        "user.create",
+        "new",
+        None,
+        {"email": "ops@platform.test", "name": "Ops", "role": "SUPER_ADMIN"},
+    ),
+    "sa-users-delete": Case(
+        "super",
+        "DELETE",
+        "/api/v1/super-admin/users/{cashier}",
+        {},
+        "user.delete",
+        "cashier",
+        {"deleted": False, "is_active": True},
+        {"deleted": True, "is_active": False},
+    ),
+    "sa-users-restore": Case(
+        "super",
+        "PATCH",
+        "/api/v1/super-admin/users/{cashier}/restore",
+        {},
+        "user.restore",
+        "cashier",
+        {"deleted": True, "is_active": False},
+        {"deleted": False, "is_active": True},
+        setup=soft_delete_cashier,
+    ),
+    "sa-users-hard": Case(
+        "super",
+        "DELETE",
+        "/api/v1/super-admin/users/{cashier}/hard",
+        {},
+        "user.hard_delete",
+        "cashier",
+        None,
+        {"outcome": "deleted"},
+    ),
+    "sa-users-bulk": Case(
+        "super",
+        "POST",
+        "/api/v1/super-admin/users/bulk",
+        lambda w: {"action": "deactivate", "userIds": [str(w.cashier.pk)]},
+        "user.deactivate",
+        "cashier",
+        {"is_active": True},
+        {"is_active": False},
+    ),
+    "sa-users-reset": Case(
+        "super",
+        "POST",
+        "/api/v1/super-admin/users/{cashier}/reset-password",
+        {"newPassword": NEW_PASSWORD},
+        "user.reset_password",
+        "cashier",
+    ),
+    "sa-tenants-create": Case(
+        "super",
+        "POST",
+        "/api/v1/super-admin/tenants",
+        {
+            "name": "Zed",
+            "slug": "zed",
+            "ownerEmail": "o@zed.test",
+            "ownerPassword": NEW_PASSWORD,
+            "ownerName": "O",
+        },
+        "tenant.create",
+        "new",
+        None,
+        ANY,
+    ),
+    "sa-tenants-update": Case(
+        "super",
+        "PATCH",
+        "/api/v1/super-admin/tenants/{tenant}",
+        {"phone": "12"},
+        "tenant.update",
+        "tenant",
+        {"phone": ""},
+        {"phone": "12"},
+    ),
+    "sa-tenants-suspend": Case(
+        "super",
+        "POST",
+        "/api/v1/super-admin/tenants/{tenant}/suspend",
+        {},
+        "tenant.suspend",
+        "tenant",
+        {"status": "ACTIVE"},
+        {"status": "SUSPENDED"},
+    ),
+}
+
+# contract rows (method, path) → case; rows that only read are not here
+CONTRACT_CASES = {
+    ("POST", "/api/auth/login"): "login",
+    ("POST", "/api/auth/refresh"): "refresh",
+    ("POST", "/api/auth/logout"): "logout",
+    ("POST", "/api/auth/logout-all"): "logout-all",
+    ("PATCH", "/api/auth/change-password"): "change-password",
+    ("PATCH", "/api/v1/users/me"): "users-me",
+    ("POST", "/api/v1/users"): "users-create",
+    ("PATCH", "/api/v1/users/:id"): "users-update",
+    ("POST", "/api/v1/users/:id/reset-password"): "users-reset",
+    ("DELETE", "/api/v1/users/:id"): "users-deactivate",
+    ("PATCH", "/api/v1/users/:id/restore"): "users-restore",
+    ("POST", "/api/v1/stores"): "stores-create",
+    ("PATCH", "/api/v1/stores/:id"): "stores-update",
+    ("DELETE", "/api/v1/stores/:id"): "stores-delete",
+    ("PATCH", "/api/v1/tenants/me"): "tenant-update",
+    ("PATCH", "/api/v1/tenants/me/settings"): "tenant-settings",
+    ("POST", "/api/v1/super-admin/admins"): "sa-admins-create",
+    ("DELETE", "/api/v1/super-admin/users/:userId"): "sa-users-delete",
+    ("PATCH", "/api/v1/super-admin/users/:userId/restore"): "sa-users-restore",
+    ("DELETE", "/api/v1/super-admin/users/:userId/hard"): "sa-users-hard",
+    ("POST", "/api/v1/super-admin/users/bulk"): "sa-users-bulk",
+    ("POST", "/api/v1/super-admin/users/:userId/reset-password"): "sa-users-reset",
+}
+
+
+def test_every_write_row_of_the_contract_has_a_case():
+    writes = {(r["method"], r["path"]) for r in BUILT if r["method"] != "GET"}
+    assert writes == set(CONTRACT_CASES)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", list(CASES))
+def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
+    case = CASES[name]
+    if case.setup:
+        case.setup(world_a)
+    callers = {
+        "admin": world_a.admin,
+        "manager": world_a.manager,
+        "cashier": world_a.cashier,
+        "super": super_admin,
+        "anonymous": None,
+    }
+    caller = callers[case.caller]
+    headers = {"HTTP_AUTHORIZATION": bearer(caller)} if caller else {}
+    body = case.body(world_a) if callable(case.body) else case.body
+    path = case.path.format(
+        cashier=world_a.cashier.pk, store=world_a.store.pk, tenant=world_a.tenant.pk
+    )
+    last_before = AuditLog.objects.order_by("-created_at").values_list("pk", flat=True).first()
+    count_before = AuditLog.objects.count()
+
+    response = client.generic(
+        case.method,
+        path,
+        data=json.dumps(body),
+        content_type="application/json",
+        **headers,
+    )
+
+    assert 200 <= response.status_code < 300, response.content[:300]
+    assert AuditLog.objects.count() == count_before + 1
+    entry = AuditLog.objects.order_by("-created_at").first()
+    assert entry.pk != last_before
+    assert entry.action == case.action
+    expected_actor = {"anonymous": world_a.cashier}.get(case.caller, caller)
+    assert entry.actor_id == expected_actor.pk
+    entity_ids = {
+        "cashier": str(world_a.cashier.pk),
+        "store": str(world_a.store.pk),
+        "tenant": str(world_a.tenant.pk),
+        "caller": str(caller.pk) if caller else None,
+    }
+    if case.entity == "new":
+        data = response.json()["data"]
+        new_id = (data.get("tenant") or data)["id"]
+        assert entry.entity_id == new_id
+    else:
+        assert entry.entity_id == entity_ids[case.entity]
+    assert entry.before == case.before
+    if case.after is not ANY:
+        expected_after = case.after(world_a, entry) if callable(case.after) else case.after
+        assert entry.after == expected_after
