@@ -3,7 +3,7 @@ per session and committed (schemas are expensive); each test's own rows roll bac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from django.core.cache import cache
@@ -92,14 +92,27 @@ def worlds(django_db_setup, django_db_blocker) -> dict[str, TenantWorld]:
     return result
 
 
+def _fresh(world: TenantWorld) -> TenantWorld:
+    """The session's world with users re-read, so no test sees another test's in-memory edits."""
+    users = User.objects.select_related("tenant").in_bulk(
+        [world.admin.pk, world.manager.pk, world.cashier.pk]
+    )
+    return replace(
+        world,
+        admin=users[world.admin.pk],
+        manager=users[world.manager.pk],
+        cashier=users[world.cashier.pk],
+    )
+
+
 @pytest.fixture
 def world_a(worlds, db) -> TenantWorld:
-    return worlds["a"]
+    return _fresh(worlds["a"])
 
 
 @pytest.fixture
 def world_b(worlds, db) -> TenantWorld:
-    return worlds["b"]
+    return _fresh(worlds["b"])
 
 
 @pytest.fixture
