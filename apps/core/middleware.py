@@ -101,7 +101,7 @@ class TenantRoutingMiddleware:
         from apps.tenants.models import Domain, Tenant
 
         connection.set_schema_to_public()
-        request.tenant = None
+        request.tenant = connection.tenant  # django-tenants' public stand-in until a tenant is set
         host = request.get_host().split(":")[0].lower() if request.META.get("HTTP_HOST") else ""
         host_tenant = None
         if host and host not in settings.API_HOSTS and request.path_info != "/health":

@@ -1,0 +1,73 @@
+"""The Django admin is the platform console: only SUPER_ADMIN signs in; writes go through actions
+that call the services (audited); the audit trail is read-only."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from apps.audit.models import AuditLog
+from apps.tenants.models import Tenant
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(email: str) -> tuple[Client, object]:
+    client = Client()
+    response = client.post("/admin/login/?next=/admin/", {"username": email, "password": PASSWORD})
+    return client, response
+
+
+def test_super_admin_signs_in(super_admin):
+    client, response = signed_in(super_admin.email)
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    for section in ("Tenants", "Users", "Audit trail", "Token Blacklist"):
+        assert section in page.content.decode()
+
+
+@pytest.mark.parametrize("role", ["ADMIN", "MANAGER", "CASHIER"])
+def test_tenant_users_cannot_sign_in(world_a, role):
+    client, response = signed_in(world_a.user(role).email)
+    assert response.status_code == 200  # the login form again, with an error
+    assert "correct email and password for a staff account" in response.content.decode()
+    assert client.get("/admin/").status_code == 302  # still sent to the login page
+
+
+def test_suspending_a_tenant_in_the_console_locks_its_users_out(super_admin, world_a, api):
+    client, _ = signed_in(super_admin.email)
+    response = client.post(
+        "/admin/tenants/tenant/",
+        {"action": "suspend", "_selected_action": [str(world_a.tenant.pk)]},
+    )
+    assert response.status_code == 302
+    assert Tenant.objects.get(pk=world_a.tenant.pk).status == "SUSPENDED"
+    refused = api(world_a.cashier).get("/api/auth/me")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "TENANT_SUSPENDED")
+    entry = AuditLog.objects.get(action="tenant.suspend", tenant=world_a.tenant)
+    assert entry.actor_id == super_admin.pk
+
+
+def test_console_deactivates_users_through_the_service(super_admin, world_a, api):
+    client, _ = signed_in(super_admin.email)
+    client.post(
+        "/admin/users/user/",
+        {"action": "deactivate", "_selected_action": [str(world_a.cashier.pk)]},
+    )
+    assert api(world_a.cashier).get("/api/auth/me").status_code == 401
+    assert AuditLog.objects.filter(action="user.deactivate", actor=super_admin).count() == 1
+
+
+def test_audit_rows_are_read_only_in_the_console(super_admin, world_a):
+    client, _ = signed_in(super_admin.email)
+    entry = AuditLog.objects.filter(tenant=world_a.tenant).first()
+    page = client.get(f"/admin/audit/auditlog/{entry.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    assert (
+        client.post(f"/admin/audit/auditlog/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
+    assert client.get("/admin/audit/auditlog/add/").status_code == 403
+    assert AuditLog.objects.filter(pk=entry.pk).exists()
