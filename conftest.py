@@ -4,6 +4,7 @@ per session and committed (schemas are expensive); each test's own rows roll bac
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -11,6 +12,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
+from apps.catalog.models import Category, Product, ProductVariant
 from apps.core.roles import Role
 from apps.stores.models import Store
 from apps.tenants.models import Tenant
@@ -29,6 +31,9 @@ class TenantWorld:
     store: Store  # RETAIL, the cashier's store
     other_store: Store  # RETAIL, nobody assigned
     warehouse: Store
+    category: Category  # "Drinks", with a subcategory "Soft drinks"
+    product: Product  # ACTIVE, with a barcode and one variant (Size=M)
+    variant: ProductVariant
 
     def user(self, role: str) -> User:
         return {Role.ADMIN: self.admin, Role.MANAGER: self.manager, Role.CASHIER: self.cashier}[
@@ -70,6 +75,7 @@ def _ensure_world(slug: str) -> TenantWorld:
                 role=role,
                 store_ids=[stores["S1"].pk],
             )
+        catalog = _ensure_catalog(admin, slug)
     return TenantWorld(
         tenant=tenant,
         admin=admin,
@@ -78,7 +84,46 @@ def _ensure_world(slug: str) -> TenantWorld:
         store=stores["S1"],
         other_store=stores["S2"],
         warehouse=stores["W1"],
+        **catalog,
     )
+
+
+BARCODES = {"acme": ("4006381333931", "96385074"), "bravo": ("5901234123457", "73513537")}
+
+
+def _ensure_catalog(admin: User, slug: str) -> dict:
+    from apps.catalog import services
+
+    product = Product.objects.alive().filter(sku="P-100").first()
+    if product is not None:
+        return {
+            "category": Category.objects.alive().get(name="Drinks", parent=None),
+            "product": product,
+            "variant": ProductVariant.objects.alive().get(product=product),
+        }
+    drinks = services.category_create(actor=admin, name="Drinks")
+    services.category_create(actor=admin, name="Soft drinks", parent_id=drinks.pk)
+    size = services.variant_type_create(actor=admin, name="Size", values=["S", "M", "L"])
+    product_barcode, variant_barcode = BARCODES[slug]
+    product = services.product_create(
+        actor=admin,
+        name="Cola 330ml",
+        sku="P-100",
+        barcode=product_barcode,
+        category_id=drinks.pk,
+        status="ACTIVE",
+        cost_price=Decimal("0.40"),
+        sell_price=Decimal("1.20"),
+    )
+    variant = services.variant_create(
+        actor=admin,
+        product=product,
+        sku="P-100-M",
+        barcode=variant_barcode,
+        price=Decimal("1.50"),
+        value_ids=[size.values.get(value="M").pk],
+    )
+    return {"category": drinks, "product": product, "variant": variant}
 
 
 @pytest.fixture(scope="session")

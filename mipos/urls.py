@@ -10,6 +10,9 @@ docs_options = {"authentication_classes": [], "permission_classes": [AllowAny]}
 api_v1 = [
     path("", include("apps.users.api.urls")),
     path("", include("apps.stores.api.urls")),
+    path("", include("apps.catalog.api.urls")),
+    path("", include("apps.lookups.api.urls")),
+    path("", include("apps.media.api.urls")),
     path("", include("apps.tenants.api.urls")),
     path("", include("apps.audit.api.urls")),
     path("", include("apps.superadmin.api.urls")),

@@ -11,7 +11,16 @@ from django.conf import settings
 
 SPEC = Path(settings.BASE_DIR) / "docs" / "spec" / "endpoints.csv"
 ROWS = list(csv.DictReader(SPEC.open()))
-BUILT_MODULES = {"auth", "users", "stores", "tenants", "audit", "super-admin"}
+BUILT_MODULES = {
+    "auth",
+    "users",
+    "stores",
+    "tenants",
+    "audit",
+    "super-admin",
+    "products",
+    "categories",
+}
 PENDING = {(row["method"], row["path"]) for row in ROWS if row["module"] not in BUILT_MODULES}
 BUILT = [row for row in ROWS if (row["method"], row["path"]) not in PENDING]
 PARAM = re.compile(r":(\w+)")
@@ -33,6 +42,14 @@ def path_for(row: dict, world) -> str:
         name = match.group(1)
         if row["module"] == "stores":
             return str(world.store.pk)
+        if row["module"] == "categories":
+            return str(world.category.pk)
+        if row["module"] == "products":
+            return {
+                "id": str(world.product.pk),
+                "variantId": str(world.variant.pk),
+                "barcode": world.product.barcode,
+            }[name]
         if name in ("id", "userId") and row["module"] in ("users", "super-admin"):
             return str(world.cashier.pk)
         raise KeyError(f"no test id for :{name} in {row_id(row)}")

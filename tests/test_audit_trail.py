@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django_tenants.utils import tenant_context
 
 from apps.audit.models import AuditLog
 from apps.users.models import User
@@ -269,6 +270,127 @@ CASES = {
         "user.reset_password",
         "cashier",
     ),
+    "products-create": Case(
+        "manager",
+        "POST",
+        "/api/v1/products",
+        {"name": "Tea", "sku": "T-1", "sellPrice": "2.00"},
+        "product.create",
+        "new",
+        None,
+        {
+            "name": "Tea",
+            "sku": "T-1",
+            "barcode": None,
+            "description": "",
+            "category_id": None,
+            "brand_id": None,
+            "unit_id": None,
+            "status": "DRAFT",
+            "cost_price": "0.00",
+            "sell_price": "2.00",
+            "tax_rate": None,
+            "track_stock": True,
+            "attributes": {},
+        },
+    ),
+    "products-update": Case(
+        "manager",
+        "PATCH",
+        "/api/v1/products/{product}",
+        {"sellPrice": "1.30"},
+        "product.update",
+        "product",
+        {"sell_price": "1.20"},
+        {"sell_price": "1.30"},
+    ),
+    "products-delete": Case(
+        "manager",
+        "DELETE",
+        "/api/v1/products/{product}",
+        {},
+        "product.delete",
+        "product",
+        {"deleted": False},
+        {"deleted": True, "variants_deleted": 1},
+    ),
+    "variants-create": Case(
+        "manager",
+        "POST",
+        "/api/v1/products/{product}/variants",
+        lambda w: {"sku": "P-100-L", "valueIds": [value_id(w, "L")]},
+        "product.variant.create",
+        "new-variant",
+        None,
+        ANY,
+    ),
+    "variants-update": Case(
+        "manager",
+        "PATCH",
+        "/api/v1/products/{product}/variants/{variant}",
+        {"price": "1.60"},
+        "product.variant.update",
+        "variant",
+        {"price": "1.50"},
+        {"price": "1.60"},
+    ),
+    "variants-delete": Case(
+        "manager",
+        "DELETE",
+        "/api/v1/products/{product}/variants/{variant}",
+        {},
+        "product.variant.delete",
+        "variant",
+        {"deleted": False},
+        {"deleted": True},
+    ),
+    "categories-create": Case(
+        "manager",
+        "POST",
+        "/api/v1/products/categories",
+        {"name": "Snacks"},
+        "category.create",
+        "new",
+        None,
+        {"name": "Snacks", "parent_id": None, "description": "", "position": 0},
+    ),
+    "categories-update": Case(
+        "manager",
+        "PATCH",
+        "/api/v1/products/categories/{category}",
+        {"name": "Beverages"},
+        "category.update",
+        "category",
+        {"name": "Drinks"},
+        {"name": "Beverages"},
+    ),
+    "categories-delete": Case(
+        "manager",
+        "DELETE",
+        "/api/v1/products/categories/{subcategory}",
+        {},
+        "category.delete",
+        "subcategory",
+        {"deleted": False},
+        {"deleted": True, "reassigned_to": None, "children": 0, "products": 0},
+    ),
+    "bulk-import": Case(
+        "manager",
+        "POST",
+        "/api/v1/products/bulk-import",
+        [{"sku": "B-1", "name": "Bulk"}],
+        "product.bulk_import",
+        "none",
+        None,
+        {
+            "rows": 1,
+            "products_created": 1,
+            "products_updated": 0,
+            "variants_created": 0,
+            "variants_updated": 0,
+            "failed_rows": 0,
+        },
+    ),
     "sa-tenants-create": Case(
         "super",
         "POST",
@@ -331,7 +453,31 @@ CONTRACT_CASES = {
     ("DELETE", "/api/v1/super-admin/users/:userId/hard"): "sa-users-hard",
     ("POST", "/api/v1/super-admin/users/bulk"): "sa-users-bulk",
     ("POST", "/api/v1/super-admin/users/:userId/reset-password"): "sa-users-reset",
+    ("POST", "/api/v1/products"): "products-create",
+    ("PATCH", "/api/v1/products/:id"): "products-update",
+    ("DELETE", "/api/v1/products/:id"): "products-delete",
+    ("POST", "/api/v1/products/:id/variants"): "variants-create",
+    ("PATCH", "/api/v1/products/:id/variants/:variantId"): "variants-update",
+    ("DELETE", "/api/v1/products/:id/variants/:variantId"): "variants-delete",
+    ("POST", "/api/v1/products/categories"): "categories-create",
+    ("PATCH", "/api/v1/products/categories/:id"): "categories-update",
+    ("DELETE", "/api/v1/products/categories/:id"): "categories-delete",
+    ("POST", "/api/v1/products/bulk-import"): "bulk-import",
 }
+
+
+def value_id(world, value: str) -> str:
+    from apps.catalog.models import VariantTypeValue
+
+    with tenant_context(world.tenant):
+        return str(VariantTypeValue.objects.get(variant_type__name="Size", value=value).pk)
+
+
+def subcategory_id(world) -> str:
+    from apps.catalog.models import Category
+
+    with tenant_context(world.tenant):
+        return str(Category.objects.get(name="Soft drinks").pk)
 
 
 def test_every_write_row_of_the_contract_has_a_case():
@@ -356,7 +502,13 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
     headers = {"HTTP_AUTHORIZATION": bearer(caller)} if caller else {}
     body = case.body(world_a) if callable(case.body) else case.body
     path = case.path.format(
-        cashier=world_a.cashier.pk, store=world_a.store.pk, tenant=world_a.tenant.pk
+        cashier=world_a.cashier.pk,
+        store=world_a.store.pk,
+        tenant=world_a.tenant.pk,
+        product=world_a.product.pk,
+        variant=world_a.variant.pk,
+        category=world_a.category.pk,
+        subcategory=subcategory_id(world_a) if "{subcategory}" in case.path else "",
     )
     last_before = AuditLog.objects.order_by("-created_at").values_list("pk", flat=True).first()
     count_before = AuditLog.objects.count()
@@ -381,11 +533,19 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
         "store": str(world_a.store.pk),
         "tenant": str(world_a.tenant.pk),
         "caller": str(caller.pk) if caller else None,
+        "product": str(world_a.product.pk),
+        "variant": str(world_a.variant.pk),
+        "category": str(world_a.category.pk),
+        "subcategory": subcategory_id(world_a),
+        "none": "",
     }
     if case.entity == "new":
         data = response.json()["data"]
         new_id = (data.get("tenant") or data)["id"]
         assert entry.entity_id == new_id
+    elif case.entity == "new-variant":
+        variants = response.json()["data"]["variants"]
+        assert entry.entity_id == next(v["id"] for v in variants if v["sku"] == "P-100-L")
     else:
         assert entry.entity_id == entity_ids[case.entity]
     assert entry.before == case.before

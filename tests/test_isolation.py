@@ -8,6 +8,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from apps.audit.models import AuditLog
+from apps.catalog.models import Category, Product, ProductVariant, VariantType
 from apps.stores.models import Store, StoreAssignment
 from apps.tenants.models import TenantSettings
 from apps.users.models import User
@@ -39,17 +40,22 @@ def snapshot(world) -> dict:
     with tenant_context(world.tenant):
         stores = list(Store.objects.order_by("pk").values())
         assignments = list(StoreAssignment.objects.order_by("pk").values())
+        catalogue = [
+            list(model.objects.order_by("pk").values())
+            for model in (Category, Product, ProductVariant, VariantType)
+        ]
     return {
         "users": users,
         "stores": stores,
         "assignments": assignments,
+        "catalogue": catalogue,
         "settings": list(TenantSettings.objects.filter(tenant=world.tenant).values()),
         "audit": AuditLog.objects.filter(tenant=world.tenant).count(),
     }
 
 
 def test_there_are_id_endpoints_to_check():
-    assert len(TENANT_ROWS) >= 9  # users: 5, stores: 4 so far
+    assert len(TENANT_ROWS) >= 18  # users 5, stores 4, products 6, categories 3
 
 
 @pytest.mark.django_db

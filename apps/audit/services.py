@@ -31,8 +31,9 @@ def changed_fields(
     """Keeps only the fields whose value differs (both sides), for updates."""
     if before is None or after is None:
         return before, after
-    keys = [key for key in after if before.get(key) != after.get(key)]
-    return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
+    keys = [key for key in after if key not in before or before[key] != after[key]]
+    # facts only known afterwards (counts, outcomes) have no "before" side
+    return {key: before[key] for key in keys if key in before}, {key: after[key] for key in keys}
 
 
 def audit_record(

@@ -43,3 +43,28 @@ def tenant_dashboard(*, tenant: Tenant) -> dict:
         "open_transfers": 0,
         "customer_dues": ZERO,
     }
+
+
+def _settings_cache_key(tenant_id) -> str:
+    return f"tenant-settings:{tenant_id}"
+
+
+def tenant_settings_cached(*, tenant: Tenant):
+    """The company's settings, cached (hot path: every scan and checkout); the settings
+    service drops the entry when they change."""
+    from django.core.cache import cache
+
+    from apps.tenants.models import TenantSettings
+
+    key = _settings_cache_key(tenant.pk)
+    settings = cache.get(key)
+    if settings is None:
+        settings = TenantSettings.objects.get_or_create(tenant=tenant)[0]
+        cache.set(key, settings, 300)
+    return settings
+
+
+def tenant_settings_cache_clear(*, tenant_id) -> None:
+    from django.core.cache import cache
+
+    cache.delete(_settings_cache_key(tenant_id))

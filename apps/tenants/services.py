@@ -19,6 +19,7 @@ from apps.core.validation import (
     validate_timezone,
 )
 from apps.tenants.models import Domain, Tenant, TenantSettings, TenantStatus
+from apps.tenants.selectors import tenant_settings_cache_clear
 from apps.users.models import User, normalize_email
 from apps.users.services import password_validate, user_create
 
@@ -229,6 +230,7 @@ def tenant_settings_update(*, actor: User, tenant: Tenant, **changes) -> TenantS
         )
         changed = {key: value for key, value in after.items() if before.get(key) != value}
         publish_event("tenant.settings.updated", changed, schema=tenant.schema_name)
+        transaction.on_commit(lambda: tenant_settings_cache_clear(tenant_id=tenant.pk))
     return current
 
 

@@ -41,6 +41,8 @@ SHARED_APPS = [
     "apps.audit",
     "apps.superadmin",
     "apps.realtime",
+    "apps.media",
+    "apps.lookups",
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -58,6 +60,7 @@ SHARED_APPS = [
 TENANT_APPS = [
     "apps.core",
     "apps.stores",
+    "apps.catalog",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -228,7 +231,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = DEBUG  # development serves straight from the apps; production collects
-MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+IMAGE_MAX_BYTES = int(env("IMAGE_MAX_BYTES", str(2 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(IMAGE_MAX_BYTES, 20 * 1024 * 1024)  # bulk import files
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # --- logging: JSON lines with request id, tenant and user ----------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")

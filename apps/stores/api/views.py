@@ -35,11 +35,10 @@ class StoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(request=StoreInputSerializer(partial=True), responses={200: StoreSerializer})
     def partial_update(self, request, pk=None):
+        store = self.get_object()  # 404 before 400
         data = StoreInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        store = services.store_update(
-            actor=request.user, store=self.get_object(), **data.validated_data
-        )
+        store = services.store_update(actor=request.user, store=store, **data.validated_data)
         return Response(StoreSerializer(store).data)
 
     @extend_schema(request=None, responses={200: StoreSerializer})

@@ -53,11 +53,10 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(request=StaffUpdateInputSerializer, responses={200: StaffSerializer})
     def partial_update(self, request, pk=None):
+        user = self.get_object()  # 404 before 400
         data = StaffUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.staff_update(
-            actor=request.user, user=self.get_object(), **data.validated_data
-        )
+        user = services.staff_update(actor=request.user, user=user, **data.validated_data)
         return self._render(user)
 
     @extend_schema(request=None, responses={200: StaffSerializer})
@@ -74,11 +73,10 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(request=PasswordResetInputSerializer, responses={200: StaffSerializer})
     @action(detail=True, methods=["post"], url_path="reset-password")
     def reset_password(self, request, pk=None):
+        user = self.get_object()
         data = PasswordResetInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.password_reset(
-            actor=request.user, user=self.get_object(), **data.validated_data
-        )
+        user = services.password_reset(actor=request.user, user=user, **data.validated_data)
         return self._render(user)
 
 

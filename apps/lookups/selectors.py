@@ -1,0 +1,134 @@
+"""One entry per lookup entity: who may read it and how its rows are found and labelled.
+Later modules add theirs to LOOKUPS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from apps.core.roles import AUTHENTICATED, Role
+
+
+@dataclass(frozen=True)
+class Lookup:
+    permission: str
+    queryset: Callable[[Any], QuerySet]  # (user) -> queryset
+    search: tuple[str, ...]
+    row: Callable[[Any], dict]  # model instance -> {"id", "label", ...}
+    order: tuple[str, ...] = ("name",)
+
+
+def _products(user):
+    from apps.catalog.models import Product
+
+    return Product.objects.alive()
+
+
+def _categories(user):
+    from apps.catalog.models import Category
+
+    return Category.objects.alive().select_related("parent__parent")
+
+
+def _category_label(category) -> str:
+    names, node = [], category
+    while node is not None and len(names) < 3:
+        names.append(node.name)
+        node = node.parent
+    prefix = "… / " if node is not None else ""
+    return prefix + " / ".join(reversed(names))
+
+
+def _named(model_path: str):
+    def queryset(user):
+        from django.apps import apps
+
+        return apps.get_model(model_path).objects.alive()
+
+    return queryset
+
+
+def _stores(user):
+    from apps.stores.models import Store, StoreAssignment
+
+    stores = Store.objects.alive()
+    if user.role == Role.CASHIER:
+        stores = stores.filter(
+            pk__in=StoreAssignment.objects.filter(user_id=user.pk).values("store_id")
+        )
+    return stores
+
+
+def _users(user):
+    from apps.users.models import User
+
+    return User.objects.filter(tenant_id=user.tenant_id, deleted_at__isnull=True, is_active=True)
+
+
+LOOKUPS: dict[str, Lookup] = {
+    "products": Lookup(
+        "product:read",
+        _products,
+        ("name", "sku", "barcode"),
+        lambda p: {
+            "id": p.pk,
+            "label": p.name,
+            "sku": p.sku,
+            "barcode": p.barcode,
+            "price": p.sell_price,
+            "status": p.status,
+        },
+    ),
+    "categories": Lookup(
+        "category:read",
+        _categories,
+        ("name",),
+        lambda c: {"id": c.pk, "label": _category_label(c), "parent_id": c.parent_id},
+    ),
+    "brands": Lookup(
+        "product:read", _named("catalog.Brand"), ("name",), lambda b: {"id": b.pk, "label": b.name}
+    ),
+    "units": Lookup(
+        "product:read",
+        _named("catalog.Unit"),
+        ("name", "abbreviation"),
+        lambda u: {
+            "id": u.pk,
+            "label": f"{u.name} ({u.abbreviation})",
+            "abbreviation": u.abbreviation,
+        },
+    ),
+    "variant-types": Lookup(
+        "product:read",
+        _named("catalog.VariantType"),
+        ("name",),
+        lambda t: {"id": t.pk, "label": t.name},
+    ),
+    "stores": Lookup(
+        AUTHENTICATED,
+        _stores,
+        ("name", "code"),
+        lambda s: {"id": s.pk, "label": f"{s.name} ({s.code})", "code": s.code, "kind": s.kind},
+    ),
+    "users": Lookup(
+        "ADMIN/MANAGER",
+        _users,
+        ("name", "email"),
+        lambda u: {"id": u.pk, "label": u.name, "email": u.email, "role": u.role},
+    ),
+}
+
+
+def lookup_rows(*, entity: str, user, search: str, limit: int) -> list[dict]:
+    spec = LOOKUPS[entity]
+    queryset = spec.queryset(user)
+    if search:
+        queryset = queryset.filter(
+            reduce(or_, (Q(**{f"{field}__icontains": search}) for field in spec.search))
+        )
+    return [spec.row(obj) for obj in queryset.order_by(*spec.order)[:limit]]
