@@ -26,6 +26,13 @@ def _positive_int(request, name: str, default: int, maximum: int | None = None) 
     return value
 
 
+def enveloped_response(data, meta: dict) -> Response:
+    """A list response in the paginated shape, for lists that are not paginated querysets."""
+    response = Response({"success": True, "data": data, "meta": meta})
+    response.enveloped = True
+    return response
+
+
 class PagePagination(BasePagination):
     """`?page=&limit=` (limit ≤ 100) → `{"success", "data": [...], "meta": {page, limit, total,
     totalPages}}`. A page past the end is an empty list, not an error."""
@@ -48,9 +55,7 @@ class PagePagination(BasePagination):
         }
 
     def get_paginated_response(self, data):
-        response = Response({"success": True, "data": data, "meta": self.get_meta()})
-        response.enveloped = True
-        return response
+        return enveloped_response(data, self.get_meta())
 
     def get_paginated_response_schema(self, schema):
         return {

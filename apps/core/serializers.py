@@ -8,9 +8,10 @@ _ENFORCED = False
 
 
 def enforce_json_types() -> None:
-    """DRF coerces JSON numbers into string and decimal fields (`{"name": 0}` becomes "0").
-    The API documents those fields as strings — money included, so no float ever reaches a
-    Decimal — and a request that sends another type is a 400, like any schema violation."""
+    """DRF coerces JSON numbers into string and decimal fields (`{"name": 0}` becomes "0") and
+    0/1/"yes" into booleans. The API documents those fields as strings (money included, so no
+    float ever reaches a Decimal) and booleans; another type is a 400, like any schema
+    violation."""
     global _ENFORCED
     if _ENFORCED:
         return
@@ -24,3 +25,12 @@ def enforce_json_types() -> None:
             return _original(self, data)
 
         field_class.to_internal_value = to_internal_value
+
+    original_boolean = serializers.BooleanField.to_internal_value
+
+    def boolean_to_internal_value(self, data, _original=original_boolean):
+        if not isinstance(data, bool):  # not "true", 1 or "yes": JSON booleans only
+            self.fail("invalid", input=data)
+        return _original(self, data)
+
+    serializers.BooleanField.to_internal_value = boolean_to_internal_value

@@ -191,6 +191,8 @@ REST_FRAMEWORK = {
     "SEARCH_PARAM": "search",
     "ORDERING_PARAM": "sort",
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
+    # No OPTIONS metadata: OPTIONS is not part of the API (405), like any undeclared method.
+    "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_SCHEMA_CLASS": "apps.core.openapi.EnvelopeAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -13,6 +13,7 @@ from apps.catalog.api import serializers as s
 from apps.catalog.api.filters import ProductFilter, StatusViewFilter
 from apps.catalog.models import ProductStatus
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.pagination import enveloped_response
 
 UUID_PATTERN = r"[0-9a-fA-F-]{36}"
 
@@ -60,7 +61,17 @@ class ReferenceDataViewSet(
         return Response(self.get_serializer(obj).data)
 
 
+def reference_schema(output, input_):
+    """Documents a ReferenceDataViewSet's writes with its input and output serializers."""
+    return extend_schema_view(
+        create=extend_schema(request=input_, responses={201: output}),
+        partial_update=extend_schema(request=input_, responses={200: output}),
+        destroy=extend_schema(request=None, responses={200: output}),
+    )
+
+
 @extend_schema(tags=["catalogue"])
+@reference_schema(s.BrandSerializer, s.BrandInputSerializer)
 class BrandViewSet(ReferenceDataViewSet):
     required_permission = permissions("product:read", "product:write")
     serializer_class = s.BrandSerializer
@@ -81,6 +92,7 @@ class BrandViewSet(ReferenceDataViewSet):
 
 
 @extend_schema(tags=["catalogue"])
+@reference_schema(s.UnitSerializer, s.UnitInputSerializer)
 class UnitViewSet(ReferenceDataViewSet):
     required_permission = permissions("product:read", "product:write")
     serializer_class = s.UnitSerializer
@@ -102,6 +114,7 @@ class UnitViewSet(ReferenceDataViewSet):
 
 
 @extend_schema(tags=["catalogue"])
+@reference_schema(s.VariantTypeSerializer, s.VariantTypeInputSerializer)
 class VariantTypeViewSet(ReferenceDataViewSet):
     required_permission = permissions("product:read", "product:write")
     serializer_class = s.VariantTypeSerializer
@@ -126,6 +139,7 @@ class VariantTypeViewSet(ReferenceDataViewSet):
 
 
 @extend_schema(tags=["catalogue"])
+@reference_schema(s.CategorySerializer, s.CategoryInputSerializer)
 class CategoryViewSet(ReferenceDataViewSet):
     required_permission = permissions("category:read", "category:write")
     serializer_class = s.CategorySerializer
@@ -156,7 +170,8 @@ class CategoryViewSet(ReferenceDataViewSet):
         known = {category.pk for category in categories}
         roots = [c for c in categories if c.parent_id is None or c.parent_id not in known]
         data = s.CategoryTreeSerializer(roots, many=True, context={"children": children}).data
-        return Response(data)
+        meta = {"page": 1, "limit": len(roots), "total": len(roots), "total_pages": 1}
+        return enveloped_response(data, meta)
 
     def perform_create(self, data):
         return services.category_create(actor=self.request.user, **data)
