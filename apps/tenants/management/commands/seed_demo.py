@@ -2,6 +2,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
+from apps.catalog.demo import demo_rows
+from apps.catalog.imports import products_bulk_import
+from apps.catalog.models import Product
 from apps.stores.models import Store, StoreKind
 from apps.stores.services import store_create
 from apps.tenants.models import Tenant
@@ -46,6 +49,8 @@ class Command(BaseCommand):
                 for spec in DEMO_STORES:
                     if spec["code"] not in stores:
                         stores[spec["code"]] = store_create(actor=owner, **spec)
+                if not Product.objects.exists():
+                    products_bulk_import(actor=owner, rows=demo_rows(), create_missing=True)
                 for role, email, password, name, codes in DEMO_STAFF:
                     if not User.objects.filter(email=email).exists():
                         staff_create(
@@ -61,6 +66,8 @@ class Command(BaseCommand):
         self.stdout.write(
             "Stores: " + ", ".join(f"{s['code']} {s['name']} ({s['kind']})" for s in DEMO_STORES)
         )
+        with tenant_context(tenant):
+            self.stdout.write(f"Catalogue: {Product.objects.alive().count()} products")
         self.stdout.write("Logins (POST /api/auth/login):")
         logins = [("SUPER_ADMIN", *SUPER_ADMIN, ""), ("ADMIN", *OWNER, "all stores")]
         logins += [(role, email, pw, ", ".join(codes)) for role, email, pw, _, codes in DEMO_STAFF]
