@@ -13,6 +13,7 @@ from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
 from apps.catalog.models import Category, Product, ProductVariant
+from apps.core.middleware import _TENANTS_BY_SCHEMA
 from apps.core.roles import Role
 from apps.stores.models import Store
 from apps.tenants.models import Tenant
@@ -169,8 +170,10 @@ def super_admin(worlds, db) -> User:
 def _clean_state():
     """Throttle counters live in the cache; the schema must not leak from one test to the next."""
     cache.clear()
+    _TENANTS_BY_SCHEMA.clear()  # tenants created by a rolled-back test must not linger
     yield
     cache.clear()
+    _TENANTS_BY_SCHEMA.clear()
     connection.set_schema_to_public()
 
 

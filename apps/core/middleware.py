@@ -87,6 +87,22 @@ def token_tenant_schema(raw: str) -> tuple[bool, str | None]:
     return True, token.get("tenant")
 
 
+# schema name → Tenant. A tenant's schema name never changes, and only the schema (and id) of
+# this object are used for routing; status checks read the user's tenant row on every request.
+_TENANTS_BY_SCHEMA: dict[str, object] = {}
+
+
+def tenant_for_schema(schema: str):
+    from apps.tenants.models import Tenant
+
+    tenant = _TENANTS_BY_SCHEMA.get(schema)
+    if tenant is None:
+        tenant = Tenant.objects.filter(schema_name=schema).only("pk", "schema_name").first()
+        if tenant is not None and len(_TENANTS_BY_SCHEMA) < 10_000:
+            _TENANTS_BY_SCHEMA[schema] = tenant
+    return tenant
+
+
 class TenantRoutingMiddleware:
     """Selects the tenant schema for the request from the verified access token (never from input).
 
@@ -98,7 +114,7 @@ class TenantRoutingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from apps.tenants.models import Domain, Tenant
+        from apps.tenants.models import Domain
 
         connection.set_schema_to_public()
         request.tenant = connection.tenant  # django-tenants' public stand-in until a tenant is set
@@ -123,7 +139,7 @@ class TenantRoutingMiddleware:
         if schema:
             tenant = host_tenant
             if tenant is None or tenant.schema_name != schema:
-                tenant = Tenant.objects.filter(schema_name=schema).first()
+                tenant = tenant_for_schema(schema)
             if tenant is not None:
                 connection.set_tenant(tenant)
                 request.tenant = tenant

@@ -1,6 +1,18 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from djangorestframework_camel_case.render import CamelCaseJSONRenderer
+from rest_framework.utils.encoders import JSONEncoder
+
+
+class MoneySafeJSONEncoder(JSONEncoder):
+    """Decimals leave as strings ("1.20"), never floats, wherever they come from."""
+
+    def default(self, obj):
+        if isinstance(obj, Decimal):
+            return str(obj)
+        return super().default(obj)
 
 
 class EnvelopeJSONRenderer(CamelCaseJSONRenderer):
@@ -9,6 +21,8 @@ class EnvelopeJSONRenderer(CamelCaseJSONRenderer):
     Responses that already carry an envelope (paginated lists, errors) mark themselves with
     `response.enveloped = True` and are rendered as they are.
     """
+
+    encoder_class = MoneySafeJSONEncoder
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         response = (renderer_context or {}).get("response")

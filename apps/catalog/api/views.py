@@ -192,7 +192,7 @@ class CategoryViewSet(ReferenceDataViewSet):
         return super().destroy(request, pk)
 
     def perform_destroy(self, category):
-        target = self.request.query_params.get("reassignTo")
+        target = self.request.query_params.get("reassign_to")  # camelCase middleware
         return services.category_delete(
             actor=self.request.user, category=category, reassign_to_id=_uuid(target, "reassignTo")
         )
@@ -371,10 +371,11 @@ class BarcodeLookupView(APIView):
         return Response(s.BarcodeLookupSerializer(found).data)
 
 
-def _flag(request, name: str) -> bool:
-    raw = request.query_params.get(name, "false").lower()
+def _flag(request, key: str, public_name: str) -> bool:
+    """A boolean query parameter (`key` as the camelCase middleware delivers it)."""
+    raw = request.query_params.get(key, "false").lower()
     if raw not in ("true", "false"):
-        raise ValidationFailed.for_field(name, "Must be true or false.")
+        raise ValidationFailed.for_field(public_name, "Must be true or false.")
     return raw == "true"
 
 
@@ -413,8 +414,8 @@ class BulkImportView(APIView):
         report = products_bulk_import(
             actor=request.user,
             rows=rows,
-            dry_run=_flag(request, "dryRun"),
+            dry_run=_flag(request, "dry_run", "dryRun"),
             mode=request.query_params.get("mode", "all"),
-            create_missing=_flag(request, "createMissing"),
+            create_missing=_flag(request, "create_missing", "createMissing"),
         )
         return Response(s.ImportReportSerializer(report).data)
