@@ -415,6 +415,7 @@ def _check_against_catalogue(rows: list[ParsedRow], errors: list) -> list[Parsed
             barcode_owner[code] = (kind, sku.upper())
 
     good, seen_barcodes, seen_variant_skus, product_rows = [], {}, set(), {}
+    named_in_file = {r.fields["sku"].upper() for r in rows if "name" in r.fields}
     for row in rows:
         sku = row.fields["sku"].upper()
         before = len(errors)
@@ -471,7 +472,7 @@ def _check_against_catalogue(rows: list[ParsedRow], errors: list) -> list[Parsed
             errors.append({"row": row.row_no, "field": "sku", "message": "Twice in the file."})
         if not row.variant:
             product_rows[sku] = row.row_no
-        if row.existing is None and "name" not in row.fields and sku not in product_rows:
+        if row.existing is None and sku not in named_in_file:
             errors.append(
                 {"row": row.row_no, "field": "name", "message": "Required for a new product."}
             )
