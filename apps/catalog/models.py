@@ -3,7 +3,6 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower, Upper
@@ -143,9 +142,9 @@ class Product(SoftDeleteModel):
             ),
         ]
         indexes = [
-            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="product_name_trgm"),
-            GinIndex(fields=["sku"], opclasses=["gin_trgm_ops"], name="product_sku_trgm"),
-            GinIndex(fields=["barcode"], opclasses=["gin_trgm_ops"], name="product_barcode_trgm"),
+            # Search uses a trigram GIN index on UPPER(name) (contains) and pattern btrees on
+            # UPPER(sku), UPPER(barcode) (prefix), created in migration 0002 with SQL (Django
+            # renders expression opclasses for GIN with invalid parentheses).
             models.Index(fields=["name"], condition=LIVE, name="product_live_name_idx"),
             models.Index(fields=["status", "name"], condition=LIVE, name="product_status_name_idx"),
             models.Index(fields=["category"], condition=LIVE, name="product_category_idx"),

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Upper
 
 from apps.catalog.models import (
     Brand,
     Category,
     Product,
+    ProductImage,
     ProductVariant,
     Unit,
     VariantType,
@@ -66,14 +70,29 @@ def _live_variant_count():
     return Coalesce(Subquery(counted), 0)
 
 
+def _image_ids():
+    return ArraySubquery(
+        ProductImage.objects.filter(product=OuterRef("pk"))
+        .order_by("position", "created_at")
+        .values("image_id")
+    )
+
+
 def product_list() -> QuerySet[Product]:
-    """Products with what a list row shows: category, brand, unit, images, variant count."""
+    """Products with what a list row shows, in one query: category, brand, unit, variant count
+    and image ids."""
     return (
         Product.objects.alive()
         .select_related("category", "brand", "unit")
-        .prefetch_related("images")
-        .annotate(variant_count=_live_variant_count())
+        .annotate(variant_count=_live_variant_count(), image_ids=_image_ids())
     )
+
+
+def product_search_order(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    """Search results by name, case-insensitively. Deliberately not the indexed `name` order:
+    walking that index while filtering for a common word scanned most of the catalogue; sorting
+    the (trigram-found) matches is fast."""
+    return queryset.order_by(Upper("name"), "id")
 
 
 def product_detail_queryset() -> QuerySet[Product]:
@@ -104,59 +123,66 @@ def product_filter_by_category(queryset: QuerySet[Product], category_id) -> Quer
     return queryset.filter(category_id__in=category_descendant_ids(category_id))
 
 
+# The hottest till call, as two small plain queries (a UNION of both took ~1 ms to plan each
+# time): the product with this barcode, else the variant with it and its attribute values.
+PRODUCT_BY_BARCODE = """
+SELECT p.id, NULL, p.name, NULL, p.sku, p.sell_price, p.tax_rate, p.status, p.track_stock,
+       u.name, u.abbreviation, u.allows_fraction, NULL
+FROM catalog_product p LEFT JOIN catalog_unit u ON u.id = p.unit_id
+WHERE p.barcode = %s AND p.deleted_at IS NULL
+"""
+VARIANT_BY_BARCODE = """
+SELECT p.id, v.id, p.name, v.name, v.sku, COALESCE(v.price, p.sell_price), p.tax_rate, p.status,
+       p.track_stock, u.name, u.abbreviation, u.allows_fraction,
+       (SELECT json_agg(json_build_object('type', t.name, 'value', tv.value) ORDER BY t.name)
+          FROM catalog_productvariant_values pv
+          JOIN catalog_varianttypevalue tv ON tv.id = pv.varianttypevalue_id
+          JOIN catalog_varianttype t ON t.id = tv.variant_type_id
+         WHERE pv.productvariant_id = v.id)
+FROM catalog_productvariant v
+JOIN catalog_product p ON p.id = v.product_id
+LEFT JOIN catalog_unit u ON u.id = p.unit_id
+WHERE v.barcode = %s AND v.deleted_at IS NULL AND p.deleted_at IS NULL
+"""
+
+
 def barcode_lookup(*, code: str, tenant) -> dict:
     """What a till needs after a scan: the product or variant, its price, tax and unit."""
     from apps.tenants.selectors import tenant_settings_cached
 
-    product = Product.objects.alive().select_related("unit").filter(barcode=code).first()
-    variant = None
-    if product is None:
-        variant = (
-            ProductVariant.objects.alive()
-            .select_related("product__unit")
-            .prefetch_related(
-                Prefetch("values", queryset=VariantTypeValue.objects.select_related("variant_type"))
-            )
-            .filter(barcode=code, product__deleted_at__isnull=True)
-            .first()
-        )
-        if variant is None:
-            raise NotFound("No product or variant has this barcode.")
-        product = variant.product
+    with connection.cursor() as cursor:
+        cursor.execute(PRODUCT_BY_BARCODE, [code])
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(VARIANT_BY_BARCODE, [code])
+            row = cursor.fetchone()
+    if row is None:
+        raise NotFound("No product or variant has this barcode.")
+    (product_id, variant_id, product_name, variant_name, sku, price, tax_rate, status,
+     track_stock, unit_name, unit_abbreviation, unit_fraction, attributes) = row  # fmt: skip
     settings = tenant_settings_cached(tenant=tenant)
-    tax_rate = product.tax_rate if product.tax_rate is not None else settings.tax_rate
-    unit = product.unit
+    effective_tax = tax_rate if tax_rate is not None else settings.tax_rate
+    if isinstance(attributes, str):  # json arrives decoded with psycopg 3; be safe either way
+        attributes = json.loads(attributes)
     return {
-        "type": "variant" if variant else "product",
-        "product_id": product.pk,
-        "variant_id": variant.pk if variant else None,
-        "name": f"{product.name} ({variant.name})" if variant else product.name,
-        "product_name": product.name,
-        "variant_name": variant.name if variant else None,
-        "sku": variant.sku if variant else product.sku,
+        "type": "variant" if variant_id else "product",
+        "product_id": str(product_id),
+        "variant_id": str(variant_id) if variant_id else None,
+        "name": f"{product_name} ({variant_name})" if variant_id else product_name,
+        "product_name": product_name,
+        "variant_name": variant_name,
+        "sku": sku,
         "barcode": code,
-        "price": variant.price if variant and variant.price is not None else product.sell_price,
-        "tax_rate": Decimal(tax_rate),
+        "price": str(price),
+        "tax_rate": str(Decimal(effective_tax).quantize(Decimal("0.01"))),
         "prices_include_tax": settings.prices_include_tax,
-        "status": product.status,
-        "sellable": product.status == "ACTIVE",
-        "track_stock": product.track_stock,
+        "status": status,
+        "sellable": status == "ACTIVE",
+        "track_stock": track_stock,
         "unit": (
-            {
-                "name": unit.name,
-                "abbreviation": unit.abbreviation,
-                "allows_fraction": unit.allows_fraction,
-            }
-            if unit
+            {"name": unit_name, "abbreviation": unit_abbreviation, "allows_fraction": unit_fraction}
+            if unit_name is not None
             else None
         ),
-        "attributes": (
-            [{"type": v.variant_type.name, "value": v.value} for v in variant.values.all()]
-            if variant
-            else []
-        ),
+        "attributes": attributes or [],
     }
-
-
-def image_ids(product: Product) -> list:
-    return [image.image_id for image in product.images.all()]

@@ -4,6 +4,7 @@ import logging
 import re
 import time
 import uuid
+from collections import OrderedDict
 
 from django.conf import settings
 from django.db import connection
@@ -78,13 +79,28 @@ def bearer_token(request) -> str | None:
     return None
 
 
-def token_tenant_schema(raw: str) -> tuple[bool, str | None]:
-    """(valid, tenant schema) of an access token, verified without touching the database."""
+# Verified access tokens by their exact text: the signature of a given string never changes, so a
+# till sending the same token all shift is verified once per process; expiry is re-checked on
+# every use. Bounded: the oldest entries go first.
+_VERIFIED_TOKENS: OrderedDict[str, AccessToken] = OrderedDict()
+_VERIFIED_TOKENS_MAX = 10_000
+
+
+def verified_access_token(raw: str) -> AccessToken | None:
+    """The access token, verified (signature, expiry, type) without touching the database."""
     try:
-        token = AccessToken(raw)
+        token = _VERIFIED_TOKENS.get(raw)
+        if token is None:
+            token = AccessToken(raw)
+            _VERIFIED_TOKENS[raw] = token
+            if len(_VERIFIED_TOKENS) > _VERIFIED_TOKENS_MAX:
+                _VERIFIED_TOKENS.popitem(last=False)
+        else:
+            token.check_exp()
+        return token
     except TokenError:
-        return False, None
-    return True, token.get("tenant")
+        _VERIFIED_TOKENS.pop(raw, None)
+        return None
 
 
 # schema name → Tenant. A tenant's schema name never changes, and only the schema (and id) of
@@ -126,15 +142,16 @@ class TenantRoutingMiddleware:
 
         schema = host_tenant.schema_name if host_tenant else None
         raw = bearer_token(request)
-        if raw:
-            valid, token_schema = token_tenant_schema(raw)
-            if valid and host_tenant is not None and token_schema != host_tenant.schema_name:
+        token = verified_access_token(raw) if raw else None
+        if token is not None:
+            request.verified_access_token = (raw, token)  # reused by DRF's authentication
+            token_schema = token.get("tenant")
+            if host_tenant is not None and token_schema != host_tenant.schema_name:
                 return JsonResponse(
                     error_body(ErrorCode.UNAUTHORIZED, "This token is not valid for this host."),
                     status=401,
                 )
-            if valid:
-                schema = token_schema
+            schema = token_schema
 
         if schema:
             tenant = host_tenant

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from functools import lru_cache
 
-from djangorestframework_camel_case.render import CamelCaseJSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
+
+_UNDERSCORE = re.compile(r"_([a-z0-9])")
 
 
 class MoneySafeJSONEncoder(JSONEncoder):
@@ -15,7 +19,26 @@ class MoneySafeJSONEncoder(JSONEncoder):
         return super().default(obj)
 
 
-class EnvelopeJSONRenderer(CamelCaseJSONRenderer):
+@lru_cache(maxsize=4096)
+def camel_key(key: str) -> str:
+    """`sell_price` → `sellPrice` (memoised: the same few hundred keys on every response)."""
+    if "_" not in key or key.startswith("_"):
+        return key
+    return _UNDERSCORE.sub(lambda match: match.group(1).upper(), key)
+
+
+def camelize(data):
+    if isinstance(data, dict):
+        return {
+            (camel_key(key) if isinstance(key, str) else key): camelize(value)
+            for key, value in data.items()
+        }
+    if isinstance(data, (list, tuple)):
+        return [camelize(item) for item in data]
+    return data
+
+
+class EnvelopeJSONRenderer(JSONRenderer):
     """camelCase JSON in the success envelope `{"success": true, "data": …}`.
 
     Responses that already carry an envelope (paginated lists, errors) mark themselves with
@@ -26,8 +49,11 @@ class EnvelopeJSONRenderer(CamelCaseJSONRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         response = (renderer_context or {}).get("response")
-        if response is not None and not getattr(response, "enveloped", False):
-            if response.status_code == 204 or response.status_code >= 300:
-                return super().render(data, accepted_media_type, renderer_context)
+        if (
+            response is not None
+            and not getattr(response, "enveloped", False)
+            and response.status_code < 300
+            and response.status_code != 204
+        ):
             data = {"success": True, "data": data}
-        return super().render(data, accepted_media_type, renderer_context)
+        return super().render(camelize(data), accepted_media_type, renderer_context)

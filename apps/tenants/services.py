@@ -20,6 +20,7 @@ from apps.core.validation import (
 )
 from apps.tenants.models import Domain, Tenant, TenantSettings, TenantStatus
 from apps.tenants.selectors import tenant_settings_cache_clear
+from apps.users.cache import auth_cache_drop_tenant
 from apps.users.models import User, normalize_email
 from apps.users.services import password_validate, user_create
 
@@ -161,6 +162,7 @@ def tenant_profile_update(*, actor: User, tenant: Tenant, **changes) -> Tenant:
         for field, value in changes.items():
             setattr(tenant, field, value)
         tenant.save(update_fields=[*changes, "updated_at"])
+        auth_cache_drop_tenant(tenant.pk)  # cached users carry their company
         audit_record(
             action="tenant.update",
             entity_type="tenant",
@@ -244,6 +246,7 @@ def _tenant_status_change(*, actor: User, tenant: Tenant, to: str) -> Tenant:
         before = locked.status
         locked.status = to
         locked.save(update_fields=["status", "updated_at"])
+        auth_cache_drop_tenant(locked.pk)  # suspension applies from the next request
         audit_record(
             action="tenant.suspend" if to == TenantStatus.SUSPENDED else "tenant.restore",
             entity_type="tenant",

@@ -6,6 +6,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from apps.core.errors import ErrorCode, PermissionDenied
+from apps.users.cache import cached_auth_user
 from apps.users.models import User
 
 
@@ -13,8 +14,23 @@ class TenantJWTAuthentication(JWTAuthentication):
     """simplejwt's bearer authentication plus the tenant checks: the token's tenant, the user's
     tenant and the routed schema must agree, and the token version must be current."""
 
+    def get_validated_token(self, raw_token):
+        # TenantRoutingMiddleware already verified this token; don't decode it twice.
+        request_token = getattr(self, "_middleware_token", None)
+        raw = raw_token.decode() if isinstance(raw_token, bytes) else raw_token
+        if request_token is not None and request_token[0] == raw:
+            return request_token[1]
+        return super().get_validated_token(raw_token)
+
+    def authenticate(self, request):
+        self._middleware_token = getattr(request._request, "verified_access_token", None)
+        return super().authenticate(request)
+
     def get_user(self, validated_token) -> User:
-        user = User.objects.select_related("tenant").filter(pk=validated_token.get("sub")).first()
+        user_id = validated_token.get("sub")
+        user = cached_auth_user(
+            user_id, lambda: User.objects.select_related("tenant").filter(pk=user_id).first()
+        )
         if user is None or not user.can_sign_in:
             raise AuthenticationFailed("User is inactive or does not exist.", code="user_inactive")
         if validated_token.get("tv") != user.token_version:

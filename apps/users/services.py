@@ -26,6 +26,7 @@ from apps.core.errors import (
 )
 from apps.core.events import publish_sessions_revoked
 from apps.core.roles import Role
+from apps.users.cache import auth_cache_drop
 from apps.users.events import user_changed
 from apps.users.models import RefreshTokenRotation, User, normalize_email
 from apps.users.throttling import (
@@ -107,6 +108,7 @@ def user_sessions_revoke(*, user: User) -> None:
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
     refresh_tokens_blacklist_all(user=user)
+    auth_cache_drop([user.pk])
     publish_sessions_revoked(user.pk)
 
 
@@ -131,6 +133,7 @@ def session_login(*, email: str, password: str, ip: str | None) -> Session:
     with transaction.atomic():
         user.last_login = timezone.now()
         user.save(update_fields=["last_login"])
+        auth_cache_drop([user.pk])
         tokens = token_pair_issue(user=user)
         audit_record(
             action="auth.login",
@@ -363,6 +366,7 @@ def staff_update(*, actor: User, user: User, store_ids=None, **changes) -> User:
                 user.save()
         except IntegrityError:
             raise Conflict("A user with this email already exists.") from None
+        auth_cache_drop([user.pk])
         if store_ids is not None:
             current_stores = store_assignments_set(user_id=user.pk, store_ids=store_ids)
         audit_record(
@@ -410,6 +414,7 @@ def staff_restore(*, actor: User, user: User) -> User:
     with transaction.atomic():
         user.is_active = True
         user.save(update_fields=["is_active", "updated_at"])
+        auth_cache_drop([user.pk])
         audit_record(
             action="user.restore",
             entity_type="user",
@@ -455,6 +460,7 @@ def profile_update(*, user: User, **changes) -> User:
         for field, value in changes.items():
             setattr(user, field, value)
         user.save()
+        auth_cache_drop([user.pk])
         audit_record(
             action="user.update_profile",
             entity_type="user",
@@ -527,6 +533,7 @@ def user_undelete(*, actor: User, user: User) -> User:
         user.deleted_at = None
         user.is_active = True
         user.save(update_fields=["deleted_at", "is_active", "updated_at"])
+        auth_cache_drop([user.pk])
         audit_record(
             action="user.restore",
             entity_type="user",

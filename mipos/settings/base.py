@@ -110,6 +110,8 @@ TEMPLATES = [
 # --- database ----------------------------------------------------------------------------------
 DATABASES = {"default": parse_database_url(database_url(BASE_DIR))}
 DATABASES["default"]["CONN_MAX_AGE"] = int(env("DB_CONN_MAX_AGE", "0"))
+if env_bool("DB_SERVER_SIDE_BINDING", False):
+    DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -122,7 +124,13 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_FUNCTION": "django_tenants.cache.make_key",
             "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        }
+        },
+        # Platform-wide keys (not per schema): the authenticated-user cache.
+        "platform": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "platform",
+        },
     }
     CHANNEL_LAYERS = {
         "default": {
@@ -136,7 +144,11 @@ else:
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "KEY_FUNCTION": "django_tenants.cache.make_key",
             "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        }
+        },
+        "platform": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "platform",
+        },
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
@@ -168,6 +180,11 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "sub",
 }
 
+# The authenticated user (with token version, active flag and company status) is cached this
+# many seconds; every change to a user or company drops the entry at once (in every process
+# with REDIS_URL; without Redis, other processes may lag by up to this). 0 disables the cache.
+AUTH_USER_CACHE_SECONDS = int(env("AUTH_USER_CACHE_SECONDS", "10"))
+
 # Failed-login throttling: attempts allowed per window, per client IP and per account.
 LOGIN_FAILURES_PER_IP = int(env("LOGIN_FAILURES_PER_IP", "20"))
 LOGIN_FAILURES_PER_ACCOUNT = int(env("LOGIN_FAILURES_PER_ACCOUNT", "5"))
@@ -195,8 +212,8 @@ REST_FRAMEWORK = {
     "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_SCHEMA_CLASS": "apps.core.openapi.EnvelopeAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "apps.core.throttling.AnonThrottle",
+        "apps.core.throttling.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", "600/min"),

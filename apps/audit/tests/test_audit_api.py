@@ -75,6 +75,7 @@ def test_list_query_count_does_not_grow_with_page_size(api, world_a):
             action=f"x.{index}", entity_type="x", actor=world_a.admin, tenant=world_a.tenant
         )
     client = api(world_a.admin)
+    client.get("/api/auth/me")  # warm the authenticated-user cache
     with CaptureQueriesContext(connection) as small:
         assert len(client.get("/api/v1/audit", {"limit": 1}).json()["data"]) == 1
     with CaptureQueriesContext(connection) as large:

@@ -158,7 +158,7 @@ class ProductSerializer(serializers.ModelSerializer):
         ]
 
     def get_image_urls(self, product) -> list[str]:
-        return [image_url(image.image_id) for image in product.images.all()]
+        return [image_url(image_id) for image_id in product.image_ids]
 
     def to_representation(self, product):
         data = super().to_representation(product)

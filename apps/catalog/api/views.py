@@ -209,12 +209,23 @@ def _uuid(value: str | None, field: str):
         raise ValidationFailed.for_field(field, "Must be a UUID.") from None
 
 
+class SearchOrderMixin:
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        params = self.request.query_params
+        if params.get("search") and not params.get("sort"):
+            queryset = selectors.product_search_order(queryset)
+        return queryset
+
+
 @extend_schema(tags=["products"])
-class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ProductViewSet(
+    SearchOrderMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     required_permission = permissions("product:read", "product:write")
     lookup_value_regex = UUID_PATTERN
     filterset_class = ProductFilter
-    search_fields = ["name", "sku", "barcode"]
+    search_fields = ["name", "^sku", "^barcode"]  # codes match from the start
     ordering_fields = ["name", "sku", "sell_price", "created_at", "updated_at"]
     ordering = ["name"]
 
@@ -327,14 +338,14 @@ STATUS_SLUGS = {
 
 @extend_schema(tags=["products"])
 class ProductStatusViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    SearchOrderMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Read-only views of the products in one status: list, detail, count."""
 
     required_permission = "product:read"
     lookup_value_regex = UUID_PATTERN
     filterset_class = StatusViewFilter
-    search_fields = ["name", "sku", "barcode"]
+    search_fields = ["name", "^sku", "^barcode"]  # codes match from the start
     ordering_fields = ["name", "sku", "sell_price", "created_at", "updated_at"]
     ordering = ["name"]
 
@@ -367,8 +378,9 @@ class BarcodeLookupView(APIView):
     required_permission = "product:read"
 
     def get(self, request, barcode):
-        found = selectors.barcode_lookup(code=barcode, tenant=request.user.tenant)
-        return Response(s.BarcodeLookupSerializer(found).data)
+        # The selector already returns the documented shape with JSON-ready values; skipping a
+        # serializer pass here is worth ~1 ms on the hottest till call.
+        return Response(selectors.barcode_lookup(code=barcode, tenant=request.user.tenant))
 
 
 def _flag(request, key: str, public_name: str) -> bool:

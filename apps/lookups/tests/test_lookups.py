@@ -73,6 +73,7 @@ def test_lookup_query_count_does_not_grow_with_limit(api, world_a):
     for index in range(5):
         client.post("/api/v1/products/brands", {"name": f"Brand {index}"}, format="json")
     for entity in ("products", "categories", "brands", "stores", "users"):
+        client.get("/api/auth/me")  # warm the authenticated-user cache
         with CaptureQueriesContext(connection) as small:
             client.get(f"{LOOKUPS}/{entity}", {"limit": 1})
         with CaptureQueriesContext(connection) as large:

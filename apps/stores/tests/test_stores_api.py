@@ -117,6 +117,7 @@ def test_cashier_cannot_manage_stores(api, world_a):
 
 def test_list_query_count_does_not_grow_with_page_size(api, world_a):
     client = api(world_a.admin)
+    client.get("/api/auth/me")  # warm the authenticated-user cache
     with CaptureQueriesContext(connection) as small:
         assert len(client.get(STORES, {"limit": 1}).json()["data"]) == 1
     with CaptureQueriesContext(connection) as large:

@@ -147,6 +147,7 @@ def test_list_query_count_does_not_grow_with_page_size(api, super_admin, world_a
             owner_name="Owner",
         )
     client = api(super_admin)
+    client.get("/api/auth/me")  # warm the authenticated-user cache
     with CaptureQueriesContext(connection) as small:
         assert len(client.get(URL, {"limit": 1}).json()["data"]) == 1
     with CaptureQueriesContext(connection) as large:

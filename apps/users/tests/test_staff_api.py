@@ -197,6 +197,7 @@ def test_list_query_count_does_not_grow_with_page_size(api, world_a):
                 store_ids=[world_a.store.pk],
             )
     client = api(world_a.admin)
+    client.get("/api/auth/me")  # warm the authenticated-user cache
     with CaptureQueriesContext(connection) as small:
         assert len(client.get(USERS, {"limit": 1}).json()["data"]) == 1
     with CaptureQueriesContext(connection) as large:
