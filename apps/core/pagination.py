@@ -44,6 +44,8 @@ class PagePagination(BasePagination):
         )
         self.total = queryset.count() if hasattr(queryset, "count") else len(queryset)
         offset = (self.page - 1) * self.limit
+        if offset >= self.total:  # past the end (also keeps huge pages out of SQL's OFFSET)
+            return []
         return list(queryset[offset : offset + self.limit])
 
     def get_meta(self) -> dict:
