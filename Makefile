@@ -35,6 +35,7 @@ check: lint test
 
 bench: install
 	$(PY) bench/tenant_create.py
+	$(PY) bench/catalogue.py
 
 db-stop:
 	-$(PY) -m mipos.database stop

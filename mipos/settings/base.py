@@ -110,8 +110,6 @@ TEMPLATES = [
 # --- database ----------------------------------------------------------------------------------
 DATABASES = {"default": parse_database_url(database_url(BASE_DIR))}
 DATABASES["default"]["CONN_MAX_AGE"] = int(env("DB_CONN_MAX_AGE", "0"))
-if env_bool("DB_SERVER_SIDE_BINDING", False):
-    DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
