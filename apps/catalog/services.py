@@ -103,6 +103,20 @@ def _ensure_codes_free(
             raise _conflict(prefix + field)
 
 
+def _soft_delete(instance, *, actor, entity: str, action: str | None = None, **facts) -> None:
+    """Marks `instance` deleted and audits it (call inside the caller's transaction)."""
+    instance.deleted_at = timezone.now()
+    instance.save(update_fields=["deleted_at", "updated_at"])
+    audit_record(
+        action=action or f"{entity}.delete",
+        entity_type=entity,
+        entity_id=instance.pk,
+        actor=actor,
+        before={"deleted": False},
+        after={"deleted": True, **facts},
+    )
+
+
 def _alive(model, pk, field: str):
     if pk is None:
         return None
@@ -210,15 +224,8 @@ def category_delete(*, actor, category: Category, reassign_to_id=None) -> Catego
             _alive(Category, reassign_to_id, "reassignTo")
             children.update(parent_id=reassign_to_id, updated_at=timezone.now())
             products.update(category_id=reassign_to_id, updated_at=timezone.now())
-        category.deleted_at = timezone.now()
-        category.save(update_fields=["deleted_at", "updated_at"])
-        audit_record(
-            action="category.delete",
-            entity_type="category",
-            entity_id=category.pk,
-            actor=actor,
-            before={"deleted": False},
-            after={"deleted": True, "reassigned_to": reassign_to_id, **moved},
+        _soft_delete(
+            category, actor=actor, entity="category", reassigned_to=reassign_to_id, **moved
         )
     return category
 
@@ -264,16 +271,7 @@ def _named_delete(instance, entity: str, *, actor, in_use: bool):
     if in_use:
         raise _in_use(f"This {entity.replace('_', ' ')} is used by live products.")
     with transaction.atomic():
-        instance.deleted_at = timezone.now()
-        instance.save(update_fields=["deleted_at", "updated_at"])
-        audit_record(
-            action=f"{entity}.delete",
-            entity_type=entity,
-            entity_id=instance.pk,
-            actor=actor,
-            before={"deleted": False},
-            after={"deleted": True},
-        )
+        _soft_delete(instance, actor=actor, entity=entity)
     return instance
 
 
@@ -456,23 +454,14 @@ def product_update(*, actor, product: Product, **changes) -> Product:
 
 def product_delete(*, actor, product: Product) -> Product:
     """Soft delete (with its variants): history stays, the SKUs and barcodes are free again."""
-    now = timezone.now()
     with transaction.atomic():
-        product.deleted_at = now
-        product.save(update_fields=["deleted_at", "updated_at"])
+        now = timezone.now()
         variants = (
             ProductVariant.objects.alive()
             .filter(product=product)
             .update(deleted_at=now, updated_at=now)
         )
-        audit_record(
-            action="product.delete",
-            entity_type="product",
-            entity_id=product.pk,
-            actor=actor,
-            before={"deleted": False},
-            after={"deleted": True, "variants_deleted": variants},
-        )
+        _soft_delete(product, actor=actor, entity="product", variants_deleted=variants)
         product_changed("product.deleted", product)
     return product
 
@@ -577,15 +566,8 @@ def variant_update(*, actor, variant: ProductVariant, value_ids=None, **changes)
 
 def variant_delete(*, actor, variant: ProductVariant) -> ProductVariant:
     with transaction.atomic():
-        variant.deleted_at = timezone.now()
-        variant.save(update_fields=["deleted_at", "updated_at"])
-        audit_record(
-            action="product.variant.delete",
-            entity_type="product_variant",
-            entity_id=variant.pk,
-            actor=actor,
-            before={"deleted": False},
-            after={"deleted": True},
+        _soft_delete(
+            variant, actor=actor, entity="product_variant", action="product.variant.delete"
         )
         product_changed("product.updated", variant.product)
     return variant
