@@ -382,6 +382,27 @@ def staff_update(*, actor: User, user: User, store_ids=None, **changes) -> User:
     return user
 
 
+def _user_state_set(
+    *, actor: User, user: User, changes: dict, action: str, event: str, before: dict, after: dict
+) -> None:
+    """Applies an activation-state change to `user`, audits it and announces it (inside the
+    caller's transaction)."""
+    for field, value in changes.items():
+        setattr(user, field, value)
+    user.save(update_fields=[*changes, "updated_at"])
+    auth_cache_drop([user.pk])
+    audit_record(
+        action=action,
+        entity_type="user",
+        entity_id=user.pk,
+        actor=actor,
+        tenant=user.tenant,
+        before=before,
+        after=after,
+    )
+    user_changed(event, user)
+
+
 def staff_deactivate(*, actor: User, user: User) -> User:
     _guard_manager_vs_admin(actor, user.role)
     _guard_not_self(actor, user, "You cannot deactivate yourself.")
@@ -391,19 +412,16 @@ def staff_deactivate(*, actor: User, user: User) -> User:
         if user.role == Role.ADMIN:
             _guard_keeps_an_admin(user)
         _guard_keeps_a_super_admin(user)
-        user.is_active = False
-        user.save(update_fields=["is_active", "updated_at"])
-        user_sessions_revoke(user=user)
-        audit_record(
-            action="user.deactivate",
-            entity_type="user",
-            entity_id=user.pk,
+        _user_state_set(
             actor=actor,
-            tenant=user.tenant,
+            user=user,
+            changes={"is_active": False},
+            action="user.deactivate",
+            event="user.deactivated",
             before={"is_active": True},
             after={"is_active": False},
         )
-        user_changed("user.deactivated", user)
+        user_sessions_revoke(user=user)
     return user
 
 
@@ -412,19 +430,15 @@ def staff_restore(*, actor: User, user: User) -> User:
     if user.is_active:
         return user
     with transaction.atomic():
-        user.is_active = True
-        user.save(update_fields=["is_active", "updated_at"])
-        auth_cache_drop([user.pk])
-        audit_record(
-            action="user.restore",
-            entity_type="user",
-            entity_id=user.pk,
+        _user_state_set(
             actor=actor,
-            tenant=user.tenant,
+            user=user,
+            changes={"is_active": True},
+            action="user.restore",
+            event="user.restored",
             before={"is_active": False},
             after={"is_active": True},
         )
-        user_changed("user.restored", user)
     return user
 
 
@@ -507,21 +521,16 @@ def user_soft_delete(*, actor: User, user: User) -> User:
         if user.role == Role.ADMIN and user.is_active:
             _guard_keeps_an_admin(user)
         _guard_keeps_a_super_admin(user)
-        before = {"deleted": False, "is_active": user.is_active}
-        user.deleted_at = timezone.now()
-        user.is_active = False
-        user.save(update_fields=["deleted_at", "is_active", "updated_at"])
-        user_sessions_revoke(user=user)
-        audit_record(
-            action="user.delete",
-            entity_type="user",
-            entity_id=user.pk,
+        _user_state_set(
             actor=actor,
-            tenant=user.tenant,
-            before=before,
+            user=user,
+            changes={"deleted_at": timezone.now(), "is_active": False},
+            action="user.delete",
+            event="user.deleted",
+            before={"deleted": False, "is_active": user.is_active},
             after={"deleted": True, "is_active": False},
         )
-        user_changed("user.deleted", user)
+        user_sessions_revoke(user=user)
     return user
 
 
@@ -529,21 +538,15 @@ def user_undelete(*, actor: User, user: User) -> User:
     if user.deleted_at is None and user.is_active:
         return user
     with transaction.atomic():
-        before = {"deleted": user.deleted_at is not None, "is_active": user.is_active}
-        user.deleted_at = None
-        user.is_active = True
-        user.save(update_fields=["deleted_at", "is_active", "updated_at"])
-        auth_cache_drop([user.pk])
-        audit_record(
-            action="user.restore",
-            entity_type="user",
-            entity_id=user.pk,
+        _user_state_set(
             actor=actor,
-            tenant=user.tenant,
-            before=before,
+            user=user,
+            changes={"deleted_at": None, "is_active": True},
+            action="user.restore",
+            event="user.restored",
+            before={"deleted": user.deleted_at is not None, "is_active": user.is_active},
             after={"deleted": False, "is_active": True},
         )
-        user_changed("user.restored", user)
     return user
 
 
