@@ -36,14 +36,15 @@ def category_get(*, category_id) -> Category:
     return _get(category_list(), category_id, "Category")
 
 
-def category_tree(categories: list[Category]) -> list[dict]:
-    """Nests an already-fetched flat list: [{…category, "children": [...]}]."""
-    nodes = {c.pk: {"category": c, "children": []} for c in categories}
-    roots = []
+def category_tree(categories: list[Category]) -> tuple[list[Category], dict]:
+    """(roots, children by parent id) of an already-fetched list; a category whose parent is
+    not in the list (filtered out by a search) is shown as a root."""
+    children: dict = {}
     for category in categories:
-        parent = nodes.get(category.parent_id)
-        (parent["children"] if parent else roots).append(nodes[category.pk])
-    return roots
+        children.setdefault(category.parent_id, []).append(category)
+    known = {category.pk for category in categories}
+    roots = [c for c in categories if c.parent_id is None or c.parent_id not in known]
+    return roots, children
 
 
 def brand_list() -> QuerySet[Brand]:

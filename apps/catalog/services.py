@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -27,6 +27,7 @@ from apps.catalog.models import (
     VariantTypeValue,
 )
 from apps.catalog.validation import clean_barcode, clean_sku
+from apps.core.db import save_or_conflict
 from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, ValidationFailed
 from apps.core.validation import validate_range
 
@@ -46,12 +47,7 @@ def _in_use(message: str) -> BusinessRuleViolation:
 
 
 def _save_unique(instance, *, field: str, create: bool) -> None:
-    """Saves; a unique-index violation (a concurrent duplicate) becomes the 409 it is."""
-    try:
-        with transaction.atomic():
-            instance.save(force_insert=create) if create else instance.save()
-    except IntegrityError:
-        raise _conflict(field) from None
+    save_or_conflict(instance, create=create, conflict=_conflict(field))
 
 
 def _catalogue_key() -> str:

@@ -10,12 +10,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from djangorestframework_camel_case.util import camelize_re, underscore_to_camel
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from apps.core.errors import ApplicationError, ErrorCode, RateLimited
+from apps.core.renderers import camel_key
 
 logger = logging.getLogger("mipos.errors")
 
@@ -34,7 +34,7 @@ _DRF_CODES: dict[type[drf.APIException], str] = {
 
 
 def camel_field(name: str) -> str:
-    return camelize_re.sub(underscore_to_camel, name)
+    return camel_key(name)
 
 
 def flatten_details(detail: Any, prefix: str = "") -> list[dict[str, str]]:

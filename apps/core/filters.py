@@ -3,12 +3,11 @@ from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 from djangorestframework_camel_case.util import (
     camel_to_underscore,
-    camelize_re,
-    underscore_to_camel,
 )
 from rest_framework.filters import OrderingFilter
 
 from apps.core.errors import ValidationFailed
+from apps.core.renderers import camel_key
 
 
 class CamelOrderingFilter(OrderingFilter):
@@ -36,7 +35,7 @@ class StrictFilterBackend(DjangoFilterBackend):
         public = getattr(filterset, "public_names", {})
 
         def name_of(field: str) -> str:
-            return public.get(field) or camelize_re.sub(underscore_to_camel, field)
+            return public.get(field) or camel_key(field)
 
         errors = [
             {"field": name_of(name), "message": "May not be empty."}

@@ -3,8 +3,6 @@ documents the error envelope for the status codes the contract uses."""
 
 from __future__ import annotations
 
-from drf_spectacular.openapi import AutoSchema
-
 ERROR_STATUSES = {
     "400": "Validation error",
     "401": "Missing, invalid or revoked token",
@@ -53,10 +51,6 @@ PAGE_META_SCHEMA = {
         "totalPages": {"type": "integer"},
     },
 }
-
-
-class EnvelopeAutoSchema(AutoSchema):
-    pass
 
 
 def _is_enveloped(schema: dict, components: dict) -> bool:

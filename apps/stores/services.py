@@ -6,10 +6,11 @@ import re
 from collections.abc import Iterable
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.core.db import save_or_conflict
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.validation import validate_pattern, validate_timezone
 from apps.stores.events import store_changed
@@ -48,14 +49,7 @@ def _duplicate_code() -> Conflict:
 
 
 def _save(store: Store, *, create: bool) -> None:
-    try:
-        with transaction.atomic():
-            if create:
-                store.save(force_insert=True)
-            else:
-                store.save()
-    except IntegrityError:
-        raise _duplicate_code() from None
+    save_or_conflict(store, create=create, conflict=_duplicate_code())
 
 
 def store_create(*, actor, name: str, code: str, **fields) -> Store:

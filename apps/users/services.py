@@ -15,6 +15,7 @@ from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from apps.audit.services import audit_record
+from apps.core.db import save_or_conflict
 from apps.core.errors import (
     ApplicationError,
     AuthenticationRequired,
@@ -56,6 +57,13 @@ def password_validate(*, password: str, user: User | None = None, field: str = "
         ) from None
 
 
+def _email_taken(field: str) -> Conflict:
+    return Conflict(
+        "A user with this email already exists.",
+        details=[{"field": field, "message": "Already in use."}],
+    )
+
+
 def user_create(
     *,
     email: str,
@@ -73,10 +81,7 @@ def user_create(
     created with its owner is one write, one row)."""
     email = normalize_email(email)
     if User.objects.filter(email=email).exists():
-        raise Conflict(
-            "A user with this email already exists.",
-            details=[{"field": email_field, "message": "Already in use."}],
-        )
+        raise _email_taken(email_field)
     candidate = User(email=email, name=name, role=role, tenant=tenant)
     password_validate(password=password, user=candidate, field=password_field)
     with transaction.atomic():
@@ -86,10 +91,7 @@ def user_create(
                     email, password, name=name, role=role, tenant=tenant, phone=phone
                 )
         except IntegrityError:
-            raise Conflict(
-                "A user with this email already exists.",
-                details=[{"field": email_field, "message": "Already in use."}],
-            ) from None
+            raise _email_taken(email_field) from None
         if record_audit:
             audit_record(
                 action="user.create",
@@ -350,10 +352,7 @@ def staff_update(*, actor: User, user: User, store_ids=None, **changes) -> User:
     if "email" in changes:
         changes["email"] = normalize_email(changes["email"])
         if User.objects.filter(email=changes["email"]).exclude(pk=user.pk).exists():
-            raise Conflict(
-                "A user with this email already exists.",
-                details=[{"field": "email", "message": "Already in use."}],
-            )
+            raise _email_taken("email")
     with transaction.atomic():
         if user.role == Role.ADMIN and new_role != Role.ADMIN:
             _guard_keeps_an_admin(user)
@@ -361,11 +360,7 @@ def staff_update(*, actor: User, user: User, store_ids=None, **changes) -> User:
         before = user_snapshot(user, current_stores)
         for field, value in changes.items():
             setattr(user, field, value)
-        try:
-            with transaction.atomic():
-                user.save()
-        except IntegrityError:
-            raise Conflict("A user with this email already exists.") from None
+        save_or_conflict(user, create=False, conflict=_email_taken("email"))
         auth_cache_drop([user.pk])
         if store_ids is not None:
             current_stores = store_assignments_set(user_id=user.pk, store_ids=store_ids)

@@ -208,7 +208,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
     # No OPTIONS metadata: OPTIONS is not part of the API (405), like any undeclared method.
     "DEFAULT_METADATA_CLASS": None,
-    "DEFAULT_SCHEMA_CLASS": "apps.core.openapi.EnvelopeAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "apps.core.throttling.AnonThrottle",
         "apps.core.throttling.UserThrottle",

@@ -163,12 +163,7 @@ class CategoryViewSet(ReferenceDataViewSet):
             raise ValidationFailed.for_field("view", "Must be 'flat' or 'tree'.")
         if view == "flat":
             return super().list(request)
-        categories = list(self.filter_queryset(self.get_queryset()))
-        children: dict = {}
-        for category in categories:
-            children.setdefault(category.parent_id, []).append(category)
-        known = {category.pk for category in categories}
-        roots = [c for c in categories if c.parent_id is None or c.parent_id not in known]
+        roots, children = selectors.category_tree(list(self.filter_queryset(self.get_queryset())))
         data = s.CategoryTreeSerializer(roots, many=True, context={"children": children}).data
         meta = {"page": 1, "limit": len(roots), "total": len(roots), "total_pages": 1}
         return enveloped_response(data, meta)
