@@ -118,7 +118,7 @@ def _ensure_catalog(admin: User, slug: str) -> dict:
     )
     variant = services.variant_create(
         actor=admin,
-        product=product,
+        product_id=product.pk,
         sku="P-100-M",
         barcode=variant_barcode,
         price=Decimal("1.50"),

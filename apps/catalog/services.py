@@ -2,17 +2,22 @@
 
 SKUs and barcodes are unique per company across products *and* variants among live rows. Each
 table has its own unique index; across the two tables, writers take a transaction-level advisory
-lock per code (in sorted order) before checking, so two concurrent writers cannot both pass."""
+lock per code (in sorted order) before checking, so two concurrent writers cannot both pass.
+
+Reference rows (categories, brands, units, variant types) are locked `FOR UPDATE` by their delete
+and `FOR SHARE` by a writer that points a product or variant at them, so "in use?" is decided
+under the lock: a product cannot be attached to a brand while it is being deleted. Category moves
+take one tree-wide advisory lock, so two concurrent moves cannot build a cycle together."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.db import connection, transaction
 from django.db.models.functions import Upper
-from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.catalog.events import product_changed
@@ -21,21 +26,27 @@ from apps.catalog.models import (
     Category,
     Product,
     ProductImage,
+    ProductStatus,
     ProductVariant,
     Unit,
     VariantType,
     VariantTypeValue,
 )
 from apps.catalog.validation import clean_barcode, clean_sku
-from apps.core.db import save_or_conflict
+from apps.core.db import (
+    UNSET,
+    Unset,
+    insert_or_conflict,
+    row_lock,
+    row_soft_delete,
+    row_update,
+    sent,
+    snapshot,
+)
 from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, ValidationFailed
 from apps.core.validation import validate_range
 
 # --- shared -------------------------------------------------------------------------------------
-
-
-def _snapshot(instance, fields: Iterable[str]) -> dict[str, Any]:
-    return {field: getattr(instance, field) for field in fields}
 
 
 def _conflict(field: str, message: str = "Already in use.") -> Conflict:
@@ -46,12 +57,14 @@ def _in_use(message: str) -> BusinessRuleViolation:
     return BusinessRuleViolation(message, code=ErrorCode.IN_USE)
 
 
-def _save_unique(instance, *, field: str, create: bool) -> None:
-    save_or_conflict(instance, create=create, conflict=_conflict(field))
-
-
 def _catalogue_key() -> str:
     return f"catalog:{connection.schema_name}:*"
+
+
+def _advisory_xact_lock(key: str, *, shared: bool = False) -> None:
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(hashtext(%s))", [key])
 
 
 def codes_lock(codes: Iterable[str | None]) -> None:
@@ -60,8 +73,8 @@ def codes_lock(codes: Iterable[str | None]) -> None:
     keys = sorted({f"catalog:{connection.schema_name}:{code.upper()}" for code in codes if code})
     if not keys:
         return
+    _advisory_xact_lock(_catalogue_key(), shared=True)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", [_catalogue_key()])
         cursor.execute(
             "SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(%s::text[]) AS k ORDER BY k",
             [keys],
@@ -70,8 +83,12 @@ def codes_lock(codes: Iterable[str | None]) -> None:
 
 def catalogue_lock() -> None:
     """The whole catalogue of this tenant, for a bulk import: one lock instead of thousands."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_catalogue_key()])
+    _advisory_xact_lock(_catalogue_key())
+
+
+def _category_tree_lock() -> None:
+    """One writer at a time changes the shape of this tenant's category tree."""
+    _advisory_xact_lock(f"catalog:{connection.schema_name}:category-tree")
 
 
 def _code_taken(field: str, code: str, *, product_id=None, variant_id=None) -> bool:
@@ -99,27 +116,36 @@ def _ensure_codes_free(
             raise _conflict(prefix + field)
 
 
-def _soft_delete(instance, *, actor, entity: str, action: str | None = None, **facts) -> None:
-    """Marks `instance` deleted and audits it (call inside the caller's transaction)."""
-    instance.deleted_at = timezone.now()
-    instance.save(update_fields=["deleted_at", "updated_at"])
+def _referenced(model, pk, field: str) -> None:
+    """`pk` names a live row of `model`, share-locked until the transaction ends so that it cannot
+    be deleted before the reference to it commits (400 when unknown or deleted)."""
+    if pk is None:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE id = %s AND deleted_at IS NULL FOR SHARE",  # noqa: S608 (table from model meta)
+            [pk],
+        )
+        if cursor.fetchone() is None:
+            raise ValidationFailed.for_field(field, f"Unknown {model._meta.verbose_name}.")
+
+
+def _name(value: str, field: str = "name") -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationFailed.for_field(field, "This field may not be blank.")
+    return value
+
+
+def _created(instance, *, actor, entity: str, fields: Iterable[str], action: str = "") -> None:
     audit_record(
-        action=action or f"{entity}.delete",
+        action=action or f"{entity}.create",
         entity_type=entity,
         entity_id=instance.pk,
         actor=actor,
-        before={"deleted": False},
-        after={"deleted": True, **facts},
+        after=snapshot(instance, fields),
     )
-
-
-def _alive(model, pk, field: str):
-    if pk is None:
-        return None
-    obj = model.objects.alive().filter(pk=pk).first()
-    if obj is None:
-        raise ValidationFailed.for_field(field, f"Unknown {model._meta.verbose_name}.")
-    return obj
 
 
 # --- categories ---------------------------------------------------------------------------------
@@ -141,89 +167,109 @@ def category_descendant_ids(category_id) -> set:
     return found
 
 
-def _check_parent(category: Category | None, parent_id) -> None:
-    if parent_id is None:
-        return
-    _alive(Category, parent_id, "parentId")
-    if category is not None and parent_id in category_descendant_ids(category.pk):
+def _guard_no_cycle(category_id, parent_id, *, field: str = "parentId") -> None:
+    """Call under the category-tree lock: the check and the move are one step."""
+    if parent_id is not None and parent_id in category_descendant_ids(category_id):
         raise BusinessRuleViolation(
             "A category cannot be moved under itself or one of its descendants.",
             code=ErrorCode.CATEGORY_CYCLE,
+            details=[{"field": field, "message": "Would create a cycle."}],
         )
 
 
-def _name(value: str, field: str = "name") -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationFailed.for_field(field, "This field may not be blank.")
-    return value
-
-
 def category_create(
-    *, actor, name: str, parent_id=None, description: str = "", position: int = 0
+    *, actor, name: str, parent_id: UUID | None = None, description: str = "", position: int = 0
 ) -> Category:
-    _check_parent(None, parent_id)
     category = Category(
         name=_name(name), parent_id=parent_id, description=description, position=position
     )
     with transaction.atomic():
-        _save_unique(category, field="name", create=True)
-        audit_record(
-            action="category.create",
-            entity_type="category",
-            entity_id=category.pk,
-            actor=actor,
-            after=_snapshot(category, CATEGORY_FIELDS),
-        )
+        _referenced(Category, parent_id, "parentId")
+        insert_or_conflict(category, conflict=_conflict("name"))
+        _created(category, actor=actor, entity="category", fields=CATEGORY_FIELDS)
     return category
 
 
-def category_update(*, actor, category: Category, **changes) -> Category:
+def category_update(
+    *,
+    actor,
+    category_id: UUID,
+    name: str | Unset = UNSET,
+    parent_id: UUID | Unset | None = UNSET,
+    description: str | Unset = UNSET,
+    position: int | Unset = UNSET,
+) -> Category:
+    changes = sent(name=name, parent_id=parent_id, description=description, position=position)
     if "name" in changes:
         changes["name"] = _name(changes["name"])
-    if "parent_id" in changes:
-        _check_parent(category, changes["parent_id"])
-    before = _snapshot(category, CATEGORY_FIELDS)
-    for field, value in changes.items():
-        setattr(category, field, value)
-    with transaction.atomic():
-        _save_unique(category, field="name", create=False)
-        audit_record(
-            action="category.update",
-            entity_type="category",
-            entity_id=category.pk,
-            actor=actor,
-            before=before,
-            after=_snapshot(category, CATEGORY_FIELDS),
-        )
-    return category
+
+    def lock() -> Category:
+        if "parent_id" in changes:
+            _category_tree_lock()
+        return row_lock(Category.objects.alive(), category_id)
+
+    def guard(category: Category, pending: dict) -> None:
+        if "parent_id" in pending:
+            _referenced(Category, pending["parent_id"], "parentId")
+            _guard_no_cycle(category.pk, pending["parent_id"])
+
+    return row_update(
+        lock=lock,
+        changes=changes,
+        actor=actor,
+        action="category.update",
+        entity_type="category",
+        conflict=_conflict("name"),
+        guard=guard,
+    )
 
 
-def category_delete(*, actor, category: Category, reassign_to_id=None) -> Category:
+def category_delete(*, actor, category_id: UUID, reassign_to_id: UUID | None = None) -> Category:
     """Soft delete. Refused while live products or subcategories use it, unless they are moved
     to `reassign_to_id` (which may not be the category itself or under it)."""
-    with transaction.atomic():
+    moved: dict[str, Any] = {}
+
+    def lock() -> Category:
+        _category_tree_lock()
+        return row_lock(Category.objects.alive(), category_id)
+
+    def guard(category: Category) -> None:
         children = Category.objects.alive().filter(parent=category)
         products = Product.objects.alive().filter(category=category)
-        moved = {"children": children.count(), "products": products.count()}
+        moved.update(children=children.count(), products=products.count())
+        if not (moved["children"] or moved["products"]):
+            return
+        if reassign_to_id is None:
+            raise _in_use(
+                f"The category has {moved['children']} subcategories and "
+                f"{moved['products']} products; name a category to reassign them to."
+            )
+        if reassign_to_id in category_descendant_ids(category.pk):
+            raise BusinessRuleViolation(
+                "Cannot reassign to the category itself or one of its descendants.",
+                code=ErrorCode.CATEGORY_CYCLE,
+            )
+        _referenced(Category, reassign_to_id, "reassignTo")
+
+    def facts(category: Category) -> dict[str, Any]:
         if moved["children"] or moved["products"]:
-            if reassign_to_id is None:
-                raise _in_use(
-                    f"The category has {moved['children']} subcategories and "
-                    f"{moved['products']} products; name a category to reassign them to."
-                )
-            if reassign_to_id in category_descendant_ids(category.pk):
-                raise BusinessRuleViolation(
-                    "Cannot reassign to the category itself or one of its descendants.",
-                    code=ErrorCode.CATEGORY_CYCLE,
-                )
-            _alive(Category, reassign_to_id, "reassignTo")
-            children.update(parent_id=reassign_to_id, updated_at=timezone.now())
-            products.update(category_id=reassign_to_id, updated_at=timezone.now())
-        _soft_delete(
-            category, actor=actor, entity="category", reassigned_to=reassign_to_id, **moved
-        )
-    return category
+            now = category.deleted_at
+            Category.objects.alive().filter(parent=category).update(
+                parent_id=reassign_to_id, updated_at=now
+            )
+            Product.objects.alive().filter(category=category).update(
+                category_id=reassign_to_id, updated_at=now
+            )
+        return {"reassigned_to": reassign_to_id, **moved}
+
+    return row_soft_delete(
+        lock=lock,
+        actor=actor,
+        action="category.delete",
+        entity_type="category",
+        guard=guard,
+        facts=facts,
+    )
 
 
 # --- brands, units, variant types: named reference data ----------------------------------------
@@ -233,55 +279,61 @@ def _named_create(model, entity: str, *, actor, **fields):
     fields["name"] = _name(fields.get("name", ""))
     instance = model(**fields)
     with transaction.atomic():
-        _save_unique(instance, field="name", create=True)
-        audit_record(
-            action=f"{entity}.create",
-            entity_type=entity,
-            entity_id=instance.pk,
-            actor=actor,
-            after=_snapshot(instance, fields),
-        )
+        insert_or_conflict(instance, conflict=_conflict("name"))
+        _created(instance, actor=actor, entity=entity, fields=fields)
     return instance
 
 
-def _named_update(instance, entity: str, *, actor, **changes):
+def _named_update(model, entity: str, *, actor, pk, changes: dict, related=None):
     if "name" in changes:
         changes["name"] = _name(changes["name"])
-    before = _snapshot(instance, changes)
-    for field, value in changes.items():
-        setattr(instance, field, value)
-    with transaction.atomic():
-        _save_unique(instance, field="name", create=False)
-        audit_record(
-            action=f"{entity}.update",
-            entity_type=entity,
-            entity_id=instance.pk,
-            actor=actor,
-            before=before,
-            after=_snapshot(instance, changes),
-        )
-    return instance
+    return row_update(
+        lock=lambda: row_lock(model.objects.alive(), pk),
+        changes=changes,
+        actor=actor,
+        action=f"{entity}.update",
+        entity_type=entity,
+        conflict=_conflict("name"),
+        related=related,
+    )
 
 
-def _named_delete(instance, entity: str, *, actor, in_use: bool):
-    if in_use:
-        raise _in_use(f"This {entity.replace('_', ' ')} is used by live products.")
-    with transaction.atomic():
-        _soft_delete(instance, actor=actor, entity=entity)
-    return instance
+def _named_delete(model, entity: str, *, actor, pk, in_use):
+    """Soft delete, refused while `in_use(row)` — decided under the row's lock (and after any
+    running bulk import), so nothing can start using it meanwhile."""
+
+    def lock():
+        _advisory_xact_lock(_catalogue_key(), shared=True)
+        return row_lock(model.objects.alive(), pk)
+
+    def guard(instance) -> None:
+        if in_use(instance):
+            raise _in_use(f"This {entity.replace('_', ' ')} is used by live products.")
+
+    return row_soft_delete(
+        lock=lock, actor=actor, action=f"{entity}.delete", entity_type=entity, guard=guard
+    )
 
 
 def brand_create(*, actor, name: str, description: str = "") -> Brand:
     return _named_create(Brand, "brand", actor=actor, name=name, description=description)
 
 
-def brand_update(*, actor, brand: Brand, **changes) -> Brand:
-    return _named_update(brand, "brand", actor=actor, **changes)
+def brand_update(
+    *, actor, brand_id: UUID, name: str | Unset = UNSET, description: str | Unset = UNSET
+) -> Brand:
+    changes = sent(name=name, description=description)
+    return _named_update(Brand, "brand", actor=actor, pk=brand_id, changes=changes)
 
 
-def brand_delete(*, actor, brand: Brand) -> Brand:
-    in_use = Product.objects.alive().filter(brand=brand).exists()
-    return _named_delete(brand, "brand", actor=actor, in_use=in_use)
+def brand_delete(*, actor, brand_id: UUID) -> Brand:
+    return _named_delete(
+        Brand,
+        "brand",
+        actor=actor,
+        pk=brand_id,
+        in_use=lambda brand: Product.objects.alive().filter(brand=brand).exists(),
+    )
 
 
 def unit_create(*, actor, name: str, abbreviation: str, allows_fraction: bool = False) -> Unit:
@@ -295,13 +347,28 @@ def unit_create(*, actor, name: str, abbreviation: str, allows_fraction: bool = 
     )
 
 
-def unit_update(*, actor, unit: Unit, **changes) -> Unit:
-    return _named_update(unit, "unit", actor=actor, **changes)
+def unit_update(
+    *,
+    actor,
+    unit_id: UUID,
+    name: str | Unset = UNSET,
+    abbreviation: str | Unset = UNSET,
+    allows_fraction: bool | Unset = UNSET,
+) -> Unit:
+    changes = sent(name=name, abbreviation=abbreviation, allows_fraction=allows_fraction)
+    if "abbreviation" in changes:
+        changes["abbreviation"] = _name(changes["abbreviation"], "abbreviation")
+    return _named_update(Unit, "unit", actor=actor, pk=unit_id, changes=changes)
 
 
-def unit_delete(*, actor, unit: Unit) -> Unit:
-    in_use = Product.objects.alive().filter(unit=unit).exists()
-    return _named_delete(unit, "unit", actor=actor, in_use=in_use)
+def unit_delete(*, actor, unit_id: UUID) -> Unit:
+    return _named_delete(
+        Unit,
+        "unit",
+        actor=actor,
+        pk=unit_id,
+        in_use=lambda unit: Product.objects.alive().filter(unit=unit).exists(),
+    )
 
 
 def _variant_values_in_use(value_ids) -> bool:
@@ -335,35 +402,57 @@ def _variant_values_set(variant_type: VariantType, values: list[str]) -> list[st
     return wanted
 
 
-def variant_type_create(*, actor, name: str, values: list[str]) -> VariantType:
+def variant_type_create(*, actor, name: str, values: list[str] = ()) -> VariantType:
+    variant_type = VariantType(name=_name(name))
     with transaction.atomic():
-        variant_type = _named_create(VariantType, "variant_type", actor=actor, name=name)
-        _variant_values_set(variant_type, values)
+        insert_or_conflict(variant_type, conflict=_conflict("name"))
+        stored = _variant_values_set(variant_type, list(values))
+        audit_record(
+            action="variant_type.create",
+            entity_type="variant_type",
+            entity_id=variant_type.pk,
+            actor=actor,
+            after={"name": variant_type.name, "values": stored},
+        )
     return variant_type
 
 
-def variant_type_update(*, actor, variant_type: VariantType, values=None, **changes):
-    with transaction.atomic():
-        before_values = [value.value for value in variant_type.values.all()]
-        if changes:
-            _named_update(variant_type, "variant_type", actor=actor, **changes)
-        if values is not None:
-            after_values = _variant_values_set(variant_type, values)
-            if after_values != before_values:
-                audit_record(
-                    action="variant_type.update",
-                    entity_type="variant_type",
-                    entity_id=variant_type.pk,
-                    actor=actor,
-                    before={"values": before_values},
-                    after={"values": after_values},
-                )
-    return variant_type
+def variant_type_update(
+    *,
+    actor,
+    variant_type_id: UUID,
+    name: str | Unset = UNSET,
+    values: list[str] | Unset = UNSET,
+) -> VariantType:
+    """Renames the type and/or replaces its values: one change, one audit row."""
+
+    def values_replace(variant_type: VariantType) -> tuple[dict, dict]:
+        if values is UNSET:
+            return {}, {}
+        before = [value.value for value in variant_type.values.all()]
+        after = _variant_values_set(variant_type, values)
+        return ({"values": before}, {"values": after}) if before != after else ({}, {})
+
+    return _named_update(
+        VariantType,
+        "variant_type",
+        actor=actor,
+        pk=variant_type_id,
+        changes=sent(name=name),
+        related=values_replace,
+    )
 
 
-def variant_type_delete(*, actor, variant_type: VariantType) -> VariantType:
-    in_use = _variant_values_in_use(variant_type.values.values_list("pk", flat=True))
-    return _named_delete(variant_type, "variant_type", actor=actor, in_use=in_use)
+def variant_type_delete(*, actor, variant_type_id: UUID) -> VariantType:
+    return _named_delete(
+        VariantType,
+        "variant_type",
+        actor=actor,
+        pk=variant_type_id,
+        in_use=lambda variant_type: _variant_values_in_use(
+            variant_type.values.values_list("pk", flat=True)
+        ),
+    )
 
 
 # --- products -----------------------------------------------------------------------------------
@@ -383,22 +472,20 @@ PRODUCT_FIELDS = (
     "track_stock",
     "attributes",
 )
+_REFERENCES = (
+    ("category_id", Category, "categoryId"),
+    ("brand_id", Brand, "brandId"),
+    ("unit_id", Unit, "unitId"),
+)
 
 
-def _clean_product(changes: dict) -> dict:
+def _clean_product(changes: dict[str, Any]) -> dict[str, Any]:
     if "name" in changes:
         changes["name"] = _name(changes["name"])
     if "sku" in changes:
         changes["sku"] = clean_sku(changes["sku"])
     if "barcode" in changes:
         changes["barcode"] = clean_barcode(changes["barcode"])
-    for field, model, name in (
-        ("category_id", Category, "categoryId"),
-        ("brand_id", Brand, "brandId"),
-        ("unit_id", Unit, "unitId"),
-    ):
-        if field in changes:
-            _alive(model, changes[field], name)
     for field, name in (("cost_price", "costPrice"), ("sell_price", "sellPrice")):
         if field in changes:
             validate_range(changes[field], field=name, low=Decimal("0"))
@@ -409,57 +496,132 @@ def _clean_product(changes: dict) -> dict:
     return changes
 
 
-def product_create(*, actor, name: str, sku: str, **fields) -> Product:
-    fields = _clean_product({"name": name, "sku": sku, **fields})
+def _references_hold(changes: dict[str, Any]) -> None:
+    """Inside the write's transaction: the category, brand and unit named stay alive until it
+    commits."""
+    for field, model, name in _REFERENCES:
+        if field in changes:
+            _referenced(model, changes[field], name)
+
+
+def product_create(
+    *,
+    actor,
+    name: str,
+    sku: str,
+    barcode: str | None = None,
+    description: str = "",
+    category_id: UUID | None = None,
+    brand_id: UUID | None = None,
+    unit_id: UUID | None = None,
+    status: str = ProductStatus.DRAFT,
+    cost_price: Decimal = Decimal("0.00"),
+    sell_price: Decimal = Decimal("0.00"),
+    tax_rate: Decimal | None = None,
+    track_stock: bool = True,
+    attributes: dict | None = None,
+) -> Product:
+    fields = _clean_product(
+        {
+            "name": name,
+            "sku": sku,
+            "barcode": barcode,
+            "description": description,
+            "category_id": category_id,
+            "brand_id": brand_id,
+            "unit_id": unit_id,
+            "status": status,
+            "cost_price": cost_price,
+            "sell_price": sell_price,
+            "tax_rate": tax_rate,
+            "track_stock": track_stock,
+            "attributes": attributes if attributes is not None else {},
+        }
+    )
     product = Product(**fields)
     with transaction.atomic():
+        _references_hold(fields)
         _ensure_codes_free(sku=product.sku, barcode=product.barcode)
-        _save_unique(product, field="sku", create=True)
-        audit_record(
-            action="product.create",
-            entity_type="product",
-            entity_id=product.pk,
-            actor=actor,
-            after=_snapshot(product, PRODUCT_FIELDS),
-        )
+        insert_or_conflict(product, conflict=_conflict("sku"))
+        _created(product, actor=actor, entity="product", fields=PRODUCT_FIELDS)
         product_changed("product.created", product)
     return product
 
 
-def product_update(*, actor, product: Product, **changes) -> Product:
-    changes = _clean_product(changes)
-    before = _snapshot(product, PRODUCT_FIELDS)
-    with transaction.atomic():
+def product_update(
+    *,
+    actor,
+    product_id: UUID,
+    name: str | Unset = UNSET,
+    sku: str | Unset = UNSET,
+    barcode: str | Unset | None = UNSET,
+    description: str | Unset = UNSET,
+    category_id: UUID | Unset | None = UNSET,
+    brand_id: UUID | Unset | None = UNSET,
+    unit_id: UUID | Unset | None = UNSET,
+    status: str | Unset = UNSET,
+    cost_price: Decimal | Unset = UNSET,
+    sell_price: Decimal | Unset = UNSET,
+    tax_rate: Decimal | Unset | None = UNSET,
+    track_stock: bool | Unset = UNSET,
+    attributes: dict | Unset = UNSET,
+) -> Product:
+    changes = _clean_product(
+        sent(
+            name=name,
+            sku=sku,
+            barcode=barcode,
+            description=description,
+            category_id=category_id,
+            brand_id=brand_id,
+            unit_id=unit_id,
+            status=status,
+            cost_price=cost_price,
+            sell_price=sell_price,
+            tax_rate=tax_rate,
+            track_stock=track_stock,
+            attributes=attributes,
+        )
+    )
+
+    def guard(product: Product, pending: dict) -> None:
+        _references_hold(pending)
         _ensure_codes_free(
-            sku=changes.get("sku"), barcode=changes.get("barcode"), product_id=product.pk
+            sku=pending.get("sku"), barcode=pending.get("barcode"), product_id=product.pk
         )
-        for field, value in changes.items():
-            setattr(product, field, value)
-        _save_unique(product, field="sku", create=False)
-        audit_record(
-            action="product.update",
-            entity_type="product",
-            entity_id=product.pk,
-            actor=actor,
-            before=before,
-            after=_snapshot(product, PRODUCT_FIELDS),
-        )
-        product_changed("product.updated", product)
-    return product
+
+    return row_update(
+        lock=lambda: row_lock(Product.objects.alive(), product_id),
+        changes=changes,
+        actor=actor,
+        action="product.update",
+        entity_type="product",
+        conflict=_conflict("sku"),
+        guard=guard,
+        on_change=lambda product, _after: product_changed("product.updated", product),
+    )
 
 
-def product_delete(*, actor, product: Product) -> Product:
+def product_delete(*, actor, product_id: UUID) -> Product:
     """Soft delete (with its variants): history stays, the SKUs and barcodes are free again."""
-    with transaction.atomic():
-        now = timezone.now()
-        variants = (
+
+    def variants_delete(product: Product) -> dict[str, Any]:
+        now = product.deleted_at
+        deleted = (
             ProductVariant.objects.alive()
             .filter(product=product)
             .update(deleted_at=now, updated_at=now)
         )
-        _soft_delete(product, actor=actor, entity="product", variants_deleted=variants)
-        product_changed("product.deleted", product)
-    return product
+        return {"variants_deleted": deleted}
+
+    return row_soft_delete(
+        lock=lambda: row_lock(Product.objects.alive(), product_id),
+        actor=actor,
+        action="product.delete",
+        entity_type="product",
+        facts=variants_delete,
+        on_change=lambda product: product_changed("product.deleted", product),
+    )
 
 
 # --- variants -----------------------------------------------------------------------------------
@@ -468,6 +630,8 @@ VARIANT_FIELDS = ("name", "sku", "barcode", "price", "cost", "combination_key")
 
 
 def _variant_values(value_ids: list) -> list[VariantTypeValue]:
+    """The values (one per type), their types share-locked so that none can be deleted or lose a
+    value before this variant commits."""
     values = list(
         VariantTypeValue.objects.select_related("variant_type")
         .filter(pk__in=value_ids, variant_type__deleted_at__isnull=True)
@@ -478,6 +642,8 @@ def _variant_values(value_ids: list) -> list[VariantTypeValue]:
     types = [value.variant_type_id for value in values]
     if len(set(types)) != len(types):
         raise ValidationFailed.for_field("valueIds", "At most one value per variant type.")
+    for type_id in sorted(types):
+        _referenced(VariantType, type_id, "valueIds")
     return values
 
 
@@ -487,7 +653,7 @@ def _combination(values: list[VariantTypeValue]) -> tuple[str, str]:
     return key, name
 
 
-def _clean_variant(changes: dict) -> dict:
+def _clean_variant(changes: dict[str, Any]) -> dict[str, Any]:
     if "sku" in changes:
         changes["sku"] = clean_sku(changes["sku"])
     if "barcode" in changes:
@@ -498,8 +664,8 @@ def _clean_variant(changes: dict) -> dict:
     return changes
 
 
-def _ensure_combination_free(product: Product, key: str, variant_id=None) -> None:
-    taken = ProductVariant.objects.alive().filter(product=product, combination_key=key)
+def _ensure_combination_free(product_id, key: str, variant_id=None) -> None:
+    taken = ProductVariant.objects.alive().filter(product_id=product_id, combination_key=key)
     if variant_id:
         taken = taken.exclude(pk=variant_id)
     if taken.exists():
@@ -507,75 +673,109 @@ def _ensure_combination_free(product: Product, key: str, variant_id=None) -> Non
 
 
 def variant_create(
-    *, actor, product: Product, sku: str, value_ids: list, **fields
+    *,
+    actor,
+    product_id: UUID,
+    sku: str,
+    value_ids: list[UUID],
+    barcode: str | None = None,
+    price: Decimal | None = None,
+    cost: Decimal | None = None,
 ) -> ProductVariant:
-    fields = _clean_variant({"sku": sku, **fields})
-    values = _variant_values(value_ids)
-    key, name = _combination(values)
-    variant = ProductVariant(product=product, name=name, combination_key=key, **fields)
+    fields = _clean_variant({"sku": sku, "barcode": barcode, "price": price, "cost": cost})
     with transaction.atomic():
-        Product.objects.select_for_update().filter(pk=product.pk).first()  # one writer per product
+        product = row_lock(Product.objects.alive(), product_id)  # one variant writer per product
+        values = _variant_values(value_ids)
+        key, name = _combination(values)
+        variant = ProductVariant(product=product, name=name, combination_key=key, **fields)
         _ensure_codes_free(sku=variant.sku, barcode=variant.barcode)
-        _ensure_combination_free(product, key)
-        _save_unique(variant, field="sku", create=True)
+        _ensure_combination_free(product.pk, key)
+        insert_or_conflict(variant, conflict=_conflict("sku"))
         variant.values.set(values)
         audit_record(
             action="product.variant.create",
             entity_type="product_variant",
             entity_id=variant.pk,
             actor=actor,
-            after={**_snapshot(variant, VARIANT_FIELDS), "product_id": product.pk},
+            after={**snapshot(variant, VARIANT_FIELDS), "product_id": product.pk},
         )
         product_changed("product.updated", product)
     return variant
 
 
-def variant_update(*, actor, variant: ProductVariant, value_ids=None, **changes) -> ProductVariant:
-    changes = _clean_variant(changes)
-    before = _snapshot(variant, VARIANT_FIELDS)
-    with transaction.atomic():
-        Product.objects.select_for_update().filter(pk=variant.product_id).first()
+def _variant_lock(variant_id: UUID) -> ProductVariant:
+    """The variant's product first (the order every variant writer uses), then the variant."""
+    product_id = (
+        ProductVariant.objects.alive().filter(pk=variant_id).values_list("product_id", flat=True)
+    ).first()
+    if product_id is not None:
+        row_lock(Product.objects.alive(), product_id)
+    return row_lock(ProductVariant.objects.alive().select_related("product"), variant_id)
+
+
+def variant_update(
+    *,
+    actor,
+    variant_id: UUID,
+    sku: str | Unset = UNSET,
+    barcode: str | Unset | None = UNSET,
+    price: Decimal | Unset | None = UNSET,
+    cost: Decimal | Unset | None = UNSET,
+    value_ids: list[UUID] | Unset = UNSET,
+) -> ProductVariant:
+    changes = _clean_variant(sent(sku=sku, barcode=barcode, price=price, cost=cost))
+    chosen: list[VariantTypeValue] = []
+
+    def lock() -> ProductVariant:
+        variant = _variant_lock(variant_id)
+        if value_ids is not UNSET:
+            chosen.extend(_variant_values(value_ids))
+            changes["combination_key"], changes["name"] = _combination(chosen)
+        return variant
+
+    def guard(variant: ProductVariant, pending: dict) -> None:
         _ensure_codes_free(
-            sku=changes.get("sku"), barcode=changes.get("barcode"), variant_id=variant.pk
+            sku=pending.get("sku"), barcode=pending.get("barcode"), variant_id=variant.pk
         )
-        values = None
-        if value_ids is not None:
-            values = _variant_values(value_ids)
-            changes["combination_key"], changes["name"] = _combination(values)
-            _ensure_combination_free(variant.product, changes["combination_key"], variant.pk)
-        for field, value in changes.items():
-            setattr(variant, field, value)
-        _save_unique(variant, field="sku", create=False)
-        if values is not None:
-            variant.values.set(values)
-        audit_record(
-            action="product.variant.update",
-            entity_type="product_variant",
-            entity_id=variant.pk,
-            actor=actor,
-            before=before,
-            after=_snapshot(variant, VARIANT_FIELDS),
-        )
-        product_changed("product.updated", variant.product)
-    return variant
+        if "combination_key" in pending:
+            _ensure_combination_free(variant.product_id, pending["combination_key"], variant.pk)
+
+    def values_set(variant: ProductVariant) -> tuple[dict, dict]:
+        if value_ids is not UNSET and "combination_key" in changes:
+            variant.values.set(chosen)
+        return {}, {}
+
+    return row_update(
+        lock=lock,
+        changes=changes,
+        actor=actor,
+        action="product.variant.update",
+        entity_type="product_variant",
+        conflict=_conflict("sku"),
+        guard=guard,
+        related=values_set,
+        on_change=lambda variant, _after: product_changed("product.updated", variant.product),
+    )
 
 
-def variant_delete(*, actor, variant: ProductVariant) -> ProductVariant:
-    with transaction.atomic():
-        _soft_delete(
-            variant, actor=actor, entity="product_variant", action="product.variant.delete"
-        )
-        product_changed("product.updated", variant.product)
-    return variant
+def variant_delete(*, actor, variant_id: UUID) -> ProductVariant:
+    return row_soft_delete(
+        lock=lambda: _variant_lock(variant_id),
+        actor=actor,
+        action="product.variant.delete",
+        entity_type="product_variant",
+        on_change=lambda variant: product_changed("product.updated", variant.product),
+    )
 
 
 # --- images -------------------------------------------------------------------------------------
 
 
-def product_image_add(*, actor, product: Product, data: bytes) -> ProductImage:
+def product_image_add(*, actor, product_id: UUID, data: bytes) -> ProductImage:
     from apps.media.services import image_store
 
     with transaction.atomic():
+        product = row_lock(Product.objects.alive(), product_id)  # positions are per product
         asset = image_store(data=data)
         position = ProductImage.objects.filter(product=product).count()
         image = ProductImage.objects.create(product=product, image_id=asset.pk, position=position)

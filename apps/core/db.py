@@ -1,17 +1,188 @@
-"""Database helpers shared by the services."""
+"""Database helpers shared by the services: the one way a service changes an existing row.
+
+`row_update` is "lock, snapshot, apply typed changes, save changed fields, audit, publish" in one
+transaction. The row is read fresh under `SELECT … FOR UPDATE` (never the caller's copy, which may
+be stale: a cached request user, a row read before another worker's change), only the fields
+whose value differs are written (`UPDATE … SET` of those columns), and a write that changes
+nothing writes nothing: no UPDATE, no audit row, no event."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final, TypeVar
+
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
-from apps.core.errors import Conflict
+from apps.core.errors import Conflict, NotFound
 
 
-def save_or_conflict(instance: models.Model, *, create: bool, conflict: Conflict) -> None:
-    """Saves `instance`; a unique-index violation (a concurrent duplicate that slipped past the
+class Unset:
+    """Marks a keyword argument the caller did not send (PATCH: absent ≠ null)."""
+
+    _instance: Unset | None = None
+
+    def __new__(cls) -> Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Final = Unset()
+M = TypeVar("M", bound=models.Model)
+
+
+def sent(**values: Any) -> dict[str, Any]:
+    """The keyword arguments that were actually sent (not UNSET), as a field → value dict."""
+    return {field: value for field, value in values.items() if value is not UNSET}
+
+
+def insert_or_conflict(instance: models.Model, *, conflict: Conflict) -> None:
+    """Inserts `instance`; a unique-index violation (a concurrent duplicate that slipped past the
     service's own check) becomes `conflict` (409) instead of a 500."""
     try:
         with transaction.atomic():
-            instance.save(force_insert=create) if create else instance.save()
+            instance.save(force_insert=True)
     except IntegrityError:
         raise conflict from None
+
+
+def fields_save(
+    instance: models.Model, changes: Mapping[str, Any], *, conflict: Conflict | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Applies `changes` to `instance` and saves only the fields whose value differs (plus
+    `updated_at` when the model has it). Returns (before, after) of those fields; both empty when
+    nothing changed (and nothing was written)."""
+    changed = {
+        field: value for field, value in changes.items() if getattr(instance, field) != value
+    }
+    before = {field: getattr(instance, field) for field in changed}
+    if not changed:
+        return {}, {}
+    for field, value in changed.items():
+        setattr(instance, field, value)
+    update_fields = list(changed)
+    if any(field.name == "updated_at" for field in instance._meta.concrete_fields):
+        update_fields.append("updated_at")
+    try:
+        with transaction.atomic():
+            instance.save(update_fields=update_fields)
+    except IntegrityError:
+        if conflict is None:
+            raise
+        raise conflict from None
+    return before, dict(changed)
+
+
+def rows_lock(queryset: models.QuerySet[M]) -> list[M]:
+    """Locks the rows of `queryset` in primary-key order (one order for every writer, so two
+    transactions locking overlapping sets wait instead of deadlocking)."""
+    return list(queryset.select_for_update(of=("self",)).order_by("pk"))
+
+
+def row_lock(queryset: models.QuerySet[M], pk: Any) -> M:
+    """The row `pk` of `queryset`, read fresh and locked until the transaction ends (404 when it
+    is gone, e.g. deleted by a concurrent request)."""
+    instance = queryset.select_for_update(of=("self",)).filter(pk=pk).first()
+    if instance is None:
+        raise NotFound()
+    return instance
+
+
+def _audited(values: dict[str, Any]) -> dict[str, Any]:
+    """Soft-delete marks are audited as `deleted: true/false`, not as timestamps."""
+    if "deleted_at" in values:
+        values = dict(values)
+        values["deleted"] = values.pop("deleted_at") is not None
+    return values
+
+
+def row_update(
+    *,
+    lock: Callable[[], M],
+    changes: Mapping[str, Any],
+    actor: Any,
+    action: str,
+    entity_type: str,
+    conflict: Conflict | None = None,
+    guard: Callable[[M, dict[str, Any]], None] | None = None,
+    related: Callable[[M], tuple[dict[str, Any], dict[str, Any]]] | None = None,
+    on_change: Callable[[M, dict[str, Any]], None] | None = None,
+    tenant: Any = None,
+    entity_id: Any = None,
+) -> M:
+    """Changes one row, in its own transaction (or the caller's):
+
+    1. `lock()` reads the row fresh and locks it (and whatever else must be locked first, in one
+       fixed order);
+    2. `guard(row, pending)` checks business rules on the locked row against the fields that
+       would change (raise to refuse: nothing is written);
+    3. only the changed fields are saved (`conflict` turns a unique-index violation into a 409);
+    4. `related(row)` applies changes held in other tables and returns their (before, after);
+    5. if anything changed: one audit row with the changed fields, then `on_change(row, after)`
+       (cache drops; events, which are sent on commit). Nothing changed: no audit row, no event.
+    """
+    from apps.audit.services import audit_record
+
+    with transaction.atomic():
+        instance = lock()
+        pending = {
+            field: value for field, value in changes.items() if getattr(instance, field) != value
+        }
+        if guard is not None:
+            guard(instance, pending)
+        before, after = fields_save(instance, pending, conflict=conflict)
+        if related is not None:
+            related_before, related_after = related(instance)
+            before.update(related_before)
+            after.update(related_after)
+        if after:
+            audit_record(
+                action=action,
+                entity_type=entity_type,
+                entity_id=entity_id or instance.pk,
+                actor=actor,
+                tenant=tenant,
+                before=_audited(before),
+                after=_audited(after),
+            )
+            if on_change is not None:
+                on_change(instance, after)
+    return instance
+
+
+def row_soft_delete(
+    *,
+    lock: Callable[[], M],
+    actor: Any,
+    action: str,
+    entity_type: str,
+    guard: Callable[[M], None] | None = None,
+    facts: Callable[[M], dict[str, Any]] | None = None,
+    on_change: Callable[[M], None] | None = None,
+    tenant: Any = None,
+) -> M:
+    """Marks one live row deleted: `row_update` of `deleted_at`, with `guard(row)` checked under
+    the lock (e.g. refused while in use: a concurrent writer cannot slip in between) and
+    `facts(row)` applying and reporting what else changed (moved children, …)."""
+    return row_update(
+        lock=lock,
+        changes={"deleted_at": timezone.now()},
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        guard=(lambda row, _pending: guard(row)) if guard is not None else None,
+        related=(lambda row: ({}, facts(row))) if facts is not None else None,
+        on_change=(lambda row, _after: on_change(row)) if on_change is not None else None,
+        tenant=tenant,
+    )
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    return {field: getattr(instance, field) for field in fields}

@@ -4,27 +4,36 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.core.db import save_or_conflict
+from apps.core.db import (
+    UNSET,
+    Unset,
+    insert_or_conflict,
+    row_lock,
+    row_soft_delete,
+    row_update,
+    sent,
+    snapshot,
+)
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.validation import validate_pattern, validate_timezone
 from apps.stores.events import store_changed
-from apps.stores.models import Store, StoreAssignment
+from apps.stores.models import Store, StoreAssignment, StoreKind
 
 STORE_FIELDS = ("name", "code", "kind", "address", "phone", "email", "timezone", "receipt_header")
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
 
 
 def store_snapshot(store: Store) -> dict:
-    return {field: getattr(store, field) for field in STORE_FIELDS}
+    return snapshot(store, STORE_FIELDS)
 
 
-def _clean(changes: dict) -> dict:
+def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     if "code" in changes:
         changes["code"] = validate_pattern(
             changes["code"].strip().upper(),
@@ -48,17 +57,35 @@ def _duplicate_code() -> Conflict:
     )
 
 
-def _save(store: Store, *, create: bool) -> None:
-    save_or_conflict(store, create=create, conflict=_duplicate_code())
-
-
-def store_create(*, actor, name: str, code: str, **fields) -> Store:
-    fields = _clean({"name": name, "code": code, **fields})
+def store_create(
+    *,
+    actor,
+    name: str,
+    code: str,
+    kind: str = StoreKind.RETAIL,
+    address: str = "",
+    phone: str = "",
+    email: str = "",
+    timezone: str = "",
+    receipt_header: str = "",
+) -> Store:
+    fields = _clean(
+        {
+            "name": name,
+            "code": code,
+            "kind": kind,
+            "address": address,
+            "phone": phone,
+            "email": email,
+            "timezone": timezone,
+            "receipt_header": receipt_header,
+        }
+    )
     if Store.objects.alive().filter(code=fields["code"]).exists():
         raise _duplicate_code()
     store = Store(**fields)
     with transaction.atomic():
-        _save(store, create=True)
+        insert_or_conflict(store, conflict=_duplicate_code())
         audit_record(
             action="store.create",
             entity_type="store",
@@ -70,46 +97,62 @@ def store_create(*, actor, name: str, code: str, **fields) -> Store:
     return store
 
 
-def store_update(*, actor, store: Store, **changes) -> Store:
-    changes = _clean(changes)
+def store_update(
+    *,
+    actor,
+    store_id: UUID,
+    name: str | Unset = UNSET,
+    code: str | Unset = UNSET,
+    kind: str | Unset = UNSET,
+    address: str | Unset = UNSET,
+    phone: str | Unset = UNSET,
+    email: str | Unset = UNSET,
+    timezone: str | Unset = UNSET,
+    receipt_header: str | Unset = UNSET,
+) -> Store:
+    changes = _clean(
+        sent(
+            name=name,
+            code=code,
+            kind=kind,
+            address=address,
+            phone=phone,
+            email=email,
+            timezone=timezone,
+            receipt_header=receipt_header,
+        )
+    )
     if (
         "code" in changes
-        and Store.objects.alive().filter(code=changes["code"]).exclude(pk=store.pk).exists()
+        and Store.objects.alive().filter(code=changes["code"]).exclude(pk=store_id).exists()
     ):
         raise _duplicate_code()
-    before = store_snapshot(store)
-    for field, value in changes.items():
-        setattr(store, field, value)
-    with transaction.atomic():
-        _save(store, create=False)
-        audit_record(
-            action="store.update",
-            entity_type="store",
-            entity_id=store.pk,
-            actor=actor,
-            before=before,
-            after=store_snapshot(store),
-        )
-        store_changed("store.updated", store)
-    return store
+    return row_update(
+        lock=lambda: row_lock(Store.objects.alive(), store_id),
+        changes=changes,
+        actor=actor,
+        action="store.update",
+        entity_type="store",
+        conflict=_duplicate_code(),
+        on_change=lambda store, _after: store_changed("store.updated", store),
+    )
 
 
-def store_delete(*, actor, store: Store) -> Store:
+def _staff_unassign(store: Store) -> dict[str, Any]:
+    StoreAssignment.objects.filter(store=store).delete()
+    return {}
+
+
+def store_delete(*, actor, store_id: UUID) -> Store:
     """Soft delete: the row stays for history, its code is freed, its staff unassigned."""
-    with transaction.atomic():
-        store.deleted_at = timezone.now()
-        store.save(update_fields=["deleted_at", "updated_at"])
-        StoreAssignment.objects.filter(store=store).delete()
-        audit_record(
-            action="store.delete",
-            entity_type="store",
-            entity_id=store.pk,
-            actor=actor,
-            before={"deleted": False},
-            after={"deleted": True},
-        )
-        store_changed("store.deleted", store)
-    return store
+    return row_soft_delete(
+        lock=lambda: row_lock(Store.objects.alive(), store_id),
+        actor=actor,
+        action="store.delete",
+        entity_type="store",
+        facts=_staff_unassign,
+        on_change=lambda store: store_changed("store.deleted", store),
+    )
 
 
 def store_assignments_set(*, user_id: UUID, store_ids: Iterable[UUID]) -> list[UUID]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from apps.audit.services import audit_record
+from apps.core.db import UNSET, Unset, row_lock, row_update, sent
 from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, ValidationFailed
 from apps.core.events import publish_event
 from apps.core.roles import Role
@@ -129,53 +132,54 @@ def tenant_create(
     return TenantWithOwner(tenant=tenant, owner=owner)
 
 
-PROFILE_FIELDS = (
-    "name",
-    "legal_name",
-    "tax_id",
-    "address",
-    "email",
-    "phone",
-    "website",
-    "logo_url",
-)
-SETTINGS_FIELDS = tuple(
-    field.name
-    for field in TenantSettings._meta.concrete_fields
-    if field.name not in ("id", "tenant", "updated_at")
-)
 INVOICE_PREFIX = re.compile(r"^[A-Za-z0-9/_-]{0,12}$")
 PAPER_WIDTHS = (58, 80)
 
 
-def _snapshot(instance, fields) -> dict:
-    return {field: getattr(instance, field) for field in fields}
-
-
-def tenant_profile_update(*, actor: User, tenant: Tenant, **changes) -> Tenant:
+def tenant_profile_update(
+    *,
+    actor: User,
+    tenant_id: UUID,
+    name: str | Unset = UNSET,
+    legal_name: str | Unset = UNSET,
+    tax_id: str | Unset = UNSET,
+    address: str | Unset = UNSET,
+    email: str | Unset = UNSET,
+    phone: str | Unset = UNSET,
+    website: str | Unset = UNSET,
+    logo_url: str | Unset = UNSET,
+) -> Tenant:
+    changes = sent(
+        name=name,
+        legal_name=legal_name,
+        tax_id=tax_id,
+        address=address,
+        email=email,
+        phone=phone,
+        website=website,
+        logo_url=logo_url,
+    )
     if "name" in changes:
         changes["name"] = changes["name"].strip()
         if not changes["name"]:
             raise ValidationFailed.for_field("name", "This field may not be blank.")
-    before = _snapshot(tenant, PROFILE_FIELDS)
-    with transaction.atomic():
-        for field, value in changes.items():
-            setattr(tenant, field, value)
-        tenant.save(update_fields=[*changes, "updated_at"])
+
+    def on_change(tenant: Tenant, after: dict) -> None:
         auth_cache_drop_tenant(tenant.pk)  # cached users carry their company
-        audit_record(
-            action="tenant.update",
-            entity_type="tenant",
-            entity_id=tenant.pk,
-            actor=actor,
-            tenant=tenant,
-            before=before,
-            after=_snapshot(tenant, PROFILE_FIELDS),
-        )
         publish_event(
             "tenant.updated", {"id": tenant.pk, "name": tenant.name}, schema=tenant.schema_name
         )
-    return tenant
+
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    return row_update(
+        lock=lambda: row_lock(Tenant.objects.all(), tenant_id),
+        changes=changes,
+        actor=actor,
+        action="tenant.update",
+        entity_type="tenant",
+        on_change=on_change,
+        tenant=tenant,
+    )
 
 
 def tenant_settings_get(*, tenant: Tenant) -> TenantSettings:
@@ -212,28 +216,70 @@ def _validate_settings(changes: dict) -> dict:
     return changes
 
 
-def tenant_settings_update(*, actor: User, tenant: Tenant, **changes) -> TenantSettings:
-    changes = _validate_settings(changes)
-    with transaction.atomic():
-        current = TenantSettings.objects.select_for_update().get_or_create(tenant=tenant)[0]
-        before = _snapshot(current, SETTINGS_FIELDS)
-        for field, value in changes.items():
-            setattr(current, field, value)
-        current.save()
-        after = _snapshot(current, SETTINGS_FIELDS)
-        audit_record(
-            action="tenant.settings.update",
-            entity_type="tenant_settings",
-            entity_id=tenant.pk,
-            actor=actor,
-            tenant=tenant,
-            before=before,
-            after=after,
+def tenant_settings_update(
+    *,
+    actor: User,
+    tenant: Tenant,
+    currency: str | Unset = UNSET,
+    timezone: str | Unset = UNSET,
+    tax_rate: Decimal | Unset = UNSET,
+    prices_include_tax: bool | Unset = UNSET,
+    cash_rounding: str | Unset = UNSET,
+    invoice_prefix: str | Unset = UNSET,
+    allow_negative_stock: bool | Unset = UNSET,
+    default_low_stock_threshold: int | Unset = UNSET,
+    require_open_shift: bool | Unset = UNSET,
+    void_window_hours: int | Unset = UNSET,
+    loyalty_enabled: bool | Unset = UNSET,
+    loyalty_points_per_unit: Decimal | Unset = UNSET,
+    loyalty_point_value: Decimal | Unset = UNSET,
+    loyalty_min_redeem_points: int | Unset = UNSET,
+    receipt_header: str | Unset = UNSET,
+    receipt_footer: str | Unset = UNSET,
+    receipt_show_logo: bool | Unset = UNSET,
+    receipt_paper_width_mm: int | Unset = UNSET,
+) -> TenantSettings:
+    changes = _validate_settings(
+        sent(
+            currency=currency,
+            timezone=timezone,
+            tax_rate=tax_rate,
+            prices_include_tax=prices_include_tax,
+            cash_rounding=cash_rounding,
+            invoice_prefix=invoice_prefix,
+            allow_negative_stock=allow_negative_stock,
+            default_low_stock_threshold=default_low_stock_threshold,
+            require_open_shift=require_open_shift,
+            void_window_hours=void_window_hours,
+            loyalty_enabled=loyalty_enabled,
+            loyalty_points_per_unit=loyalty_points_per_unit,
+            loyalty_point_value=loyalty_point_value,
+            loyalty_min_redeem_points=loyalty_min_redeem_points,
+            receipt_header=receipt_header,
+            receipt_footer=receipt_footer,
+            receipt_show_logo=receipt_show_logo,
+            receipt_paper_width_mm=receipt_paper_width_mm,
         )
-        changed = {key: value for key, value in after.items() if before.get(key) != value}
-        publish_event("tenant.settings.updated", changed, schema=tenant.schema_name)
+    )
+
+    def lock() -> TenantSettings:
+        TenantSettings.objects.get_or_create(tenant=tenant)
+        return TenantSettings.objects.select_for_update().get(tenant=tenant)
+
+    def on_change(_settings: TenantSettings, after: dict) -> None:
+        publish_event("tenant.settings.updated", after, schema=tenant.schema_name)
         transaction.on_commit(lambda: tenant_settings_cache_clear(tenant_id=tenant.pk))
-    return current
+
+    return row_update(
+        lock=lock,
+        changes=changes,
+        actor=actor,
+        action="tenant.settings.update",
+        entity_type="tenant_settings",
+        on_change=on_change,
+        tenant=tenant,
+        entity_id=tenant.pk,
+    )
 
 
 def _tenant_status_change(*, actor: User, tenant: Tenant, to: str) -> Tenant:

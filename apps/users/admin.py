@@ -25,7 +25,7 @@ class UserAdmin(ReadOnlyAdmin):
             self,
             request,
             queryset.select_related("tenant"),
-            lambda actor, user: services.staff_deactivate(actor=actor, user=user),
+            lambda actor, user: services.staff_deactivate(actor=actor, user_id=user.pk),
             "Deactivated",
         )
 
@@ -33,7 +33,7 @@ class UserAdmin(ReadOnlyAdmin):
     def reset_password(self, request, queryset):
         for user in queryset.select_related("tenant"):
             temporary = secrets.token_urlsafe(12)
-            services.password_reset(actor=request.user, user=user, new_password=temporary)
+            services.password_reset(actor=request.user, user_id=user.pk, new_password=temporary)
             self.message_user(
                 request, f"{user.email}: temporary password {temporary}", messages.WARNING
             )

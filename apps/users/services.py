@@ -2,31 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenBackendError
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from apps.audit.services import audit_record
-from apps.core.db import save_or_conflict
+from apps.core.db import UNSET, Unset, fields_save, row_update, rows_lock, sent, snapshot
 from apps.core.errors import (
     ApplicationError,
     AuthenticationRequired,
     BusinessRuleViolation,
     Conflict,
     ErrorCode,
+    NotFound,
     PermissionDenied,
     ValidationFailed,
 )
 from apps.core.events import publish_sessions_revoked
 from apps.core.roles import Role
+from apps.tenants.models import Tenant
 from apps.users.cache import auth_cache_drop
 from apps.users.events import user_changed
 from apps.users.models import RefreshTokenRotation, User, normalize_email
@@ -234,13 +238,17 @@ def session_logout_all(*, user: User) -> None:
 
 
 def password_change(*, user: User, current_password: str, new_password: str) -> Session:
-    """Changes the password, revokes every session and opens a new one for the caller."""
-    if not user.check_password(current_password):
-        raise ValidationFailed.for_field("currentPassword", "Current password is incorrect.")
-    if current_password == new_password:
-        raise ValidationFailed.for_field("newPassword", "Must differ from the current password.")
-    password_validate(password=new_password, user=user, field="newPassword")
+    """Changes the password, revokes every session and opens a new one for the caller. The check
+    runs on the row read fresh and locked (the request's user may be a cached copy)."""
     with transaction.atomic():
+        user = user_lock(user_id=user.pk)
+        if not user.check_password(current_password):
+            raise ValidationFailed.for_field("currentPassword", "Current password is incorrect.")
+        if current_password == new_password:
+            raise ValidationFailed.for_field(
+                "newPassword", "Must differ from the current password."
+            )
+        password_validate(password=new_password, user=user, field="newPassword")
         user.set_password(new_password)
         user.save(update_fields=["password", "updated_at"])
         user_sessions_revoke(user=user)
@@ -266,7 +274,7 @@ STAFF_FIELDS = ("email", "name", "phone", "avatar_url", "role", "is_active")
 
 
 def user_snapshot(user: User, store_ids=None) -> dict:
-    data = {field: getattr(user, field) for field in STAFF_FIELDS}
+    data = snapshot(user, STAFF_FIELDS)
     if store_ids is not None:
         data["store_ids"] = [str(store_id) for store_id in store_ids]
     return data
@@ -283,14 +291,43 @@ def _guard_not_self(actor: User, target: User, message: str) -> None:
         raise BusinessRuleViolation(message, code=ErrorCode.SELF_CHANGE_FORBIDDEN)
 
 
+def user_lock(*, user_id: UUID, tenant_id: UUID | Unset | None = UNSET) -> User:
+    """The user `user_id`, read fresh and locked, after — in one primary-key order — every row the
+    last-admin rules count: the company's admins (or the platform's super admins). Every writer of
+    a user takes this path, so two of them (two admins demoting each other, two super admins
+    deleting each other) wait for each other instead of deadlocking or both passing.
+
+    `tenant_id` (when given) is the company the user must belong to: otherwise 404."""
+    target_tenant = User.objects.filter(pk=user_id).values_list("tenant_id", flat=True).first()
+    if target_tenant is None and not User.objects.filter(pk=user_id).exists():
+        raise NotFound("User not found.")
+    if tenant_id is not UNSET and target_tenant != tenant_id:
+        raise NotFound("User not found.")
+    counted = (
+        Q(tenant_id=target_tenant, role=Role.ADMIN) if target_tenant else Q(role=Role.SUPER_ADMIN)
+    )
+    rows = {row.pk: row for row in rows_lock(User.objects.filter(counted | Q(pk=user_id)))}
+    user = rows.get(user_id)
+    if user is None:  # deleted since the first read
+        raise NotFound("User not found.")
+    user.tenant = Tenant.objects.filter(pk=user.tenant_id).first() if user.tenant_id else None
+    return user
+
+
+def _staff_lock(*, actor: User, user_id: UUID) -> User:
+    """A live user of the actor's company, locked (404 for anyone else)."""
+    user = user_lock(user_id=user_id, tenant_id=actor.tenant_id)
+    if user.deleted_at is not None:
+        raise NotFound("User not found.")
+    return user
+
+
 def _guard_keeps_an_admin(target: User) -> None:
-    """The last active ADMIN of a company cannot stop being one. The company's admin rows are
-    locked (in id order) so two concurrent demotions cannot both pass."""
+    """The last active ADMIN of a company cannot stop being one (rows locked by `user_lock`)."""
     admins = list(
-        User.objects.select_for_update()
-        .filter(tenant_id=target.tenant_id, role=Role.ADMIN, is_active=True, deleted_at=None)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+        User.objects.filter(
+            tenant_id=target.tenant_id, role=Role.ADMIN, is_active=True, deleted_at=None
+        ).values_list("pk", flat=True)
     )
     if admins == [target.pk]:
         raise BusinessRuleViolation(
@@ -298,10 +335,38 @@ def _guard_keeps_an_admin(target: User) -> None:
         )
 
 
+def _guard_keeps_a_super_admin(target: User) -> None:
+    """The platform keeps at least one active super admin (rows locked by `user_lock`)."""
+    if target.role != Role.SUPER_ADMIN:
+        return
+    others = User.objects.filter(role=Role.SUPER_ADMIN, is_active=True, deleted_at=None).exclude(
+        pk=target.pk
+    )
+    if not others.exists():
+        raise BusinessRuleViolation(
+            "The platform must keep at least one active super admin.", code=ErrorCode.LAST_ADMIN
+        )
+
+
+def _guard_keeps_admins(user: User) -> None:
+    """Taking `user` out of service must leave their company an admin and the platform a super
+    admin."""
+    if user.role == Role.ADMIN and user.is_active and user.deleted_at is None:
+        _guard_keeps_an_admin(user)
+    if user.is_active and user.deleted_at is None:
+        _guard_keeps_a_super_admin(user)
+
+
 def _staff_role(role: str) -> str:
     if role not in STAFF_ROLES:
         raise ValidationFailed.for_field("role", "Must be ADMIN, MANAGER or CASHIER.")
     return role
+
+
+def _user_changed(user: User, event: str) -> None:
+    """After a user row changed: cached copies dropped, the company told (on commit)."""
+    auth_cache_drop([user.pk])
+    user_changed(event, user)
 
 
 def staff_create(
@@ -313,7 +378,7 @@ def staff_create(
     name: str,
     role: str,
     phone: str = "",
-    store_ids=(),
+    store_ids: Iterable[UUID] = (),
 ) -> User:
     from apps.stores.services import store_assignments_set
 
@@ -341,108 +406,160 @@ def staff_create(
     return user
 
 
-def staff_update(*, actor: User, user: User, store_ids=None, **changes) -> User:
+def staff_update(
+    *,
+    actor: User,
+    user_id: UUID,
+    email: str | Unset = UNSET,
+    name: str | Unset = UNSET,
+    phone: str | Unset = UNSET,
+    avatar_url: str | Unset = UNSET,
+    role: str | Unset = UNSET,
+    store_ids: list[UUID] | Unset = UNSET,
+) -> User:
+    """Edits a member of staff. Nobody changes their own role or email here (their own email
+    needs their current password: PATCH /users/me); an email change ends the user's sessions."""
     from apps.stores.selectors import store_ids_for_user
     from apps.stores.services import store_assignments_set
 
-    new_role = changes.get("role", user.role)
-    _guard_manager_vs_admin(actor, user.role, _staff_role(new_role))
-    if new_role != user.role:
-        _guard_not_self(actor, user, "You cannot change your own role.")
+    changes = sent(email=email, name=name, phone=phone, avatar_url=avatar_url, role=role)
+    if "role" in changes:
+        _staff_role(changes["role"])
     if "email" in changes:
         changes["email"] = normalize_email(changes["email"])
-        if User.objects.filter(email=changes["email"]).exclude(pk=user.pk).exists():
+        if User.objects.filter(email=changes["email"]).exclude(pk=user_id).exists():
             raise _email_taken("email")
-    with transaction.atomic():
-        if user.role == Role.ADMIN and new_role != Role.ADMIN:
-            _guard_keeps_an_admin(user)
-        current_stores = store_ids_for_user(user_id=user.pk)
-        before = user_snapshot(user, current_stores)
-        for field, value in changes.items():
-            setattr(user, field, value)
-        save_or_conflict(user, create=False, conflict=_email_taken("email"))
-        auth_cache_drop([user.pk])
-        if store_ids is not None:
-            current_stores = store_assignments_set(user_id=user.pk, store_ids=store_ids)
-        audit_record(
-            action="user.update",
-            entity_type="user",
-            entity_id=user.pk,
-            actor=actor,
-            tenant=user.tenant,
-            before=before,
-            after=user_snapshot(user, current_stores),
-        )
-        user_changed("user.updated", user)
-    return user
+
+    def guard(user: User, pending: dict) -> None:
+        _guard_manager_vs_admin(actor, user.role, pending.get("role", user.role))
+        if "role" in pending:
+            _guard_not_self(actor, user, "You cannot change your own role.")
+        if "email" in pending:
+            _guard_not_self(
+                actor, user, "Change your own email from your profile, with your password."
+            )
+        if user.role == Role.ADMIN and pending.get("role", Role.ADMIN) != Role.ADMIN:
+            _guard_keeps_admins(user)
+
+    def assignments(user: User) -> tuple[dict, dict]:
+        if store_ids is UNSET:
+            return {}, {}
+        before = sorted(map(str, store_ids_for_user(user_id=user.pk)))
+        after = sorted(map(str, store_assignments_set(user_id=user.pk, store_ids=store_ids)))
+        return ({"store_ids": before}, {"store_ids": after}) if before != after else ({}, {})
+
+    def on_change(user: User, after: dict) -> None:
+        if "email" in after:
+            user_sessions_revoke(user=user)
+        _user_changed(user, "user.updated")
+
+    return row_update(
+        lock=lambda: _staff_lock(actor=actor, user_id=user_id),
+        changes=changes,
+        actor=actor,
+        action="user.update",
+        entity_type="user",
+        conflict=_email_taken("email"),
+        guard=guard,
+        related=assignments,
+        on_change=on_change,
+        tenant=actor.tenant,
+    )
 
 
 def _user_state_set(
-    *, actor: User, user: User, changes: dict, action: str, event: str, before: dict, after: dict
-) -> None:
-    """Applies an activation-state change to `user`, audits it and announces it (inside the
-    caller's transaction)."""
-    for field, value in changes.items():
-        setattr(user, field, value)
-    user.save(update_fields=[*changes, "updated_at"])
-    auth_cache_drop([user.pk])
-    audit_record(
+    *,
+    actor: User,
+    user_id: UUID,
+    tenant_id: UUID | Unset | None,
+    changes: dict,
+    action: str,
+    event: str,
+    guard=None,
+    revoke: bool = False,
+) -> User:
+    """Activation-state changes (deactivate, restore, delete, undelete): one locked row, one audit
+    row, and — when the user is taken out of service — every session ended."""
+
+    def on_change(user: User, _after: dict) -> None:
+        if revoke:
+            user_sessions_revoke(user=user)
+        _user_changed(user, event)
+
+    def lock() -> User:
+        return user_lock(user_id=user_id, tenant_id=tenant_id)
+
+    return row_update(
+        lock=lock,
+        changes=changes,
+        actor=actor,
         action=action,
         entity_type="user",
-        entity_id=user.pk,
-        actor=actor,
-        tenant=user.tenant,
-        before=before,
-        after=after,
+        guard=guard,
+        on_change=on_change,
+        tenant=_tenant_of(user_id),
     )
-    user_changed(event, user)
 
 
-def staff_deactivate(*, actor: User, user: User) -> User:
-    _guard_manager_vs_admin(actor, user.role)
-    _guard_not_self(actor, user, "You cannot deactivate yourself.")
-    if not user.is_active:
-        return user
-    with transaction.atomic():
-        if user.role == Role.ADMIN:
-            _guard_keeps_an_admin(user)
-        _guard_keeps_a_super_admin(user)
-        _user_state_set(
-            actor=actor,
-            user=user,
-            changes={"is_active": False},
-            action="user.deactivate",
-            event="user.deactivated",
-            before={"is_active": True},
-            after={"is_active": False},
-        )
-        user_sessions_revoke(user=user)
-    return user
+def _tenant_of(user_id: UUID):
+    tenant_id = User.objects.filter(pk=user_id).values_list("tenant_id", flat=True).first()
+    return Tenant.objects.filter(pk=tenant_id).first() if tenant_id else None
 
 
-def staff_restore(*, actor: User, user: User) -> User:
-    _guard_manager_vs_admin(actor, user.role)
-    if user.is_active:
-        return user
-    with transaction.atomic():
-        _user_state_set(
-            actor=actor,
-            user=user,
-            changes={"is_active": True},
-            action="user.restore",
-            event="user.restored",
-            before={"is_active": False},
-            after={"is_active": True},
-        )
-    return user
+def _tenant_scope(actor: User) -> UUID | Unset | None:
+    """Company staff act on their own company only; a super admin on any user."""
+    return UNSET if actor.role == Role.SUPER_ADMIN else actor.tenant_id
 
 
-def password_reset(*, actor: User, user: User, new_password: str) -> User:
-    """Sets a user's password on their behalf and ends every session they have."""
-    if actor.role != Role.SUPER_ADMIN:
+def staff_deactivate(*, actor: User, user_id: UUID) -> User:
+    def guard(user: User, pending: dict) -> None:
+        if user.deleted_at is not None and actor.role != Role.SUPER_ADMIN:
+            raise NotFound("User not found.")
         _guard_manager_vs_admin(actor, user.role)
-    password_validate(password=new_password, user=user, field="newPassword")
+        _guard_not_self(actor, user, "You cannot deactivate yourself.")
+        if pending:
+            _guard_keeps_admins(user)
+
+    return _user_state_set(
+        actor=actor,
+        user_id=user_id,
+        tenant_id=_tenant_scope(actor),
+        changes={"is_active": False},
+        action="user.deactivate",
+        event="user.deactivated",
+        guard=guard,
+        revoke=True,
+    )
+
+
+def staff_restore(*, actor: User, user_id: UUID) -> User:
+    def guard(user: User, _pending: dict) -> None:
+        if user.deleted_at is not None:
+            raise NotFound("User not found.")
+        _guard_manager_vs_admin(actor, user.role)
+
+    return _user_state_set(
+        actor=actor,
+        user_id=user_id,
+        tenant_id=_tenant_scope(actor),
+        changes={"is_active": True},
+        action="user.restore",
+        event="user.restored",
+        guard=guard,
+    )
+
+
+def password_reset(*, actor: User, user_id: UUID, new_password: str) -> User:
+    """Sets another user's password on their behalf and ends every session they have. Nobody
+    resets their own password here: that needs the current one (change-password)."""
     with transaction.atomic():
+        user = user_lock(user_id=user_id, tenant_id=_tenant_scope(actor))
+        if actor.role != Role.SUPER_ADMIN:
+            if user.deleted_at is not None:
+                raise NotFound("User not found.")
+            _guard_manager_vs_admin(actor, user.role)
+        _guard_not_self(actor, user, "Change your own password with your current password.")
+        password_validate(password=new_password, user=user, field="newPassword")
         user.set_password(new_password)
         user.save(update_fields=["password", "updated_at"])
         user_sessions_revoke(user=user)
@@ -456,49 +573,53 @@ def password_reset(*, actor: User, user: User, new_password: str) -> User:
     return user
 
 
-def profile_update(*, user: User, **changes) -> User:
-    """A user's own name, phone and avatar; never role, tenant or active flag."""
-    allowed = {"name", "phone", "avatar_url"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationFailed(
-            details=[{"field": field, "message": "Cannot be changed here."} for field in unknown]
-        )
-    before = user_snapshot(user)
-    with transaction.atomic():
-        for field, value in changes.items():
-            setattr(user, field, value)
-        user.save()
-        auth_cache_drop([user.pk])
-        audit_record(
-            action="user.update_profile",
-            entity_type="user",
-            entity_id=user.pk,
-            actor=user,
-            tenant=user.tenant,
-            before=before,
-            after=user_snapshot(user),
-        )
-        user_changed("user.updated", user)
-    return user
+def profile_update(
+    *,
+    actor: User,
+    name: str | Unset = UNSET,
+    phone: str | Unset = UNSET,
+    avatar_url: str | Unset = UNSET,
+    email: str | Unset = UNSET,
+    current_password: str | Unset = UNSET,
+) -> User:
+    """A user's own name, phone, avatar and email; never role, tenant or active flag. The email
+    needs the current password and ends every session (like a password change)."""
+    user_id = actor.pk  # only the id of the request's user: the row itself is read fresh
+    changes = sent(name=name, phone=phone, avatar_url=avatar_url, email=email)
+    if "email" in changes:
+        changes["email"] = normalize_email(changes["email"])
+        if User.objects.filter(email=changes["email"]).exclude(pk=user_id).exists():
+            raise _email_taken("email")
+
+    def guard(user: User, pending: dict) -> None:
+        if "email" not in pending:
+            return
+        if current_password is UNSET:
+            raise ValidationFailed.for_field(
+                "currentPassword", "Required to change the email address."
+            )
+        if not user.check_password(current_password):
+            raise ValidationFailed.for_field("currentPassword", "Current password is incorrect.")
+
+    def on_change(user: User, after: dict) -> None:
+        if "email" in after:
+            user_sessions_revoke(user=user)
+        _user_changed(user, "user.updated")
+
+    return row_update(
+        lock=lambda: user_lock(user_id=user_id),
+        changes=changes,
+        actor=actor,
+        action="user.update_profile",
+        entity_type="user",
+        conflict=_email_taken("email"),
+        guard=guard,
+        on_change=on_change,
+        tenant=_tenant_of(user_id),
+    )
 
 
 # --- platform user management (SUPER_ADMIN) ----------------------------------------------------
-
-
-def _guard_keeps_a_super_admin(target: User) -> None:
-    if target.role != Role.SUPER_ADMIN:
-        return
-    others = (
-        User.objects.select_for_update()
-        .filter(role=Role.SUPER_ADMIN, is_active=True, deleted_at=None)
-        .exclude(pk=target.pk)
-        .order_by("pk")
-    )
-    if not list(others.values_list("pk", flat=True)):
-        raise BusinessRuleViolation(
-            "The platform must keep at least one active super admin.", code=ErrorCode.LAST_ADMIN
-        )
 
 
 def super_admin_create(*, actor: User, email: str, password: str, name: str) -> User:
@@ -507,71 +628,71 @@ def super_admin_create(*, actor: User, email: str, password: str, name: str) -> 
     )
 
 
-def user_soft_delete(*, actor: User, user: User) -> User:
+def user_soft_delete(*, actor: User, user_id: UUID) -> User:
     """Removes a user from their company: cannot sign in, sessions revoked, history kept."""
-    _guard_not_self(actor, user, "You cannot delete yourself.")
-    if user.deleted_at is not None:
-        return user
-    with transaction.atomic():
-        if user.role == Role.ADMIN and user.is_active:
-            _guard_keeps_an_admin(user)
-        _guard_keeps_a_super_admin(user)
-        _user_state_set(
-            actor=actor,
-            user=user,
-            changes={"deleted_at": timezone.now(), "is_active": False},
-            action="user.delete",
-            event="user.deleted",
-            before={"deleted": False, "is_active": user.is_active},
-            after={"deleted": True, "is_active": False},
-        )
-        user_sessions_revoke(user=user)
-    return user
+
+    def guard(user: User, pending: dict) -> None:
+        _guard_not_self(actor, user, "You cannot delete yourself.")
+        if pending:
+            _guard_keeps_admins(user)
+
+    user = User.objects.filter(pk=user_id).only("deleted_at").first()
+    changes = {"is_active": False}
+    if user is not None and user.deleted_at is None:
+        changes["deleted_at"] = timezone.now()
+    return _user_state_set(
+        actor=actor,
+        user_id=user_id,
+        tenant_id=UNSET,
+        changes=changes,
+        action="user.delete",
+        event="user.deleted",
+        guard=guard,
+        revoke=True,
+    )
 
 
-def user_undelete(*, actor: User, user: User) -> User:
-    if user.deleted_at is None and user.is_active:
-        return user
-    with transaction.atomic():
-        _user_state_set(
-            actor=actor,
-            user=user,
-            changes={"deleted_at": None, "is_active": True},
-            action="user.restore",
-            event="user.restored",
-            before={"deleted": user.deleted_at is not None, "is_active": user.is_active},
-            after={"deleted": False, "is_active": True},
-        )
-    return user
+def user_undelete(*, actor: User, user_id: UUID) -> User:
+    return _user_state_set(
+        actor=actor,
+        user_id=user_id,
+        tenant_id=UNSET,
+        changes={"deleted_at": None, "is_active": True},
+        action="user.restore",
+        event="user.restored",
+    )
 
 
-def user_hard_delete(*, actor: User, user: User, anonymise: bool = False) -> dict:
+def user_hard_delete(*, actor: User, user_id: UUID, anonymise: bool = False) -> dict:
     """Deletes a user row. A user who has acted (audit rows name them) keeps their row for the
     trail: refused with 422 unless `anonymise`, which strips every personal field instead."""
     from apps.audit.models import AuditLog
 
-    _guard_not_self(actor, user, "You cannot delete yourself.")
-    has_history = AuditLog.objects.filter(actor=user).exists()
-    if has_history and not anonymise:
-        raise BusinessRuleViolation(
-            "This user has a history (audit trail); delete with anonymise=true instead.",
-            code=ErrorCode.USER_HAS_HISTORY,
-        )
-    tenant, user_id = user.tenant, user.pk
     with transaction.atomic():
-        if user.role == Role.ADMIN and user.is_active and user.deleted_at is None:
-            _guard_keeps_an_admin(user)
-        _guard_keeps_a_super_admin(user)
+        user = user_lock(user_id=user_id)
+        _guard_not_self(actor, user, "You cannot delete yourself.")
+        has_history = AuditLog.objects.filter(actor_id=user.pk).exists()
+        if has_history and not anonymise:
+            raise BusinessRuleViolation(
+                "This user has a history (audit trail); delete with anonymise=true instead.",
+                code=ErrorCode.USER_HAS_HISTORY,
+            )
+        _guard_keeps_admins(user)
+        tenant = user.tenant
         user_sessions_revoke(user=user)
         if has_history:
-            user.email = f"deleted-{user.pk.hex}@anonymised.invalid"
-            user.name = "Deleted user"
-            user.phone = ""
-            user.avatar_url = ""
-            user.set_unusable_password()
-            user.is_active = False
-            user.deleted_at = user.deleted_at or timezone.now()
-            user.save()
+            fields_save(
+                user,
+                {
+                    "email": f"deleted-{user.pk.hex}@anonymised.invalid",
+                    "name": "Deleted user",
+                    "phone": "",
+                    "avatar_url": "",
+                    "password": make_password(None),  # unusable
+                    "is_active": False,
+                    "deleted_at": user.deleted_at or timezone.now(),
+                },
+            )
             outcome = "anonymised"
         else:
             _store_assignments_purge(user)
@@ -607,10 +728,9 @@ def users_bulk_action(*, actor: User, action: str, user_ids: list) -> list[dict]
     """Applies `action` to each user independently (one transaction each) and reports every
     outcome: nothing fails half-way silently."""
     results = []
-    users = {u.pk: u for u in User.objects.select_related("tenant").filter(pk__in=user_ids)}
+    known = set(User.objects.filter(pk__in=user_ids).values_list("pk", flat=True))
     for user_id in user_ids:
-        user = users.get(user_id)
-        if user is None:
+        if user_id not in known:
             results.append(
                 {
                     "user_id": user_id,
@@ -621,11 +741,11 @@ def users_bulk_action(*, actor: User, action: str, user_ids: list) -> list[dict]
             continue
         try:
             if action == "activate":
-                user_undelete(actor=actor, user=user)
+                user_undelete(actor=actor, user_id=user_id)
             elif action == "deactivate":
-                staff_deactivate(actor=actor, user=user)
+                staff_deactivate(actor=actor, user_id=user_id)
             else:
-                user_soft_delete(actor=actor, user=user)
+                user_soft_delete(actor=actor, user_id=user_id)
             results.append({"user_id": user_id, "success": True, "error": None})
         except ApplicationError as exc:
             results.append(

@@ -85,10 +85,10 @@ class BrandViewSet(ReferenceDataViewSet):
         return services.brand_create(actor=self.request.user, **data)
 
     def perform_update(self, brand, data):
-        return services.brand_update(actor=self.request.user, brand=brand, **data)
+        return services.brand_update(actor=self.request.user, brand_id=brand.pk, **data)
 
     def perform_destroy(self, brand):
-        return services.brand_delete(actor=self.request.user, brand=brand)
+        return services.brand_delete(actor=self.request.user, brand_id=brand.pk)
 
 
 @extend_schema(tags=["catalogue"])
@@ -107,10 +107,10 @@ class UnitViewSet(ReferenceDataViewSet):
         return services.unit_create(actor=self.request.user, **data)
 
     def perform_update(self, unit, data):
-        return services.unit_update(actor=self.request.user, unit=unit, **data)
+        return services.unit_update(actor=self.request.user, unit_id=unit.pk, **data)
 
     def perform_destroy(self, unit):
-        return services.unit_delete(actor=self.request.user, unit=unit)
+        return services.unit_delete(actor=self.request.user, unit_id=unit.pk)
 
 
 @extend_schema(tags=["catalogue"])
@@ -131,11 +131,13 @@ class VariantTypeViewSet(ReferenceDataViewSet):
 
     def perform_update(self, variant_type, data):
         return services.variant_type_update(
-            actor=self.request.user, variant_type=variant_type, **data
+            actor=self.request.user, variant_type_id=variant_type.pk, **data
         )
 
     def perform_destroy(self, variant_type):
-        return services.variant_type_delete(actor=self.request.user, variant_type=variant_type)
+        return services.variant_type_delete(
+            actor=self.request.user, variant_type_id=variant_type.pk
+        )
 
 
 @extend_schema(tags=["catalogue"])
@@ -172,7 +174,7 @@ class CategoryViewSet(ReferenceDataViewSet):
         return services.category_create(actor=self.request.user, **data)
 
     def perform_update(self, category, data):
-        return services.category_update(actor=self.request.user, category=category, **data)
+        return services.category_update(actor=self.request.user, category_id=category.pk, **data)
 
     @extend_schema(
         parameters=[
@@ -189,7 +191,9 @@ class CategoryViewSet(ReferenceDataViewSet):
     def perform_destroy(self, category):
         target = self.request.query_params.get("reassign_to")  # camelCase middleware
         return services.category_delete(
-            actor=self.request.user, category=category, reassign_to_id=_uuid(target, "reassignTo")
+            actor=self.request.user,
+            category_id=category.pk,
+            reassign_to_id=_uuid(target, "reassignTo"),
         )
 
 
@@ -253,14 +257,14 @@ class ProductViewSet(
         data = s.ProductInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         product = services.product_update(
-            actor=request.user, product=product, **data.validated_data
+            actor=request.user, product_id=product.pk, **data.validated_data
         )
         return self._render(product)
 
     @extend_schema(request=None, responses={200: s.ProductDetailSerializer})
     def destroy(self, request, pk=None):
-        product = self.get_object()
-        services.product_delete(actor=request.user, product=product)
+        product = self.get_object()  # rendered as it was (with its variant count)
+        services.product_delete(actor=request.user, product_id=product.pk)
         return Response(
             s.ProductDetailSerializer(product, context=self.get_serializer_context()).data
         )
@@ -271,7 +275,7 @@ class ProductViewSet(
         product = self.get_object()
         data = s.VariantInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.variant_create(actor=request.user, product=product, **data.validated_data)
+        services.variant_create(actor=request.user, product_id=product.pk, **data.validated_data)
         return self._render(product, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -284,7 +288,9 @@ class ProductViewSet(
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationFailed.for_field("file", "Upload the image as the 'file' field.")
-        image = services.product_image_add(actor=request.user, product=product, data=upload.read())
+        image = services.product_image_add(
+            actor=request.user, product_id=product.pk, data=upload.read()
+        )
         payload = {
             "id": image.pk,
             "image_id": image.image_id,
@@ -313,13 +319,13 @@ class ProductVariantView(APIView):
         product, variant = self._variant(product_id, variant_id)
         data = s.VariantInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.variant_update(actor=request.user, variant=variant, **data.validated_data)
+        services.variant_update(actor=request.user, variant_id=variant.pk, **data.validated_data)
         return self._render(product)
 
     @extend_schema(request=None, responses={200: s.ProductDetailSerializer})
     def delete(self, request, product_id, variant_id):
         product, variant = self._variant(product_id, variant_id)
-        services.variant_delete(actor=request.user, variant=variant)
+        services.variant_delete(actor=request.user, variant_id=variant.pk)
         return self._render(product)
 
 

@@ -29,7 +29,10 @@ def test_same_sku_for_a_product_and_a_variant_at_once(worlds, django_db_blocker)
                 else:
                     large = VariantTypeValue.objects.get(variant_type__name="Size", value="L")
                     services.variant_create(
-                        actor=world.admin, product=world.product, sku="race-1", value_ids=[large.pk]
+                        actor=world.admin,
+                        product_id=world.product.pk,
+                        sku="race-1",
+                        value_ids=[large.pk],
                     )
             outcomes[kind] = "created"
         except Conflict:

@@ -103,7 +103,7 @@ def test_cashier_hears_only_their_stores_managers_hear_all(
 ):
     def rename(store, name):
         with django_capture_on_commit_callbacks(execute=True), tenant_context(world_a.tenant):
-            store_update(actor=world_a.admin, store=store, name=name)
+            store_update(actor=world_a.admin, store_id=store.pk, name=name)
 
     world_a_cashier_token = token_for(world_a.cashier)
     world_a_manager_token = token_for(world_a.manager)

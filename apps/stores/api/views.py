@@ -38,12 +38,12 @@ class StoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         store = self.get_object()  # 404 before 400
         data = StoreInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        store = services.store_update(actor=request.user, store=store, **data.validated_data)
+        store = services.store_update(actor=request.user, store_id=store.pk, **data.validated_data)
         return Response(StoreSerializer(store).data)
 
     @extend_schema(request=None, responses={200: StoreSerializer})
     def destroy(self, request, pk=None):
-        store = services.store_delete(actor=request.user, store=self.get_object())
+        store = services.store_delete(actor=request.user, store_id=self.get_object().pk)
         return Response(StoreSerializer(store).data)
 
     @extend_schema(responses={200: StoreStatsSerializer})

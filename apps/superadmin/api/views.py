@@ -74,7 +74,7 @@ class TenantAdminViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = TenantProfileInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tenant = tenant_services.tenant_profile_update(
-            actor=request.user, tenant=self.get_object(), **data.validated_data
+            actor=request.user, tenant_id=self.get_object().pk, **data.validated_data
         )
         return self._render(tenant)
 
@@ -139,13 +139,13 @@ class PlatformUserViewSet(
 
     @extend_schema(request=None, responses={200: PlatformUserSerializer})
     def destroy(self, request, user_id=None):
-        user_services.user_soft_delete(actor=request.user, user=self.get_object())
+        user_services.user_soft_delete(actor=request.user, user_id=self.get_object().pk)
         return self._render(None)
 
     @extend_schema(request=None, responses={200: PlatformUserSerializer})
     @action(detail=True, methods=["patch"])
     def restore(self, request, user_id=None):
-        user_services.user_undelete(actor=request.user, user=self.get_object())
+        user_services.user_undelete(actor=request.user, user_id=self.get_object().pk)
         return self._render(None)
 
     @extend_schema(
@@ -163,7 +163,7 @@ class PlatformUserViewSet(
     def hard(self, request, user_id=None):
         anonymise = request.query_params.get("anonymise", "").lower() in ("1", "true", "yes")
         outcome = user_services.user_hard_delete(
-            actor=request.user, user=self.get_object(), anonymise=anonymise
+            actor=request.user, user_id=self.get_object().pk, anonymise=anonymise
         )
         return Response(HardDeleteSerializer(outcome).data)
 
@@ -173,7 +173,7 @@ class PlatformUserViewSet(
         data = PasswordResetInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user_services.password_reset(
-            actor=request.user, user=self.get_object(), **data.validated_data
+            actor=request.user, user_id=self.get_object().pk, **data.validated_data
         )
         return self._render(None)
 

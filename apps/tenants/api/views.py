@@ -27,7 +27,7 @@ class TenantProfileView(APIView):
         data = TenantProfileInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tenant = services.tenant_profile_update(
-            actor=request.user, tenant=request.user.tenant, **data.validated_data
+            actor=request.user, tenant_id=request.user.tenant_id, **data.validated_data
         )
         return Response(TenantProfileSerializer(tenant).data)
 

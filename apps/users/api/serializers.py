@@ -109,6 +109,14 @@ class ProfileUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150, required=False)
     phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
     avatar_url = serializers.URLField(max_length=500, allow_blank=True, required=False)
+    email = serializers.EmailField(
+        max_length=254,
+        required=False,
+        help_text="Needs `currentPassword`; every session of the user ends (sign in again).",
+    )
+    current_password = serializers.CharField(
+        max_length=128, trim_whitespace=False, required=False, write_only=True
+    )
 
 
 class PasswordResetInputSerializer(serializers.Serializer):

@@ -56,18 +56,18 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         user = self.get_object()  # 404 before 400
         data = StaffUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.staff_update(actor=request.user, user=user, **data.validated_data)
+        user = services.staff_update(actor=request.user, user_id=user.pk, **data.validated_data)
         return self._render(user)
 
     @extend_schema(request=None, responses={200: StaffSerializer})
     def destroy(self, request, pk=None):
-        user = services.staff_deactivate(actor=request.user, user=self.get_object())
+        user = services.staff_deactivate(actor=request.user, user_id=self.get_object().pk)
         return self._render(user)
 
     @extend_schema(request=None, responses={200: StaffSerializer})
     @action(detail=True, methods=["patch"])
     def restore(self, request, pk=None):
-        user = services.staff_restore(actor=request.user, user=self.get_object())
+        user = services.staff_restore(actor=request.user, user_id=self.get_object().pk)
         return self._render(user)
 
     @extend_schema(request=PasswordResetInputSerializer, responses={200: StaffSerializer})
@@ -76,7 +76,7 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         user = self.get_object()
         data = PasswordResetInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.password_reset(actor=request.user, user=user, **data.validated_data)
+        user = services.password_reset(actor=request.user, user_id=user.pk, **data.validated_data)
         return self._render(user)
 
 
@@ -91,5 +91,5 @@ class ProfileView(APIView):
     def patch(self, request):
         data = ProfileUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.profile_update(user=request.user, **data.validated_data)
+        user = services.profile_update(actor=request.user, **data.validated_data)
         return Response(UserSerializer(user).data)

@@ -34,7 +34,7 @@ def test_concurrent_mutual_deactivation_leaves_one_admin(worlds, django_db_block
             actor = User.objects.select_related("tenant").get(pk=actor_id)
             target = User.objects.select_related("tenant").get(pk=target_id)
             barrier.wait()
-            staff_deactivate(actor=actor, user=target)
+            staff_deactivate(actor=actor, user_id=target.pk)
             outcomes[name] = "done"
         except BusinessRuleViolation as exc:
             outcomes[name] = exc.code
