@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
-from apps.catalog.models import Category, Product
+from apps.catalog.models import Category, Product, VariantType
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +167,28 @@ def test_reference_lists_query_count(api, world_a):
         with CaptureQueriesContext(connection) as large:
             assert len(client.get(path, {"limit": 100}).json()["data"]) >= 3
         assert len(large) == len(small), path
+
+
+def test_variant_type_rename_and_new_values_is_one_audit_row(api, world_a):
+    from apps.audit.models import AuditLog
+
+    with tenant_context(world_a.tenant):
+        size = VariantType.objects.get(name="Size")
+    response = api(world_a.admin).patch(
+        f"/api/v1/products/variant-types/{size.pk}",
+        {"name": "Sizes", "values": ["S", "M", "L", "XL"]},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    rows = list(
+        AuditLog.objects.filter(entity_type="variant_type", entity_id=str(size.pk)).exclude(
+            action="variant_type.create"
+        )
+    )
+    assert [(row.action, row.before, row.after) for row in rows] == [
+        (
+            "variant_type.update",
+            {"name": "Size", "values": ["S", "M", "L"]},
+            {"name": "Sizes", "values": ["S", "M", "L", "XL"]},
+        )
+    ]
