@@ -36,3 +36,50 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(worlds):
 def test_the_template_tenant_exists_and_is_hidden(worlds):
     template = Tenant.objects.get(is_template=True)
     assert template.schema_name == "tenant_template"
+
+
+def test_seed_demo_survives_edited_demo_data(worlds):
+    """The owner changed their email and a demo store was deleted: the run command still starts,
+    the store comes back, and the printed logins say which one no longer works."""
+    from django_tenants.utils import tenant_context
+
+    from apps.stores.models import Store
+
+    call_command("seed_demo", stdout=io.StringIO())
+    demo = Tenant.objects.get(slug="demo")
+    owner = User.objects.get(email="admin@demo.mipos.local")
+    User.objects.filter(pk=owner.pk).update(email="boss@demo.example")
+    with tenant_context(demo):
+        Store.objects.filter(code="MALL").update(deleted_at="2026-01-01T00:00:00Z")
+    out, err = io.StringIO(), io.StringIO()
+    call_command("seed_demo", stdout=out, stderr=err)
+
+    lines = out.getvalue().splitlines()
+    admin_line = next(line for line in lines if "admin@demo.mipos.local" in line)
+    assert admin_line.endswith("(no longer exists: edited since seeding)")
+    assert User.objects.get(pk=owner.pk).email == "boss@demo.example"
+    with tenant_context(demo):
+        assert Store.objects.alive().filter(code="MALL").count() == 1
+    assert err.getvalue() == ""
+
+
+def test_seed_demo_reports_a_failing_step_and_goes_on(worlds, monkeypatch):
+    from django_tenants.utils import tenant_context
+
+    from apps.catalog.models import Product
+
+    call_command("seed_demo", stdout=io.StringIO())
+    demo = Tenant.objects.get(slug="demo")
+    with tenant_context(demo):
+        Product.objects.all().delete()
+
+    def broken_import(**kwargs):
+        raise RuntimeError("import exploded")
+
+    monkeypatch.setattr(
+        "apps.tenants.management.commands.seed_demo.products_bulk_import", broken_import
+    )
+    out, err = io.StringIO(), io.StringIO()
+    call_command("seed_demo", stdout=out, stderr=err)
+    assert err.getvalue().strip() == "Demo data: skipped catalogue: import exploded"
+    assert "cashier2@demo.mipos.local" in out.getvalue()

@@ -29,47 +29,103 @@ DEMO_STAFF = [
 
 
 class Command(BaseCommand):
-    help = "Creates (idempotently) the demo company, its stores and staff, and prints the logins."
+    help = (
+        "Creates (idempotently) the demo company, its stores and staff, and prints the logins. "
+        "Whatever was edited since (a renamed owner, a deleted store) is left as it is: each step "
+        "that cannot be done is reported and skipped, so `make run` always starts."
+    )
 
     def handle(self, *args, **options):
-        with transaction.atomic():
-            super_admin_ensure(email=SUPER_ADMIN[0], password=SUPER_ADMIN[1])
-            tenant = Tenant.objects.filter(slug=DEMO_COMPANY["slug"]).first()
-            if tenant is None:
-                tenant = tenant_create(
-                    name=DEMO_COMPANY["name"],
-                    slug=DEMO_COMPANY["slug"],
-                    owner_email=OWNER[0],
-                    owner_password=OWNER[1],
-                    owner_name="Demo Owner",
-                ).tenant
-            owner = User.objects.get(email=OWNER[0])
+        self.problems: list[str] = []
+        self._step(
+            "super admin", lambda: super_admin_ensure(email=SUPER_ADMIN[0], password=SUPER_ADMIN[1])
+        )
+        tenant = self._step("company", self._company)
+        if tenant is not None:
+            owner = self._owner(tenant)
             with tenant_context(tenant):
-                stores = {store.code: store for store in Store.objects.alive()}
-                for spec in DEMO_STORES:
-                    if spec["code"] not in stores:
-                        stores[spec["code"]] = store_create(actor=owner, **spec)
-                if not Product.objects.exists():
-                    products_bulk_import(actor=owner, rows=demo_rows(), create_missing=True)
-                for role, email, password, name, codes in DEMO_STAFF:
-                    if not User.objects.filter(email=email).exists():
-                        staff_create(
-                            actor=owner,
-                            tenant=tenant,
-                            email=email,
-                            password=password,
-                            name=name,
-                            role=role,
-                            store_ids=[stores[code].pk for code in codes],
-                        )
+                stores = self._step("stores", lambda: self._stores(owner)) or {}
+                self._step("catalogue", lambda: self._catalogue(owner))
+                for staff in DEMO_STAFF:
+                    self._step(
+                        f"staff {staff[1]}",
+                        lambda staff=staff: self._staff(tenant, owner, stores, staff),
+                    )
+        self._report(tenant)
+
+    def _step(self, name: str, action):
+        """One step in its own transaction; a failure is reported, never fatal."""
+        try:
+            with transaction.atomic():
+                return action()
+        except Exception as exc:
+            self.problems.append(f"{name}: {exc}")
+            return None
+
+    def _company(self) -> Tenant:
+        tenant = Tenant.objects.filter(slug=DEMO_COMPANY["slug"]).first()
+        if tenant is None:
+            tenant = tenant_create(
+                name=DEMO_COMPANY["name"],
+                slug=DEMO_COMPANY["slug"],
+                owner_email=OWNER[0],
+                owner_password=OWNER[1],
+                owner_name="Demo Owner",
+            ).tenant
+        return tenant
+
+    @staticmethod
+    def _owner(tenant: Tenant) -> User | None:
+        """The demo owner, or — if their email was changed — the company's first admin."""
+        admins = User.objects.filter(tenant=tenant, role="ADMIN", deleted_at__isnull=True)
+        return admins.filter(email=OWNER[0]).first() or admins.order_by("created_at").first()
+
+    @staticmethod
+    def _stores(owner) -> dict[str, Store]:
+        stores = {store.code: store for store in Store.objects.alive()}
+        for spec in DEMO_STORES:
+            if spec["code"] not in stores:
+                stores[spec["code"]] = store_create(actor=owner, **spec)
+        return stores
+
+    @staticmethod
+    def _catalogue(owner) -> None:
+        if not Product.objects.exists():
+            products_bulk_import(actor=owner, rows=demo_rows(), create_missing=True)
+
+    @staticmethod
+    def _staff(tenant, owner, stores, staff) -> None:
+        role, email, password, name, codes = staff
+        if User.objects.filter(email=email).exists():
+            return
+        staff_create(
+            actor=owner,
+            tenant=tenant,
+            email=email,
+            password=password,
+            name=name,
+            role=role,
+            store_ids=[stores[code].pk for code in codes if code in stores],
+        )
+
+    def _report(self, tenant) -> None:
         self.stdout.write(f"Demo company: {DEMO_COMPANY['name']} (slug '{DEMO_COMPANY['slug']}')")
         self.stdout.write(
             "Stores: " + ", ".join(f"{s['code']} {s['name']} ({s['kind']})" for s in DEMO_STORES)
         )
-        with tenant_context(tenant):
-            self.stdout.write(f"Catalogue: {Product.objects.alive().count()} products")
+        if tenant is not None:
+            with tenant_context(tenant):
+                self.stdout.write(f"Catalogue: {Product.objects.alive().count()} products")
         self.stdout.write("Logins (POST /api/auth/login):")
         logins = [("SUPER_ADMIN", *SUPER_ADMIN, ""), ("ADMIN", *OWNER, "all stores")]
         logins += [(role, email, pw, ", ".join(codes)) for role, email, pw, _, codes in DEMO_STAFF]
+        present = set(
+            User.objects.filter(email__in=[row[1] for row in logins]).values_list(
+                "email", flat=True
+            )
+        )
         for role, email, password, where in logins:
-            self.stdout.write(f"  {role:<12} {email:<28} {password:<18} {where}")
+            note = "" if email in present else "  (no longer exists: edited since seeding)"
+            self.stdout.write(f"  {role:<12} {email:<28} {password:<18} {where}{note}")
+        for problem in self.problems:
+            self.stderr.write(f"Demo data: skipped {problem}")
