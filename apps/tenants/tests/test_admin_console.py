@@ -26,6 +26,9 @@ def test_super_admin_signs_in(super_admin):
     assert page.status_code == 200
     for section in ("Tenants", "Users", "Audit trail", "Token Blacklist"):
         assert section in page.content.decode()
+    html = page.content.decode()
+    assert "<title>Companies, users and the audit trail | MIPOS platform console</title>" in html
+    assert "Django administration" not in html
 
 
 @pytest.mark.parametrize("role", ["ADMIN", "MANAGER", "CASHIER"])
