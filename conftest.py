@@ -128,9 +128,23 @@ def _ensure_catalog(admin: User, slug: str) -> dict:
 
 
 @pytest.fixture(scope="session")
-def worlds(django_db_setup, django_db_blocker) -> dict[str, TenantWorld]:
+def worlds(request, django_db_setup, django_db_blocker) -> dict[str, TenantWorld]:
     from apps.users.services import super_admin_ensure
 
+    if not connection.settings_dict["NAME"].startswith("test_"):
+        # pytest-django creates the test database only when a collected test is marked
+        # `django_db`; a run of concurrency tests alone (real connections, no marker) would
+        # otherwise write to the development database.
+        from django.test.utils import setup_databases, teardown_databases
+
+        with django_db_blocker.unblock():
+            config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+
+        def teardown() -> None:
+            with django_db_blocker.unblock():
+                teardown_databases(config, verbosity=0)
+
+        request.addfinalizer(teardown)
     with django_db_blocker.unblock():
         result = {"a": _ensure_world("acme"), "b": _ensure_world("bravo")}
         super_admin_ensure(email="root@platform.test", password=PASSWORD)
