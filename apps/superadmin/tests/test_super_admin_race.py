@@ -1,13 +1,19 @@
 """Two super admins deleting each other at the same moment, on two real connections. Each
 deletion locks every super-admin row in one id order before touching its target, so the two wait
-for each other instead of deadlocking, and both succeed (a third super admin remains)."""
+for each other instead of deadlocking, and both succeed (a third super admin remains).
+
+To make the dangerous interleaving certain rather than likely, a third connection holds the
+remaining super admin's row until both deletions are queued behind it (seen in pg_stat_activity):
+each has then taken every lock it can, which is where the old "lock the others, then the target"
+order deadlocked every time."""
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
-from django.db import connections
+from django.db import connection, connections, transaction
 
 from apps.audit.models import AuditLog
 from apps.audit.services import audit_maintenance
@@ -32,6 +38,24 @@ def test_super_admins_deleting_each_other_do_not_deadlock(worlds, django_db_bloc
             admins.append(pk)
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
+    root_held, release_root = threading.Event(), threading.Event()
+
+    def hold_root() -> None:
+        try:
+            with transaction.atomic():
+                User.objects.select_for_update().get(pk=root.pk)
+                root_held.set()
+                release_root.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def waiting_on_locks() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            return cursor.fetchone()[0]
 
     def delete(name: str, actor_id, target_id) -> None:
         try:
@@ -46,12 +70,20 @@ def test_super_admins_deleting_each_other_do_not_deadlock(worlds, django_db_bloc
 
     with django_db_blocker.unblock():
         try:
+            holder = threading.Thread(target=hold_root)
+            holder.start()
+            assert root_held.wait(timeout=10)
             threads = [
                 threading.Thread(target=delete, args=("first", admins[0], admins[1])),
                 threading.Thread(target=delete, args=("second", admins[1], admins[0])),
             ]
             for thread in threads:
                 thread.start()
+            deadline = time.monotonic() + 10
+            while waiting_on_locks() < 2 and time.monotonic() < deadline:
+                time.sleep(0.005)  # polling an observable condition, not timing the race
+            release_root.set()
+            holder.join()
             for thread in threads:
                 thread.join()
             assert outcomes == {"first": "done", "second": "done"}
