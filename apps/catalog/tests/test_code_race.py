@@ -56,6 +56,7 @@ def _race_audit() -> list[str]:
 def test_same_sku_for_a_product_and_a_variant_at_once(worlds, django_db_blocker):
     world = worlds["a"]
     outcomes: dict[str, str] = {}
+    finished = {kind: threading.Event() for kind in ("product", "variant")}
 
     def create(kind: str) -> None:
         try:
@@ -72,6 +73,7 @@ def test_same_sku_for_a_product_and_a_variant_at_once(worlds, django_db_blocker)
             outcomes[kind] = "conflict"
         finally:
             connections.close_all()
+            finished[kind].set()
 
     with django_db_blocker.unblock():
         assert connection.settings_dict["NAME"].startswith("test_"), (
@@ -92,9 +94,7 @@ def test_same_sku_for_a_product_and_a_variant_at_once(worlds, django_db_blocker)
                     pass  # each poll is a round trip to PostgreSQL; bounded by the deadline
                 assert waiting == 2  # both writers queue on the code lock
                 assert outcomes == {}  # and neither has finished
-            for thread in threads:
-                thread.join(WAIT)
-                assert not thread.is_alive()
+            assert all(done.wait(WAIT) for done in finished.values())
             assert sorted(outcomes.values()) == ["conflict", "created"]
             (winner,) = (kind for kind, outcome in outcomes.items() if outcome == "created")
             after = _catalogue(world)
@@ -111,4 +111,7 @@ def test_same_sku_for_a_product_and_a_variant_at_once(worlds, django_db_blocker)
                 AuditLog.objects.filter(
                     action__in=ACTIONS.values(), after__sku__iexact="race-1"
                 ).delete()
+            for thread in threads:
+                if thread.ident is not None:  # started
+                    thread.join(WAIT)
             connection.set_schema_to_public()

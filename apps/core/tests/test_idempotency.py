@@ -287,7 +287,8 @@ class Live:
         return post(APIClient(HTTP_AUTHORIZATION=self.auth), body, key=key)
 
     def start(self, body, key) -> dict:
-        outcome: dict = {}
+        """Runs the request in a thread; `outcome["done"]` is set when it has finished."""
+        outcome: dict = {"done": threading.Event()}
 
         def run() -> None:
             try:
@@ -296,16 +297,12 @@ class Live:
                 outcome["error"] = exc
             finally:
                 connections.close_all()
+                outcome["done"].set()
 
         thread = threading.Thread(target=run)
         self.threads.append(thread)
         thread.start()
         return outcome
-
-    def join(self) -> None:
-        for thread in self.threads:
-            thread.join(WAIT)
-            assert not thread.is_alive()
 
     def record(self, key) -> IdempotencyRecord:
         with tenant_context(self.world.tenant):
@@ -359,7 +356,7 @@ def test_concurrent_duplicate_is_409_then_replays(live):
     assert writes() == 0  # the first's write is not committed yet; the second wrote nothing
 
     gate.opened.set()
-    live.join()
+    assert first["done"].wait(WAIT)
     assert first["response"].status_code == 201
     third = live.post(body, "concurrent-1")
     assert third.status_code == 201
@@ -388,7 +385,7 @@ def test_a_running_request_is_never_taken_over_however_old(live):
     assert writes() == 0
 
     gate.opened.set()
-    live.join()
+    assert first["done"].wait(WAIT)
     assert first["response"].status_code == 201
     record = live.record("slow-1")
     assert record.state == State.COMPLETED
@@ -423,7 +420,7 @@ def test_a_key_whose_holder_died_is_taken_over_at_once(live):
     }
 
     gate.opened.set()
-    live.join()
+    assert first["done"].wait(WAIT)
     assert first["response"].status_code == 500  # its connection was gone: nothing committed
     assert first["response"].json()["error"]["code"] == "INTERNAL_ERROR"
     third = live.post(body, "crash-1")
