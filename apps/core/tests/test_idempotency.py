@@ -6,7 +6,7 @@ from io import StringIO
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, connections
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, tenant_context
@@ -226,6 +226,22 @@ def test_the_purge_command_deletes_expired_keys_in_every_tenant(world_a, world_b
     assert out.getvalue().startswith(f"{world_a.tenant.schema_name}: 1\nPurged 1 ")
     assert keys(world_a.tenant) == {}
     assert keys(world_b.tenant) == {"b-fresh": State.COMPLETED}
+
+
+@pytest.mark.django_db
+def test_the_purge_command_reports_a_broken_schema_and_purges_the_others(world_a):
+    now = timezone.now()
+    _record(world_a.tenant, world_a.cashier, "a-old", created_at=now - timedelta(hours=49))
+    Tenant.objects.bulk_create(  # a company row whose schema is missing (no save(): no schema)
+        [Tenant(schema_name="t_0_missing", name="Missing", slug="missing-schema")]
+    )
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError) as failure:
+        call_command("purge_idempotency_keys", stdout=out, stderr=err)
+    assert str(failure.value) == "Could not purge 1 schemas: t_0_missing"
+    assert err.getvalue().startswith('t_0_missing: relation "core_idempotencyrecord" does not')
+    assert f"{world_a.tenant.schema_name}: 1\n" in out.getvalue()
+    assert keys(world_a.tenant) == {}
 
 
 @pytest.mark.django_db

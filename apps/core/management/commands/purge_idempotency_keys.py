@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, transaction
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from apps.core.idempotency import idempotency_purge, retention_cutoff
@@ -29,18 +30,26 @@ class Command(BaseCommand):
             .order_by("schema_name")
             .values_list("schema_name", flat=True)
         )
-        total = 0
+        total, failed = 0, []
         for schema in schemas:
             purged = 0
-            with schema_context(schema):
-                while batch := idempotency_purge(before=cutoff, limit=BATCH):
-                    purged += batch
-                    if batch < BATCH:
-                        break
+            try:
+                with schema_context(schema):
+                    while True:
+                        with transaction.atomic():  # one batch, one short transaction
+                            batch = idempotency_purge(before=cutoff, limit=BATCH)
+                        purged += batch
+                        if batch < BATCH:
+                            break
+            except DatabaseError as exc:  # one broken schema does not stop the others
+                failed.append(schema)
+                self.stderr.write(f"{schema}: {str(exc).strip()}")
             if purged:
                 self.stdout.write(f"{schema}: {purged}")
             total += purged
         self.stdout.write(
             f"Purged {total} idempotency keys created before {cutoff.isoformat()} "
-            f"from {len(schemas)} tenant schemas."
+            f"from {len(schemas) - len(failed)} tenant schemas."
         )
+        if failed:
+            raise CommandError(f"Could not purge {len(failed)} schemas: {', '.join(failed)}")
