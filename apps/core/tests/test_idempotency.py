@@ -140,6 +140,8 @@ def test_an_overlong_key_is_400(api, world_a):
     response = post(api(world_a.cashier), {"amount": "1"}, key="k" * 300)
     assert response.status_code == 400
     assert response.json()["error"]["details"][0]["field"] == "Idempotency-Key"
+    assert writes() == 0
+    assert keys(world_a.tenant) == {}
 
 
 @pytest.mark.django_db
