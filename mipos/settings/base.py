@@ -183,6 +183,12 @@ SIMPLE_JWT = {
 # with REDIS_URL; without Redis, other processes may lag by up to this). 0 disables the cache.
 AUTH_USER_CACHE_SECONDS = int(env("AUTH_USER_CACHE_SECONDS", "10"))
 
+# Idempotency-Key records are kept this many hours (a retry within them replays the first
+# response), then purged by `manage.py purge_idempotency_keys` and, with no cron, by completed
+# requests: at most once per tenant per purge window of this many minutes (0: command only).
+IDEMPOTENCY_RETENTION_HOURS = int(env("IDEMPOTENCY_RETENTION_HOURS", "48"))
+IDEMPOTENCY_PURGE_INTERVAL_MINUTES = int(env("IDEMPOTENCY_PURGE_INTERVAL_MINUTES", "10"))
+
 # Failed-login throttling: attempts allowed per window, per client IP and per account.
 LOGIN_FAILURES_PER_IP = int(env("LOGIN_FAILURES_PER_IP", "20"))
 LOGIN_FAILURES_PER_ACCOUNT = int(env("LOGIN_FAILURES_PER_ACCOUNT", "5"))
