@@ -56,13 +56,17 @@ TENANT_SETTINGS_CACHE_SECONDS = 300
 
 def tenant_settings_cached(*, tenant: Tenant):
     """The company's settings (hot path: every scan and checkout): from the shared cache when
-    there is one, else read now."""
+    there is one; else those read with `tenant` in this request (the request's user is read with
+    its company's settings), else read now."""
     from apps.tenants.models import TenantSettings
     from apps.users.cache import shared_get_or_load
 
+    loaded = tenant._state.fields_cache.get("settings")
     return shared_get_or_load(
         _settings_cache_key(tenant.pk),
-        lambda: TenantSettings.objects.get_or_create(tenant_id=tenant.pk)[0],
+        (lambda: loaded)
+        if loaded is not None
+        else (lambda: TenantSettings.objects.get_or_create(tenant_id=tenant.pk)[0]),
         TENANT_SETTINGS_CACHE_SECONDS,
     )
 

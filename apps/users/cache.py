@@ -12,6 +12,7 @@ after the commit's drop; while the marker lives, readers go to the database.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -32,9 +33,16 @@ def shared_cache():
     return None if isinstance(cache, DummyCache) else cache
 
 
-def shared_get_or_load(key: str, load: Callable[[], Any], seconds: int) -> Any:
-    """The value under `key` from the shared cache, else `load()` (stored for `seconds` unless
-    an invalidation marker is there). Without a shared cache, always `load()`."""
+def shared_get_or_load(
+    key: str,
+    load: Callable[[], Any],
+    seconds: int,
+    *,
+    for_cache: Callable[[Any], Any] = lambda value: value,
+) -> Any:
+    """The value under `key` from the shared cache, else `load()` (stored — as `for_cache` makes
+    it — for `seconds`, unless an invalidation marker is there). Without a shared cache, always
+    `load()`."""
     cache = shared_cache()
     if cache is None or seconds <= 0:
         return load()
@@ -43,7 +51,7 @@ def shared_get_or_load(key: str, load: Callable[[], Any], seconds: int) -> Any:
         return value
     fresh = load()
     if fresh is not None and value is None:
-        cache.add(key, fresh, seconds)
+        cache.add(key, for_cache(fresh), seconds)
     return fresh
 
 
@@ -72,9 +80,23 @@ def _key(user_id) -> str:
     return f"auth-user:{user_id}"
 
 
+def _user_for_cache(user):
+    """A copy of `user` without the company settings loaded with it: those are cached (and
+    dropped) on their own, so a cached user never carries old settings."""
+    tenant = user._state.fields_cache.get("tenant")
+    if tenant is None or "settings" not in tenant._state.fields_cache:
+        return user
+    user, tenant = copy.copy(user), copy.copy(tenant)  # own field caches (Model.__getstate__)
+    del tenant._state.fields_cache["settings"]
+    user.tenant = tenant
+    return user
+
+
 def cached_auth_user(user_id, load):
     """The user `user_id` (tenant loaded), from the shared cache or from `load()`."""
-    return shared_get_or_load(_key(user_id), load, settings.AUTH_USER_CACHE_SECONDS)
+    return shared_get_or_load(
+        _key(user_id), load, settings.AUTH_USER_CACHE_SECONDS, for_cache=_user_for_cache
+    )
 
 
 def auth_cache_drop(user_ids: Iterable) -> None:

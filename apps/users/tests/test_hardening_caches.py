@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import uuid
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from django.test import override_settings
 
 from apps.realtime.tests.redis_server import redis_url  # noqa: F401  (fixture)
 from apps.tenants.models import TenantSettings
+from apps.tenants.selectors import tenant_settings_cache_clear
 from apps.users.cache import _DROPPED, auth_cache_drop, cached_auth_user
 from apps.users.models import User
 from conftest import bearer
@@ -32,8 +34,14 @@ ME = "/api/auth/me"
 LOOKUP = "/api/v1/products/lookup/barcode/4006381333931"
 
 
+@contextmanager
 def _with_shared(backend: dict):
-    return override_settings(CACHES={**settings.CACHES, "shared": backend})
+    with override_settings(CACHES={**settings.CACHES, "shared": backend}):
+        caches["shared"].clear()  # a LocMem location outlives the override: start empty
+        try:
+            yield
+        finally:
+            caches["shared"].clear()
 
 
 LOCAL_SHARED = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
@@ -73,6 +81,23 @@ def test_with_a_shared_cache_the_user_is_cached_and_a_drop_takes_effect(client, 
         assert client.get(ME, **auth).status_code == 401
 
 
+def test_a_cached_user_never_carries_the_company_settings(client, world_a):
+    """The user is read with its company's settings (one query on the hot path); the copy put in
+    the shared cache leaves them out, so a settings change (dropped on its own key) is seen even
+    while the user stays cached."""
+    auth = {"HTTP_AUTHORIZATION": bearer(world_a.cashier)}
+    TenantSettings.objects.filter(tenant=world_a.tenant).update(tax_rate=Decimal("5.00"))
+    with _with_shared(LOCAL_SHARED):
+        assert client.get(LOOKUP, **auth).json()["data"]["taxRate"] == "5.00"
+        cached = caches["shared"].get(f"auth-user:{world_a.cashier.pk}")
+        assert cached.tenant.pk == world_a.tenant.pk
+        assert "settings" not in cached.tenant._state.fields_cache
+        TenantSettings.objects.filter(tenant=world_a.tenant).update(tax_rate=Decimal("21.00"))
+        tenant_settings_cache_clear(tenant_id=world_a.tenant.pk)  # what the settings service does
+        assert client.get(LOOKUP, **auth).json()["data"]["taxRate"] == "21.00"
+        assert caches["shared"].get(f"auth-user:{world_a.cashier.pk}").pk == world_a.cashier.pk
+
+
 def test_a_row_read_before_a_drop_is_not_stored_after_it(world_a):
     user_id = world_a.cashier.pk
 
@@ -100,7 +125,8 @@ def test_with_redis_a_drop_in_another_process_reaches_this_one(client, world_a, 
     }
     auth = {"HTTP_AUTHORIZATION": bearer(world_a.cashier)}
     key = f"auth-user:{world_a.cashier.pk}"
-    with _with_shared(backend):
+    # not _with_shared: clearing a Redis cache flushes the whole database, others' keys too
+    with override_settings(CACHES={**settings.CACHES, "shared": backend}):
         try:
             assert client.get(ME, **auth).status_code == 200
             assert caches["shared"].get(key).pk == world_a.cashier.pk
