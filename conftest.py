@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.db import connection
 from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
@@ -182,13 +182,14 @@ def super_admin(worlds, db) -> User:
 
 @pytest.fixture(autouse=True)
 def _clean_state():
-    """Throttle counters live in the cache; the schema must not leak from one test to the next."""
-    cache.clear()
-    caches["platform"].clear()
+    """Throttle counters and cached rows live in the caches; the schema must not leak from one
+    test to the next."""
+    for alias in ("default", "platform", "shared"):
+        caches[alias].clear()
     _TENANTS_BY_SCHEMA.clear()  # tenants created by a rolled-back test must not linger
     yield
-    cache.clear()
-    caches["platform"].clear()
+    for alias in ("default", "platform", "shared"):
+        caches[alias].clear()
     _TENANTS_BY_SCHEMA.clear()
     connection.set_schema_to_public()
 

@@ -56,6 +56,9 @@ def publish_event(
     else:
         groups = [store_group(schema, store_id), all_stores_group(schema)]
     message = event_message(event, data)
+    # The groups it is meant for: a socket whose membership changed after this was queued (a
+    # cashier moved to another store) drops it instead of relaying it. Never sent to clients.
+    message["groups"] = groups
 
     def send() -> None:
         layer = get_channel_layer()
@@ -83,3 +86,30 @@ def publish_sessions_revoked(user_id: Any) -> None:
             logger.exception("could not close revoked websockets", extra={"userId": str(user_id)})
 
     transaction.on_commit(send)
+
+
+def _send_on_commit(group: str, message: dict, what: str) -> None:
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:  # the change is committed; a lost push must not fail the request
+            logger.exception(what, extra={"group": group})
+
+    transaction.on_commit(send)
+
+
+def publish_user_access_changed(user_id: Any) -> None:
+    """On commit, makes every open websocket of the user re-read what it may hear (role, stores,
+    active flag, company status): removed stores stop at once, added stores start, and a user who
+    may no longer sign in is disconnected (4401). Call it from every write that changes a user's
+    role, store assignments or active/deleted state (in that write's transaction)."""
+    _send_on_commit(user_group(user_id), {"type": "access.changed"}, "could not re-check sockets")
+
+
+def publish_tenant_access_changed(schema: str) -> None:
+    """On commit, makes every open websocket of the tenant re-check its access (e.g. the company
+    was suspended: they all close with 4401)."""
+    _send_on_commit(tenant_group(schema), {"type": "access.changed"}, "could not re-check sockets")

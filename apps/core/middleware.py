@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import time
@@ -11,6 +12,7 @@ from django.db import connection
 from django.http import JsonResponse
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from apps.core.context import RequestContext, reset_context, set_context, update_context
 from apps.core.errors import ErrorCode
@@ -20,13 +22,26 @@ logger = logging.getLogger("mipos.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+def _valid_ip(value: str | None) -> str | None:
+    """`value` as a normalised IP address, or None when it is not one (it is stored in an `inet`
+    column: garbage from a header must never reach it)."""
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request) -> str | None:
+    """The client's address: with `NUM_PROXIES` trusted proxies, the address the outermost of them
+    saw in `X-Forwarded-For`; else `REMOTE_ADDR`. None when that is not a valid IP address."""
     if settings.REST_FRAMEWORK.get("NUM_PROXIES"):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [part.strip() for part in forwarded.split(",") if part.strip()]
         if hops:
-            return hops[-min(len(hops), settings.REST_FRAMEWORK["NUM_PROXIES"])]
-    return request.META.get("REMOTE_ADDR")
+            return _valid_ip(hops[-min(len(hops), settings.REST_FRAMEWORK["NUM_PROXIES"])])
+    return _valid_ip(request.META.get("REMOTE_ADDR"))
 
 
 class RequestContextMiddleware:
@@ -79,44 +94,51 @@ def bearer_token(request) -> str | None:
     return None
 
 
-# Verified access tokens by their exact text: the signature of a given string never changes, so a
-# till sending the same token all shift is verified once per process; expiry is re-checked on
-# every use. Bounded: the oldest entries go first.
+# Verified access tokens by their exact text. Only what never changes is kept: that this string
+# carries a valid signature and these claims. Expiry is a question about *now*, so it is checked
+# against the current time on every use (a token object remembers the time it was built, and
+# `check_exp()` without an argument compares against that). Bounded: the oldest entries go first.
 _VERIFIED_TOKENS: OrderedDict[str, AccessToken] = OrderedDict()
 _VERIFIED_TOKENS_MAX = 10_000
 
 
 def verified_access_token(raw: str) -> AccessToken | None:
-    """The access token, verified (signature, expiry, type) without touching the database."""
+    """The access token, verified (signature, type, and expiry at the current time) without
+    touching the database; None when it is not (or no longer) valid."""
     try:
         token = _VERIFIED_TOKENS.get(raw)
         if token is None:
-            token = AccessToken(raw)
+            token = AccessToken(raw)  # verifies signature, type and expiry (now)
             _VERIFIED_TOKENS[raw] = token
             if len(_VERIFIED_TOKENS) > _VERIFIED_TOKENS_MAX:
                 _VERIFIED_TOKENS.popitem(last=False)
         else:
-            token.check_exp()
+            token.check_exp(current_time=aware_utcnow())
         return token
     except TokenError:
         _VERIFIED_TOKENS.pop(raw, None)
         return None
 
 
-# schema name → Tenant. A tenant's schema name never changes, and only the schema (and id) of
-# this object are used for routing; status checks read the user's tenant row on every request.
+# schema name → tenant id: the only per-process tenant data, because neither ever changes. Each
+# call builds a fresh Tenant instance with every other field deferred, so nothing mutable (status,
+# name, settings) is ever remembered across requests: a field read later loads for this request.
 _TENANTS_BY_SCHEMA: dict[str, object] = {}
 
 
 def tenant_for_schema(schema: str):
     from apps.tenants.models import Tenant
 
-    tenant = _TENANTS_BY_SCHEMA.get(schema)
-    if tenant is None:
-        tenant = Tenant.objects.filter(schema_name=schema).only("pk", "schema_name").first()
-        if tenant is not None and len(_TENANTS_BY_SCHEMA) < 10_000:
-            _TENANTS_BY_SCHEMA[schema] = tenant
-    return tenant
+    tenant_id = _TENANTS_BY_SCHEMA.get(schema)
+    if tenant_id is None:
+        tenant_id = Tenant.objects.filter(schema_name=schema).values_list("pk", flat=True).first()
+        if tenant_id is None:
+            return None
+        if len(_TENANTS_BY_SCHEMA) < 10_000:
+            _TENANTS_BY_SCHEMA[schema] = tenant_id
+    known = {"id": tenant_id, "schema_name": schema}
+    names = [field.attname for field in Tenant._meta.concrete_fields if field.attname in known]
+    return Tenant.from_db("default", names, [known[name] for name in names])
 
 
 class TenantRoutingMiddleware:

@@ -1,6 +1,8 @@
 """Who is on the other end of a websocket: the same checks as the REST authentication (signature,
 expiry, token version, active user, tenant claim = user's tenant, company not suspended, tenant
-domain accepts only its own tokens), then the groups that user may listen to."""
+domain accepts only its own tokens), then the groups that user may listen to. Run at connect and
+again whenever the user's access changes (`access.changed`), always against the database and the
+current time."""
 
 from __future__ import annotations
 
@@ -10,10 +12,9 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.db import connection
 from django_tenants.utils import tenant_context
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.core.events import all_stores_group, store_group, tenant_group, user_group
+from apps.core.middleware import verified_access_token
 from apps.core.roles import Role
 from apps.users.models import User
 
@@ -39,9 +40,8 @@ def socket_identity(scope) -> SocketIdentity | None:
 
     connection.set_schema_to_public()
     raw = parse_qs(scope.get("query_string", b"").decode()).get("token", [""])[0]
-    try:
-        token = AccessToken(raw)
-    except TokenError:
+    token = verified_access_token(raw) if raw else None  # signature, type, expiry at now
+    if token is None:
         return None
     user = User.objects.select_related("tenant").filter(pk=token.get("sub")).first()
     if user is None or not user.can_sign_in or not user.tenant_id:

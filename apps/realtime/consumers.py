@@ -5,6 +5,7 @@ import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import timezone
 
 from apps.realtime.auth import socket_identity
 
@@ -14,36 +15,93 @@ CLOSE_UNAUTHENTICATED = 4401
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
     """`ws://HOST/ws/events?token=ACCESS`: relays `{"event", "data", "at"}` messages of the
-    user's tenant (and, for cashiers, only of their stores). Closed when the token expires or the
-    user's sessions are revoked."""
+    user's tenant (and, for cashiers, only of their stores).
+
+    Access is not fixed at connect: the token's expiry is checked against the current time on
+    every message in either direction (and a timer closes an idle socket when it expires); an
+    `access.changed` message (a user's role, stores or active flag changed, or the company's
+    status) makes the socket re-read the user and re-join exactly the groups now allowed (then it
+    sends `{"event": "access.changed"}` so the client may reload its stores), or close;
+    a revocation (logout-all, password change, deactivation) closes it at once. A closed socket
+    leaves every group immediately, so nothing more is relayed to it."""
+
+    identity = None
+    groups: frozenset[str] = frozenset()
+    ended = False
 
     async def connect(self):
         self.identity = await database_sync_to_async(socket_identity)(self.scope)
         if self.identity is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        for group in self.identity.groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self._join(frozenset(self.identity.groups))
         await self.accept()
-        delay = max(0.0, self.identity.expires_at - time.time())
         self._expiry = asyncio.get_running_loop().call_later(
-            delay, lambda: asyncio.ensure_future(self.close(code=CLOSE_UNAUTHENTICATED))
+            max(0.0, self.identity.expires_at - time.time()),
+            lambda: asyncio.ensure_future(self._end()),
         )
 
     async def disconnect(self, code):
-        identity = getattr(self, "identity", None)
-        if identity is None:
+        if self.identity is None:
             return
         self._expiry.cancel()
-        for group in identity.groups:
+        await self._join(frozenset())
+
+    async def _join(self, groups: frozenset[str]) -> None:
+        """Makes `groups` this socket's exact memberships."""
+        for group in self.groups - groups:
             await self.channel_layer.group_discard(group, self.channel_name)
+        for group in groups - self.groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups = groups
+
+    async def _end(self) -> None:
+        """Leaves every group, then closes with 4401 (once)."""
+        if self.ended:
+            return
+        self.ended = True
+        if self.identity is not None:
+            self._expiry.cancel()
+        await self._join(frozenset())
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    def _expired(self) -> bool:
+        return self.identity is not None and time.time() >= self.identity.expires_at
 
     async def receive_json(self, content, **kwargs):
+        if self.ended:
+            return
+        if self._expired():
+            await self._end()
+            return
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"event": "pong", "data": {}, "at": None})
 
     async def event_message(self, message):
+        if self.ended:
+            return
+        if self._expired():
+            await self._end()
+            return
+        meant_for = message.get("groups")
+        if meant_for is not None and not self.groups.intersection(meant_for):
+            return  # queued for a group this socket has left since
         await self.send_json({key: message[key] for key in ("event", "data", "at")})
 
     async def sessions_revoked(self, message):
-        await self.close(code=CLOSE_UNAUTHENTICATED)
+        await self._end()
+
+    async def access_changed(self, message):
+        if self.ended:
+            return
+        identity = await database_sync_to_async(socket_identity)(self.scope)
+        if identity is None or identity.user_id != self.identity.user_id:
+            await self._end()
+            return
+        self.identity = identity
+        await self._join(frozenset(identity.groups))
+        # tells the client its access changed (it may reload its stores), and marks the point
+        # from which events follow the new memberships
+        await self.send_json(
+            {"event": "access.changed", "data": {}, "at": timezone.now().isoformat()}
+        )

@@ -49,22 +49,30 @@ def _settings_cache_key(tenant_id) -> str:
     return f"tenant-settings:{tenant_id}"
 
 
+# Company settings are mutable: cached only in the shared cache (Redis), where the settings
+# service's drop on commit reaches every process; read per request without Redis.
+TENANT_SETTINGS_CACHE_SECONDS = 300
+
+
 def tenant_settings_cached(*, tenant: Tenant):
-    """The company's settings, cached (hot path: every scan and checkout); the settings
-    service drops the entry when they change."""
-    from django.core.cache import cache
-
+    """The company's settings (hot path: every scan and checkout): from the shared cache when
+    there is one; else those read with `tenant` in this request (the request's user is read with
+    its company's settings), else read now."""
     from apps.tenants.models import TenantSettings
+    from apps.users.cache import shared_get_or_load
 
-    key = _settings_cache_key(tenant.pk)
-    settings = cache.get(key)
-    if settings is None:
-        settings = TenantSettings.objects.get_or_create(tenant=tenant)[0]
-        cache.set(key, settings, 300)
-    return settings
+    loaded = tenant._state.fields_cache.get("settings")
+    return shared_get_or_load(
+        _settings_cache_key(tenant.pk),
+        (lambda: loaded)
+        if loaded is not None
+        else (lambda: TenantSettings.objects.get_or_create(tenant_id=tenant.pk)[0]),
+        TENANT_SETTINGS_CACHE_SECONDS,
+    )
 
 
 def tenant_settings_cache_clear(*, tenant_id) -> None:
-    from django.core.cache import cache
+    """Call inside (or on commit of) the transaction that changes the settings."""
+    from apps.users.cache import shared_drop
 
-    cache.delete(_settings_cache_key(tenant_id))
+    shared_drop([_settings_cache_key(tenant_id)], marker_seconds=30)

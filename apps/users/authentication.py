@@ -28,8 +28,13 @@ class TenantJWTAuthentication(JWTAuthentication):
 
     def get_user(self, validated_token) -> User:
         user_id = validated_token.get("sub")
+        # the company's settings come in the same query (the till's hot path needs them); they
+        # are never cached with the user (see apps.users.cache)
         user = cached_auth_user(
-            user_id, lambda: User.objects.select_related("tenant").filter(pk=user_id).first()
+            user_id,
+            lambda: (
+                User.objects.select_related("tenant", "tenant__settings").filter(pk=user_id).first()
+            ),
         )
         if user is None or not user.can_sign_in:
             raise AuthenticationFailed("User is inactive or does not exist.", code="user_inactive")

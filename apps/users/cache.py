@@ -1,45 +1,115 @@
-"""The authenticated-user cache: saves the per-request user query on the hot path (every till
-scan), without weakening revocation: every service that changes a user or a company drops the
-affected entries immediately and again when its transaction commits."""
+"""Caching mutable rows (the authenticated user, company settings) without serving stale ones.
+
+Rule: a per-process cache may only hold what never changes. A user row or a company's settings
+change, so they are cached only in the `shared` cache — Redis, read by every process and reached by
+every invalidation. Without Redis that alias is a dummy and they are read per request.
+
+Invalidation: whoever changes such a row calls the drop function inside its transaction; the entry
+is replaced at once by a short-lived marker and again when the transaction commits. A reader
+stores a row with `add` (never over the marker), so a row read before the commit cannot be put back
+after the commit's drop; while the marker lives, readers go to the database.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import copy
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.dummy import DummyCache
 from django.db import transaction
+
+logger = logging.getLogger("mipos.cache")
+
+_DROPPED = "__dropped__"
+
+
+def shared_cache():
+    """The cache every process shares, or None when there is none (no Redis)."""
+    cache = caches["shared"]
+    return None if isinstance(cache, DummyCache) else cache
+
+
+def shared_get_or_load(
+    key: str,
+    load: Callable[[], Any],
+    seconds: int,
+    *,
+    for_cache: Callable[[Any], Any] = lambda value: value,
+) -> Any:
+    """The value under `key` from the shared cache, else `load()` (stored — as `for_cache` makes
+    it — for `seconds`, unless an invalidation marker is there). Without a shared cache, always
+    `load()`."""
+    cache = shared_cache()
+    if cache is None or seconds <= 0:
+        return load()
+    value = cache.get(key)
+    if value is not None and not (isinstance(value, str) and value == _DROPPED):
+        return value
+    fresh = load()
+    if fresh is not None and value is None:
+        cache.add(key, for_cache(fresh), seconds)
+    return fresh
+
+
+def shared_drop(keys: list[str], *, marker_seconds: int) -> None:
+    """Invalidates `keys` in every process: now, and again when the current transaction commits
+    (in case a request re-read the old row in between). A failing cache is logged, not raised:
+    the change is committed; the entries then live at most their own timeout."""
+    cache = shared_cache()
+    if cache is None or not keys:
+        return
+
+    def drop() -> None:
+        try:
+            cache.set_many(dict.fromkeys(keys, _DROPPED), max(1, marker_seconds))
+        except Exception:
+            logger.exception("could not invalidate cached entries", extra={"keys": keys[:10]})
+
+    drop()
+    transaction.on_commit(drop)
+
+
+# --- the authenticated user ---------------------------------------------------------------------
 
 
 def _key(user_id) -> str:
     return f"auth-user:{user_id}"
 
 
-def cached_auth_user(user_id, load):
-    """The user `user_id` (tenant loaded), from the cache or from `load()`."""
-    seconds = settings.AUTH_USER_CACHE_SECONDS
-    if seconds <= 0:
-        return load()
-    cache = caches["platform"]
-    user = cache.get(_key(user_id))
-    if user is None:
-        user = load()
-        if user is not None:
-            cache.set(_key(user_id), user, seconds)
+def _user_for_cache(user):
+    """A copy of `user` without the company settings loaded with it: those are cached (and
+    dropped) on their own, so a cached user never carries old settings."""
+    tenant = user._state.fields_cache.get("tenant")
+    if tenant is None or "settings" not in tenant._state.fields_cache:
+        return user
+    user, tenant = copy.copy(user), copy.copy(tenant)  # own field caches (Model.__getstate__)
+    del tenant._state.fields_cache["settings"]
+    user.tenant = tenant
     return user
 
 
+def cached_auth_user(user_id, load):
+    """The user `user_id` (tenant loaded), from the shared cache or from `load()`."""
+    return shared_get_or_load(
+        _key(user_id), load, settings.AUTH_USER_CACHE_SECONDS, for_cache=_user_for_cache
+    )
+
+
 def auth_cache_drop(user_ids: Iterable) -> None:
-    keys = [_key(user_id) for user_id in user_ids]
-    if not keys:
-        return
-    cache = caches["platform"]
-    cache.delete_many(keys)
-    # and again after commit, in case a request re-cached the old row in between
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    """Call inside the transaction that changes these users (or their company)."""
+    shared_drop(
+        [_key(user_id) for user_id in user_ids],
+        marker_seconds=settings.AUTH_USER_CACHE_SECONDS,
+    )
 
 
 def auth_cache_drop_tenant(tenant_id) -> None:
+    if shared_cache() is None:
+        return  # nothing is cached: spare the query
     from apps.users.models import User
 
     auth_cache_drop(User.objects.filter(tenant_id=tenant_id).values_list("pk", flat=True))

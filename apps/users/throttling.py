@@ -1,4 +1,9 @@
-"""Failed-login throttling per client IP and per account, in the cache (Redis when configured)."""
+"""Failed-login throttling per client IP and per account.
+
+The counters are platform-wide: they live in the `platform` cache (no schema in the key; Redis
+when configured, else this process's memory). The default cache prefixes every key with the
+routed schema, and an anonymous request on a tenant domain is routed to that tenant, so counters
+kept there gave every tenant domain a fresh budget for the same account and the same IP."""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import hashlib
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 
 from apps.core.errors import RateLimited
 
@@ -19,8 +24,13 @@ def _keys(ip: str | None, email: str) -> list[tuple[str, int]]:
     ]
 
 
+def _cache():
+    return caches["platform"]
+
+
 def login_attempt_check(*, ip: str | None, email: str) -> None:
     """Raises 429 (with the seconds until the window resets) once a limit is reached."""
+    cache = _cache()
     now = time.time()
     for key, limit in _keys(ip, email):
         count = cache.get(key) or 0
@@ -33,6 +43,7 @@ def login_attempt_check(*, ip: str | None, email: str) -> None:
 
 
 def login_failure_record(*, ip: str | None, email: str) -> None:
+    cache = _cache()
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
     for key, _limit in _keys(ip, email):
         if cache.add(key, 0, window):
@@ -44,5 +55,6 @@ def login_failure_record(*, ip: str | None, email: str) -> None:
 
 
 def login_failures_clear(*, email: str) -> None:
+    cache = _cache()
     for key, _limit in _keys(None, email)[1:]:
         cache.delete_many([key, f"{key}:reset"])

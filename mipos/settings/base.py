@@ -114,20 +114,33 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, channels (Redis when REDIS_URL is set, in-process otherwise) -----------------------
+# Three caches, by what they may hold:
+# - "default": schema-prefixed keys (django-tenants' make_key): the API rate-limit counters.
+# - "platform": keys shared by every schema: the failed-login counters (one budget per account
+#   and per IP whatever the host). Per process without Redis.
+# - "shared": mutable data cached across requests (the authenticated user, company settings).
+#   Only a cache that every process reads and that every invalidation reaches may hold it: Redis.
+#   Without Redis it is a dummy (nothing is kept), so that data is read per request.
 REDIS_URL = env("REDIS_URL")
+CACHE_PREFIX = env("CACHE_PREFIX", "mipos")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_PREFIX,
             "KEY_FUNCTION": "django_tenants.cache.make_key",
             "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         },
-        # Platform-wide keys (not per schema): the authenticated-user cache.
         "platform": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "platform",
+            "KEY_PREFIX": f"{CACHE_PREFIX}:platform",
+        },
+        "shared": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"{CACHE_PREFIX}:shared",
         },
     }
     CHANNEL_LAYERS = {
@@ -147,6 +160,7 @@ else:
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "platform",
         },
+        "shared": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

@@ -1,10 +1,10 @@
 """The real-time channel end to end: token checks on connect, delivery after commit only, tenant
-and store isolation, closing on revocation, and (with Redis) delivery across processes."""
+and store isolation, closing on revocation, and delivery across processes through Redis (the one
+on 127.0.0.1:6379, or one the tests start: see redis_server.py)."""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -26,13 +26,6 @@ from apps.users.tokens import token_pair_issue
 from mipos.asgi import application
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def keep_the_test_connection(monkeypatch):
-    # channels closes "old" connections around each database_sync_to_async call, which would
-    # close the connection holding the test's transaction.
-    monkeypatch.setattr("channels.db.close_old_connections", lambda: None)
 
 
 def token_for(user) -> str:
@@ -168,23 +161,13 @@ def test_open_socket_is_closed_when_sessions_are_revoked(
     run(scenario)
 
 
-def _redis_url() -> str | None:
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-    except OSError:
-        return os.environ.get("REDIS_URL")
-    return url
-
-
-@pytest.mark.skipif(_redis_url() is None, reason="no Redis reachable")
-def test_with_redis_events_cross_processes(world_a):
+def test_with_redis_events_cross_processes(world_a, redis_url):
     """Another OS process publishes through Redis; the socket held by this process receives."""
     prefix = f"mipos-test-{uuid.uuid4().hex[:8]}"
     layers = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [_redis_url()], "prefix": prefix},
+            "CONFIG": {"hosts": [redis_url], "prefix": prefix},
         }
     }
     publisher = (
@@ -195,7 +178,7 @@ def test_with_redis_events_cross_processes(world_a):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "mipos.settings.test",
-        "REDIS_URL": _redis_url(),
+        "REDIS_URL": redis_url,
         "CHANNELS_PREFIX": prefix,
     }
 

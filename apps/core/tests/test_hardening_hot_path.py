@@ -1,0 +1,45 @@
+"""The barcode scan's query count in both cache modes (issue 7, defect 5): with a shared cache
+(Redis in production; a LocMem cache stands in for it here) the user and the company settings come
+from it, so a scan is one query (two for a variant barcode); without one, both are read per request
+(two more queries) instead of being kept, possibly stale, in this process."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core.cache import caches as caches_handler
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+pytestmark = pytest.mark.django_db
+
+SHARED = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hot-path"}
+LOOKUP = "/api/v1/products/lookup/barcode/"
+
+
+def scan_queries(client, code: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(LOOKUP + code).status_code == 200
+    return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SET ")]
+
+
+@pytest.mark.parametrize(
+    "shared, product_queries, variant_queries",
+    [(None, 2, 3), (SHARED, 1, 2)],
+    ids=["no-shared-cache", "shared-cache"],
+)
+def test_barcode_scan_queries(api, world_a, shared, product_queries, variant_queries):
+    caches = settings.CACHES if shared is None else {**settings.CACHES, "shared": shared}
+    with override_settings(CACHES=caches):
+        caches_handler["shared"].clear()
+        client = api(world_a.cashier)
+        client.get(LOOKUP + "4006381333931")  # warms whatever may be cached
+        product = scan_queries(client, "4006381333931")
+        variant = scan_queries(client, "96385074")
+        caches_handler["shared"].clear()
+    assert len(product) == product_queries, product
+    assert len(variant) == variant_queries, variant
+    if shared is None:  # the user and the settings are read, fresh, on every scan, in one query
+        assert 'FROM "users_user"' in product[0]
+        assert '"tenants_tenantsettings"' in product[0]
