@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import time
 
-from django.core.cache import cache
+from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
+
+from apps.core.context import current
 
 
 class FixedWindowThrottle(SimpleRateThrottle):
@@ -22,6 +24,10 @@ class FixedWindowThrottle(SimpleRateThrottle):
         now = time.time()
         window_start = int(now // self.duration) * self.duration
         key = f"{self.key}:{window_start}"
+        # Platform-wide counters: the default cache prefixes keys with the schema, and an
+        # anonymous request on a tenant domain is routed to that schema, so every tenant domain
+        # would otherwise hand out a fresh budget.
+        cache = caches["platform"]
         cache.add(key, 0, self.duration + 1)
         try:
             count = cache.incr(key)
@@ -52,4 +58,6 @@ class AnonThrottle(FixedWindowThrottle):
     def get_cache_key(self, request, view):
         if request.user and request.user.is_authenticated:
             return None
-        return f"throttle:anon:{self.get_ident(request)}"
+        # The client address as validated by the request middleware (DRF's get_ident takes
+        # X-Forwarded-For verbatim, so any string became its own bucket).
+        return f"throttle:anon:{current().ip or 'unknown'}"

@@ -21,6 +21,7 @@ from apps.core.db import (
     snapshot,
 )
 from apps.core.errors import Conflict, ValidationFailed
+from apps.core.events import publish_user_access_changed
 from apps.core.validation import validate_pattern, validate_timezone
 from apps.stores.events import store_changed
 from apps.stores.models import Store, StoreAssignment, StoreKind
@@ -139,7 +140,10 @@ def store_update(
 
 
 def _staff_unassign(store: Store) -> dict[str, Any]:
-    StoreAssignment.objects.filter(store=store).delete()
+    assignments = StoreAssignment.objects.filter(store=store)
+    for user_id in assignments.values_list("user_id", flat=True):
+        publish_user_access_changed(user_id)
+    assignments.delete()
     return {}
 
 

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from apps.audit.services import audit_record
 from apps.core.db import UNSET, Unset, row_lock, row_update, sent
 from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, ValidationFailed
-from apps.core.events import publish_event
+from apps.core.events import publish_event, publish_tenant_access_changed
 from apps.core.roles import Role
 from apps.core.validation import (
     validate_currency,
@@ -293,6 +293,7 @@ def _tenant_status_change(*, actor: User, tenant: Tenant, to: str) -> Tenant:
         locked.status = to
         locked.save(update_fields=["status", "updated_at"])
         auth_cache_drop_tenant(locked.pk)  # suspension applies from the next request
+        publish_tenant_access_changed(locked.schema_name)  # open sockets re-check (and close)
         audit_record(
             action="tenant.suspend" if to == TenantStatus.SUSPENDED else "tenant.restore",
             entity_type="tenant",

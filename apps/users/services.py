@@ -28,7 +28,7 @@ from apps.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from apps.core.events import publish_sessions_revoked
+from apps.core.events import publish_sessions_revoked, publish_user_access_changed
 from apps.core.roles import Role
 from apps.tenants.models import Tenant
 from apps.users.cache import auth_cache_drop
@@ -451,6 +451,8 @@ def staff_update(
     def on_change(user: User, after: dict) -> None:
         if "email" in after:
             user_sessions_revoke(user=user)
+        if "role" in after or "store_ids" in after:
+            publish_user_access_changed(user.pk)
         _user_changed(user, "user.updated")
 
     return row_update(
@@ -484,6 +486,7 @@ def _user_state_set(
     def on_change(user: User, _after: dict) -> None:
         if revoke:
             user_sessions_revoke(user=user)
+        publish_user_access_changed(user.pk)
         _user_changed(user, event)
 
     def lock() -> User:

@@ -1,11 +1,6 @@
 """The writes that change what a user may hear reach their open sockets, end to end through the
 API (issue 7, defect 7). The mechanism is proven in test_hardening_realtime.py; these prove that
-each write calls it.
-
-WIRING: `publish_user_access_changed` / `publish_tenant_access_changed` (apps/core/events.py) must
-be called from apps/users/services.py, apps/stores/services.py and apps/tenants/services.py (see
-the h-auth report). Until they are, these are expected failures; `strict=True` makes them fail the
-suite as soon as the calls are in, so the marker is removed then."""
+each write calls it (`publish_user_access_changed` / `publish_tenant_access_changed`)."""
 
 from __future__ import annotations
 
@@ -17,12 +12,7 @@ from apps.core.events import publish_event
 from apps.users.tokens import token_pair_issue
 from mipos.asgi import application
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.xfail(
-        strict=True, reason="publish_*_access_changed not yet called by the services"
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 CLOSED = {"type": "websocket.close", "code": 4401}
 
