@@ -71,8 +71,9 @@ def test_variant_and_status_routes_are_documented_with_their_parameters(served_s
     assert sorted(variant) == ["delete", "patch"]
     status = paths["/api/v1/products/status/{statusSlug}"]["get"]
     (slug,) = [p for p in status["parameters"] if p["in"] == "path"]
-    # anchored around the whole alternation, not just its first and last alternatives
+    # a choice of words in the URL regex is an enum (drf-spectacular gave `^draft|…|coming-soon$`,
+    # which anchors only the first and last alternatives)
     assert slug["schema"] == {
         "type": "string",
-        "pattern": "^(?:draft|archived|discontinued|coming-soon)$",
+        "enum": ["draft", "archived", "discontinued", "coming-soon"],
     }

@@ -66,6 +66,7 @@ def _is_enveloped(schema: dict, components: dict) -> bool:
 _TEMPLATE_VARIABLE = re.compile(r"\{(\w+)\}")
 # How a router spells a UUID lookup (`lookup_value_regex`), as drf-spectacular anchors it.
 _UUID_PATTERNS = {"^[0-9a-fA-F-]{36}$", "^[0-9a-f-]{36}$"}
+_LITERAL_CHOICES = re.compile(r"[\w-]+(?:\|[\w-]+)+")
 
 
 def _camel(name: str) -> str:
@@ -79,8 +80,12 @@ def _path_parameter_schema(schema: dict) -> dict:
         return {"type": "string", "format": "uuid"}
     if pattern and pattern.startswith("^") and pattern.endswith("$") and "|" in pattern:
         # drf-spectacular anchors a URL regex as `^a|b$`, which anchors only the first and last
-        # alternatives: `^(?:a|b)$` is what the route matches.
-        return {**schema, "pattern": f"^(?:{pattern[1:-1]})$"}
+        # alternatives. A choice of literal words (`draft|archived|…`) is an enum; anything
+        # else is anchored as a whole, `^(?:a|b)$`, as the route matches it.
+        inner = pattern[1:-1]
+        if _LITERAL_CHOICES.fullmatch(inner):
+            return {"type": "string", "enum": inner.split("|")}
+        return {**schema, "pattern": f"^(?:{inner})$"}
     return schema
 
 
@@ -89,7 +94,8 @@ def declare_path_parameters(result: dict) -> dict:
     `{product_id}` of the path template, which leaves the template's variables undeclared: a
     client generated from the document cannot fill them. Template variables are renamed to the
     parameters' camelCase names (as the contract spells `:variantId`), every one is declared
-    (required) on every operation of the path, and router UUID patterns become `format: uuid`."""
+    (required) on every operation of the path, router UUID patterns become `format: uuid`
+    and a regex choice of words an `enum`."""
     paths = {}
     for template, path_item in result.get("paths", {}).items():
         renamed = _TEMPLATE_VARIABLE.sub(lambda m: "{" + _camel(m.group(1)) + "}", template)
