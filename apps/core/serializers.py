@@ -16,7 +16,8 @@ def enforce_json_types() -> None:
     if _ENFORCED:
         return
     _ENFORCED = True
-    for field_class in (serializers.CharField, serializers.DecimalField):
+    # UUIDField too: it turns a JSON number into a UUID (`false` became 00000000-…-0000).
+    for field_class in (serializers.CharField, serializers.DecimalField, serializers.UUIDField):
         original = field_class.to_internal_value
 
         def to_internal_value(self, data, _original=original):
