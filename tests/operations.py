@@ -134,7 +134,7 @@ PNG = _png()
 
 SAMPLES: dict[tuple[str, str], Sample] = {
     # auth: every signed-in role, on its own account
-    ("POST", "/api/auth/login"): Sample(lambda r: {"email": r.caller.email, "password": PASSWORD}),
+    ("POST", "/api/auth/login"): Sample(lambda r: {"email": r.user.email, "password": PASSWORD}),
     ("POST", "/api/auth/refresh"): Sample(lambda r: {"refreshToken": r.refresh_token()}),
     ("POST", "/api/auth/logout"): Sample(lambda r: {"refreshToken": r.refresh_token()}),
     ("POST", "/api/auth/logout-all"): Sample(),
@@ -347,8 +347,13 @@ class Refs:
     ids: dict[str, Any]
     caller: Any = None
 
+    @property
+    def user(self):
+        """The caller, or (for an anonymous call) the tenant's admin."""
+        return self.caller or self.world.admin
+
     def refresh_token(self) -> str:
-        return token_pair_issue(user=self.caller or self.world.admin).refresh
+        return token_pair_issue(user=self.user).refresh
 
 
 STATUS_SLUGS = {

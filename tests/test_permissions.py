@@ -72,6 +72,7 @@ def test_every_path_parameter_has_a_real_object():
 
 def test_the_suite_is_not_empty():
     assert len(operations()) >= 79
+    assert len(PUBLIC_CASES) == 3  # login, refresh, public images
     assert len(CASES) >= len(operations()) + 6 + 3 * 3  # lookup entities, status slugs
 
 
@@ -114,3 +115,13 @@ def test_anonymous_callers_get_401(case, client, world_a, refs_a):
     response = call(client, case, refs_a)
     assert response.status_code == 401, response.content[:300]
     assert response.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+PUBLIC_CASES = [case for case in CASES if case.permission == "public"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", PUBLIC_CASES, ids=[case.id for case in PUBLIC_CASES])
+def test_public_operations_need_no_token(case, client, world_a, refs_a):
+    response = call(client, case, refs_a)
+    assert response.status_code == case.sample.expected("ANONYMOUS").status, response.content[:300]
