@@ -337,7 +337,15 @@ def cases_of(operation: Operation) -> list[Case]:
 
 @cache
 def all_cases() -> tuple[Case, ...]:
-    return tuple(case for operation in operations() for case in cases_of(operation))
+    """Every case of every operation that has a permission (the others fail
+    `test_every_operation_has_a_permission` instead of breaking collection)."""
+    found = []
+    for operation in operations():
+        try:
+            found.extend(cases_of(operation))
+        except KeyError:
+            continue
+    return tuple(found)
 
 
 # --- the objects of a tenant that fill paths and bodies -----------------------------------------
