@@ -1,50 +1,127 @@
-"""Generated from the contract: for every built endpoint and every role, the call is allowed or
-refused with 403 exactly as the role → permission table (apps.core.roles) says."""
+"""Generated from every operation of the OpenAPI document (tests/operations.py): for every case and
+every role, a refused role gets 403 FORBIDDEN exactly as the role → permission table
+(apps.core.roles) says, and an allowed role gets exactly the status its sample input deserves (a
+2xx, or the documented 4xx written out per operation) — so a 500 fails. Anonymous callers get 401.
+The first tests fail when an operation of the document has no permission, sample or ids."""
 
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
-from apps.core.roles import PUBLIC, role_has_permission
 from apps.users.models import User
-from conftest import bearer
-from tests.endpoints import BUILT, ROLES, path_for, row_id
+from tests.operations import (
+    ADDITIONS,
+    CONTRACT,
+    NOT_TENANT_OBJECTS,
+    RESOURCES,
+    ROLES,
+    SAMPLES,
+    TEMPLATE_VARIABLE,
+    all_cases,
+    call,
+    cases_of,
+    make_refs,
+    normalized,
+    operations,
+)
 
-CASES = [(row, role) for row in BUILT for role in ROLES]
+CASES = all_cases()
 
 
-def caller(role: str, worlds) -> User:
+# --- every operation is covered ----------------------------------------------------------------
+def test_every_operation_has_a_permission():
+    uncovered = []
+    for operation in operations():
+        try:
+            cases_of(operation)
+        except KeyError:
+            uncovered.append(f"{operation.method} {operation.path}")
+    assert uncovered == [], "add them to the contract or to ADDITIONS in tests/operations.py"
+
+
+def test_no_stale_entries():
+    documented = {op.key for op in operations()}
+    assert sorted(set(ADDITIONS) - documented) == []
+    assert sorted(set(SAMPLES) - documented) == []
+    contract = {(op.method, normalized(op.path)) for op in operations()}
+    assert sorted(key for key in ADDITIONS if (key[0], normalized(key[1])) in CONTRACT) == []
+    assert len(contract) == len(operations())
+
+
+def test_every_write_has_a_sample_input():
+    missing = [
+        f"{op.method} {op.path}"
+        for op in operations()
+        if op.method not in ("GET", "DELETE") and op.key not in SAMPLES
+    ]
+    assert missing == []
+
+
+def test_every_path_parameter_has_a_real_object():
+    missing = []
+    for operation in operations():
+        for match in TEMPLATE_VARIABLE.finditer(operation.path):
+            enum = dict(operation.parameters).get(match.group(1))
+            if not enum and operation.path[: match.end()] not in RESOURCES:
+                missing.append(operation.path[: match.end()])
+    assert missing == []
+    assert {name for op in operations() for name, enum in op.parameters if enum} == (
+        NOT_TENANT_OBJECTS
+    )
+
+
+def test_the_suite_is_not_empty():
+    assert len(operations()) >= 79
+    assert len(PUBLIC_CASES) == 3  # login, refresh, public images
+    assert len(CASES) >= len(operations()) + 6 + 3 * 3  # lookup entities, status slugs
+
+
+# --- every role and every case -------------------------------------------------------------------
+@pytest.fixture
+def refs_a(world_a):
+    return make_refs(world_a)
+
+
+def caller(role: str, world) -> User:
     if role == "SUPER_ADMIN":
         return User.objects.get(email="root@platform.test")
-    return User.objects.get(pk=worlds["a"].user(role).pk)
+    return User.objects.get(pk=world.user(role).pk)
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("row, role", CASES, ids=[f"{role} {row_id(row)}" for row, role in CASES])
-def test_role_is_allowed_or_refused_as_the_table_says(row, role, client, worlds):
-    user = caller(role, worlds)
-    response = client.generic(
-        row["method"],
-        path_for(row, worlds["a"]),
-        data="{}",
-        content_type="application/json",
-        HTTP_AUTHORIZATION=bearer(user),
-    )
-    connection.set_schema_to_public()
-    allowed = row["permission"] == PUBLIC or role_has_permission(role, row["permission"])
-    if allowed:
-        assert response.status_code not in (401, 403, 404, 405), response.content[:300]
-    else:
-        assert response.status_code == 403, response.content[:300]
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_role_gets_exactly_what_the_table_and_sample_say(case, role, client, world_a, refs_a):
+    response = call(client, case, refs_a, caller(role, world_a))
+    body = response.content[:400]
+    if not case.allowed(role):
+        assert response.status_code == 403, body
         assert response.json()["error"]["code"] == "FORBIDDEN"
+        return
+    expected = case.sample.expected(role)
+    assert response.status_code == expected.status, body
+    if expected.code is not None:
+        assert response.json()["error"]["code"] == expected.code
+    elif response["Content-Type"] == "application/json":
+        assert response.json()["success"] is True
+
+
+ANONYMOUS = [case for case in CASES if case.permission != "public"]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("row", [r for r in BUILT if r["permission"] != PUBLIC], ids=row_id)
-def test_anonymous_callers_get_401(row, client, worlds):
-    response = client.generic(
-        row["method"], path_for(row, worlds["a"]), data="{}", content_type="application/json"
-    )
-    assert response.status_code == 401
+@pytest.mark.parametrize("case", ANONYMOUS, ids=[case.id for case in ANONYMOUS])
+def test_anonymous_callers_get_401(case, client, world_a, refs_a):
+    response = call(client, case, refs_a)
+    assert response.status_code == 401, response.content[:300]
     assert response.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+PUBLIC_CASES = [case for case in CASES if case.permission == "public"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", PUBLIC_CASES, ids=[case.id for case in PUBLIC_CASES])
+def test_public_operations_need_no_token(case, client, world_a, refs_a):
+    response = call(client, case, refs_a)
+    assert response.status_code == case.sample.expected("ANONYMOUS").status, response.content[:300]

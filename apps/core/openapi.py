@@ -1,7 +1,10 @@
-"""OpenAPI: every documented response is wrapped in the success envelope, and every operation
-documents the error envelope for the status codes the contract uses."""
+"""OpenAPI: every documented response is wrapped in the success envelope, every operation
+documents the error envelope for the status codes the contract uses, and every `{variable}` of a
+path template is declared as a path parameter of each of its operations."""
 
 from __future__ import annotations
+
+import re
 
 ERROR_STATUSES = {
     "400": "Validation error",
@@ -60,7 +63,69 @@ def _is_enveloped(schema: dict, components: dict) -> bool:
     return "success" in schema.get("properties", {})
 
 
+_TEMPLATE_VARIABLE = re.compile(r"\{(\w+)\}")
+# How a router spells a UUID lookup (`lookup_value_regex`), as drf-spectacular anchors it.
+_UUID_PATTERNS = {"^[0-9a-fA-F-]{36}$", "^[0-9a-f-]{36}$"}
+_LITERAL_CHOICES = re.compile(r"[\w-]+(?:\|[\w-]+)+")
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _path_parameter_schema(schema: dict) -> dict:
+    pattern = schema.get("pattern")
+    if pattern in _UUID_PATTERNS:
+        return {"type": "string", "format": "uuid"}
+    if pattern and pattern.startswith("^") and pattern.endswith("$") and "|" in pattern:
+        # drf-spectacular anchors a URL regex as `^a|b$`, which anchors only the first and last
+        # alternatives. A choice of literal words (`draft|archived|…`) is an enum; anything
+        # else is anchored as a whole, `^(?:a|b)$`, as the route matches it.
+        inner = pattern[1:-1]
+        if _LITERAL_CHOICES.fullmatch(inner):
+            return {"type": "string", "enum": inner.split("|")}
+        return {**schema, "pattern": f"^(?:{inner})$"}
+    return schema
+
+
+def declare_path_parameters(result: dict) -> dict:
+    """The camelCase hook renames path parameters (`product_id` → `productId`) but not the
+    `{product_id}` of the path template, which leaves the template's variables undeclared: a
+    client generated from the document cannot fill them. Template variables are renamed to the
+    parameters' camelCase names (as the contract spells `:variantId`), every one is declared
+    (required) on every operation of the path, router UUID patterns become `format: uuid`
+    and a regex choice of words an `enum`."""
+    paths = {}
+    for template, path_item in result.get("paths", {}).items():
+        renamed = _TEMPLATE_VARIABLE.sub(lambda m: "{" + _camel(m.group(1)) + "}", template)
+        variables = _TEMPLATE_VARIABLE.findall(renamed)
+        for key, operation in path_item.items():
+            if not isinstance(operation, dict) or key == "parameters":
+                continue
+            parameters = operation.setdefault("parameters", [])
+            declared = {}
+            for parameter in parameters:
+                if parameter.get("in") == "path":
+                    parameter["name"] = _camel(parameter["name"])
+                    declared[parameter["name"]] = parameter
+            for name in variables:
+                parameter = declared.get(name)
+                if parameter is None:
+                    parameter = {"in": "path", "name": name, "schema": {"type": "string"}}
+                    parameters.append(parameter)
+                parameter["required"] = True
+                parameter["schema"] = _path_parameter_schema(parameter.get("schema", {}))
+            for name in set(declared) - set(variables):  # declared, but not in the path
+                parameters.remove(declared[name])
+        paths[renamed] = path_item
+    result["paths"] = paths
+    return result
+
+
 def envelope_postprocessing_hook(result, generator, request, public):
+    """Runs after drf-spectacular's camelCase hook (see SPECTACULAR_SETTINGS)."""
+    declare_path_parameters(result)
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["ErrorResponse"] = ERROR_SCHEMA
     components["PageMeta"] = PAGE_META_SCHEMA

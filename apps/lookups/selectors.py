@@ -11,7 +11,12 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from apps.core.roles import AUTHENTICATED, Role
+from apps.core.roles import Role
+
+# Every role that works inside a company. Lookups are tenant data: a SUPER_ADMIN has no tenant
+# (their token routes to the public schema, which has no business tables), so they get 403 like
+# on every other tenant endpoint, never a 500 and never an empty list that would read as "none".
+TENANT_STAFF = "/".join(role for role in Role.values if role != Role.SUPER_ADMIN)
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ LOOKUPS: dict[str, Lookup] = {
         lambda t: {"id": t.pk, "label": t.name},
     ),
     "stores": Lookup(
-        AUTHENTICATED,
+        TENANT_STAFF,
         _stores,
         ("name", "code"),
         lambda s: {"id": s.pk, "label": f"{s.name} ({s.code})", "code": s.code, "kind": s.kind},

@@ -200,7 +200,7 @@ class CategoryViewSet(ReferenceDataViewSet):
 def _uuid(value: str | None, field: str):
     import uuid
 
-    if value in (None, ""):
+    if value is None:  # absent; an empty `?reassignTo=` is not a UUID (400)
         return None
     try:
         return uuid.UUID(value)

@@ -55,6 +55,15 @@ def test_reference_lookups(api, world_a, entity):
         assert [r["label"] for r in rows] == ["Size"]
 
 
+@pytest.mark.parametrize(
+    "entity", ["products", "categories", "brands", "units", "variant-types", "stores", "users"]
+)
+def test_super_admins_have_no_tenant_to_look_into(api, super_admin, entity):
+    response = api(super_admin).get(f"{LOOKUPS}/{entity}")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "FORBIDDEN"
+
+
 def test_limit_and_unknown_entities(api, world_a):
     client = api(world_a.admin)
     assert len(client.get(f"{LOOKUPS}/categories", {"limit": 1}).json()["data"]) == 1

@@ -1,0 +1,492 @@
+"""Every operation of the API, and how the generated suites call it.
+
+The list of operations is read from the OpenAPI document (itself generated from the URLconf), so a
+new endpoint appears here by itself. For each one the tables below say:
+- who may call it: the contract's permission column (`docs/spec/endpoints.csv`), or `ADDITIONS`
+  for the MIPOS operations the contract does not list;
+- which real object of a tenant fills each path parameter (`RESOURCES`); a parameter with an enum
+  in the document (lookup entity, status slug) gives one case per value;
+- a valid sample input and the exact status each allowed role gets for it (`SAMPLES`): a 2xx, or
+  a documented 4xx written out with its error code.
+`tests/test_permissions.py` fails when an operation lacks any of these, and the permission,
+isolation and schemathesis suites are generated from the cases built here."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import tenant_context
+from PIL import Image
+
+from apps.core.roles import PUBLIC, role_has_permission
+from apps.users.tokens import token_pair_issue
+from conftest import PASSWORD, bearer
+from tests.endpoints import ROWS
+
+ROLES = ["SUPER_ADMIN", "ADMIN", "MANAGER", "CASHIER"]
+TEMPLATE_VARIABLE = re.compile(r"\{(\w+)\}")
+CSV_PARAM = re.compile(r":(\w+)")
+HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
+
+# --- who may call the operations the contract does not list ------------------------------------
+# (method, path as documented) -> permission, or {enum value of the path parameter: permission}
+ADDITIONS: dict[tuple[str, str], str | dict[str, str]] = {
+    ("GET", "/api/v1/products/brands"): "product:read",
+    ("POST", "/api/v1/products/brands"): "product:write",
+    ("GET", "/api/v1/products/brands/{id}"): "product:read",
+    ("PATCH", "/api/v1/products/brands/{id}"): "product:write",
+    ("DELETE", "/api/v1/products/brands/{id}"): "product:write",
+    ("GET", "/api/v1/products/units"): "product:read",
+    ("POST", "/api/v1/products/units"): "product:write",
+    ("GET", "/api/v1/products/units/{id}"): "product:read",
+    ("PATCH", "/api/v1/products/units/{id}"): "product:write",
+    ("DELETE", "/api/v1/products/units/{id}"): "product:write",
+    ("GET", "/api/v1/products/variant-types"): "product:read",
+    ("POST", "/api/v1/products/variant-types"): "product:write",
+    ("GET", "/api/v1/products/variant-types/{id}"): "product:read",
+    ("PATCH", "/api/v1/products/variant-types/{id}"): "product:write",
+    ("DELETE", "/api/v1/products/variant-types/{id}"): "product:write",
+    ("GET", "/api/v1/products/status/{statusSlug}"): "product:read",
+    ("GET", "/api/v1/products/status/{statusSlug}/count"): "product:read",
+    ("GET", "/api/v1/products/status/{statusSlug}/{id}"): "product:read",
+    ("POST", "/api/v1/products/{id}/images"): "product:write",
+    ("GET", "/api/v1/images/{imageId}"): PUBLIC,
+    ("GET", "/api/v1/lookups/{entity}"): {
+        "products": "product:read",
+        "categories": "category:read",
+        "brands": "product:read",
+        "units": "product:read",
+        "variant-types": "product:read",
+        "stores": "ADMIN/MANAGER/CASHIER",
+        "users": "ADMIN/MANAGER",
+    },
+    ("GET", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
+    ("POST", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
+    ("GET", "/api/v1/super-admin/tenants/{id}"): "SUPER_ADMIN",
+    ("PATCH", "/api/v1/super-admin/tenants/{id}"): "SUPER_ADMIN",
+    ("POST", "/api/v1/super-admin/tenants/{id}/suspend"): "SUPER_ADMIN",
+    ("POST", "/api/v1/super-admin/tenants/{id}/restore"): "SUPER_ADMIN",
+}
+
+# --- which object of a tenant fills a path parameter ---------------------------------------------
+# The path up to and including the parameter -> a key of `Refs.ids` ({param} is replaced with the
+# case's enum value of that parameter).
+RESOURCES: dict[str, str] = {
+    "/api/v1/products/{id}": "product",
+    "/api/v1/products/{productId}": "product",
+    "/api/v1/products/{productId}/variants/{variantId}": "variant",
+    "/api/v1/products/brands/{id}": "brand",
+    "/api/v1/products/units/{id}": "unit",
+    "/api/v1/products/variant-types/{id}": "variant_type",
+    "/api/v1/products/categories/{id}": "category",
+    "/api/v1/products/lookup/barcode/{barcode}": "barcode",
+    "/api/v1/products/status/{statusSlug}/{id}": "product:{statusSlug}",
+    "/api/v1/images/{imageId}": "image",
+    "/api/v1/stores/{id}": "store",
+    "/api/v1/users/{id}": "cashier",
+    "/api/v1/super-admin/users/{userId}": "cashier",
+    "/api/v1/super-admin/tenants/{id}": "tenant",
+}
+# Parameters that name no tenant object (the isolation suite calls these operations like others).
+NOT_TENANT_OBJECTS = {"entity", "statusSlug"}
+# Operations whose objects are public by design: anyone with the URL may read them.
+PUBLIC_OBJECTS = {("GET", "/api/v1/images/{imageId}")}
+
+
+@dataclass(frozen=True)
+class Expect:
+    status: int
+    code: str | None = None  # the error code of a documented 4xx
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A valid input for the operation and what an allowed caller gets for it."""
+
+    body: Callable[[Refs], Any] | None = None  # JSON body, built from the tenant's refs
+    upload: bool = False  # a multipart PNG upload as `file`
+    query: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+    by_role: dict[str, Expect] = field(default_factory=dict)  # where a role gets another answer
+
+    def expected(self, role: str) -> Expect:
+        return self.by_role.get(role, Expect(self.status))
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG = _png()
+
+SAMPLES: dict[tuple[str, str], Sample] = {
+    # auth: every signed-in role, on its own account
+    ("POST", "/api/auth/login"): Sample(lambda r: {"email": r.user.email, "password": PASSWORD}),
+    ("POST", "/api/auth/refresh"): Sample(lambda r: {"refreshToken": r.refresh_token()}),
+    ("POST", "/api/auth/logout"): Sample(lambda r: {"refreshToken": r.refresh_token()}),
+    ("POST", "/api/auth/logout-all"): Sample(),
+    ("PATCH", "/api/auth/change-password"): Sample(
+        lambda r: {"currentPassword": PASSWORD, "newPassword": "Another-horse-43"}
+    ),
+    ("PATCH", "/api/v1/users/me"): Sample(lambda r: {"name": "Renamed Self"}),
+    # staff (the target is the tenant's cashier)
+    ("POST", "/api/v1/users"): Sample(
+        lambda r: {
+            "email": "new.cashier@sample.test",
+            "password": PASSWORD,
+            "name": "New Cashier",
+            "role": "CASHIER",
+            "storeIds": [r.ids["store"]],
+        },
+        status=201,
+    ),
+    ("PATCH", "/api/v1/users/{id}"): Sample(lambda r: {"name": "Renamed Cashier"}),
+    ("POST", "/api/v1/users/{id}/reset-password"): Sample(
+        lambda r: {"newPassword": "Reset-horse-44"}
+    ),
+    ("PATCH", "/api/v1/users/{id}/restore"): Sample(),  # an active user: no change, 200
+    # stores
+    ("POST", "/api/v1/stores"): Sample(
+        lambda r: {"name": "Airport", "code": "AIR", "kind": "RETAIL"}, status=201
+    ),
+    ("PATCH", "/api/v1/stores/{id}"): Sample(lambda r: {"name": "Renamed store"}),
+    # company
+    ("PATCH", "/api/v1/tenants/me"): Sample(lambda r: {"phone": "+351 210 000 000"}),
+    ("PATCH", "/api/v1/tenants/me/settings"): Sample(lambda r: {"currency": "USD"}),
+    # catalogue
+    ("POST", "/api/v1/products"): Sample(
+        lambda r: {
+            "name": "Sample tea",
+            "sku": "SAMPLE-1",
+            "categoryId": r.ids["category"],
+            "sellPrice": "2.50",
+        },
+        status=201,
+    ),
+    ("PATCH", "/api/v1/products/{id}"): Sample(lambda r: {"name": "Cola 500ml"}),
+    ("POST", "/api/v1/products/{id}/variants"): Sample(
+        lambda r: {"sku": "P-100-L", "valueIds": [r.ids["size_l"]]}, status=201
+    ),
+    ("PATCH", "/api/v1/products/{productId}/variants/{variantId}"): Sample(
+        lambda r: {"price": "1.60"}
+    ),
+    ("POST", "/api/v1/products/{id}/images"): Sample(upload=True, status=201),
+    ("POST", "/api/v1/products/bulk-import"): Sample(
+        lambda r: [{"sku": "IMP-1", "name": "Imported", "sellPrice": "1.00"}]
+    ),
+    ("POST", "/api/v1/products/categories"): Sample(lambda r: {"name": "Snacks"}, status=201),
+    ("PATCH", "/api/v1/products/categories/{id}"): Sample(lambda r: {"name": "Renamed"}),
+    ("POST", "/api/v1/products/brands"): Sample(lambda r: {"name": "Sample brand"}, status=201),
+    ("PATCH", "/api/v1/products/brands/{id}"): Sample(lambda r: {"name": "Renamed"}),
+    ("POST", "/api/v1/products/units"): Sample(
+        lambda r: {"name": "Litre", "abbreviation": "l"}, status=201
+    ),
+    ("PATCH", "/api/v1/products/units/{id}"): Sample(lambda r: {"name": "Renamed"}),
+    ("POST", "/api/v1/products/variant-types"): Sample(
+        lambda r: {"name": "Colour", "values": ["Red", "Blue"]}, status=201
+    ),
+    ("PATCH", "/api/v1/products/variant-types/{id}"): Sample(lambda r: {"name": "Renamed"}),
+    # super admin (the targets are tenant A and its cashier)
+    ("POST", "/api/v1/super-admin/admins"): Sample(
+        lambda r: {"email": "second.root@platform.test", "password": PASSWORD, "name": "Root 2"},
+        status=201,
+    ),
+    ("POST", "/api/v1/super-admin/tenants"): Sample(
+        lambda r: {
+            "name": "Corner Shop",
+            "slug": "corner-shop",
+            "ownerEmail": "owner@corner.test",
+            "ownerPassword": PASSWORD,
+            "ownerName": "Olive",
+        },
+        status=201,
+    ),
+    ("PATCH", "/api/v1/super-admin/tenants/{id}"): Sample(lambda r: {"legalName": "Acme Lda"}),
+    ("POST", "/api/v1/super-admin/tenants/{id}/suspend"): Sample(),
+    ("POST", "/api/v1/super-admin/tenants/{id}/restore"): Sample(
+        by_role={"SUPER_ADMIN": Expect(422, "TENANT_STATE")}  # the company is not suspended
+    ),
+    ("PATCH", "/api/v1/super-admin/users/{userId}/restore"): Sample(),  # not deleted: 200
+    ("DELETE", "/api/v1/super-admin/users/{userId}/hard"): Sample(query={"anonymise": "true"}),
+    ("POST", "/api/v1/super-admin/users/{userId}/reset-password"): Sample(
+        lambda r: {"newPassword": "Reset-horse-44"}
+    ),
+    ("POST", "/api/v1/super-admin/users/bulk"): Sample(
+        lambda r: {"action": "deactivate", "userIds": [r.ids["cashier"]]}
+    ),
+}
+
+
+# --- operations and cases ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    parameters: tuple[tuple[str, tuple[str, ...]], ...]  # (path parameter, its enum or ())
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.method, self.path)
+
+
+@dataclass(frozen=True)
+class Case:
+    operation: Operation
+    permission: str
+    choices: tuple[tuple[str, str], ...] = ()  # enum values chosen for path parameters
+    source: str = "contract"  # or "additions"
+
+    @property
+    def id(self) -> str:
+        path = self.operation.path
+        for name, value in self.choices:
+            path = path.replace("{" + name + "}", value)
+        return f"{self.operation.method} {path}"
+
+    @property
+    def method(self) -> str:
+        return self.operation.method
+
+    @property
+    def sample(self) -> Sample:
+        return SAMPLES.get(self.operation.key, Sample())
+
+    @property
+    def has_tenant_ids(self) -> bool:
+        return any(name not in NOT_TENANT_OBJECTS for name, _ in self.operation.parameters)
+
+    def allowed(self, role: str) -> bool:
+        return self.permission == PUBLIC or role_has_permission(role, self.permission)
+
+    def path_for(self, refs: Refs) -> str:
+        chosen = dict(self.choices)
+        path = self.operation.path
+        for match in TEMPLATE_VARIABLE.finditer(self.operation.path):
+            name = match.group(1)
+            if name in chosen:
+                value = chosen[name]
+            else:
+                resource = RESOURCES[self.operation.path[: match.end()]].format(**chosen)
+                value = refs.ids[resource]
+            path = path.replace(match.group(0), str(value), 1)
+        return path
+
+
+@cache
+def schema() -> dict:
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+@cache
+def operations() -> tuple[Operation, ...]:
+    found = []
+    for path, item in schema()["paths"].items():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            parameters = tuple(
+                (p["name"], tuple(p["schema"].get("enum", ())))
+                for p in operation.get("parameters", [])
+                if p["in"] == "path"
+            )
+            found.append(Operation(method.upper(), path, parameters))
+    return tuple(found)
+
+
+def normalized(path: str) -> str:
+    return TEMPLATE_VARIABLE.sub("{}", CSV_PARAM.sub("{}", path.rstrip("/")))
+
+
+CONTRACT = {(row["method"], normalized(row["path"])): row for row in ROWS}
+
+
+def cases_of(operation: Operation) -> list[Case]:
+    """One case per combination of enum values of its path parameters; permission looked up in
+    the contract, then in ADDITIONS. KeyError when neither lists the operation."""
+    row = CONTRACT.get((operation.method, normalized(operation.path)))
+    permission = row["permission"] if row else ADDITIONS[operation.key]
+    source = "contract" if row else "additions"
+    choices: list[tuple[tuple[str, str], ...]] = [()]
+    for name, enum in operation.parameters:
+        if enum:
+            choices = [(*chosen, (name, value)) for chosen in choices for value in enum]
+    result = []
+    for chosen in choices:
+        needed = permission
+        if isinstance(permission, dict):
+            (value,) = [v for _, v in chosen if v in permission] or [None]
+            needed = permission[value]  # KeyError: an enum value without a permission
+        result.append(Case(operation, needed, chosen, source))
+    return result
+
+
+@cache
+def all_cases() -> tuple[Case, ...]:
+    """Every case of every operation that has a permission (the others fail
+    `test_every_operation_has_a_permission` instead of breaking collection)."""
+    found = []
+    for operation in operations():
+        try:
+            found.extend(cases_of(operation))
+        except KeyError:
+            continue
+    return tuple(found)
+
+
+# --- the objects of a tenant that fill paths and bodies -----------------------------------------
+@dataclass
+class Refs:
+    world: Any  # conftest.TenantWorld
+    ids: dict[str, Any]
+    caller: Any = None
+
+    @property
+    def user(self):
+        """The caller, or (for an anonymous call) the tenant's admin."""
+        return self.caller or self.world.admin
+
+    def refresh_token(self) -> str:
+        return token_pair_issue(user=self.user).refresh
+
+
+STATUS_SLUGS = {
+    "draft": "DRAFT",
+    "archived": "ARCHIVED",
+    "discontinued": "DISCONTINUED",
+    "coming-soon": "COMING_SOON",
+}
+
+
+def make_refs(world) -> Refs:
+    """Objects of `world`'s tenant for every path parameter, created in the test's transaction
+    (with the ORM, so the fixtures do not depend on the services' signatures)."""
+    from apps.catalog.models import (
+        Brand,
+        Category,
+        Product,
+        ProductImage,
+        Unit,
+        VariantType,
+        VariantTypeValue,
+    )
+    from apps.media.models import ImageAsset
+
+    suffix = world.tenant.slug.upper()
+    with tenant_context(world.tenant):
+        ids: dict[str, Any] = {
+            "product": world.product.pk,
+            "variant": world.variant.pk,
+            "barcode": world.product.barcode,
+            "store": world.other_store.pk,  # nobody works there: it may be renamed or deleted
+            "cashier": world.cashier.pk,
+            "tenant": world.tenant.pk,
+            "brand": Brand.objects.create(name=f"Ref brand {suffix}").pk,
+            "unit": Unit.objects.create(name=f"Ref unit {suffix}", abbreviation="ru").pk,
+            "variant_type": VariantType.objects.create(name=f"Material {suffix}").pk,
+            "category": Category.objects.create(name=f"Ref category {suffix}").pk,
+            "size_l": VariantTypeValue.objects.get(variant_type__name="Size", value="L").pk,
+        }
+        for slug, status in STATUS_SLUGS.items():
+            ids[f"product:{slug}"] = Product.objects.create(
+                name=f"{status.title()} thing",
+                sku=f"REF-{status}-{suffix}",
+                status=status,
+                sell_price=Decimal("3.00"),
+            ).pk
+        image = ImageAsset.objects.create(
+            tenant=world.tenant,
+            content_type="image/png",
+            byte_size=len(PNG),
+            width=4,
+            height=3,
+            sha256="0" * 64,
+            data=PNG,
+        )
+        ProductImage.objects.create(product=world.product, image_id=image.pk, position=0)
+        ids["image"] = image.pk
+    connection.set_schema_to_public()
+    return Refs(world=world, ids=ids)
+
+
+def call(client, case: Case, refs: Refs, user=None, body_refs: Refs | None = None):
+    """Sends the case's sample request (as `user`, or anonymously): path ids from `refs`, body
+    from `body_refs` (default: the same)."""
+    sample = case.sample
+    headers = {"HTTP_AUTHORIZATION": bearer(user)} if user is not None else {}
+    body_refs = body_refs or refs
+    refs.caller = body_refs.caller = user
+    path = case.path_for(refs)
+    if sample.query:
+        path += "?" + "&".join(f"{k}={v}" for k, v in sample.query.items())
+    if sample.upload:
+        upload = io.BytesIO(PNG)
+        upload.name = "sample.png"
+        response = client.post(path, {"file": upload}, format="multipart", **headers)
+    else:
+        body = sample.body(body_refs) if sample.body else {}
+        response = client.generic(
+            case.method,
+            path,
+            data=json.dumps(body, default=str),
+            content_type="application/json",
+            **headers,
+        )
+    connection.set_schema_to_public()
+    return response
+
+
+# --- everything of a tenant, to prove a refused call changed nothing ------------------------------
+def tenant_snapshot(tenant) -> dict[str, list[dict]]:
+    """Every row of every tenant-schema model in `tenant`'s schema, and every public row that
+    belongs to it: the tenant row, rows with a `tenant` foreign key (users, settings, domains,
+    audit trail, images) and rows pointing at its users (refresh tokens)."""
+    from apps.tenants.models import Tenant
+    from apps.users.models import User
+
+    tenant_only = set(settings.TENANT_APPS) - set(settings.SHARED_APPS)
+    public_models = [m for m in apps.get_models() if m._meta.app_config.name not in tenant_only]
+    tenant_models = [m for m in apps.get_models() if m._meta.app_config.name in tenant_only]
+    snapshot: dict[str, list[dict]] = {}
+    connection.set_schema_to_public()
+    for model in public_models:
+        rows = model.objects.filter(pk=tenant.pk) if model is Tenant else None
+        for f in model._meta.concrete_fields if rows is None else ():
+            if f.is_relation and f.related_model is Tenant:
+                rows = model.objects.filter(**{f.name: tenant})
+            elif f.is_relation and f.related_model is User:
+                rows = model.objects.filter(**{f"{f.name}__tenant": tenant})
+            if rows is not None:
+                break
+        if rows is not None:
+            snapshot[model._meta.label] = list(rows.order_by("pk").values())
+    with tenant_context(tenant):
+        for model in tenant_models:
+            snapshot[model._meta.label] = list(model.objects.order_by("pk").values())
+    connection.set_schema_to_public()
+    return snapshot
+
+
+def ids_in(snapshot: dict[str, list[dict]]) -> set[str]:
+    """Every UUID primary key in a snapshot, as text."""
+    return {
+        str(value)
+        for rows in snapshot.values()
+        for row in rows
+        for key, value in row.items()
+        if key == "id" and isinstance(value, uuid.UUID)
+    }

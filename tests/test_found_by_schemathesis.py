@@ -1,0 +1,60 @@
+"""Defects schemathesis found once it ran as every role with real ids, each pinned by a test."""
+
+from __future__ import annotations
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from apps.catalog.models import Category
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_json_non_string_is_not_a_uuid(api, super_admin, world_a):
+    """DRF's UUIDField turned `false` into 00000000-0000-0000-0000-000000000000."""
+    response = api(super_admin).post(
+        "/api/v1/super-admin/users/bulk",
+        {"action": "deactivate", "userIds": [False]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+def test_an_empty_reassign_target_is_refused_not_ignored(api, world_a):
+    with tenant_context(world_a.tenant):
+        category = Category.objects.create(name="Unused")
+    response = api(world_a.admin).delete(f"/api/v1/products/categories/{category.pk}?reassignTo=")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["field"] == "reassignTo"
+    with tenant_context(world_a.tenant):
+        assert Category.objects.alive().filter(pk=category.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        '{"a": "\\u0000"}',  # jsonb: \u0000 cannot be converted to text
+        '{"\\u0000": 1}',
+        '{"a": "\\udad5"}',  # a lone surrogate
+        '{"\\udad5": 1}',
+        '{"a": [1e400]}',  # parsed as infinity
+        '{"a": {"b": NaN}}',
+    ],
+)
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_free_form_json_that_jsonb_refuses_is_a_400_not_a_500(api, world_a, method, attributes):
+    path = "/api/v1/products" + (f"/{world_a.product.pk}" if method == "PATCH" else "")
+    body = '{"name": "Odd", "sku": "ODD-1", "attributes": ' + attributes + "}"
+    response = api(world_a.admin).generic(method, path, body, content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["error"]["details"][0]["field"] == "attributes"
+
+
+def test_ordinary_free_form_json_is_still_accepted(api, world_a):
+    attributes = {"origin": "PT", "tags": ["fizzy", 1, 2.5, None, True], "nested": {"x": "é"}}
+    response = api(world_a.admin).patch(
+        f"/api/v1/products/{world_a.product.pk}", {"attributes": attributes}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["data"]["attributes"] == attributes
