@@ -73,10 +73,7 @@ def real_path_parameters(case, refs) -> dict[str, str]:
 # Schema violations a handler still accepts, in code this branch does not own; each entry names
 # the operation and the input location, and is reported for a fix. Server errors and response
 # conformance are checked there as everywhere; only "invalid input accepted" is let through.
-KNOWN_LENIENT = {
-    # `?anonymise=` other than 1/true/yes reads as false instead of 400 (view body, lead's file)
-    ("DELETE", "/api/v1/super-admin/users/{userId}/hard"): ParameterLocation.QUERY,
-}
+KNOWN_LENIENT: dict[tuple[str, str], ParameterLocation] = {}
 
 
 def check(case, role: str, refs, worlds) -> None:

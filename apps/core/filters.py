@@ -67,3 +67,14 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     """`?isActive=true|false`; anything else is a 400 (django-filter's own ignores it)."""
 
     field_class = StrictBooleanField
+
+
+def query_flag(request, name: str, *, field: str | None = None) -> bool:
+    """A boolean query parameter: absent → false, `true`/`false` → that, anything else → 400
+    (a destructive call must not read a malformed flag as "no")."""
+    value = request.query_params.get(name)
+    if value is None:
+        return False
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValidationFailed.for_field(field or camel_key(name), "Must be true or false.")

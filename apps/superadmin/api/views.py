@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.filters import query_flag
 from apps.superadmin.api.serializers import (
     BulkUserActionInputSerializer,
     BulkUserActionSerializer,
@@ -161,7 +162,7 @@ class PlatformUserViewSet(
     )
     @action(detail=True, methods=["delete"])
     def hard(self, request, user_id=None):
-        anonymise = request.query_params.get("anonymise", "").lower() in ("1", "true", "yes")
+        anonymise = query_flag(request, "anonymise")
         outcome = user_services.user_hard_delete(
             actor=request.user, user_id=self.get_object().pk, anonymise=anonymise
         )

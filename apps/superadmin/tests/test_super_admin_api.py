@@ -191,3 +191,17 @@ def test_the_template_tenant_is_not_reachable(api, super_admin, worlds):
     template = Tenant.objects.get(is_template=True)
     assert api(super_admin).get(f"{TENANTS}/{template.pk}").status_code == 404
     assert api(super_admin).post(f"{TENANTS}/{template.pk}/suspend").status_code == 404
+
+
+@pytest.mark.parametrize("flag", ["null", "yes", "", "TRUE"])
+def test_hard_delete_refuses_a_malformed_anonymise_flag(api, super_admin, world_a, flag):
+    audit = AuditLog.objects.count()
+    response = api(super_admin).delete(
+        f"{USERS}/{world_a.cashier.pk}/hard", QUERY_STRING=f"anonymise={flag}"
+    )
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["details"] == [
+        {"field": "anonymise", "message": "Must be true or false."}
+    ]
+    assert User.objects.filter(pk=world_a.cashier.pk, is_active=True).exists()
+    assert AuditLog.objects.count() == audit
