@@ -14,6 +14,7 @@ from apps.catalog.api.filters import ProductFilter, StatusViewFilter
 from apps.catalog.models import ProductStatus
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.pagination import enveloped_response
+from apps.core.roles import Role
 
 UUID_PATTERN = r"[0-9a-fA-F-]{36}"
 
@@ -213,9 +214,21 @@ class SearchOrderMixin:
         return queryset
 
 
+class ProductListMixin(SearchOrderMixin):
+    """The product lists' path: the page is read as plain values and rendered by
+    `product_list_data` (ProductSerializer's wire format, without a serializer pass per row),
+    with its total in the same query."""
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(selectors.product_list_rows(queryset))
+        hide_cost = getattr(request.user, "role", None) == Role.CASHIER
+        return self.get_paginated_response(s.product_list_data(page, hide_cost=hide_cost))
+
+
 @extend_schema(tags=["products"])
 class ProductViewSet(
-    SearchOrderMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ProductListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     required_permission = permissions("product:read", "product:write")
     lookup_value_regex = UUID_PATTERN
@@ -333,7 +346,7 @@ STATUS_SLUGS = {
 
 @extend_schema(tags=["products"])
 class ProductStatusViewSet(
-    SearchOrderMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ProductListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Read-only views of the products in one status: list, detail, count."""
 
