@@ -104,7 +104,8 @@ def product_list() -> QuerySet[Product]:
 # subqueries through the ORM cost more than everything else in a list request. Ids and money
 # arrive as text, as they are sent (numeric(_, 2) prints with its two places), and times as UTC
 # text with microseconds: building a UUID, Decimal or datetime per value only to print it again
-# cost more than the query (Django's timestamptz loader parses in Python).
+# cost more than the query (Django's timestamptz loader parses in Python). The names of the
+# category, brand and unit are scalar subqueries rather than joins: half the planning time.
 PRODUCT_ROW_FIELDS = (
     "id", "name", "sku", "barcode", "description",
     "category_id", "category_name", "brand_id", "brand_name",
@@ -114,8 +115,10 @@ PRODUCT_ROW_FIELDS = (
 )  # fmt: skip
 PRODUCT_ROWS_SQL = """
 SELECT p.id::text, p.name, p.sku, p.barcode, p.description,
-       p.category_id::text, c.name, p.brand_id::text, b.name,
-       p.unit_id::text, u.name, u.abbreviation,
+       p.category_id::text, (SELECT c.name FROM catalog_category c WHERE c.id = p.category_id),
+       p.brand_id::text, (SELECT b.name FROM catalog_brand b WHERE b.id = p.brand_id),
+       p.unit_id::text, (SELECT u.name FROM catalog_unit u WHERE u.id = p.unit_id),
+       (SELECT u.abbreviation FROM catalog_unit u WHERE u.id = p.unit_id),
        p.status, p.cost_price::text, p.sell_price::text, p.tax_rate::text, p.track_stock,
        p.attributes::text,
        (SELECT COUNT(*) FROM catalog_productvariant v
@@ -126,9 +129,6 @@ SELECT p.id::text, p.name, p.sku, p.barcode, p.description,
        to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), {total}
 FROM unnest(ARRAY({page})) WITH ORDINALITY AS page(id, position)
 JOIN catalog_product p ON p.id = page.id
-LEFT JOIN catalog_category c ON c.id = p.category_id
-LEFT JOIN catalog_brand b ON b.id = p.brand_id
-LEFT JOIN catalog_unit u ON u.id = p.unit_id
 ORDER BY page.position
 """
 
