@@ -2,8 +2,10 @@
 errors come back as `[{row, field, message}]`. All-or-nothing by default; `partial` keeps the good
 rows. Upsert by SKU; a row with `variantSku` adds or updates a variant of that product.
 
-Built for volume: reference data and existing SKUs/barcodes are read once, rows are written with
-bulk INSERT/UPDATE in batches, and the whole import is one audit row."""
+Built for volume: reference data and existing SKUs/barcodes are read once, every check is a set
+or dict lookup (linear in rows), rows are written with bulk INSERT/UPDATE in batches, and the whole
+import is one audit row. Rows are validated first without the catalogue lock (a rejected file or
+a dry run never blocks other writers); the lock covers only the final re-check and the writes."""
 
 from __future__ import annotations
 
