@@ -16,4 +16,7 @@ RUN DATABASE_URL=postgresql://build@localhost/build SECRET_KEY=build-only \
 RUN useradd --system --uid 1000 mipos && chown -R mipos /app
 USER mipos
 EXPOSE 8000
-CMD ["gunicorn", "mipos.wsgi:application", "--workers", "2", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# REST API: gunicorn, 2 sync workers (deploy/gunicorn.conf.py; GUNICORN_WORKERS to change), each
+# keeping one PostgreSQL connection (production settings: DB_CONN_MAX_AGE=600, health-checked).
+# The websocket service runs `daphne` from this image with DB_POOL_MAX_SIZE set (see compose).
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "mipos.wsgi:application"]

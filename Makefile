@@ -20,6 +20,7 @@ run: install
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo
 	@echo "Serving HTTP + websockets on http://localhost:$(PORT)  (docs: http://localhost:$(PORT)/api/docs)"
+	@# Daphne: websockets as in production; HTTP through Django's WSGI handler (deploy/dev_asgi.py)
 	$(PY) manage.py runserver 0.0.0.0:$(PORT)
 
 test: install
@@ -33,9 +34,14 @@ lint: install
 
 check: lint test
 
+# bench/serving.py drives gunicorn with wrk: installed here with apt-get when possible (root).
 bench: install
 	$(PY) bench/tenant_create.py
 	$(PY) bench/catalogue.py
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get install -y -q wrk >/dev/null; } || { echo "bench/serving.py needs wrk:" \
+	  "apt-get install wrk (Debian/Ubuntu) or brew install wrk (macOS)"; exit 1; }
+	$(PY) bench/serving.py
 
 db-stop:
 	-$(PY) -m mipos.database stop

@@ -1,6 +1,9 @@
 """The benchmark's baseline: a bare DRF view running the very SELECT the barcode lookup runs
 (apps.catalog.selectors.PRODUCT_BY_BARCODE) with no authentication, permission, throttle,
-envelope or serializer, mounted beside the API."""
+envelope or serializer, mounted beside the API. Its schema is `BENCH_SCHEMA["name"]`, set by an
+in-process benchmark or, for a server started by `bench/serving.py`, from `BENCH_SCHEMA`."""
+
+import os
 
 from django.db import connection
 from django.urls import include, path
@@ -10,7 +13,7 @@ from rest_framework.views import APIView
 
 from apps.catalog.selectors import PRODUCT_BY_BARCODE
 
-BENCH_SCHEMA = {"name": "public"}
+BENCH_SCHEMA = {"name": os.environ.get("BENCH_SCHEMA", "public")}
 
 
 class BareBarcodeView(APIView):

@@ -2,8 +2,10 @@
 errors come back as `[{row, field, message}]`. All-or-nothing by default; `partial` keeps the good
 rows. Upsert by SKU; a row with `variantSku` adds or updates a variant of that product.
 
-Built for volume: reference data and existing SKUs/barcodes are read once, rows are written with
-bulk INSERT/UPDATE in batches, and the whole import is one audit row."""
+Built for volume: reference data and existing SKUs/barcodes are read once, every check is a set
+or dict lookup (linear in rows), rows are written with bulk INSERT/UPDATE in batches, and the whole
+import is one audit row. Rows are validated first without the catalogue lock (a rejected file or
+a dry run never blocks other writers); the lock covers only the final re-check and the writes."""
 
 from __future__ import annotations
 
@@ -323,24 +325,30 @@ def products_bulk_import(
     if len(rows) > MAX_ROWS:
         raise ValidationFailed.for_field("rows", f"At most {MAX_ROWS} rows per import.")
     report = ImportReport(dry_run=dry_run, mode=mode, rows=len(rows))
-    errors: list[dict[str, Any]] = []
-    parsed = [_parse_row(index, row, errors) for index, row in enumerate(rows, start=2)]
+    parse_errors: list[dict[str, Any]] = []
+    parsed = [_parse_row(index, row, parse_errors) for index, row in enumerate(rows, start=2)]
     parsed = [row for row in parsed if row is not None]
 
+    # 1. Validate against the catalogue WITHOUT the catalogue lock: a rejected file or a dry run
+    #    never waits for, nor holds up, other catalogue writers. References created to plan
+    #    (createMissing) are rolled back here.
+    with transaction.atomic():
+        plan = _validate(parsed, parse_errors, report, create_missing)
+        transaction.set_rollback(True)
+    if report.errors and mode == "all":
+        raise ImportFailed(report)
+    if dry_run:
+        _count_plan(plan, report)
+        return report
+
+    # 2. Under the lock, only the final check (the catalogue may have changed since) and the
+    #    writes: same checks, now against what no other writer can change until commit.
     with transaction.atomic():
         catalogue_lock()
-        good = _check_against_catalogue(parsed, errors)
-        refs = References(create_missing, report)
-        plan = _plan(good, refs, errors)
-        report.errors = sorted(errors, key=lambda e: (e["row"], e["field"] or ""))
-        report.failed_rows = len({e["row"] for e in errors})
-        if errors and mode == "all":
+        plan = _validate(parsed, parse_errors, report, create_missing)
+        if report.errors and mode == "all":
             transaction.set_rollback(True)
             raise ImportFailed(report)
-        if dry_run:
-            _count_plan(plan, report)
-            transaction.set_rollback(True)
-            return report
         _write(plan, report, progress)
         audit_record(
             action="product.bulk_import",
@@ -364,6 +372,20 @@ def products_bulk_import(
             },
         )
     return report
+
+
+def _validate(
+    parsed: list[ParsedRow], parse_errors: list, report: ImportReport, create_missing: bool
+) -> Plan:
+    """The rows checked against the catalogue and planned (references resolved, created when
+    `create_missing`); every error, the parser's included, lands in `report`. Linear in rows."""
+    errors = list(parse_errors)
+    report.created_references = {key: 0 for key in report.created_references}
+    good = _check_against_catalogue(parsed, errors)
+    plan = _plan(good, References(create_missing, report), errors)
+    report.errors = sorted(errors, key=lambda e: (e["row"], e["field"] or ""))
+    report.failed_rows = len({e["row"] for e in errors})
+    return plan
 
 
 class ImportFailed(ValidationFailed):
@@ -416,10 +438,12 @@ def _check_against_catalogue(rows: list[ParsedRow], errors: list) -> list[Parsed
 
     good, seen_barcodes, seen_variant_skus, product_rows = [], {}, set(), {}
     named_in_file = {r.fields["sku"].upper() for r in rows if "name" in r.fields}
+    skus_in_file = {r.fields["sku"].upper() for r in rows}  # once, not once per variant row
     for row in rows:
         sku = row.fields["sku"].upper()
         before = len(errors)
         row.existing = product_by_sku.get(sku)
+        row.existing_variant = None
         if sku in variant_skus_in_use:
             errors.append({"row": row.row_no, "field": "sku", "message": "Used by a variant."})
         barcode = row.fields.get("barcode")
@@ -439,7 +463,7 @@ def _check_against_catalogue(rows: list[ParsedRow], errors: list) -> list[Parsed
                     {"row": row.row_no, "field": "variantSku", "message": "Twice in the file."}
                 )
             seen_variant_skus.add(vsku)
-            if vsku in product_by_sku or vsku in {r.fields["sku"].upper() for r in rows}:
+            if vsku in product_by_sku or vsku in skus_in_file:
                 errors.append(
                     {"row": row.row_no, "field": "variantSku", "message": "Used by a product."}
                 )

@@ -27,14 +27,27 @@ def camel_key(key: str) -> str:
     return _UNDERSCORE.sub(lambda match: match.group(1).upper(), key)
 
 
+class CamelCaseList(list):
+    """A list whose items already have their wire (camelCase) keys: `camelize` leaves it as it is.
+    Hot list endpoints build their rows this way rather than have every key walked again."""
+
+
+# Leaves of a response: returned as they are, without a recursive call (most values are these).
+_SCALARS = frozenset({str, int, float, bool, type(None), Decimal})
+
+
 def camelize(data):
+    if type(data) is CamelCaseList:
+        return data
     if isinstance(data, dict):
         return {
-            (camel_key(key) if isinstance(key, str) else key): camelize(value)
+            (camel_key(key) if isinstance(key, str) else key): (
+                value if type(value) in _SCALARS else camelize(value)
+            )
             for key, value in data.items()
         }
     if isinstance(data, (list, tuple)):
-        return [camelize(item) for item in data]
+        return [item if type(item) in _SCALARS else camelize(item) for item in data]
     return data
 
 

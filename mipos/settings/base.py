@@ -109,8 +109,39 @@ TEMPLATES = [
 
 # --- database ----------------------------------------------------------------------------------
 DATABASES = {"default": parse_database_url(database_url(BASE_DIR))}
-DATABASES["default"]["CONN_MAX_AGE"] = int(env("DB_CONN_MAX_AGE", "0"))
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+
+def database_connections(database: dict, *, max_age: int = 0, pool_max_size: int = 0) -> None:
+    """How `database` keeps its connections; DB_CONN_MAX_AGE and DB_POOL_MAX_SIZE override the
+    given defaults (production: persistent, 600 s; development: a pool of 8; tests: neither).
+
+    - Persistent (CONN_MAX_AGE > 0): each worker thread keeps one connection, checked before a
+      request reuses it (CONN_HEALTH_CHECKS). For WSGI servers: gunicorn's sync workers.
+    - Pool (DB_POOL_MAX_SIZE > 0, wins): psycopg's pool per process, connections checked when
+      taken. For ASGI servers (daphne: `make run`, the /ws/ service), where every request runs
+      in a new thread context and persistent connections leak one connection per request.
+
+    Both are safe with django-tenants: the schema is chosen again for every request, and every
+    new cursor sets its search_path (TENANT_LIMIT_SET_CALLS stays off), so a reused connection
+    never answers in the previous request's schema (apps/catalog/tests/test_perf_connections.py).
+    """
+    pool_size = int(env("DB_POOL_MAX_SIZE", str(pool_max_size)))
+    options = database.setdefault("OPTIONS", {})
+    options.pop("pool", None)
+    if pool_size > 0:
+        database["CONN_MAX_AGE"] = 0  # the pool keeps the connections (Django refuses both)
+        options["pool"] = {
+            "min_size": min(2, pool_size),
+            "max_size": pool_size,
+            "timeout": 10,  # seconds a request waits for a free connection before failing
+            "max_idle": 300,
+        }  # with CONN_HEALTH_CHECKS, Django has the pool check a connection before handing it out
+    else:
+        database["CONN_MAX_AGE"] = int(env("DB_CONN_MAX_AGE", str(max_age)))
+    database["CONN_HEALTH_CHECKS"] = True
+
+
+database_connections(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, channels (Redis when REDIS_URL is set, in-process otherwise) -----------------------

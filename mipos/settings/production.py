@@ -3,7 +3,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env_bool
+from .base import DATABASES, database_connections, env_bool
 
 DEBUG = False
 if not os.environ.get("SECRET_KEY"):
@@ -21,3 +21,7 @@ SECURE_REDIRECT_EXEMPT = [r"^health$"]  # load-balancer probes may speak plain H
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# gunicorn's sync workers keep one connection each (health-checked before reuse); the Daphne
+# service for /ws/ sets DB_POOL_MAX_SIZE instead (docker-compose.yml). See database_connections.
+database_connections(DATABASES["default"], max_age=600)

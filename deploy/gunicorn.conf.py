@@ -1,0 +1,19 @@
+# gunicorn settings for the REST API (WSGI), shared by the Dockerfile and bench/serving.py.
+# Command-line flags override them (e.g. `--bind 127.0.0.1:8123`).
+#
+# Sync workers, one thread each: every worker keeps ONE persistent PostgreSQL connection
+# (production settings: DB_CONN_MAX_AGE=600 with health checks), so PostgreSQL sees
+# workers x replicas connections. On 2 cores, 2 workers beat 4 (measured, see README).
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+worker_class = "sync"
+threads = 1
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 20
+# Restart a worker now and then (jittered so they do not restart together): bounds slow leaks;
+# the worker's connection is closed with it.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
