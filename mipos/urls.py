@@ -7,10 +7,12 @@ from apps.core.views import api_not_found, health
 
 docs_options = {"authentication_classes": [], "permission_classes": [AllowAny]}
 
+# Each app owns its own path prefixes (no two overlap), so the order only decides how many
+# patterns a request is matched against: the catalogue (the till's barcode scan) goes first.
 api_v1 = [
+    path("", include("apps.catalog.api.urls")),
     path("", include("apps.users.api.urls")),
     path("", include("apps.stores.api.urls")),
-    path("", include("apps.catalog.api.urls")),
     path("", include("apps.lookups.api.urls")),
     path("", include("apps.media.api.urls")),
     path("", include("apps.tenants.api.urls")),

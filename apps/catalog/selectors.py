@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -19,6 +20,7 @@ from apps.catalog.models import (
     VariantType,
     VariantTypeValue,
 )
+from apps.core.db import qualified_cursor, qualified_table
 from apps.core.errors import NotFound
 
 
@@ -233,15 +235,25 @@ WHERE v.barcode = %s AND v.deleted_at IS NULL AND p.deleted_at IS NULL
 """
 
 
+_CATALOG_TABLE = re.compile(r"\b(catalog_[a-z_]+)\b")
+
+
+@functools.lru_cache(maxsize=256)
+def _schema_qualified(sql: str, schema: str) -> str:
+    """`sql` with every catalogue table named with its schema (text in, text out: cacheable)."""
+    return _CATALOG_TABLE.sub(lambda match: qualified_table(match.group(1), schema), sql)
+
+
 def barcode_lookup(*, code: str, tenant) -> dict:
     """What a till needs after a scan: the product or variant, its price, tax and unit."""
     from apps.tenants.selectors import tenant_settings_cached
 
-    with connection.cursor() as cursor:
-        cursor.execute(PRODUCT_BY_BARCODE, [code])
+    schema = connection.schema_name
+    with qualified_cursor() as cursor:  # no SET search_path round trip on the hot path
+        cursor.execute(_schema_qualified(PRODUCT_BY_BARCODE, schema), [code])
         row = cursor.fetchone()
         if row is None:
-            cursor.execute(VARIANT_BY_BARCODE, [code])
+            cursor.execute(_schema_qualified(VARIANT_BY_BARCODE, schema), [code])
             row = cursor.fetchone()
     if row is None:
         raise NotFound("No product or variant has this barcode.")

@@ -8,10 +8,11 @@ nothing writes nothing: no UPDATE, no audit row, no event."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Final, TypeVar
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from apps.core.errors import Conflict, NotFound
@@ -186,3 +187,30 @@ def row_soft_delete(
 
 def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return {field: getattr(instance, field) for field in fields}
+
+
+@contextmanager
+def qualified_cursor() -> Iterator[Any]:
+    """A cursor for statements that name every table with its schema (`qualified_table`).
+
+    django-tenants issues `SET search_path` before the first query of each cursor after a schema
+    switch — a round trip of its own. A statement that does not depend on the search path does
+    not need it: for this cursor only, the SET is skipped (through django-tenants' own re-entry
+    guard). The connection's search-path state is left as it was, so the next ordinary cursor
+    still sets the path (tested in apps/core/tests/test_search_path.py)."""
+    connection.ensure_connection()
+    guarding = connection._setting_search_path
+    connection._setting_search_path = True
+    try:
+        cursor = connection.cursor()
+    finally:
+        connection._setting_search_path = guarding
+    with cursor:
+        yield cursor
+
+
+def qualified_table(table: str, schema: str | None = None) -> str:
+    """`"schema"."table"` for `qualified_cursor` statements (the current tenant's by default).
+    Schema names are validated identifiers (django-tenants), table names come from models."""
+    quote = connection.ops.quote_name
+    return f"{quote(schema or connection.schema_name)}.{quote(table)}"

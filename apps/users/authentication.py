@@ -8,6 +8,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from apps.core.errors import ErrorCode, PermissionDenied
 from apps.users.cache import cached_auth_user
 from apps.users.models import User
+from apps.users.selectors import auth_user_get
 
 
 class TenantJWTAuthentication(JWTAuthentication):
@@ -30,12 +31,7 @@ class TenantJWTAuthentication(JWTAuthentication):
         user_id = validated_token.get("sub")
         # the company's settings come in the same query (the till's hot path needs them); they
         # are never cached with the user (see apps.users.cache)
-        user = cached_auth_user(
-            user_id,
-            lambda: (
-                User.objects.select_related("tenant", "tenant__settings").filter(pk=user_id).first()
-            ),
-        )
+        user = cached_auth_user(user_id, lambda: auth_user_get(user_id=user_id))
         if user is None or not user.can_sign_in:
             raise AuthenticationFailed("User is inactive or does not exist.", code="user_inactive")
         if validated_token.get("tv") != user.token_version:

@@ -68,6 +68,11 @@ TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 # New tenants are cloned from this migrated template schema (a real, hidden tenant row).
 TENANT_BASE_SCHEMA = "tenant_template"
+# One `SET search_path` per schema switch instead of one per cursor (a round trip each).
+# django-tenants forgets the value on rollback, savepoint rollback and close (PostgreSQL reverts
+# a SET with the transaction that issued it), so the next cursor re-issues it; tested in
+# apps/core/tests/test_search_path.py.
+TENANT_LIMIT_SET_CALLS = True
 TENANT_CREATION_FAKES_MIGRATIONS = True
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
