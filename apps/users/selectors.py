@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, QuerySet
 
@@ -110,6 +112,20 @@ def _auth_user_row(user_id) -> tuple | None:
         return cursor.fetchone()
 
 
+@functools.cache
+def _auth_user_layout() -> tuple[tuple[list[str], int, int], ...]:
+    """(attribute names, first column, end column) of user, company and settings in a row.
+    Model metadata never changes while the process runs."""
+    from apps.tenants.models import Tenant, TenantSettings
+
+    layout, start = [], 0
+    for model in (User, Tenant, TenantSettings):
+        names = _attnames(model)
+        layout.append((names, start, start + len(names)))
+        start += len(names)
+    return tuple(layout)
+
+
 def auth_user_get(*, user_id) -> User | None:
     """The user `user_id` with `user.tenant` and `user.tenant.settings` loaded (one query)."""
     from django.db import connection
@@ -120,16 +136,15 @@ def auth_user_get(*, user_id) -> User | None:
     if row is None:
         return None
     db = connection.alias
-    user_end = len(_columns(User))
-    tenant_end = user_end + len(_columns(Tenant))
-    user = User.from_db(db, _attnames(User), row[:user_end])
+    (user_names, _, user_end), (tenant_names, _, tenant_end), (settings_names, _, _) = (
+        _auth_user_layout()
+    )
+    user = User.from_db(db, user_names, row[:user_end])
     tenant = None
     if row[user_end] is not None:
-        tenant = Tenant.from_db(db, _attnames(Tenant), row[user_end:tenant_end])
+        tenant = Tenant.from_db(db, tenant_names, row[user_end:tenant_end])
         if row[tenant_end] is not None:
-            tenant_settings = TenantSettings.from_db(
-                db, _attnames(TenantSettings), row[tenant_end:]
-            )
+            tenant_settings = TenantSettings.from_db(db, settings_names, row[tenant_end:])
             Tenant.settings.related.set_cached_value(tenant, tenant_settings)
     User.tenant.field.set_cached_value(user, tenant)
     return user
