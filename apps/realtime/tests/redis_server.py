@@ -8,6 +8,7 @@ instead, so the cross-process tests cannot silently stop running there."""
 from __future__ import annotations
 
 import os
+import uuid
 import warnings
 
 import pytest
@@ -55,3 +56,23 @@ def redis_url(tmp_path_factory):
     # a warning is printed in every run's summary (a skip reason only with -rs)
     warnings.warn(reason, pytest.PytestWarning, stacklevel=1)
     pytest.skip(reason)
+
+
+def cross_process_setup(redis_url: str, publisher_code: str) -> tuple[dict, dict, str]:
+    """For a test whose second OS process publishes through Redis: this process's channel
+    layers, that process's environment (same Redis, same private prefix) and its `-c` script
+    (`publisher_code` run after Django is set up)."""
+    prefix = f"mipos-test-{uuid.uuid4().hex[:8]}"
+    layers = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "prefix": prefix},
+        }
+    }
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "mipos.settings.test",
+        "REDIS_URL": redis_url,
+        "CHANNELS_PREFIX": prefix,
+    }
+    return layers, env, f"import django; django.setup(); {publisher_code}"

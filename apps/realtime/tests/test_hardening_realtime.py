@@ -6,10 +6,8 @@ open sockets through `publish_user_access_changed` / `publish_tenant_access_chan
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from apps.core.events import (
 )
 from apps.core.middleware import _VERIFIED_TOKENS
 from apps.core.roles import Role
+from apps.realtime.tests.redis_server import cross_process_setup
 from apps.stores.models import StoreAssignment
 from apps.tenants.models import Tenant, TenantStatus
 from apps.users.models import User
@@ -297,24 +296,11 @@ def test_cashier_promoted_to_manager_hears_every_store_and_back(world_a, committ
 def test_with_redis_an_access_change_published_by_another_process_applies_here(world_a, redis_url):
     """Another OS process (a gunicorn worker that deactivated the cashier) publishes the access
     change through Redis; the socket held by this process (Daphne) re-reads and closes."""
-    prefix = f"mipos-test-{uuid.uuid4().hex[:8]}"
-    layers = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": prefix},
-        }
-    }
-    publisher = (
-        "import django; django.setup();"
-        "from apps.core.events import publish_user_access_changed;"
-        f"publish_user_access_changed('{world_a.cashier.pk}')"
+    layers, env, publisher = cross_process_setup(
+        redis_url,
+        "from apps.core.events import publish_user_access_changed; "
+        f"publish_user_access_changed('{world_a.cashier.pk}')",
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "mipos.settings.test",
-        "REDIS_URL": redis_url,
-        "CHANNELS_PREFIX": prefix,
-    }
 
     cashier = socket_for(world_a.cashier)
 

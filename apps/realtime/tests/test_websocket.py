@@ -4,10 +4,8 @@ on 127.0.0.1:6379, or one the tests start: see redis_server.py)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from django.db import transaction
 from django.test import override_settings
 from django_tenants.utils import tenant_context
 
+from apps.realtime.tests.redis_server import cross_process_setup
 from apps.stores.services import store_update
 from apps.tenants.services import tenant_settings_update
 from apps.users.services import session_logout_all
@@ -163,24 +162,11 @@ def test_open_socket_is_closed_when_sessions_are_revoked(
 
 def test_with_redis_events_cross_processes(world_a, redis_url):
     """Another OS process publishes through Redis; the socket held by this process receives."""
-    prefix = f"mipos-test-{uuid.uuid4().hex[:8]}"
-    layers = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": prefix},
-        }
-    }
-    publisher = (
-        "import django; django.setup();"
-        "from apps.core.events import publish_event;"
-        f"publish_event('stock.updated', {{'qty': 3}}, schema='{world_a.tenant.schema_name}')"
+    layers, env, publisher = cross_process_setup(
+        redis_url,
+        "from apps.core.events import publish_event; "
+        f"publish_event('stock.updated', {{'qty': 3}}, schema='{world_a.tenant.schema_name}')",
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "mipos.settings.test",
-        "REDIS_URL": redis_url,
-        "CHANNELS_PREFIX": prefix,
-    }
 
     world_a_admin_token = token_for(world_a.admin)
 
