@@ -61,7 +61,9 @@ def super_admin_list() -> QuerySet[User]:
 # PostgreSQL session and executed by name. Its tables are schema-qualified (all public), so it
 # needs no search_path: no `SET search_path` round trip, and a plan that fits every tenant. A
 # prepared statement lives as long as the session and survives a rolled-back transaction; the mark
-# is kept on the driver's connection object, which dies with the session.
+# is kept on the driver's connection object, which dies with the session. (Sessions must not be
+# reset behind Django's back — `DISCARD ALL` in a pool, PgBouncer in transaction mode — which
+# django-tenants' search_path handling rules out already.)
 _AUTH_USER_STATEMENT = "mipos_auth_user_v1"
 _AUTH_USER_SQL: list[str] = []
 
