@@ -128,6 +128,9 @@ def row_update(
     4. `related(row)` applies changes held in other tables and returns their (before, after);
     5. if anything changed: one audit row with the changed fields, then `on_change(row, after)`
        (cache drops; events, which are sent on commit). Nothing changed: no audit row, no event.
+
+    `tenant` (the audit row's company; the current schema's by default) may be a function of the
+    locked row, for rows whose company is only known once read.
     """
     from apps.audit.services import audit_record
 
@@ -149,7 +152,7 @@ def row_update(
                 entity_type=entity_type,
                 entity_id=entity_id or instance.pk,
                 actor=actor,
-                tenant=tenant,
+                tenant=tenant(instance) if callable(tenant) else tenant,
                 before=_audited(before),
                 after=_audited(after),
             )

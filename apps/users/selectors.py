@@ -115,16 +115,16 @@ def _auth_user_row(user_id) -> tuple | None:
 
 
 @functools.cache
-def _auth_user_layout() -> tuple[tuple[list[str], int, int], ...]:
-    """(attribute names, first column, end column) of user, company and settings in a row.
+def _auth_user_layout() -> tuple[tuple[list[str], int], ...]:
+    """(attribute names, end column) of user, company and settings in a row, in that order.
     Model metadata never changes while the process runs."""
     from apps.tenants.models import Tenant, TenantSettings
 
-    layout, start = [], 0
+    layout, end = [], 0
     for model in (User, Tenant, TenantSettings):
         names = _attnames(model)
-        layout.append((names, start, start + len(names)))
-        start += len(names)
+        end += len(names)
+        layout.append((names, end))
     return tuple(layout)
 
 
@@ -138,9 +138,7 @@ def auth_user_get(*, user_id) -> User | None:
     if row is None:
         return None
     db = connection.alias
-    (user_names, _, user_end), (tenant_names, _, tenant_end), (settings_names, _, _) = (
-        _auth_user_layout()
-    )
+    (user_names, user_end), (tenant_names, tenant_end), (settings_names, _) = _auth_user_layout()
     user = User.from_db(db, user_names, row[:user_end])
     tenant = None
     if row[user_end] is not None:

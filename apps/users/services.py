@@ -298,9 +298,10 @@ def user_lock(*, user_id: UUID, tenant_id: UUID | Unset | None = UNSET) -> User:
     deleting each other) wait for each other instead of deadlocking or both passing.
 
     `tenant_id` (when given) is the company the user must belong to: otherwise 404."""
-    target_tenant = User.objects.filter(pk=user_id).values_list("tenant_id", flat=True).first()
-    if target_tenant is None and not User.objects.filter(pk=user_id).exists():
+    target = User.objects.filter(pk=user_id).values("tenant_id").first()
+    if target is None:
         raise NotFound("User not found.")
+    target_tenant = target["tenant_id"]  # never changes: safe to read before the lock
     if tenant_id is not UNSET and target_tenant != tenant_id:
         raise NotFound("User not found.")
     counted = (
@@ -500,13 +501,8 @@ def _user_state_set(
         entity_type="user",
         guard=guard,
         on_change=on_change,
-        tenant=_tenant_of(user_id),
+        tenant=lambda user: user.tenant,  # loaded by user_lock
     )
-
-
-def _tenant_of(user_id: UUID):
-    tenant_id = User.objects.filter(pk=user_id).values_list("tenant_id", flat=True).first()
-    return Tenant.objects.filter(pk=tenant_id).first() if tenant_id else None
 
 
 def _tenant_scope(actor: User) -> UUID | Unset | None:
@@ -618,7 +614,7 @@ def profile_update(
         conflict=_email_taken("email"),
         guard=guard,
         on_change=on_change,
-        tenant=_tenant_of(user_id),
+        tenant=lambda user: user.tenant,  # loaded by user_lock
     )
 
 
