@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Final, TypeVar
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.utils import timezone
+from django_tenants.utils import get_limit_set_calls, quote_schema_name
 
 from apps.core.errors import Conflict, NotFound
 
@@ -210,6 +211,88 @@ def qualified_cursor() -> Iterator[Any]:
         connection._setting_search_path = guarding
     with cursor:
         yield cursor
+
+
+class PreparedStatement:
+    """A fixed read statement, prepared once per PostgreSQL session and executed by name — and
+    the request's leading statement, which saves two round trips on every authenticated call:
+
+    - it carries the `SET search_path` the request's next ordinary query would send (one
+      multi-statement round trip; django-tenants is told the path is set). PostgreSQL runs both in
+      one implicit transaction, so a failure leaves neither;
+    - it is the persistent connection's health check: Django would send `SELECT 1` before the
+      request's first query; here the statement itself is the check. When it fails on a
+      connection that turns out to be dead (the server restarted, a proxy dropped it), the
+      connection is closed and the read runs once more on a new one — what Django's check would
+      have done, a round trip earlier. Inside a transaction Django's own check runs instead.
+
+    The statement's tables are schema-qualified (`qualified_table`), so neither its text nor its
+    plan depends on the tenant. A prepared statement lives as long as the session and survives a
+    rolled-back transaction; the mark is kept on the driver's connection object, which dies with
+    the session. (Sessions must not be reset behind Django's back — `DISCARD ALL` in a pool,
+    PgBouncer in transaction mode — which django-tenants' search_path handling rules out already.)
+    """
+
+    def __init__(self, name: str, build: Callable[[], str], parameters: int) -> None:
+        self.name = name
+        self._build = build  # the SELECT text with $1…$n, built on first use (model metadata)
+        self._sql: str | None = None
+        self._execute = f"EXECUTE {name}({', '.join(['%s'] * parameters)})"
+
+    def fetchone(self, params: Iterable[Any]) -> tuple | None:
+        params = list(params)
+        checking = _take_pending_health_check()
+        try:
+            return self._fetchone(params)
+        except DatabaseError:
+            if not checking or connection.is_usable():
+                raise
+        connection.close()  # dead between requests: read again on a new session
+        return self._fetchone(params)
+
+    def _fetchone(self, params: list[Any]) -> tuple | None:
+        with qualified_cursor() as cursor:
+            session = connection.connection
+            marks = getattr(session, "mipos_prepared", None)
+            if marks is None:
+                marks = session.mipos_prepared = set()
+            if self.name not in marks:
+                if self._sql is None:
+                    self._sql = f"PREPARE {self.name} AS {self._build()}"
+                cursor.execute(self._sql)
+                marks.add(self.name)
+            paths = _pending_search_path()
+            if paths is None:
+                cursor.execute(self._execute, params)
+            else:
+                quoted = ",".join(quote_schema_name(path) for path in paths)
+                cursor.execute(f"SET search_path = {quoted}; {self._execute}", params)
+                connection.search_path_set_schemas = paths  # as django-tenants records its own
+                cursor.nextset()
+            return cursor.fetchone()
+
+
+def _take_pending_health_check() -> bool:
+    """True when the request's health check of the persistent connection has not run yet and
+    the caller's statement takes its place (outside transactions only: a failed check closes
+    the connection)."""
+    if (
+        connection.connection is None
+        or not connection.health_check_enabled
+        or connection.health_check_done
+        or connection.in_atomic_block
+    ):
+        return False
+    connection.health_check_done = True
+    return True
+
+
+def _pending_search_path() -> list[str] | None:
+    """The search path django-tenants would set before the next ordinary query, or None when
+    the session already has it."""
+    if get_limit_set_calls() and connection.search_path_set_schemas:
+        return None
+    return connection._get_cursor_search_paths()
 
 
 def qualified_table(table: str, schema: str | None = None) -> str:

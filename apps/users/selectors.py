@@ -5,7 +5,7 @@ import functools
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, QuerySet
 
-from apps.core.db import qualified_cursor, qualified_table
+from apps.core.db import PreparedStatement, qualified_table
 from apps.core.errors import NotFound
 from apps.core.roles import ROLE_PERMISSIONS, Role
 from apps.users.models import User
@@ -58,14 +58,9 @@ def super_admin_list() -> QuerySet[User]:
 # settings, in one statement. Compiling the equivalent `select_related` queryset cost more than
 # running it, and planning the three-table join (~0.3 ms) more than executing it, so the statement
 # is fixed SQL (column lists from the models, so it follows migrations), prepared once per
-# PostgreSQL session and executed by name. Its tables are schema-qualified (all public), so it
-# needs no search_path: no `SET search_path` round trip, and a plan that fits every tenant. A
-# prepared statement lives as long as the session and survives a rolled-back transaction; the mark
-# is kept on the driver's connection object, which dies with the session. (Sessions must not be
-# reset behind Django's back — `DISCARD ALL` in a pool, PgBouncer in transaction mode — which
-# django-tenants' search_path handling rules out already.)
-_AUTH_USER_STATEMENT = "mipos_auth_user_v1"
-_AUTH_USER_SQL: list[str] = []
+# session, with its tables schema-qualified (all public): a plan that fits every tenant. It is
+# the request's leading statement (see PreparedStatement): it also sets the tenant's search path
+# and stands in for the connection's health check.
 
 
 def _columns(model) -> list[str]:
@@ -91,27 +86,19 @@ def _auth_user_sql() -> str:
 
     # identifiers from model metadata; the user id is a bound parameter
     return (
-        f"PREPARE {_AUTH_USER_STATEMENT}(uuid) AS"  # noqa: S608
-        f" SELECT {select(User, 'u')}, {select(Tenant, 't')}, {select(TenantSettings, 's')}"
+        f"SELECT {select(User, 'u')}, {select(Tenant, 't')}, {select(TenantSettings, 's')}"  # noqa: S608
         f" FROM {table(User)} u"
         f' LEFT JOIN {table(Tenant)} t ON t."id" = u."tenant_id"'
         f' LEFT JOIN {table(TenantSettings)} s ON s."tenant_id" = t."id"'
-        ' WHERE u."id" = $1'
+        ' WHERE u."id" = $1::uuid'
     )
 
 
-def _auth_user_row(user_id) -> tuple | None:
-    from django.db import connection
+_AUTH_USER = PreparedStatement("mipos_auth_user_v2", _auth_user_sql, parameters=1)
 
-    with qualified_cursor() as cursor:  # schema-qualified: no SET search_path round trip
-        session = connection.connection
-        if not getattr(session, "mipos_auth_user_prepared", False):
-            if not _AUTH_USER_SQL:
-                _AUTH_USER_SQL.append(_auth_user_sql())
-            cursor.execute(_AUTH_USER_SQL[0])
-            session.mipos_auth_user_prepared = True
-        cursor.execute(f"EXECUTE {_AUTH_USER_STATEMENT}(%s)", [user_id])
-        return cursor.fetchone()
+
+def _auth_user_row(user_id) -> tuple | None:
+    return _AUTH_USER.fetchone([user_id])
 
 
 @functools.cache

@@ -1,0 +1,108 @@
+"""PreparedStatement, the request's leading statement: it carries the tenant's `SET search_path`
+in the same round trip and stands in for Django's health check of a persistent connection —
+replacing a connection that died between requests, and never hiding a real error.
+
+These run in autocommit (no test transaction), as a request does: on the real connection, with
+a second real session ending the first as a server restart would."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DataError, connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+
+from apps.core.db import PreparedStatement
+
+COMPANY_NAME = PreparedStatement(
+    "mipos_test_company_name_v1",
+    lambda: 'SELECT t."name" FROM "public"."tenants_tenant" t WHERE t."id" = $1::uuid',
+    parameters=1,
+)
+
+
+@pytest.fixture
+def session(worlds, django_db_blocker, monkeypatch):
+    """The default connection in autocommit, checked like a persistent one at request start,
+    with the health checks it runs (`is_usable`) counted."""
+    checks: list[bool] = []
+    usable = connection.is_usable
+
+    def counted() -> bool:
+        checks.append(result := usable())
+        return result
+
+    with django_db_blocker.unblock():
+        connection.ensure_connection()
+        monkeypatch.setattr(connection, "health_check_enabled", True)
+        monkeypatch.setattr(connection, "is_usable", counted)
+        connection.health_check_done = False  # what a new request does (request_started)
+        yield checks
+        connection.health_check_done = True
+        connection.set_schema_to_public()
+
+
+def _search_path() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW search_path")
+        return cursor.fetchone()[0]
+
+
+def _terminate(pid: int) -> None:
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            assert cursor.fetchone() == (True,)
+    finally:
+        other.close()
+
+
+def test_it_sets_the_search_path_in_its_own_round_trip_and_replaces_the_check(session, worlds):
+    world = worlds["a"]
+    company = str(world.tenant.pk)
+    assert COMPANY_NAME.fetchone([company]) == (world.tenant.name,)  # prepared, on public
+    connection.health_check_done = False  # the next request
+    connection.set_tenant(world.tenant)
+    with CaptureQueriesContext(connection) as queries:
+        assert COMPANY_NAME.fetchone([company]) == (world.tenant.name,)
+        assert _search_path() == f"{world.tenant.schema_name}, public"  # no SET of its own
+        assert COMPANY_NAME.fetchone([company]) == (world.tenant.name,)
+    path = f'"{world.tenant.schema_name}","public"'
+    assert [q["sql"] for q in queries.captured_queries] == [
+        f"SET search_path = {path}; EXECUTE mipos_test_company_name_v1('{company}')",
+        "SHOW search_path",
+        f"EXECUTE mipos_test_company_name_v1('{company}')",
+    ]
+    assert session == []  # no `SELECT 1` before either request's first statement
+
+
+def test_a_connection_that_died_between_requests_is_replaced(session, worlds):
+    world = worlds["a"]
+    connection.set_tenant(world.tenant)
+    dead = connection.connection.info.backend_pid
+    _terminate(dead)
+
+    assert COMPANY_NAME.fetchone([str(world.tenant.pk)]) == (world.tenant.name,)
+    assert connection.connection.info.backend_pid != dead
+    assert session == [False]  # the failure was checked: the connection was dead
+    assert _search_path() == f"{world.tenant.schema_name}, public"
+
+
+def test_an_error_on_a_live_connection_is_raised_and_leaves_no_search_path(session, worlds):
+    world = worlds["a"]
+    connection.set_tenant(world.tenant)
+    pid = connection.connection.info.backend_pid
+    with pytest.raises(DataError):
+        COMPANY_NAME.fetchone(["not-a-uuid"])
+    assert session == [True]  # checked once, found alive: the error is the caller's, not retried
+    assert connection.connection.info.backend_pid == pid
+    assert connection.search_path_set_schemas is None  # the SET rolled back with the statement
+    assert _search_path() == f"{world.tenant.schema_name}, public"  # set by this ordinary query
+
+
+def test_inside_a_transaction_django_runs_its_own_check(session, worlds):
+    world = worlds["a"]
+    connection.set_tenant(world.tenant)
+    with transaction.atomic():
+        assert COMPANY_NAME.fetchone([str(world.tenant.pk)]) == (world.tenant.name,)
+    assert session == [True]  # Django's `SELECT 1`: a dead connection cannot be replaced here
