@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("apps.catalog.api.urls")),
     path("", include("apps.users.api.urls")),
     path("", include("apps.stores.api.urls")),
+    path("", include("apps.inventory.api.urls")),
     path("", include("apps.lookups.api.urls")),
     path("", include("apps.media.api.urls")),
     path("", include("apps.tenants.api.urls")),

@@ -20,6 +20,7 @@ BUILT_MODULES = {
     "super-admin",
     "products",
     "categories",
+    "inventory",
 }
 PENDING = {(row["method"], row["path"]) for row in ROWS if row["module"] not in BUILT_MODULES}
 BUILT = [row for row in ROWS if (row["method"], row["path"]) not in PENDING]
@@ -33,6 +34,24 @@ def row_id(row: dict) -> str:
 
 def has_ids(row: dict) -> bool:
     return bool(PARAM.search(row["path"]))
+
+
+def _a_transfer(world):
+    """A transfer of `world`'s company (created in the calling test's transaction)."""
+    from django_tenants.utils import tenant_context
+
+    from apps.inventory.models import Transfer, TransferItem
+
+    with tenant_context(world.tenant):
+        transfer = Transfer.objects.first()
+        if transfer is None:
+            transfer = Transfer.objects.create(
+                number=1, from_store=world.store, to_store=world.warehouse
+            )
+            TransferItem.objects.create(
+                transfer=transfer, product=world.product, variant=world.variant, quantity=1
+            )
+        return transfer
 
 
 def path_for(row: dict, world) -> str:
@@ -50,6 +69,10 @@ def path_for(row: dict, world) -> str:
                 "variantId": str(world.variant.pk),
                 "barcode": world.product.barcode,
             }[name]
+        if row["module"] == "inventory":
+            if name == "id":
+                return str(_a_transfer(world).pk)
+            return {"storeId": str(world.store.pk), "productId": str(world.product.pk)}[name]
         if name in ("id", "userId") and row["module"] in ("users", "super-admin"):
             return str(world.cashier.pk)
         raise KeyError(f"no test id for :{name} in {row_id(row)}")

@@ -97,6 +97,9 @@ RESOURCES: dict[str, str] = {
     "/api/v1/users/{id}": "cashier",
     "/api/v1/super-admin/users/{userId}": "cashier",
     "/api/v1/super-admin/tenants/{id}": "tenant",
+    "/api/v1/inventory/stock/{storeId}": "store",
+    "/api/v1/inventory/stock/{storeId}/{productId}": "stock_product",
+    "/api/v1/inventory/transfers/{id}": "transfer",
 }
 # Parameters that name no tenant object (the isolation suite calls these operations like others).
 NOT_TENANT_OBJECTS = {"entity", "statusSlug"}
@@ -199,6 +202,39 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         lambda r: {"name": "Colour", "values": ["Red", "Blue"]}, status=201
     ),
     ("PATCH", "/api/v1/products/variant-types/{id}"): Sample(lambda r: {"name": "Renamed"}),
+    # inventory (a plain product holding 20 in the cashier's store; a PENDING transfer of it)
+    ("POST", "/api/v1/inventory/stock/adjust"): Sample(
+        lambda r: {
+            "storeId": str(r.world.store.pk),
+            "reason": "FOUND",
+            "items": [{"productId": r.ids["stock_product"], "delta": "2"}],
+        }
+    ),
+    ("POST", "/api/v1/inventory/stock/set"): Sample(
+        lambda r: {
+            "storeId": str(r.world.store.pk),
+            "items": [{"productId": r.ids["stock_product"], "quantity": "7"}],
+        }
+    ),
+    ("PATCH", "/api/v1/inventory/stock/{storeId}/{productId}/threshold"): Sample(
+        lambda r: {"threshold": "3"}
+    ),
+    ("POST", "/api/v1/inventory/transfers"): Sample(
+        lambda r: {
+            "fromStoreId": str(r.world.store.pk),
+            "toStoreId": str(r.world.warehouse.pk),
+            "items": [{"productId": r.ids["stock_product"], "quantity": "1"}],
+        },
+        status=201,
+    ),
+    ("POST", "/api/v1/inventory/transfers/{id}/ship"): Sample(),
+    ("POST", "/api/v1/inventory/transfers/{id}/cancel"): Sample(),
+    ("POST", "/api/v1/inventory/transfers/{id}/receive"): Sample(
+        by_role={  # the transfer is PENDING: not shipped yet
+            "ADMIN": Expect(422, "INVALID_STATE"),
+            "MANAGER": Expect(422, "INVALID_STATE"),
+        }
+    ),
     # super admin (the targets are tenant A and its cashier)
     ("POST", "/api/v1/super-admin/admins"): Sample(
         lambda r: {"email": "second.root@platform.test", "password": PASSWORD, "name": "Root 2"},
@@ -419,8 +455,27 @@ def make_refs(world) -> Refs:
         )
         ProductImage.objects.create(product=world.product, image_id=image.pk, position=0)
         ids["image"] = image.pk
+        ids.update(_inventory_refs(world, suffix))
     connection.set_schema_to_public()
     return Refs(world=world, ids=ids)
+
+
+def _inventory_refs(world, suffix: str) -> dict[str, Any]:
+    from apps.catalog.models import Product
+    from apps.inventory.models import StockLevel, StockMovement, Transfer, TransferItem
+
+    product = Product.objects.create(
+        name=f"Stocked thing {suffix}", sku=f"STOCK-{suffix}", status="ACTIVE"
+    )
+    StockLevel.objects.create(store=world.store, product=product, quantity=Decimal("20"))
+    StockMovement.objects.create(
+        store=world.store, product=product, type="ADJUSTMENT", delta=20, quantity_after=20
+    )
+    transfer = Transfer.objects.create(
+        number=900_001, from_store=world.store, to_store=world.warehouse
+    )
+    TransferItem.objects.create(transfer=transfer, product=product, quantity=Decimal("2"))
+    return {"stock_product": product.pk, "transfer": transfer.pk}
 
 
 def call(client, case: Case, refs: Refs, user=None, body_refs: Refs | None = None):

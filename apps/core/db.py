@@ -213,6 +213,21 @@ def qualified_cursor() -> Iterator[Any]:
         yield cursor
 
 
+def document_number_next(*, series: str) -> int:
+    """The next number of `series` in the current company. Call it inside the transaction that
+    creates the document: the counter row stays locked until that commits, so concurrent
+    documents get consecutive numbers and a rollback gives its number back."""
+    table = qualified_table("core_documentcounter")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} AS c (series, last_value) VALUES (%s, 1)"  # noqa: S608
+            " ON CONFLICT (series) DO UPDATE SET last_value = c.last_value + 1"
+            " RETURNING last_value",
+            [series],
+        )
+        return cursor.fetchone()[0]
+
+
 class PreparedStatement:
     """A fixed read statement, prepared once per PostgreSQL session and executed by name — and
     the request's leading statement, which saves two round trips on every authenticated call:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -46,15 +47,22 @@ def event_message(event: str, data: dict) -> dict:
 
 
 def publish_event(
-    event: str, data: dict, *, store_id: Any = None, schema: str | None = None
+    event: str,
+    data: dict,
+    *,
+    store_id: Any = None,
+    store_ids: Iterable[Any] = (),
+    schema: str | None = None,
 ) -> None:
     """Queue `event` for a tenant (by default the current one); sent when the current transaction
-    commits. Store events go to that store's staff and to the managers, others to everyone."""
+    commits. Store events (`store_id`, or several `store_ids`: a transfer) go to those stores'
+    staff and, once, to the managers; others to everyone."""
     schema = schema or connection.schema_name
-    if store_id is None:
+    stores = [store_id] if store_id is not None else list(dict.fromkeys(store_ids))
+    if not stores:
         groups = [tenant_group(schema)]
     else:
-        groups = [store_group(schema, store_id), all_stores_group(schema)]
+        groups = [*(store_group(schema, store) for store in stores), all_stores_group(schema)]
     message = event_message(event, data)
     # The groups it is meant for: a socket whose membership changed after this was queued (a
     # cashier moved to another store) drops it instead of relaying it. Never sent to clients.

@@ -1,9 +1,15 @@
+from datetime import UTC
+
 import django_filters
 from django import forms
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
 from djangorestframework_camel_case.util import (
     camel_to_underscore,
 )
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.filters import OrderingFilter
 
 from apps.core.errors import ValidationFailed
@@ -78,3 +84,31 @@ def query_flag(request, name: str, *, field: str | None = None) -> bool:
     if value in ("true", "false"):
         return value == "true"
     raise ValidationFailed.for_field(field or camel_key(name), "Must be true or false.")
+
+
+def period_filter(request, queryset):
+    """`?from=` (inclusive) and `?to=` (exclusive), ISO 8601."""
+    bounds = {"from": "created_at__gte", "to": "created_at__lt"}
+    for name, lookup in bounds.items():
+        raw = request.query_params.get(name)
+        if raw is None:
+            continue
+        try:
+            value = parse_datetime(raw) if raw else None
+            if value is not None:
+                # to UTC here: PostgreSQL refuses offsets beyond ±15:59 that Python accepts
+                value = (
+                    value.replace(tzinfo=UTC) if timezone.is_naive(value) else value.astimezone(UTC)
+                )
+        except (ValueError, OverflowError):
+            value = None
+        if value is None:
+            raise ValidationFailed.for_field(name, "Must be an ISO 8601 date-time.")
+        queryset = queryset.filter(**{lookup: value})
+    return queryset
+
+
+PERIOD = [
+    OpenApiParameter("from", OpenApiTypes.DATETIME, description="Inclusive lower bound (ISO 8601)"),
+    OpenApiParameter("to", OpenApiTypes.DATETIME, description="Exclusive upper bound (ISO 8601)"),
+]

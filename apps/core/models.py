@@ -68,3 +68,15 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.state})"
+
+
+class DocumentCounter(models.Model):
+    """The last number given out in one series of documents (transfers, sales…) of this company.
+    Incremented in the transaction that creates the document: a rolled-back document gives its
+    number back, so committed numbers have no gaps."""
+
+    series = models.CharField(max_length=32, primary_key=True)
+    last_value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.series}: {self.last_value}"

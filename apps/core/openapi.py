@@ -156,3 +156,20 @@ def envelope_postprocessing_hook(result, generator, request, public):
                     },
                 )
     return result
+
+
+def _idempotency_key_parameter():
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    return OpenApiParameter(
+        "Idempotency-Key",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="Retry-safe writes: the same key and request replay the first response "
+        "(`Idempotent-Replayed: true`); the same key with another request is 422; while the "
+        "first is still running, 409. Kept 48 h.",
+    )
+
+
+IDEMPOTENCY_KEY = _idempotency_key_parameter()

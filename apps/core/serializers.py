@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 _ENFORCED = False
@@ -74,3 +75,49 @@ def _jsonb_problem(value) -> str | None:
         elif isinstance(item, list | tuple):
             pending.extend(item)
     return None
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "2.5"})
+class QuantityField(serializers.Field):
+    """A stock quantity as a decimal string: in, up to 3 decimal places and 11 whole digits
+    (`"2"`, `"0.125"`, `"-3"` where negatives are allowed); out, without trailing zeros
+    (`"12"`, `"1.25"`), never in exponent form."""
+
+    default_error_messages = {
+        "invalid": 'Must be a decimal number written as a string, e.g. "2" or "0.5".',
+        "places": "At most 3 decimal places.",
+        "digits": "At most 11 digits before the decimal point.",
+        "negative": "Must not be negative.",
+    }
+
+    def __init__(self, *, allow_negative: bool = False, **kwargs) -> None:
+        self.allow_negative = allow_negative
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        from decimal import Decimal, InvalidOperation
+
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            value = Decimal(data.strip())
+        except InvalidOperation:
+            self.fail("invalid")
+        if not value.is_finite():
+            self.fail("invalid")
+        if value.as_tuple().exponent < -3:
+            self.fail("places")
+        if abs(value) >= Decimal("1e11"):
+            self.fail("digits")
+        if value < 0 and not self.allow_negative:
+            self.fail("negative")
+        return value.quantize(Decimal("0.001"))
+
+    def to_representation(self, value):
+        return quantity_text(value)
+
+
+def quantity_text(value) -> str:
+    """`Decimal("12.000")` → `"12"`, `Decimal("1.250")` → `"1.25"`."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text

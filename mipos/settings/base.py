@@ -61,6 +61,7 @@ TENANT_APPS = [
     "apps.core",
     "apps.stores",
     "apps.catalog",
+    "apps.inventory",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.core.serializers import QuantityField
+from apps.inventory.models import AdjustmentReason, MovementType, StockMovement, Transfer
+from apps.inventory.services import MAX_ITEMS
+
+
+# --- output ---------------------------------------------------------------------------------------
+class StockLevelSerializer(serializers.Serializer):
+    store_id = serializers.UUIDField()
+    store_name = serializers.CharField(source="store.name")
+    product_id = serializers.UUIDField()
+    variant_id = serializers.UUIDField(allow_null=True)
+    product_name = serializers.CharField(source="product.name")
+    variant_name = serializers.SerializerMethodField()
+    sku = serializers.SerializerMethodField()
+    quantity = QuantityField()
+    low_stock_threshold = QuantityField(source="threshold", help_text="Effective threshold")
+    is_low = serializers.BooleanField()
+    unit_cost = serializers.DecimalField(max_digits=16, decimal_places=2)
+    stock_value = serializers.DecimalField(max_digits=18, decimal_places=2)
+    updated_at = serializers.DateTimeField()
+
+    def get_variant_name(self, level) -> str | None:
+        return level.variant.name if level.variant_id else None
+
+    def get_sku(self, level) -> str:
+        return level.variant.sku if level.variant_id else level.product.sku
+
+
+class StockLevelsSerializer(serializers.Serializer):
+    items = StockLevelSerializer(many=True)
+
+
+class ReferenceSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    id = serializers.UUIDField()
+
+
+class MovementSerializer(serializers.ModelSerializer):
+    store_id = serializers.UUIDField()
+    product_id = serializers.UUIDField()
+    variant_id = serializers.UUIDField(allow_null=True)
+    delta = QuantityField(allow_negative=True)
+    quantity_after = QuantityField(allow_negative=True)
+    reference = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StockMovement
+        fields = [
+            "id", "store_id", "product_id", "variant_id", "type", "delta", "quantity_after",
+            "reason", "note", "reference", "user_id", "created_at",
+        ]  # fmt: skip
+
+    def get_reference(self, movement) -> ReferenceSerializer(allow_null=True):  # type: ignore[valid-type]
+        if movement.reference_id is None:
+            return None
+        return {"type": movement.reference_type, "id": str(movement.reference_id)}
+
+
+class TransferItemSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    product_id = serializers.UUIDField()
+    variant_id = serializers.UUIDField(allow_null=True)
+    quantity = QuantityField()
+    received_quantity = QuantityField(allow_null=True)
+    shortfall = serializers.SerializerMethodField(help_text="Shipped but not received")
+
+    def get_shortfall(self, item) -> str | None:
+        if item.received_quantity is None:
+            return None
+        return QuantityField().to_representation(item.quantity - item.received_quantity)
+
+
+class TransferSerializer(serializers.ModelSerializer):
+    from_store_id = serializers.UUIDField()
+    to_store_id = serializers.UUIDField()
+    items = TransferItemSerializer(many=True)
+
+    class Meta:
+        model = Transfer
+        fields = [
+            "id", "number", "status", "from_store_id", "to_store_id", "note", "items",
+            "created_by", "shipped_at", "shipped_by", "received_at", "received_by",
+            "cancelled_at", "cancelled_by", "created_at", "updated_at",
+        ]  # fmt: skip
+
+
+# --- input ----------------------------------------------------------------------------------------
+class ItemInput(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    variant_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+
+class AdjustItemInput(ItemInput):
+    delta = QuantityField(allow_negative=True)
+
+
+class SetItemInput(ItemInput):
+    quantity = QuantityField()
+    expected_quantity = QuantityField(required=False, allow_null=True, default=None)
+
+
+class AdjustInputSerializer(serializers.Serializer):
+    store_id = serializers.UUIDField()
+    reason = serializers.ChoiceField(choices=AdjustmentReason.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    items = AdjustItemInput(many=True, allow_empty=False, max_length=MAX_ITEMS)
+
+
+class SetInputSerializer(serializers.Serializer):
+    store_id = serializers.UUIDField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    items = SetItemInput(many=True, allow_empty=False, max_length=MAX_ITEMS)
+
+
+class ThresholdInputSerializer(serializers.Serializer):
+    threshold = QuantityField(allow_null=True, help_text="null: the company default applies")
+    variant_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+
+class TransferItemInput(ItemInput):
+    quantity = QuantityField()
+
+
+class TransferInputSerializer(serializers.Serializer):
+    from_store_id = serializers.UUIDField()
+    to_store_id = serializers.UUIDField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    items = TransferItemInput(many=True, allow_empty=False, max_length=MAX_ITEMS)
+
+
+class ReceivedItemInput(serializers.Serializer):
+    item_id = serializers.UUIDField()
+    quantity = QuantityField()
+
+
+class ReceiveInputSerializer(serializers.Serializer):
+    items = ReceivedItemInput(
+        many=True, required=False, max_length=MAX_ITEMS, help_text="Omitted: all arrived"
+    )
+
+
+MOVEMENT_TYPES = MovementType.choices

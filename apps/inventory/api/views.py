@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.filters import PERIOD, period_filter
+from apps.core.idempotency import idempotent
+from apps.core.openapi import IDEMPOTENCY_KEY
+from apps.inventory import selectors, services
+from apps.inventory.api import serializers as s
+from apps.inventory.api.filters import MovementFilter, StockLevelFilter, TransferFilter
+from apps.inventory.models import StockLevel
+
+
+def _visible(request) -> list | None:
+    return selectors.visible_store_ids(user=request.user)
+
+
+def _levels_response(levels: list[StockLevel]) -> Response:
+    fresh = selectors.stock_levels_by_id([level.pk for level in levels])
+    return Response({"items": s.StockLevelSerializer(fresh, many=True).data})
+
+
+@extend_schema(tags=["inventory"])
+class StockLevelListView(generics.ListAPIView):
+    """Stock per location (a cashier sees their stores only)."""
+
+    required_permission = "inventory:read"
+    serializer_class = s.StockLevelSerializer
+    filterset_class = StockLevelFilter
+    search_fields = ["product__name", "^product__sku", "^variant__sku"]
+    ordering_fields = ["quantity", "product_name", "stock_value", "updated_at"]
+    ordering = ["product_name", "id"]
+    only_low = False
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return StockLevel.objects.none()
+        queryset = selectors.stock_level_list(store_ids=_visible(self.request))
+        return queryset.filter(is_low=True) if self.only_low else queryset
+
+
+@extend_schema(tags=["inventory"])
+class LowStockListView(StockLevelListView):
+    """Levels at or below their threshold (the level's own, else the company default)."""
+
+    only_low = True
+
+
+@extend_schema(
+    tags=["inventory"],
+    request=s.AdjustInputSerializer,
+    responses={200: s.StockLevelsSerializer},
+    parameters=[IDEMPOTENCY_KEY],
+)
+class StockAdjustView(APIView):
+    """Relative changes with a reason, several items at once, all or nothing."""
+
+    required_permission = "inventory:write"
+
+    @idempotent
+    def post(self, request):
+        data = s.AdjustInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        levels = services.stock_adjust(
+            actor=request.user,
+            store_id=values["store_id"],
+            reason=values["reason"],
+            note=values["note"],
+            items=[services.AdjustItem(**item) for item in values["items"]],
+        )
+        return _levels_response(levels)
+
+
+@extend_schema(
+    tags=["inventory"],
+    request=s.SetInputSerializer,
+    responses={200: s.StockLevelsSerializer},
+    parameters=[IDEMPOTENCY_KEY],
+)
+class StockSetView(APIView):
+    """Absolute quantities; `expectedQuantity` makes an item a compare-and-set (409)."""
+
+    required_permission = "inventory:write"
+
+    @idempotent
+    def post(self, request):
+        data = s.SetInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        levels = services.stock_set(
+            actor=request.user,
+            store_id=values["store_id"],
+            note=values["note"],
+            items=[services.SetItem(**item) for item in values["items"]],
+        )
+        return _levels_response(levels)
+
+
+@extend_schema(
+    tags=["inventory"],
+    request=s.ThresholdInputSerializer,
+    responses={200: s.StockLevelSerializer},
+)
+class StockThresholdView(APIView):
+    required_permission = "inventory:write"
+
+    def patch(self, request, store_id, product_id):
+        selectors.store_and_product_check(store_id=store_id, product_id=product_id)  # 404 first
+        data = s.ThresholdInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        level = services.stock_threshold_set(
+            actor=request.user,
+            store_id=store_id,
+            product_id=product_id,
+            variant_id=data.validated_data["variant_id"],
+            threshold=data.validated_data["threshold"],
+        )
+        (fresh,) = selectors.stock_levels_by_id([level.pk])
+        return Response(s.StockLevelSerializer(fresh).data)
+
+
+@extend_schema(tags=["inventory"], parameters=PERIOD)
+class MovementListView(generics.ListAPIView):
+    """The stock ledger, newest first."""
+
+    required_permission = "inventory:read"
+    serializer_class = s.MovementSerializer
+    filterset_class = MovementFilter
+    ordering_fields: list[str] = []
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return selectors.movement_list().none()
+        return period_filter(
+            self.request, selectors.movement_list(store_ids=_visible(self.request))
+        )
+
+
+@extend_schema(tags=["inventory"])
+class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Stock moving between two locations: PENDING → IN_TRANSIT → COMPLETED, or CANCELLED."""
+
+    required_permission = {
+        "list": "inventory:read",
+        "retrieve": "inventory:read",
+        "create": "inventory:write",
+        "ship": "inventory:write",
+        "receive": "inventory:write",
+        "cancel": "inventory:write",
+    }
+    serializer_class = s.TransferSerializer
+    filterset_class = TransferFilter
+    ordering_fields = ["number", "created_at"]
+    ordering = ["-number"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return selectors.transfer_list().none()
+        return selectors.transfer_list(store_ids=_visible(self.request))
+
+    def get_object(self):
+        return selectors.transfer_get(
+            transfer_id=self.kwargs["pk"], store_ids=_visible(self.request)
+        )
+
+    def _render(self, transfer, code=status.HTTP_200_OK) -> Response:
+        fresh = selectors.transfer_get(transfer_id=transfer.pk)
+        return Response(s.TransferSerializer(fresh).data, status=code)
+
+    @extend_schema(
+        request=s.TransferInputSerializer,
+        responses={201: s.TransferSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def create(self, request):
+        data = s.TransferInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        transfer = services.transfer_create(
+            actor=request.user,
+            from_store_id=values["from_store_id"],
+            to_store_id=values["to_store_id"],
+            note=values["note"],
+            items=[services.TransferLine(**item) for item in values["items"]],
+        )
+        return self._render(transfer, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None, responses={200: s.TransferSerializer}, parameters=[IDEMPOTENCY_KEY]
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def ship(self, request, pk=None):
+        transfer = services.transfer_ship(actor=request.user, transfer_id=self.get_object().pk)
+        return self._render(transfer)
+
+    @extend_schema(
+        request=s.ReceiveInputSerializer,
+        responses={200: s.TransferSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def receive(self, request, pk=None):
+        transfer_id = self.get_object().pk  # 404 before 400
+        data = s.ReceiveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = data.validated_data.get("items")
+        transfer = services.transfer_receive(
+            actor=request.user,
+            transfer_id=transfer_id,
+            items=None if items is None else [services.ReceivedLine(**item) for item in items],
+        )
+        return self._render(transfer)
+
+    @extend_schema(
+        request=None, responses={200: s.TransferSerializer}, parameters=[IDEMPOTENCY_KEY]
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def cancel(self, request, pk=None):
+        transfer = services.transfer_cancel(actor=request.user, transfer_id=self.get_object().pk)
+        return self._render(transfer)

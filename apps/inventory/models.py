@@ -1,0 +1,177 @@
+"""Stock per location, the movement ledger that explains every change, and transfers.
+
+Quantities are decimals with three places (weighed goods); whole units are enforced per product
+by its unit's `allows_fraction`. Only `apps.inventory.services.stock_move` changes a quantity, and
+it writes one movement per change: for every level, the sum of its movements is its quantity."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.core.models import BaseModel
+
+QUANTITY = {"max_digits": 14, "decimal_places": 3}
+
+
+class StockLevel(models.Model):
+    """What one location holds of one product (or one variant of it)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.DecimalField(**QUANTITY, default=0)
+    # Null: the company's default threshold applies.
+    low_stock_threshold = models.DecimalField(**QUANTITY, null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "product", "variant"],
+                nulls_distinct=False,
+                name="stock_level_uniq",
+            )
+        ]
+        indexes = [models.Index(fields=["product", "store"], name="stock_level_product_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.store_id}/{self.product_id}/{self.variant_id}: {self.quantity}"
+
+
+class MovementType(models.TextChoices):
+    ADJUSTMENT = "ADJUSTMENT"
+    SET = "SET"
+    SALE = "SALE"
+    VOID = "VOID"
+    RETURN = "RETURN"
+    TRANSFER_OUT = "TRANSFER_OUT"
+    TRANSFER_IN = "TRANSFER_IN"
+    TRANSFER_CANCEL = "TRANSFER_CANCEL"
+    PURCHASE = "PURCHASE"
+    COUNT = "COUNT"
+
+
+class AdjustmentReason(models.TextChoices):
+    DAMAGE = "DAMAGE"
+    LOSS = "LOSS"
+    THEFT = "THEFT"
+    FOUND = "FOUND"
+    CORRECTION = "CORRECTION"
+    OTHER = "OTHER"
+
+
+class StockMovement(models.Model):
+    """One change of one level. Append-only: the database refuses UPDATE and DELETE
+    (migration 0002), as it does for the audit log."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    type = models.CharField(max_length=16, choices=MovementType.choices)
+    delta = models.DecimalField(**QUANTITY)
+    quantity_after = models.DecimalField(**QUANTITY)
+    reason = models.CharField(max_length=16, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    # The document that caused it (a transfer, a sale…); empty for manual adjustments.
+    reference_type = models.CharField(max_length=32, blank=True)
+    reference_id = models.UUIDField(null=True, blank=True)
+    user_id = models.UUIDField(null=True, blank=True)  # public-schema user: no foreign key
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="movement_created_idx"),
+            models.Index(fields=["store", "-created_at", "-id"], name="movement_store_idx"),
+            models.Index(fields=["product", "-created_at", "-id"], name="movement_product_idx"),
+            models.Index(
+                fields=["variant", "-created_at", "-id"],
+                condition=Q(variant__isnull=False),
+                name="movement_variant_idx",
+            ),
+            models.Index(
+                fields=["reference_type", "reference_id"],
+                condition=Q(reference_id__isnull=False),
+                name="movement_reference_idx",
+            ),
+            models.Index(fields=["user_id", "-created_at"], name="movement_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.delta} → {self.quantity_after}"
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "PENDING"
+    IN_TRANSIT = "IN_TRANSIT"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class Transfer(BaseModel):
+    number = models.PositiveIntegerField(unique=True)  # per company (one schema each)
+    from_store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
+    to_store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=16, choices=TransferStatus.choices, default=TransferStatus.PENDING
+    )
+    note = models.CharField(max_length=500, blank=True)
+    created_by = models.UUIDField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    shipped_by = models.UUIDField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    received_by = models.UUIDField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        indexes = [
+            models.Index(fields=["status", "-number"], name="transfer_status_idx"),
+            models.Index(fields=["from_store", "-number"], name="transfer_from_idx"),
+            models.Index(fields=["to_store", "-number"], name="transfer_to_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_store=models.F("to_store")), name="transfer_distinct_stores"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"T-{self.number:06d} {self.status}"
+
+
+class TransferItem(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    quantity = models.DecimalField(**QUANTITY)
+    # Null until received; less than `quantity` is a shortfall, kept visible on the transfer.
+    received_quantity = models.DecimalField(**QUANTITY, null=True, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transfer", "product", "variant"],
+                nulls_distinct=False,
+                name="transfer_item_uniq",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_item_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}/{self.variant_id} x {self.quantity}"

@@ -1,0 +1,136 @@
+"""Inventory reads: stock levels with what a row shows, movements, transfers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from django.db import connection
+from django.db.models import (
+    Case,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Round
+
+from apps.core.errors import NotFound
+from apps.inventory.models import StockLevel, StockMovement, Transfer, TransferItem
+from apps.users.models import User
+
+QUANTITY = DecimalField(max_digits=14, decimal_places=3)
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+
+
+def company_stock_settings():
+    """The company's settings (allow negative stock, default low-stock threshold)."""
+    from apps.tenants.selectors import tenant_settings_cached
+
+    return tenant_settings_cached(tenant=connection.tenant)
+
+
+def visible_store_ids(*, user: User) -> list[UUID] | None:
+    """The locations whose stock `user` may read: None for all (ADMIN, MANAGER), else the
+    cashier's assigned stores."""
+    from apps.core.roles import Role
+    from apps.stores.selectors import store_ids_for_user
+
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        return None
+    return store_ids_for_user(user_id=user.pk)
+
+
+def stock_level_list(*, store_ids: list[UUID] | None = None) -> QuerySet[StockLevel]:
+    """Levels with product, variant and store names, the effective threshold (`threshold`),
+    `is_low`, the unit cost and the value at cost — all in one query."""
+    default = Decimal(company_stock_settings().default_low_stock_threshold)
+    threshold = Coalesce(F("low_stock_threshold"), Value(default), output_field=QUANTITY)
+    unit_cost = Coalesce(F("variant__cost"), F("product__cost_price"), output_field=MONEY)
+    queryset = (
+        StockLevel.objects.filter(product__deleted_at__isnull=True, store__deleted_at__isnull=True)
+        .filter(Q(variant__isnull=True) | Q(variant__deleted_at__isnull=True))
+        .select_related("product", "variant", "store")
+        .only(
+            "id",
+            "store_id",
+            "product_id",
+            "variant_id",
+            "quantity",
+            "low_stock_threshold",
+            "updated_at",
+            "product__name",
+            "product__sku",
+            "product__category_id",
+            "product__cost_price",
+            "variant__name",
+            "variant__sku",
+            "variant__cost",
+            "store__name",
+        )
+        .annotate(
+            product_name=F("product__name"),
+            threshold=threshold,
+            is_low=Case(When(quantity__lte=threshold, then=Value(True)), default=Value(False)),
+            unit_cost=unit_cost,
+            stock_value=Round(ExpressionWrapper(F("quantity") * unit_cost, output_field=MONEY), 2),
+        )
+    )
+    if store_ids is not None:
+        queryset = queryset.filter(store_id__in=store_ids)
+    return queryset
+
+
+def store_and_product_check(*, store_id: UUID, product_id: UUID) -> None:
+    """404 when the path names no live location or product of this company."""
+    from apps.catalog.models import Product
+    from apps.stores.models import Store
+
+    if not Store.objects.alive().filter(pk=store_id).exists():
+        raise NotFound("Store not found.")
+    if not Product.objects.alive().filter(pk=product_id).exists():
+        raise NotFound("Product not found.")
+
+
+def stock_level_get(*, store_id: UUID, product_id: UUID, variant_id: UUID | None) -> StockLevel:
+    level = (
+        stock_level_list()
+        .filter(store_id=store_id, product_id=product_id, variant_id=variant_id)
+        .first()
+    )
+    if level is None:
+        raise NotFound("Stock level not found.")
+    return level
+
+
+def stock_levels_by_id(ids: list[UUID]) -> list[StockLevel]:
+    """The levels `ids` in that order (the answer of an adjust or set)."""
+    found = stock_level_list().in_bulk(ids)
+    return [found[pk] for pk in ids]
+
+
+def movement_list(*, store_ids: list[UUID] | None = None) -> QuerySet[StockMovement]:
+    queryset = StockMovement.objects.order_by("-created_at", "-id")
+    if store_ids is not None:
+        queryset = queryset.filter(store_id__in=store_ids)
+    return queryset
+
+
+def transfer_list(*, store_ids: list[UUID] | None = None) -> QuerySet[Transfer]:
+    queryset = Transfer.objects.prefetch_related(
+        Prefetch("items", queryset=TransferItem.objects.order_by("position"))
+    ).order_by("-number")
+    if store_ids is not None:
+        queryset = queryset.filter(Q(from_store_id__in=store_ids) | Q(to_store_id__in=store_ids))
+    return queryset
+
+
+def transfer_get(*, transfer_id, store_ids: list[UUID] | None = None) -> Transfer:
+    transfer = transfer_list(store_ids=store_ids).filter(pk=transfer_id).first()
+    if transfer is None:
+        raise NotFound("Transfer not found.")
+    return transfer

@@ -1,0 +1,665 @@
+"""Stock writes. `stock_move` is the one function that changes a quantity, for this module and
+every later one (sales, returns, purchases, counts): it locks the levels in one fixed order,
+writes one movement per change and publishes the events on commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from apps.catalog.models import Product, ProductVariant
+from apps.core.db import document_number_next, qualified_table
+from apps.core.errors import (
+    BusinessRuleViolation,
+    Conflict,
+    ErrorCode,
+    NotFound,
+    ValidationFailed,
+)
+from apps.core.serializers import quantity_text
+from apps.inventory import events
+from apps.inventory.models import (
+    MovementType,
+    StockLevel,
+    StockMovement,
+    Transfer,
+    TransferItem,
+    TransferStatus,
+)
+from apps.inventory.selectors import company_stock_settings
+from apps.stores.models import Store
+
+ZERO = Decimal("0")
+MAX_ITEMS = 100
+
+
+@dataclass(frozen=True)
+class StockKey:
+    store_id: UUID
+    product_id: UUID
+    variant_id: UUID | None = None
+
+    def order(self) -> tuple[int, int, int]:
+        """PostgreSQL's order of (store_id, product_id, variant_id NULLS FIRST)."""
+        return (
+            self.store_id.int,
+            self.product_id.int,
+            -1 if self.variant_id is None else self.variant_id.int,
+        )
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """A change of one level: by `delta`, or to `quantity` (then `delta` is what it takes).
+    `expected` makes it a compare-and-set: 409 STOCK_CHANGED unless the level holds exactly that."""
+
+    key: StockKey
+    delta: Decimal | None = None
+    quantity: Decimal | None = None
+    expected: Decimal | None = None
+    field: str = ""  # where the change came from in the request, for error details
+
+
+def _levels_lock(keys: Sequence[StockKey]) -> dict[StockKey, StockLevel]:
+    """The levels of `keys`, created when missing, locked FOR UPDATE in one global order.
+
+    Every caller first inserts its missing levels (in key order; an insert that meets another
+    transaction's uncommitted insert of the same level waits for it), then locks all its levels
+    in (store, product, variant) order. A transaction waiting for a row lock has finished its
+    inserts, and one waiting on an insert holds no row lock yet: no wait cycle, no deadlock."""
+    ordered = sorted(set(keys), key=StockKey.order)
+    table = qualified_table(StockLevel._meta.db_table)
+    now = timezone.now()
+    rows: list[Any] = []
+    for key in ordered:
+        rows += [key.store_id, key.product_id, key.variant_id, now]
+    values = ", ".join(["(gen_random_uuid(), %s, %s, %s, 0, %s)"] * len(ordered))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, store_id, product_id, variant_id, quantity, updated_at)"  # noqa: S608
+            f" VALUES {values} ON CONFLICT DO NOTHING",
+            rows,
+        )
+    keys_sql = ", ".join(["(%s::uuid, %s::uuid, %s::uuid)"] * len(ordered))
+    params = [value for key in ordered for value in (key.store_id, key.product_id, key.variant_id)]
+    found = StockLevel.objects.raw(
+        f"SELECT l.* FROM {table} l JOIN (VALUES {keys_sql}) k (store_id, product_id, variant_id)"  # noqa: S608
+        " ON l.store_id = k.store_id AND l.product_id = k.product_id"
+        " AND l.variant_id IS NOT DISTINCT FROM k.variant_id"
+        " ORDER BY l.store_id, l.product_id, l.variant_id NULLS FIRST FOR UPDATE OF l",
+        params,
+    )
+    return {StockKey(level.store_id, level.product_id, level.variant_id): level for level in found}
+
+
+@dataclass
+class Moved:
+    level: StockLevel
+    before: Decimal
+    delta: Decimal
+
+
+def stock_move(
+    *,
+    actor_id: UUID | None,
+    changes: Sequence[StockChange],
+    movement_type: str,
+    reason: str = "",
+    note: str = "",
+    reference_type: str = "",
+    reference_id: UUID | None = None,
+    allow_negative: bool | None = None,
+) -> list[Moved]:
+    """Applies `changes` atomically (all or nothing) and returns them in the given order.
+
+    Refusals change nothing: a compare-and-set that no longer holds → 409 STOCK_CHANGED; a
+    level that would go below zero → 422 INSUFFICIENT_STOCK listing every such item (unless
+    the company allows negative stock, or `allow_negative` says so for this call). A change
+    of zero writes nothing."""
+    keys = [change.key for change in changes]
+    if len(set(keys)) != len(keys):
+        raise ValueError("stock_move: one change per level")
+    settings = company_stock_settings()
+    if allow_negative is None:
+        allow_negative = settings.allow_negative_stock
+    with transaction.atomic():
+        levels = _levels_lock(keys) if keys else {}
+        moved: list[Moved] = []
+        changed_under_us, short = [], []
+        for change in changes:
+            level = levels[change.key]
+            before = level.quantity
+            if change.expected is not None and before != change.expected:
+                changed_under_us.append(_detail(change, available=before))
+            delta = change.delta if change.quantity is None else change.quantity - before
+            if before + delta < 0 and delta < 0 and not allow_negative:
+                short.append(_detail(change, available=before, requested=-delta))
+            moved.append(Moved(level=level, before=before, delta=delta))
+        if changed_under_us:
+            raise Conflict(
+                "The stock changed since it was read; nothing was changed.",
+                code=ErrorCode.STOCK_CHANGED,
+                details=changed_under_us,
+            )
+        if short:
+            raise BusinessRuleViolation(
+                "Not enough stock; nothing was changed.",
+                code=ErrorCode.INSUFFICIENT_STOCK,
+                details=short,
+            )
+        now = timezone.now()
+        effective = [m for m in moved if m.delta != 0]
+        for m in effective:
+            m.level.quantity = m.before + m.delta
+            m.level.updated_at = now
+        if effective:
+            StockLevel.objects.bulk_update([m.level for m in effective], ["quantity", "updated_at"])
+            StockMovement.objects.bulk_create(
+                [
+                    StockMovement(
+                        store_id=m.level.store_id,
+                        product_id=m.level.product_id,
+                        variant_id=m.level.variant_id,
+                        type=movement_type,
+                        delta=m.delta,
+                        quantity_after=m.level.quantity,
+                        reason=reason,
+                        note=note,
+                        reference_type=reference_type,
+                        reference_id=reference_id,
+                        user_id=actor_id,
+                        created_at=now,
+                    )
+                    for m in effective
+                ]
+            )
+            default = Decimal(settings.default_low_stock_threshold)
+            for m in effective:
+                events.stock_changed(level=m.level, before=m.before, default_threshold=default)
+    return moved
+
+
+def _detail(change: StockChange, **values: Decimal) -> dict:
+    detail: dict[str, Any] = {
+        "field": change.field,
+        "message": "Not enough stock." if "requested" in values else "The quantity changed.",
+        "storeId": str(change.key.store_id),
+        "productId": str(change.key.product_id),
+        "variantId": str(change.key.variant_id) if change.key.variant_id else None,
+    }
+    detail.update({name: quantity_text(value) for name, value in values.items()})
+    return detail
+
+
+# --- request items: products, variants, units -----------------------------------------------------
+@dataclass(frozen=True)
+class ItemRef:
+    product_id: UUID
+    variant_id: UUID | None
+    field: str  # "items.2"
+
+
+def store_check(*, store_id: UUID, field: str = "storeId") -> None:
+    """`store_id` is a live location of this company, share-locked until the transaction ends
+    (it cannot be deleted while stock moves in or out); 400 when unknown."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {qualified_table(Store._meta.db_table)}"  # noqa: S608
+            " WHERE id = %s AND deleted_at IS NULL FOR SHARE",
+            [store_id],
+        )
+        if cursor.fetchone() is None:
+            raise ValidationFailed.for_field(field, "Unknown store.")
+
+
+def items_check(refs: Sequence[ItemRef], *, quantities: dict[str, Decimal]) -> dict[str, Product]:
+    """Checks every item of a request in one query: the product is live and tracks stock, the
+    variant is a live variant of it (and required when the product has variants), and each
+    quantity is whole unless the product's unit allows fractions. `quantities` maps an item's
+    field to the quantities it carries. Returns the products by field."""
+    if not refs:
+        raise ValidationFailed.for_field("items", "At least one item is required.")
+    if len(refs) > MAX_ITEMS:
+        raise ValidationFailed.for_field("items", f"At most {MAX_ITEMS} items per request.")
+    seen: dict[tuple, str] = {}
+    for ref in refs:
+        pair = (ref.product_id, ref.variant_id)
+        if pair in seen:
+            raise ValidationFailed.for_field(
+                ref.field, f"Same product and variant as {seen[pair]}."
+            )
+        seen[pair] = ref.field
+    products = {
+        p.pk: p
+        for p in Product.objects.alive()
+        .filter(pk__in={r.product_id for r in refs})
+        .select_related("unit")
+    }
+    variants = {
+        v.pk: v
+        for v in ProductVariant.objects.alive()
+        .filter(product_id__in=products.keys())
+        .only("id", "product_id")
+    }
+    with_variants = {v.product_id for v in variants.values()}
+    by_field: dict[str, Product] = {}
+    untracked = []
+    for ref in refs:
+        product = products.get(ref.product_id)
+        if product is None:
+            raise ValidationFailed.for_field(f"{ref.field}.productId", "Unknown product.")
+        if ref.variant_id is not None:
+            variant = variants.get(ref.variant_id)
+            if variant is None or variant.product_id != product.pk:
+                raise ValidationFailed.for_field(
+                    f"{ref.field}.variantId", "Unknown variant of this product."
+                )
+        elif product.pk in with_variants:
+            raise ValidationFailed.for_field(
+                f"{ref.field}.variantId", "This product has variants: name one."
+            )
+        whole = product.unit is None or not product.unit.allows_fraction
+        for name, value in quantities.get(ref.field, {}).items():
+            if whole and value != value.to_integral_value():
+                raise ValidationFailed.for_field(
+                    f"{ref.field}.{name}", "This product is counted in whole units."
+                )
+        if not product.track_stock:
+            untracked.append(
+                {
+                    "field": ref.field,
+                    "message": "This product does not track stock.",
+                    "productId": str(product.pk),
+                }
+            )
+        by_field[ref.field] = product
+    if untracked:
+        raise BusinessRuleViolation(
+            "Some products do not track stock.", code=ErrorCode.STOCK_NOT_TRACKED, details=untracked
+        )
+    return by_field
+
+
+# --- manual adjustments ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AdjustItem:
+    product_id: UUID
+    variant_id: UUID | None
+    delta: Decimal
+
+
+@dataclass(frozen=True)
+class SetItem:
+    product_id: UUID
+    variant_id: UUID | None
+    quantity: Decimal
+    expected_quantity: Decimal | None = None
+
+
+def _refs(items: Sequence[AdjustItem | SetItem]) -> list[ItemRef]:
+    return [ItemRef(i.product_id, i.variant_id, f"items.{n}") for n, i in enumerate(items)]
+
+
+def stock_adjust(
+    *, actor, store_id: UUID, reason: str, note: str = "", items: Sequence[AdjustItem]
+) -> list[StockLevel]:
+    """Relative changes with a reason code (DAMAGE, FOUND…), all or nothing."""
+    for n, item in enumerate(items):
+        if item.delta == 0:
+            raise ValidationFailed.for_field(f"items.{n}.delta", "Must not be zero.")
+    with transaction.atomic():
+        store_check(store_id=store_id)
+        items_check(
+            _refs(items),
+            quantities={f"items.{n}": {"delta": i.delta} for n, i in enumerate(items)},
+        )
+        moved = stock_move(
+            actor_id=actor.pk,
+            changes=[
+                StockChange(
+                    StockKey(store_id, i.product_id, i.variant_id),
+                    delta=i.delta,
+                    field=f"items.{n}",
+                )
+                for n, i in enumerate(items)
+            ],
+            movement_type=MovementType.ADJUSTMENT,
+            reason=reason,
+            note=note,
+        )
+        _audit_levels(actor, "stock.adjust", store_id, moved, reason=reason, note=note)
+    return [m.level for m in moved]
+
+
+def stock_set(
+    *, actor, store_id: UUID, note: str = "", items: Sequence[SetItem]
+) -> list[StockLevel]:
+    """Absolute quantities (a count): records the difference as a SET movement. An item with
+    `expected_quantity` is a compare-and-set: if the level no longer holds it (a sale happened
+    since the count was read), 409 STOCK_CHANGED and nothing changes."""
+    for n, item in enumerate(items):
+        if item.quantity < 0:
+            raise ValidationFailed.for_field(f"items.{n}.quantity", "Must not be negative.")
+    quantities = {f"items.{n}": {"quantity": i.quantity} for n, i in enumerate(items)}
+    with transaction.atomic():
+        store_check(store_id=store_id)
+        items_check(_refs(items), quantities=quantities)
+        moved = stock_move(
+            actor_id=actor.pk,
+            changes=[
+                StockChange(
+                    StockKey(store_id, i.product_id, i.variant_id),
+                    quantity=i.quantity,
+                    expected=i.expected_quantity,
+                    field=f"items.{n}",
+                )
+                for n, i in enumerate(items)
+            ],
+            movement_type=MovementType.SET,
+            note=note,
+            allow_negative=True,  # a set is never below zero; it may leave a negative level
+        )
+        _audit_levels(actor, "stock.set", store_id, moved, note=note)
+    return [m.level for m in moved]
+
+
+def _audit_levels(actor, action: str, store_id: UUID, moved: Iterable[Moved], **facts: str) -> None:
+    changed = [m for m in moved if m.delta != 0]
+    if not changed:
+        return  # a write that changes nothing writes nothing
+    audit_record(
+        action=action,
+        entity_type="store",
+        entity_id=store_id,
+        actor=actor,
+        after={
+            **{k: v for k, v in facts.items() if v},
+            "items": [
+                {
+                    "productId": str(m.level.product_id),
+                    "variantId": str(m.level.variant_id) if m.level.variant_id else None,
+                    "delta": str(m.delta),
+                    "quantity": str(m.level.quantity),
+                }
+                for m in changed
+            ],
+        },
+    )
+
+
+def stock_threshold_set(
+    *, actor, store_id: UUID, product_id: UUID, variant_id: UUID | None, threshold: Decimal | None
+) -> StockLevel:
+    """The level's low-stock threshold (None: the company default). Creates the level (at zero,
+    no movement: the quantity does not change) when the location never held the item."""
+    if threshold is not None and threshold < 0:
+        raise ValidationFailed.for_field("threshold", "Must not be negative.")
+    with transaction.atomic():
+        store_check(store_id=store_id)
+        items_check(
+            [ItemRef(product_id, variant_id, "item")],
+            quantities={"item": {"threshold": threshold}} if threshold is not None else {},
+        )
+        key = StockKey(store_id, product_id, variant_id)
+        level = _levels_lock([key])[key]
+        before = level.low_stock_threshold
+        if before != threshold:
+            level.low_stock_threshold = threshold
+            level.updated_at = timezone.now()
+            level.save(update_fields=["low_stock_threshold", "updated_at"])
+            audit_record(
+                action="stock.threshold",
+                entity_type="stock_level",
+                entity_id=level.pk,
+                actor=actor,
+                before={"lowStockThreshold": str(before) if before is not None else None},
+                after={"lowStockThreshold": str(threshold) if threshold is not None else None},
+            )
+    return level
+
+
+# --- transfers ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TransferLine:
+    product_id: UUID
+    variant_id: UUID | None
+    quantity: Decimal
+
+
+# The one table of allowed transitions: action -> (from states, to state).
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "ship": (frozenset({TransferStatus.PENDING}), TransferStatus.IN_TRANSIT),
+    "receive": (frozenset({TransferStatus.IN_TRANSIT}), TransferStatus.COMPLETED),
+    "cancel": (
+        frozenset({TransferStatus.PENDING, TransferStatus.IN_TRANSIT}),
+        TransferStatus.CANCELLED,
+    ),
+}
+
+
+_DONE = {"ship": "shipped", "receive": "received", "cancel": "cancelled"}
+
+
+def transfer_create(
+    *,
+    actor,
+    from_store_id: UUID,
+    to_store_id: UUID,
+    note: str = "",
+    items: Sequence[TransferLine],
+) -> Transfer:
+    if from_store_id == to_store_id:
+        raise ValidationFailed.for_field("toStoreId", "Must differ from fromStoreId.")
+    for n, item in enumerate(items):
+        if item.quantity <= 0:
+            raise ValidationFailed.for_field(f"items.{n}.quantity", "Must be greater than zero.")
+    with transaction.atomic():
+        store_check(store_id=from_store_id, field="fromStoreId")
+        store_check(store_id=to_store_id, field="toStoreId")
+        items_check(
+            [ItemRef(i.product_id, i.variant_id, f"items.{n}") for n, i in enumerate(items)],
+            quantities={f"items.{n}": {"quantity": i.quantity} for n, i in enumerate(items)},
+        )
+        transfer = Transfer.objects.create(
+            number=document_number_next(series="transfer"),
+            from_store_id=from_store_id,
+            to_store_id=to_store_id,
+            note=note,
+            created_by=actor.pk,
+        )
+        TransferItem.objects.bulk_create(
+            [
+                TransferItem(
+                    transfer=transfer,
+                    product_id=i.product_id,
+                    variant_id=i.variant_id,
+                    position=n,
+                    quantity=i.quantity,
+                )
+                for n, i in enumerate(items)
+            ]
+        )
+        audit_record(
+            action="transfer.create",
+            entity_type="transfer",
+            entity_id=transfer.pk,
+            actor=actor,
+            after={
+                "number": transfer.number,
+                "fromStoreId": str(from_store_id),
+                "toStoreId": str(to_store_id),
+                "items": len(items),
+            },
+        )
+        events.transfer_changed(transfer)
+    return transfer
+
+
+def _transfer_lock(transfer_id: UUID, action: str) -> Transfer:
+    transfer = Transfer.objects.select_for_update().filter(pk=transfer_id).first()
+    if transfer is None:
+        raise NotFound("Transfer not found.")
+    allowed, _ = TRANSITIONS[action]
+    if transfer.status not in allowed:
+        raise BusinessRuleViolation(
+            f"A {transfer.status} transfer cannot be {_DONE[action]}.",
+            code=ErrorCode.INVALID_STATE,
+            details=[
+                {"field": "status", "message": f"Is {transfer.status}.", "status": transfer.status}
+            ],
+        )
+    return transfer
+
+
+def _transition(actor, transfer: Transfer, action: str, **stamps: Any) -> None:
+    before = transfer.status
+    transfer.status = TRANSITIONS[action][1]
+    now = timezone.now()
+    for name in stamps:
+        setattr(transfer, name, now if name.endswith("_at") else actor.pk)
+    transfer.save(update_fields=["status", *stamps, "updated_at"])
+    audit_record(
+        action=f"transfer.{action}",
+        entity_type="transfer",
+        entity_id=transfer.pk,
+        actor=actor,
+        before={"status": before},
+        after={"status": transfer.status},
+    )
+    events.transfer_changed(transfer)
+
+
+def _lines(transfer: Transfer) -> list[TransferItem]:
+    return list(transfer.items.order_by("position"))
+
+
+def transfer_ship(*, actor, transfer_id: UUID) -> Transfer:
+    """PENDING → IN_TRANSIT: the stock leaves the source (TRANSFER_OUT)."""
+    with transaction.atomic():
+        transfer = _transfer_lock(transfer_id, "ship")
+        store_check(store_id=transfer.from_store_id, field="fromStoreId")
+        store_check(store_id=transfer.to_store_id, field="toStoreId")
+        stock_move(
+            actor_id=actor.pk,
+            changes=[
+                StockChange(
+                    StockKey(transfer.from_store_id, line.product_id, line.variant_id),
+                    delta=-line.quantity,
+                    field=f"items.{n}",
+                )
+                for n, line in enumerate(_lines(transfer))
+            ],
+            movement_type=MovementType.TRANSFER_OUT,
+            reference_type="TRANSFER",
+            reference_id=transfer.pk,
+        )
+        _transition(actor, transfer, "ship", shipped_at=None, shipped_by=None)
+    return transfer
+
+
+@dataclass(frozen=True)
+class ReceivedLine:
+    item_id: UUID
+    quantity: Decimal
+
+
+def transfer_receive(
+    *, actor, transfer_id: UUID, items: Sequence[ReceivedLine] | None = None
+) -> Transfer:
+    """IN_TRANSIT → COMPLETED: what arrived enters the destination (TRANSFER_IN). `items` gives
+    the received quantity of some lines (0 to the shipped quantity); unlisted lines arrived in
+    full. A shortfall stays on the line (received < quantity); those units are not put back."""
+    with transaction.atomic():
+        transfer = _transfer_lock(transfer_id, "receive")
+        store_check(store_id=transfer.to_store_id, field="toStoreId")
+        lines = _lines(transfer)
+        by_id = {line.pk: line for line in lines}
+        received = {line.pk: line.quantity for line in lines}
+        seen: set[UUID] = set()
+        for n, item in enumerate(items or []):
+            field = f"items.{n}"
+            line = by_id.get(item.item_id)
+            if line is None:
+                raise ValidationFailed.for_field(f"{field}.itemId", "Not an item of this transfer.")
+            if item.item_id in seen:
+                raise ValidationFailed.for_field(f"{field}.itemId", "Listed twice.")
+            seen.add(item.item_id)
+            if item.quantity < 0 or item.quantity > line.quantity:
+                raise ValidationFailed.for_field(
+                    f"{field}.quantity", f"Must be between 0 and the shipped {line.quantity}."
+                )
+            received[line.pk] = item.quantity
+        refs = [
+            ItemRef(line.product_id, line.variant_id, f"items.{n}") for n, line in enumerate(lines)
+        ]
+        quantities = {f"items.{n}": {"quantity": received[line.pk]} for n, line in enumerate(lines)}
+        _whole_quantities(refs, quantities)
+        stock_move(
+            actor_id=actor.pk,
+            changes=[
+                StockChange(
+                    StockKey(transfer.to_store_id, line.product_id, line.variant_id),
+                    delta=received[line.pk],
+                    field=f"items.{n}",
+                )
+                for n, line in enumerate(lines)
+                if received[line.pk] > 0
+            ],
+            movement_type=MovementType.TRANSFER_IN,
+            reference_type="TRANSFER",
+            reference_id=transfer.pk,
+        )
+        for line in lines:
+            line.received_quantity = received[line.pk]
+        TransferItem.objects.bulk_update(lines, ["received_quantity"])
+        _transition(actor, transfer, "receive", received_at=None, received_by=None)
+    return transfer
+
+
+def _whole_quantities(refs: Sequence[ItemRef], quantities: dict[str, dict[str, Decimal]]) -> None:
+    """Whole units where the product's unit allows no fractions (receiving a part of a line)."""
+    units = {
+        p.pk: p.unit
+        for p in Product.objects.filter(pk__in={r.product_id for r in refs}).select_related("unit")
+    }
+    for ref in refs:
+        unit = units.get(ref.product_id)
+        if unit is not None and unit.allows_fraction:
+            continue
+        for name, value in quantities.get(ref.field, {}).items():
+            if value != value.to_integral_value():
+                raise ValidationFailed.for_field(
+                    f"{ref.field}.{name}", "This product is counted in whole units."
+                )
+
+
+def transfer_cancel(*, actor, transfer_id: UUID) -> Transfer:
+    """From PENDING nothing moves; from IN_TRANSIT the shipped stock returns to the source
+    (TRANSFER_CANCEL)."""
+    with transaction.atomic():
+        transfer = _transfer_lock(transfer_id, "cancel")
+        if transfer.status == TransferStatus.IN_TRANSIT:
+            store_check(store_id=transfer.from_store_id, field="fromStoreId")
+            stock_move(
+                actor_id=actor.pk,
+                changes=[
+                    StockChange(
+                        StockKey(transfer.from_store_id, line.product_id, line.variant_id),
+                        delta=line.quantity,
+                        field=f"items.{n}",
+                    )
+                    for n, line in enumerate(_lines(transfer))
+                ],
+                movement_type=MovementType.TRANSFER_CANCEL,
+                reference_type="TRANSFER",
+                reference_id=transfer.pk,
+            )
+        _transition(actor, transfer, "cancel", cancelled_at=None, cancelled_by=None)
+    return transfer
