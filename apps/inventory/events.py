@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from apps.core.events import publish_event
+from apps.core.serializers import quantity_text
 from apps.inventory.models import StockLevel, Transfer
 
 
@@ -15,7 +16,7 @@ def stock_changed(*, level: StockLevel, before: Decimal, default_threshold: Deci
         "storeId": level.store_id,
         "productId": level.product_id,
         "variantId": level.variant_id,
-        "quantity": str(level.quantity),
+        "quantity": quantity_text(level.quantity),
     }
     publish_event("stock.updated", payload, store_id=level.store_id)
     threshold = (
@@ -23,7 +24,7 @@ def stock_changed(*, level: StockLevel, before: Decimal, default_threshold: Deci
     )
     if before > threshold >= level.quantity:
         publish_event(
-            "stock.low", {**payload, "threshold": str(threshold)}, store_id=level.store_id
+            "stock.low", {**payload, "threshold": quantity_text(threshold)}, store_id=level.store_id
         )
 
 
