@@ -134,3 +134,31 @@ def transfer_get(*, transfer_id, store_ids: list[UUID] | None = None) -> Transfe
     if transfer is None:
         raise NotFound("Transfer not found.")
     return transfer
+
+
+def stock_totals(*, store_id: UUID | None = None) -> dict:
+    """Value at cost and number of low levels, for one location or the whole company."""
+    from django.db.models import Count, Sum
+
+    levels = stock_level_list()
+    if store_id is not None:
+        levels = levels.filter(store_id=store_id)
+    totals = levels.aggregate(
+        total_value=Sum("stock_value"), low_levels=Count("id", filter=Q(is_low=True))
+    )
+    return {
+        "stock_value": totals["total_value"] or Decimal("0.00"),
+        "low_stock_count": totals["low_levels"],
+    }
+
+
+def open_transfer_count(*, store_id: UUID | None = None) -> int:
+    """PENDING and IN_TRANSIT transfers (from or to `store_id` when given)."""
+    from apps.inventory.models import TransferStatus
+
+    transfers = Transfer.objects.filter(
+        status__in=[TransferStatus.PENDING, TransferStatus.IN_TRANSIT]
+    )
+    if store_id is not None:
+        transfers = transfers.filter(Q(from_store_id=store_id) | Q(to_store_id=store_id))
+    return transfers.count()

@@ -98,7 +98,7 @@ def test_list_filters_by_kind_and_search(api, world_a):
     assert client.get(STORES, {"kind": "KIOSK"}).status_code == 400
 
 
-def test_stats_fields_are_fixed_and_zero_until_sales_exist(api, world_a):
+def test_stats_fields_are_fixed_and_zero_without_stock_or_sales(api, world_a):
     response = api(world_a.manager).get(f"{STORES}/{world_a.store.pk}/stats")
     assert response.status_code == 200
     assert response.json()["data"] == {

@@ -100,7 +100,7 @@ def test_dashboard_fields_are_fixed(api, world_a):
         "stores": 2,
         "warehouses": 1,
         "activeUsers": 3,
-        "products": 0,
+        "products": 1,  # the world's Cola
         "customers": 0,
         "stockValue": "0.00",
         "lowStockCount": 0,

@@ -1,3 +1,6 @@
+import random
+from decimal import Decimal
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_tenants.utils import tenant_context
@@ -5,6 +8,18 @@ from django_tenants.utils import tenant_context
 from apps.catalog.demo import demo_rows
 from apps.catalog.imports import products_bulk_import
 from apps.catalog.models import Product
+from apps.inventory.models import StockLevel, Transfer
+from apps.inventory.selectors import stock_totals
+from apps.inventory.services import (
+    MAX_ITEMS,
+    AdjustItem,
+    TransferLine,
+    stock_adjust,
+    transfer_cancel,
+    transfer_create,
+    transfer_receive,
+    transfer_ship,
+)
 from apps.stores.models import Store, StoreKind
 from apps.stores.services import store_create
 from apps.tenants.models import Tenant
@@ -46,6 +61,8 @@ class Command(BaseCommand):
             with tenant_context(tenant):
                 stores = self._step("stores", lambda: self._stores(owner)) or {}
                 self._step("catalogue", lambda: self._catalogue(owner))
+                self._step("stock", lambda: self._stock(owner, stores))
+                self._step("transfers", lambda: self._transfers(owner, stores))
                 for staff in DEMO_STAFF:
                     self._step(
                         f"staff {staff[1]}",
@@ -90,8 +107,67 @@ class Command(BaseCommand):
 
     @staticmethod
     def _catalogue(owner) -> None:
-        if not Product.objects.exists():
+        if not Product.objects.alive().exists():
             products_bulk_import(actor=owner, rows=demo_rows(), create_missing=True)
+
+    @staticmethod
+    def _stock(owner, stores) -> None:
+        """Every tracked item in every location, some below their threshold (seeded once)."""
+        if StockLevel.objects.exists() or not stores:
+            return
+        rng = random.Random(2026)  # the same demo stock on every machine
+        items = []
+        for product in Product.objects.alive().filter(track_stock=True).order_by("sku"):
+            variants = list(product.variants.filter(deleted_at__isnull=True).order_by("sku"))
+            items += [(product.pk, v.pk) for v in variants] or [(product.pk, None)]
+        for store in sorted(stores.values(), key=lambda store: store.code):
+            warehouse = store.kind == StoreKind.WAREHOUSE
+            lines = [
+                AdjustItem(
+                    product_id,
+                    variant_id,
+                    Decimal(
+                        rng.randint(1, 3)
+                        if rng.random() < 0.1
+                        else rng.randint(6, 120 if warehouse else 40)
+                    ),
+                )
+                for product_id, variant_id in items
+            ]
+            for start in range(0, len(lines), MAX_ITEMS):
+                stock_adjust(
+                    actor=owner, store_id=store.pk, reason="FOUND", note="Opening stock (demo)",
+                    items=lines[start : start + MAX_ITEMS],
+                )  # fmt: skip
+
+    @staticmethod
+    def _transfers(owner, stores) -> None:
+        """One transfer in each state, from the warehouse to the shops."""
+        if Transfer.objects.exists() or not {"WH1", "DT", "MALL"} <= stores.keys():
+            return
+        products = list(
+            Product.objects.alive()
+            .filter(track_stock=True, variants__isnull=True)
+            .order_by("sku")[:8]
+        )
+        steps = {
+            "PENDING": [],
+            "IN_TRANSIT": [transfer_ship],
+            "COMPLETED": [transfer_ship, transfer_receive],
+            "CANCELLED": [transfer_cancel],
+        }
+        for n, (state, actions) in enumerate(steps.items()):
+            transfer = transfer_create(
+                actor=owner,
+                from_store_id=stores["WH1"].pk,
+                to_store_id=stores["DT" if n % 2 == 0 else "MALL"].pk,
+                note=f"Demo transfer ({state.lower().replace('_', ' ')})",
+                items=[
+                    TransferLine(p.pk, None, Decimal(2 + n)) for p in products[2 * n : 2 * n + 2]
+                ],
+            )
+            for action in actions:
+                action(actor=owner, transfer_id=transfer.pk)
 
     @staticmethod
     def _staff(tenant, owner, stores, staff) -> None:
@@ -116,6 +192,12 @@ class Command(BaseCommand):
         if tenant is not None:
             with tenant_context(tenant):
                 self.stdout.write(f"Catalogue: {Product.objects.alive().count()} products")
+                levels, low = StockLevel.objects.count(), stock_totals()["low_stock_count"]
+                transfers = Transfer.objects.count()
+                self.stdout.write(
+                    f"Stock: {levels} levels ({low} at or below their threshold), "
+                    f"{transfers} transfers"
+                )
         self.stdout.write("Logins (POST /api/auth/login):")
         logins = [("SUPER_ADMIN", *SUPER_ADMIN, ""), ("ADMIN", *OWNER, "all stores")]
         logins += [(role, email, pw, ", ".join(codes)) for role, email, pw, _, codes in DEMO_STAFF]
