@@ -34,7 +34,8 @@ lint: install
 
 check: lint test
 
-# bench/serving.py drives gunicorn with wrk: installed here with apt-get when possible (root).
+# bench/serving.py and bench/inventory.py drive gunicorn with wrk: installed here with apt-get
+# when possible (root). bench/inventory.py also runs pgbench (the embedded PostgreSQL has one).
 bench: install
 	$(PY) bench/tenant_create.py
 	$(PY) bench/catalogue.py
@@ -42,6 +43,7 @@ bench: install
 	  && apt-get install -y -q wrk >/dev/null; } || { echo "bench/serving.py needs wrk:" \
 	  "apt-get install wrk (Debian/Ubuntu) or brew install wrk (macOS)"; exit 1; }
 	$(PY) bench/serving.py
+	$(PY) bench/inventory.py
 
 db-stop:
 	-$(PY) -m mipos.database stop

@@ -44,16 +44,13 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
-from apps.audit.models import AuditLog  # noqa: E402
-from apps.audit.services import audit_maintenance  # noqa: E402
 from apps.catalog.demo import ean13  # noqa: E402
 from apps.catalog.imports import products_bulk_import  # noqa: E402
-from apps.tenants.models import Tenant  # noqa: E402
 from apps.tenants.services import tenant_create  # noqa: E402
-from apps.users.models import User  # noqa: E402
 from apps.users.services import staff_create  # noqa: E402
 from apps.users.tokens import token_pair_issue  # noqa: E402
 from bench.bare_urls import BENCH_SCHEMA  # noqa: E402
+from bench.common import company_remove, percentile  # noqa: E402
 
 SLUG = "bench-catalogue"
 PASSWORD = "Bench-pass-2026!"
@@ -96,19 +93,7 @@ KINDS = ["page", "search name", "search sku", "price filter", "status+sort"]
 
 
 def cleanup() -> None:
-    connection.set_schema_to_public()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        return
-    with audit_maintenance():
-        AuditLog.objects.filter(tenant=tenant).delete()
-        User.objects.filter(tenant=tenant).delete()
-        tenant.delete(force_drop=True)
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    company_remove(SLUG)
 
 
 def main() -> None:

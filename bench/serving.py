@@ -30,13 +30,10 @@ import argparse
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
@@ -87,15 +84,13 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
-from apps.audit.models import AuditLog  # noqa: E402
-from apps.audit.services import audit_maintenance  # noqa: E402
 from apps.catalog.demo import demo_rows  # noqa: E402
 from apps.catalog.imports import products_bulk_import  # noqa: E402
 from apps.tenants.models import Tenant  # noqa: E402
 from apps.tenants.services import tenant_create  # noqa: E402
-from apps.users.models import User  # noqa: E402
 from apps.users.services import staff_create  # noqa: E402
 from apps.users.tokens import token_pair_issue  # noqa: E402
+from bench.common import company_remove, free_port, start_server, stop_server  # noqa: E402
 
 SLUG = "bench-serving"
 PASSWORD = "Bench-pass-2026!"
@@ -111,14 +106,7 @@ end
 
 
 def cleanup() -> None:
-    connection.set_schema_to_public()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        return
-    with audit_maintenance():
-        AuditLog.objects.filter(tenant=tenant).delete()
-        User.objects.filter(tenant=tenant).delete()
-        tenant.delete(force_drop=True)
+    company_remove(SLUG)
 
 
 def seed() -> tuple[Tenant, str, str, list[str]]:
@@ -145,49 +133,6 @@ def seed() -> tuple[Tenant, str, str, list[str]]:
         token_pair_issue(user=cashier).access,
         barcodes,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(kind: str, port: int, schema: str, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "BENCH_SCHEMA": schema, "DATABASE_URL": os.environ["DATABASE_URL"]}
-    if kind == "gunicorn":
-        command = [
-            sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-            "--bind", f"127.0.0.1:{port}", "mipos.wsgi:application",
-        ]  # fmt: skip
-    else:  # what `make run` serves: manage.py runserver = daphne (ASGI), development settings
-        command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited; see {log}:\n{log.read_text()[-2000:]}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    stop_server(process)
-    raise SystemExit(f"the server did not answer within 60 s; see {log}")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def check(url: str, headers: dict) -> None:

@@ -45,6 +45,41 @@ def soft_delete_cashier(world):
     User.objects.filter(pk=world.cashier.pk).update(is_active=False, deleted_at=timezone.now())
 
 
+def _stocked_transfer(world, *steps: str):
+    """Stock of the world's variant in its store and a transfer of 2 of it to the warehouse,
+    taken through `steps` (ship, receive, cancel): the setup of a transfer action's case."""
+    from decimal import Decimal
+
+    from apps.inventory import services
+
+    with tenant_context(world.tenant):
+        services.stock_adjust(
+            actor=world.admin,
+            store_id=world.store.pk,
+            reason="FOUND",
+            items=[services.AdjustItem(world.product.pk, world.variant.pk, Decimal("10"))],
+        )
+        transfer = services.transfer_create(
+            actor=world.admin,
+            from_store_id=world.store.pk,
+            to_store_id=world.warehouse.pk,
+            items=[services.TransferLine(world.product.pk, world.variant.pk, Decimal("2"))],
+        )
+        for step in steps:
+            getattr(services, f"transfer_{step}")(actor=world.admin, transfer_id=transfer.pk)
+
+
+def transfer_id(world) -> str:
+    from apps.inventory.models import Transfer
+
+    with tenant_context(world.tenant):
+        return str(Transfer.objects.get().pk)
+
+
+def _item(world, **values) -> dict:
+    return {"productId": str(world.product.pk), "variantId": str(world.variant.pk), **values}
+
+
 CASES = {
     "login": Case(
         "anonymous",
@@ -427,6 +462,88 @@ CASES = {
         {"status": "ACTIVE"},
         {"status": "SUSPENDED"},
     ),
+    "stock-adjust": Case(
+        "manager",
+        "POST",
+        "/api/v1/inventory/stock/adjust",
+        lambda w: {"storeId": str(w.store.pk), "reason": "FOUND", "items": [_item(w, delta="5")]},
+        "stock.adjust",
+        "store",
+        None,
+        lambda w, e: {"reason": "FOUND", "items": [_item(w, delta="5", quantity="5")]},
+    ),
+    "stock-set": Case(
+        "manager",
+        "POST",
+        "/api/v1/inventory/stock/set",
+        lambda w: {"storeId": str(w.store.pk), "note": "Count", "items": [_item(w, quantity="7")]},
+        "stock.set",
+        "store",
+        None,
+        lambda w, e: {"note": "Count", "items": [_item(w, delta="7", quantity="7")]},
+    ),
+    "stock-threshold": Case(
+        "manager",
+        "PATCH",
+        "/api/v1/inventory/stock/{store}/{product}/threshold",
+        lambda w: {"threshold": "4", "variantId": str(w.variant.pk)},
+        "stock.threshold",
+        "store",
+        {"lowStockThreshold": None},
+        lambda w, e: _item(w, lowStockThreshold="4"),
+    ),
+    "transfers-create": Case(
+        "manager",
+        "POST",
+        "/api/v1/inventory/transfers",
+        lambda w: {
+            "fromStoreId": str(w.store.pk),
+            "toStoreId": str(w.warehouse.pk),
+            "items": [_item(w, quantity="1")],
+        },
+        "transfer.create",
+        "new",
+        None,
+        lambda w, e: {
+            "number": 1,
+            "fromStoreId": str(w.store.pk),
+            "toStoreId": str(w.warehouse.pk),
+            "items": 1,
+        },
+    ),
+    "transfers-ship": Case(
+        "manager",
+        "POST",
+        "/api/v1/inventory/transfers/{transfer}/ship",
+        {},
+        "transfer.ship",
+        "transfer",
+        {"status": "PENDING"},
+        {"status": "IN_TRANSIT"},
+        setup=lambda w: _stocked_transfer(w),
+    ),
+    "transfers-receive": Case(
+        "manager",
+        "POST",
+        "/api/v1/inventory/transfers/{transfer}/receive",
+        {},
+        "transfer.receive",
+        "transfer",
+        {"status": "IN_TRANSIT"},
+        {"status": "COMPLETED"},
+        setup=lambda w: _stocked_transfer(w, "ship"),
+    ),
+    "transfers-cancel": Case(
+        "manager",
+        "POST",
+        "/api/v1/inventory/transfers/{transfer}/cancel",
+        {},
+        "transfer.cancel",
+        "transfer",
+        {"status": "PENDING"},
+        {"status": "CANCELLED"},
+        setup=lambda w: _stocked_transfer(w),
+    ),
 }
 
 # contract rows (method, path) → case; rows that only read are not here
@@ -463,6 +580,13 @@ CONTRACT_CASES = {
     ("PATCH", "/api/v1/products/categories/:id"): "categories-update",
     ("DELETE", "/api/v1/products/categories/:id"): "categories-delete",
     ("POST", "/api/v1/products/bulk-import"): "bulk-import",
+    ("POST", "/api/v1/inventory/stock/adjust"): "stock-adjust",
+    ("POST", "/api/v1/inventory/stock/set"): "stock-set",
+    ("PATCH", "/api/v1/inventory/stock/:storeId/:productId/threshold"): "stock-threshold",
+    ("POST", "/api/v1/inventory/transfers"): "transfers-create",
+    ("POST", "/api/v1/inventory/transfers/:id/ship"): "transfers-ship",
+    ("POST", "/api/v1/inventory/transfers/:id/receive"): "transfers-receive",
+    ("POST", "/api/v1/inventory/transfers/:id/cancel"): "transfers-cancel",
 }
 
 
@@ -509,6 +633,7 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
         variant=world_a.variant.pk,
         category=world_a.category.pk,
         subcategory=subcategory_id(world_a) if "{subcategory}" in case.path else "",
+        transfer=transfer_id(world_a) if "{transfer}" in case.path else "",
     )
     last_before = AuditLog.objects.order_by("-created_at").values_list("pk", flat=True).first()
     count_before = AuditLog.objects.count()
@@ -537,6 +662,7 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
         "variant": str(world_a.variant.pk),
         "category": str(world_a.category.pk),
         "subcategory": subcategory_id(world_a),
+        "transfer": transfer_id(world_a) if "{transfer}" in case.path else None,
         "none": "",
     }
     if case.entity == "new":

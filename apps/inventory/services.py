@@ -385,13 +385,17 @@ def _audit_levels(actor, action: str, store_id: UUID, moved: Iterable[Moved], **
                 {
                     "productId": str(m.level.product_id),
                     "variantId": str(m.level.variant_id) if m.level.variant_id else None,
-                    "delta": str(m.delta),
-                    "quantity": str(m.level.quantity),
+                    "delta": quantity_text(m.delta),
+                    "quantity": quantity_text(m.level.quantity),
                 }
                 for m in changed
             ],
         },
     )
+
+
+def _text_or_none(value: Decimal | None) -> str | None:
+    return None if value is None else quantity_text(value)
 
 
 def stock_threshold_set(
@@ -416,11 +420,15 @@ def stock_threshold_set(
             level.save(update_fields=["low_stock_threshold", "updated_at"])
             audit_record(
                 action="stock.threshold",
-                entity_type="stock_level",
-                entity_id=level.pk,
+                entity_type="store",
+                entity_id=store_id,
                 actor=actor,
-                before={"lowStockThreshold": str(before) if before is not None else None},
-                after={"lowStockThreshold": str(threshold) if threshold is not None else None},
+                before={"lowStockThreshold": _text_or_none(before)},
+                after={
+                    "productId": str(product_id),
+                    "variantId": str(variant_id) if variant_id else None,
+                    "lowStockThreshold": _text_or_none(threshold),
+                },
             )
     return level
 

@@ -1,0 +1,83 @@
+"""What the benchmarks share: starting and stopping the API as production serves it (gunicorn,
+deploy/gunicorn.conf.py) or as `make run` does, removing a benchmark's company, percentiles."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(kind: str, port: int, schema: str, log: Path) -> subprocess.Popen:
+    """The server on 127.0.0.1:`port` (env from this process; BENCH_SCHEMA for the bare view)."""
+    env = {**os.environ, "BENCH_SCHEMA": schema, "DATABASE_URL": os.environ["DATABASE_URL"]}
+    if kind == "gunicorn":
+        command = [
+            sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "--bind", f"127.0.0.1:{port}", "mipos.wsgi:application",
+        ]  # fmt: skip
+    else:  # what `make run` serves: manage.py runserver = daphne (ASGI), development settings
+        command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited; see {log}:\n{log.read_text()[-2000:]}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    stop_server(process)
+    raise SystemExit(f"the server did not answer within 60 s; see {log}")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def company_remove(slug: str) -> None:
+    """Drops the benchmark company `slug` (schema, users, audit rows) if it exists."""
+    from django.db import connection
+
+    from apps.audit.models import AuditLog
+    from apps.audit.services import audit_maintenance
+    from apps.tenants.models import Tenant
+    from apps.users.models import User
+
+    connection.set_schema_to_public()
+    tenant = Tenant.objects.filter(slug=slug).first()
+    if tenant is None:
+        return
+    with audit_maintenance():
+        AuditLog.objects.filter(tenant=tenant).delete()
+        User.objects.filter(tenant=tenant).delete()
+        tenant.delete(force_drop=True)
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
