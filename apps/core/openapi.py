@@ -52,6 +52,10 @@ PAGE_META_SCHEMA = {
         "limit": {"type": "integer"},
         "total": {"type": "integer"},
         "totalPages": {"type": "integer"},
+        "totalCapped": {
+            "type": "boolean",
+            "description": "Only on ledgers that stop counting: `total` is a lower bound",
+        },
     },
 }
 

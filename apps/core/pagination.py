@@ -55,7 +55,17 @@ class PagePagination(BasePagination):
                 self.total = total
                 return rows
             # an empty page: nothing matches, or past the end — counted below
-        self.total = queryset.count() if hasattr(queryset, "count") else len(queryset)
+        cap = getattr(view, "count_cap", None)
+        self.capped = False
+        if cap is not None:
+            # Ledgers: counting a million matching rows costs more than the page itself, and
+            # nobody pages through them by number. Count at most `cap` (+1 to know there is more).
+            self.total = queryset[: cap + 1].count()
+            if self.total > cap:
+                self.total, self.capped = cap, True
+                return list(queryset[offset : offset + self.limit])
+        else:
+            self.total = queryset.count() if hasattr(queryset, "count") else len(queryset)
         if offset >= self.total:  # past the end (also keeps huge pages out of SQL's OFFSET)
             return []
         return list(queryset[offset : offset + self.limit])
@@ -66,6 +76,8 @@ class PagePagination(BasePagination):
             "limit": self.limit,
             "total": self.total,
             "total_pages": math.ceil(self.total / self.limit) if self.total else 0,
+            # only on capped lists: `total` is a lower bound (at least that many rows match)
+            **({"total_capped": True} if getattr(self, "capped", False) else {}),
         }
 
     def get_paginated_response(self, data):

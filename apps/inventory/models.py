@@ -72,11 +72,18 @@ class StockMovement(models.Model):
     (migration 0002), as it does for the audit log."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
-    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
-    variant = models.ForeignKey(
-        "catalog.ProductVariant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    # No single-column indexes: the composite ones below lead with these columns (fewer
+    # indexes to maintain on the hottest insert).
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.PROTECT, related_name="+", db_index=False
     )
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", db_index=False,
+    )  # fmt: skip
     type = models.CharField(max_length=16, choices=MovementType.choices)
     delta = models.DecimalField(**QUANTITY)
     quantity_after = models.DecimalField(**QUANTITY)
@@ -104,6 +111,7 @@ class StockMovement(models.Model):
                 name="movement_reference_idx",
             ),
             models.Index(fields=["user_id", "-created_at"], name="movement_user_idx"),
+            models.Index(fields=["type", "-created_at", "-id"], name="movement_type_idx"),
         ]
 
     def __str__(self) -> str:

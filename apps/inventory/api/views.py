@@ -126,9 +126,11 @@ class StockThresholdView(APIView):
 
 @extend_schema(tags=["inventory"], parameters=PERIOD)
 class MovementListView(generics.ListAPIView):
-    """The stock ledger, newest first."""
+    """The stock ledger, newest first. `meta.total` counts up to 10,000 rows; beyond that it
+    says 10,000 with `meta.totalCapped: true` (every page can still be read)."""
 
     required_permission = "inventory:read"
+    count_cap = 10_000
     serializer_class = s.MovementSerializer
     filterset_class = MovementFilter
     ordering_fields: list[str] = []

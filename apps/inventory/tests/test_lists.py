@@ -151,3 +151,26 @@ def test_transfer_movements_carry_their_reference(spread, world_a, goods):
     ]
     with tenant_context(world_a.tenant):
         assert StockMovement.objects.filter(reference_id=transfer["id"]).count() == 1
+
+
+def test_the_ledger_stops_counting_at_its_cap_but_every_page_reads(spread, monkeypatch):
+    from apps.inventory.api.views import MovementListView
+
+    monkeypatch.setattr(MovementListView, "count_cap", 3)  # 4 movements in `spread`
+    first = spread.get(MOVEMENTS, {"limit": 2}).json()
+    assert first["meta"] == {
+        "page": 1,
+        "limit": 2,
+        "total": 3,
+        "totalPages": 2,
+        "totalCapped": True,
+    }
+    last = spread.get(MOVEMENTS, {"limit": 2, "page": 2}).json()["data"]
+    beyond = spread.get(MOVEMENTS, {"limit": 2, "page": 3}).json()["data"]
+    assert (len(first["data"]), len(last), len(beyond)) == (2, 2, 0)
+    ids = [m["id"] for m in first["data"] + last]
+    assert len(set(ids)) == 4
+    monkeypatch.setattr(MovementListView, "count_cap", 4)  # exactly at the cap: exact total
+    assert spread.get(MOVEMENTS).json()["meta"] == {
+        "page": 1, "limit": 20, "total": 4, "totalPages": 1,
+    }  # fmt: skip
