@@ -57,6 +57,7 @@ parser.add_argument("--movements", type=int, default=1_000_000)
 parser.add_argument("--requests", type=int, default=300, help="movement-list requests")
 parser.add_argument("--keep", action="store_true", help="keep the bench company afterwards")
 parser.add_argument("--skip-throughput", action="store_true", help="only the movement list")
+parser.add_argument("--skip-list", action="store_true", help="only the adjustments/s")
 args = parser.parse_args()
 
 import django  # noqa: E402
@@ -181,28 +182,42 @@ def pgbench() -> str:
     raise SystemExit("pgbench not found (install PostgreSQL's client tools)")
 
 
-def api_adjustments_per_second(tenant, owner, store, products, seconds: int, tmp: Path) -> float:
+def _wrk_rate(command: list[str], env: dict) -> float:
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    out = result.stdout
+    if result.returncode != 0 or re.search(r"Non-2xx or 3xx responses|Socket errors", out):
+        raise SystemExit(f"wrk failed or saw errors:\n{result.stderr}{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def api_rates(tenant, owner, store, products, barcode: str, seconds: int, tmp: Path):
+    """(adjustments/s, barcode lookups/s) from one gunicorn, wrk 2 threads x 8 connections.
+    The lookup is the cheapest authenticated call: the ceiling of any API write."""
     connections.close_all()
     port = free_port()
     process = start_server("gunicorn", port, tenant.schema_name, tmp / "server.log")
     try:
         (tmp / "products.txt").write_text("\n".join(str(pk) for pk in products) + "\n")
         (tmp / "adjust.lua").write_text(LUA)
-        token = token_pair_issue(user=owner).access
-        command = [
-            "wrk", "-t2", "-c8", f"-d{seconds}s", "-s", str(tmp / "adjust.lua"),
-            "-H", f"Authorization: Bearer {token}", "-H", "Content-Type: application/json",
-            f"http://127.0.0.1:{port}/api/v1/inventory/stock/adjust",
+        auth = ["-H", f"Authorization: Bearer {token_pair_issue(user=owner).access}"]
+        base = f"http://127.0.0.1:{port}/api/v1"
+        adjust = [
+            "wrk", "-t2", "-c8", f"-d{seconds}s", "-s", str(tmp / "adjust.lua"), *auth,
+            "-H", "Content-Type: application/json", f"{base}/inventory/stock/adjust",
         ]  # fmt: skip
+        lookup = [
+            "wrk",
+            "-t2",
+            "-c8",
+            f"-d{seconds}s",
+            *auth,
+            f"{base}/products/lookup/barcode/{barcode}",
+        ]
         env = {**os.environ, "WRK_PRODUCTS": str(tmp / "products.txt"), "WRK_STORE": str(store.pk)}
-        subprocess.run([*command[:3], "-d2s", *command[4:]], env=env, capture_output=True)  # warm
-        result = subprocess.run(command, env=env, capture_output=True, text=True)
+        subprocess.run([*adjust[:3], "-d2s", *adjust[4:]], env=env, capture_output=True)  # warm
+        return _wrk_rate(adjust, env), _wrk_rate(lookup, env)
     finally:
         stop_server(process)
-    out = result.stdout
-    if result.returncode != 0 or re.search(r"Non-2xx or 3xx responses|Socket errors", out):
-        raise SystemExit(f"wrk failed or saw errors:\n{result.stderr}{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
 def fill_movements(tenant, stores, products, count: int) -> None:
@@ -255,16 +270,20 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="mipos-bench-"))
     try:
         tenant, owner, stores, products = seed()
-        api_rate = base_rate = None
+        api_rate = base_rate = lookup_rate = None
         if not args.skip_throughput:
-            api_rate = api_adjustments_per_second(
-                tenant, owner, stores[0], products, args.duration, tmp
+            with tenant_context(tenant):
+                barcode = Product.objects.exclude(barcode=None).values_list("barcode", flat=True)[0]
+            api_rate, lookup_rate = api_rates(
+                tenant, owner, stores[0], products, barcode, args.duration, tmp
             )
             base_rate = pgbench_tps(tenant, stores[0], args.duration, tmp)
-        fill_movements(tenant, stores, products, args.movements)
         with tenant_context(tenant):
             total = StockLevel.objects.count()
-        samples = movement_list_latency(tenant, owner, stores, products, args.requests)
+        samples = None
+        if not args.skip_list:
+            fill_movements(tenant, stores, products, args.movements)
+            samples = movement_list_latency(tenant, owner, stores, products, args.requests)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         connections.close_all()
@@ -280,6 +299,13 @@ def main() -> None:
             f"x{api_rate / base_rate:.2f}   target >= 0.3  "
             f"{'MET' if api_rate / base_rate >= 0.3 else 'MISSED'}"
         )
+        print(
+            f"  ceiling, same server: barcode lookup (GET, 2 statements) {lookup_rate:.0f} req/s"
+            f" = x{lookup_rate / base_rate:.2f} of pgbench; adjustments = x{api_rate / lookup_rate:.2f}"
+            " of it"
+        )
+    if samples is None:
+        return
     every = samples["product"] + samples["store"]
     p95 = percentile(every, 0.95)
     print(f"  movement list on {args.movements:,} movements, {len(every)} requests:")

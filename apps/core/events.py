@@ -72,13 +72,18 @@ def publish_event(
         layer = get_channel_layer()
         if layer is None:
             return
-        for group in groups:
-            try:
-                async_to_sync(layer.group_send)(group, message)
-            except Exception:  # the change is committed; a lost push must not fail the request
-                logger.exception("could not publish event", extra={"event": event, "group": group})
+        # one trip into the event loop for every group (each async_to_sync costs a thread hop)
+        async_to_sync(_group_send_all)(layer, groups, message, event)
 
     transaction.on_commit(send)
+
+
+async def _group_send_all(layer, groups: list[str], message: dict, event: str) -> None:
+    for group in groups:
+        try:
+            await layer.group_send(group, message)
+        except Exception:  # the change is committed; a lost push must not fail the request
+            logger.exception("could not publish event", extra={"event": event, "group": group})
 
 
 def publish_sessions_revoked(user_id: Any) -> None:

@@ -27,11 +27,13 @@ QUANTITY = DecimalField(max_digits=14, decimal_places=3)
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 
 
-def company_stock_settings():
-    """The company's settings (allow negative stock, default low-stock threshold)."""
+def company_stock_settings(*, tenant=None):
+    """The company's settings (allow negative stock, default low-stock threshold): those read
+    with `tenant` in this request (the request's user comes with them), else the current
+    company's."""
     from apps.tenants.selectors import tenant_settings_cached
 
-    return tenant_settings_cached(tenant=connection.tenant)
+    return tenant_settings_cached(tenant=tenant if tenant is not None else connection.tenant)
 
 
 def visible_store_ids(*, user: User) -> list[UUID] | None:
@@ -46,34 +48,20 @@ def visible_store_ids(*, user: User) -> list[UUID] | None:
 
 
 def stock_level_list(*, store_ids: list[UUID] | None = None) -> QuerySet[StockLevel]:
-    """Levels with product, variant and store names, the effective threshold (`threshold`),
-    `is_low`, the unit cost and the value at cost — all in one query."""
+    """Levels with product, variant and store names, the SKU shown (the variant's, else the
+    product's), the effective threshold (`threshold`), `is_low`, the unit cost and the value at
+    cost — all in one query, as flat attributes (`services.LevelView` has the same)."""
     default = Decimal(company_stock_settings().default_low_stock_threshold)
     threshold = Coalesce(F("low_stock_threshold"), Value(default), output_field=QUANTITY)
     unit_cost = Coalesce(F("variant__cost"), F("product__cost_price"), output_field=MONEY)
     queryset = (
         StockLevel.objects.filter(product__deleted_at__isnull=True, store__deleted_at__isnull=True)
         .filter(Q(variant__isnull=True) | Q(variant__deleted_at__isnull=True))
-        .select_related("product", "variant", "store")
-        .only(
-            "id",
-            "store_id",
-            "product_id",
-            "variant_id",
-            "quantity",
-            "low_stock_threshold",
-            "updated_at",
-            "product__name",
-            "product__sku",
-            "product__category_id",
-            "product__cost_price",
-            "variant__name",
-            "variant__sku",
-            "variant__cost",
-            "store__name",
-        )
         .annotate(
+            store_name=F("store__name"),
             product_name=F("product__name"),
+            variant_name=F("variant__name"),
+            sku=Coalesce(F("variant__sku"), F("product__sku")),
             threshold=threshold,
             is_low=Case(When(quantity__lte=threshold, then=Value(True)), default=Value(False)),
             unit_cost=unit_cost,

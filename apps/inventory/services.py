@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
@@ -14,8 +15,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.catalog.models import Product, ProductVariant
-from apps.core.db import document_number_next, qualified_table
+from apps.catalog.models import Product
+from apps.core.db import document_number_next
 from apps.core.errors import (
     BusinessRuleViolation,
     Conflict,
@@ -28,15 +29,14 @@ from apps.inventory import events
 from apps.inventory.models import (
     MovementType,
     StockLevel,
-    StockMovement,
     Transfer,
     TransferItem,
     TransferStatus,
 )
 from apps.inventory.selectors import company_stock_settings
-from apps.stores.models import Store
 
 ZERO = Decimal("0")
+CENTS = Decimal("0.01")
 MAX_ITEMS = 100
 
 
@@ -67,41 +67,60 @@ class StockChange:
     field: str = ""  # where the change came from in the request, for error details
 
 
-def _levels_lock(keys: Sequence[StockKey]) -> dict[StockKey, StockLevel]:
-    """The levels of `keys`, created when missing, locked FOR UPDATE in one global order.
+@dataclass
+class Level:
+    """A stock level as read under its row lock."""
+
+    id: UUID
+    store_id: UUID
+    product_id: UUID
+    variant_id: UUID | None
+    quantity: Decimal
+    low_stock_threshold: Decimal | None
+    updated_at: datetime
+
+
+def _levels_lock(keys: Sequence[StockKey]) -> dict[StockKey, Level]:
+    """The levels of `keys`, created when missing, locked FOR UPDATE in one global order — in
+    one round trip (two statements).
 
     Every caller first inserts its missing levels (in key order; an insert that meets another
     transaction's uncommitted insert of the same level waits for it), then locks all its levels
     in (store, product, variant) order. A transaction waiting for a row lock has finished its
-    inserts, and one waiting on an insert holds no row lock yet: no wait cycle, no deadlock."""
+    inserts, and one waiting on an insert holds no row lock yet: no wait cycle, no deadlock. The
+    SELECT is a statement of its own, so it sees a level another transaction created while the
+    INSERT waited for it."""
     ordered = sorted(set(keys), key=StockKey.order)
-    table = qualified_table(StockLevel._meta.db_table)
     now = timezone.now()
-    rows: list[Any] = []
+    inserts = ", ".join(["(gen_random_uuid(), %s::uuid, %s::uuid, %s::uuid, 0, %s)"] * len(ordered))
+    wanted = ", ".join(["(%s::uuid, %s::uuid, %s::uuid)"] * len(ordered))
+    params: list[Any] = []
     for key in ordered:
-        rows += [key.store_id, key.product_id, key.variant_id, now]
-    values = ", ".join(["(gen_random_uuid(), %s, %s, %s, 0, %s)"] * len(ordered))
+        params += [key.store_id, key.product_id, key.variant_id, now]
+    for key in ordered:
+        params += [key.store_id, key.product_id, key.variant_id]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (id, store_id, product_id, variant_id, quantity, updated_at)"  # noqa: S608
-            f" VALUES {values} ON CONFLICT DO NOTHING",
-            rows,
+            "INSERT INTO inventory_stocklevel"  # noqa: S608  (placeholders only)
+            " (id, store_id, product_id, variant_id, quantity, updated_at)"
+            f" VALUES {inserts} ON CONFLICT DO NOTHING;"
+            " SELECT l.id, l.store_id, l.product_id, l.variant_id, l.quantity,"
+            "        l.low_stock_threshold, l.updated_at"
+            f" FROM inventory_stocklevel l JOIN (VALUES {wanted})"
+            " k (store_id, product_id, variant_id)"
+            " ON l.store_id = k.store_id AND l.product_id = k.product_id"
+            " AND l.variant_id IS NOT DISTINCT FROM k.variant_id"
+            " ORDER BY l.store_id, l.product_id, l.variant_id NULLS FIRST FOR UPDATE OF l",
+            params,
         )
-    keys_sql = ", ".join(["(%s::uuid, %s::uuid, %s::uuid)"] * len(ordered))
-    params = [value for key in ordered for value in (key.store_id, key.product_id, key.variant_id)]
-    found = StockLevel.objects.raw(
-        f"SELECT l.* FROM {table} l JOIN (VALUES {keys_sql}) k (store_id, product_id, variant_id)"  # noqa: S608
-        " ON l.store_id = k.store_id AND l.product_id = k.product_id"
-        " AND l.variant_id IS NOT DISTINCT FROM k.variant_id"
-        " ORDER BY l.store_id, l.product_id, l.variant_id NULLS FIRST FOR UPDATE OF l",
-        params,
-    )
-    return {StockKey(level.store_id, level.product_id, level.variant_id): level for level in found}
+        cursor.nextset()
+        levels = [Level(*row) for row in cursor.fetchall()]
+    return {StockKey(lv.store_id, lv.product_id, lv.variant_id): lv for lv in levels}
 
 
 @dataclass
 class Moved:
-    level: StockLevel
+    level: Level
     before: Decimal
     delta: Decimal
 
@@ -116,21 +135,27 @@ def stock_move(
     reference_type: str = "",
     reference_id: UUID | None = None,
     allow_negative: bool | None = None,
+    settings=None,
 ) -> list[Moved]:
     """Applies `changes` atomically (all or nothing) and returns them in the given order.
 
     Refusals change nothing: a compare-and-set that no longer holds → 409 STOCK_CHANGED; a
     level that would go below zero → 422 INSUFFICIENT_STOCK listing every such item (unless
     the company allows negative stock, or `allow_negative` says so for this call). A change
-    of zero writes nothing."""
+    of zero writes nothing. `settings`: the company's, when the caller has them already.
+    Three round trips: lock (with the inserts), write (levels and movements), and the caller's
+    commit."""
     keys = [change.key for change in changes]
     if len(set(keys)) != len(keys):
         raise ValueError("stock_move: one change per level")
-    settings = company_stock_settings()
+    settings = settings or company_stock_settings()
     if allow_negative is None:
         allow_negative = settings.allow_negative_stock
-    with transaction.atomic():
-        levels = _levels_lock(keys) if keys else {}
+    if not keys:
+        return []
+    # No savepoint when nested: a refusal aborts the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
+        levels = _levels_lock(keys)
         moved: list[Moved] = []
         changed_under_us, short = [], []
         for change in changes:
@@ -154,36 +179,53 @@ def stock_move(
                 code=ErrorCode.INSUFFICIENT_STOCK,
                 details=short,
             )
-        now = timezone.now()
         effective = [m for m in moved if m.delta != 0]
-        for m in effective:
-            m.level.quantity = m.before + m.delta
-            m.level.updated_at = now
         if effective:
-            StockLevel.objects.bulk_update([m.level for m in effective], ["quantity", "updated_at"])
-            StockMovement.objects.bulk_create(
-                [
-                    StockMovement(
-                        store_id=m.level.store_id,
-                        product_id=m.level.product_id,
-                        variant_id=m.level.variant_id,
-                        type=movement_type,
-                        delta=m.delta,
-                        quantity_after=m.level.quantity,
-                        reason=reason,
-                        note=note,
-                        reference_type=reference_type,
-                        reference_id=reference_id,
-                        user_id=actor_id,
-                        created_at=now,
-                    )
-                    for m in effective
-                ]
+            now = timezone.now()
+            for m in effective:
+                m.level.quantity = m.before + m.delta
+                m.level.updated_at = now
+            _write(
+                effective, now, movement_type, reason, note, reference_type, reference_id, actor_id
             )
             default = Decimal(settings.default_low_stock_threshold)
             for m in effective:
                 events.stock_changed(level=m.level, before=m.before, default_threshold=default)
     return moved
+
+
+def _write(
+    moved: Sequence[Moved],
+    now: datetime,
+    movement_type: str,
+    reason: str,
+    note: str,
+    reference_type: str,
+    reference_id: UUID | None,
+    actor_id: UUID | None,
+) -> None:
+    """The new quantities and one movement per change, in one round trip (two statements)."""
+    updates = ", ".join(["(%s::uuid, %s::numeric)"] * len(moved))
+    movements = ", ".join(
+        ["(gen_random_uuid(), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(moved)
+    )
+    params: list[Any] = [now]
+    for m in moved:
+        params += [m.level.id, m.level.quantity]
+    for m in moved:
+        params += [
+            m.level.store_id, m.level.product_id, m.level.variant_id, movement_type, m.delta,
+            m.level.quantity, reason, note, reference_type, reference_id, actor_id, now,
+        ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE inventory_stocklevel l SET quantity = v.quantity, updated_at = %s"  # noqa: S608  (placeholders only)
+            f" FROM (VALUES {updates}) v (id, quantity) WHERE l.id = v.id;"
+            " INSERT INTO inventory_stockmovement (id, store_id, product_id, variant_id, type,"
+            " delta, quantity_after, reason, note, reference_type, reference_id, user_id,"
+            f" created_at) VALUES {movements}",
+            params,
+        )
 
 
 def _detail(change: StockChange, **values: Decimal) -> dict:
@@ -198,7 +240,19 @@ def _detail(change: StockChange, **values: Decimal) -> dict:
     return detail
 
 
-# --- request items: products, variants, units -----------------------------------------------------
+def store_check(*, store_id: UUID, field: str = "storeId") -> None:
+    """`store_id` is a live location of this company, share-locked until the transaction ends
+    (it cannot be deleted while stock moves in or out); 400 when unknown."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM stores_store WHERE id = %s AND deleted_at IS NULL FOR SHARE",
+            [store_id],
+        )
+        if cursor.fetchone() is None:
+            raise ValidationFailed.for_field(field, "Unknown store.")
+
+
+# --- request items: locations, products, variants, units -----------------------------------------
 @dataclass(frozen=True)
 class ItemRef:
     product_id: UUID
@@ -206,24 +260,46 @@ class ItemRef:
     field: str  # "items.2"
 
 
-def store_check(*, store_id: UUID, field: str = "storeId") -> None:
-    """`store_id` is a live location of this company, share-locked until the transaction ends
-    (it cannot be deleted while stock moves in or out); 400 when unknown."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {qualified_table(Store._meta.db_table)}"  # noqa: S608
-            " WHERE id = %s AND deleted_at IS NULL FOR SHARE",
-            [store_id],
-        )
-        if cursor.fetchone() is None:
-            raise ValidationFailed.for_field(field, "Unknown store.")
+@dataclass(frozen=True)
+class CatalogItem:
+    """What a level's row shows of its product or variant."""
+
+    product_id: UUID
+    variant_id: UUID | None
+    product_name: str
+    variant_name: str | None
+    sku: str
+    unit_cost: Decimal
 
 
-def items_check(refs: Sequence[ItemRef], *, quantities: dict[str, Decimal]) -> dict[str, Product]:
-    """Checks every item of a request in one query: the product is live and tracks stock, the
-    variant is a live variant of it (and required when the product has variants), and each
-    quantity is whole unless the product's unit allows fractions. `quantities` maps an item's
-    field to the quantities it carries. Returns the products by field."""
+# Locations share-locked until the transaction ends (they cannot be deleted while stock moves
+# in or out of them), then each item with its product, variant and unit, in request order.
+_CHECK_SQL = """
+SELECT id, name FROM stores_store WHERE id = ANY(%s::uuid[]) AND deleted_at IS NULL
+ORDER BY id FOR SHARE;
+SELECT r.n, p.id, p.name, p.sku, p.cost_price, p.track_stock, COALESCE(u.allows_fraction, false),
+       v.id, v.name, v.sku, v.cost, v.product_id,
+       EXISTS (SELECT 1 FROM catalog_productvariant x
+                WHERE x.product_id = p.id AND x.deleted_at IS NULL)
+FROM unnest(%s::uuid[], %s::uuid[]) WITH ORDINALITY AS r (product_id, variant_id, n)
+LEFT JOIN catalog_product p ON p.id = r.product_id AND p.deleted_at IS NULL
+LEFT JOIN catalog_unit u ON u.id = p.unit_id
+LEFT JOIN catalog_productvariant v ON v.id = r.variant_id AND v.deleted_at IS NULL
+ORDER BY r.n
+"""
+
+
+def items_check(
+    refs: Sequence[ItemRef],
+    *,
+    quantities: dict[str, dict[str, Decimal]],
+    stores: dict[UUID, str],
+) -> tuple[dict[UUID, str], dict[str, CatalogItem]]:
+    """Checks a request in one round trip: every location of `stores` (id → request field) is a
+    live location of this company (400 otherwise); every item's product is live and tracks
+    stock (422 otherwise), its variant is a live variant of it and is named when the product has
+    variants, each quantity (`quantities`: item field → name → value) is whole unless the unit
+    allows fractions (400). Returns the locations' names and the items by field."""
     if not refs:
         raise ValidationFailed.for_field("items", "At least one item is required.")
     if len(refs) > MAX_ITEMS:
@@ -236,55 +312,101 @@ def items_check(refs: Sequence[ItemRef], *, quantities: dict[str, Decimal]) -> d
                 ref.field, f"Same product and variant as {seen[pair]}."
             )
         seen[pair] = ref.field
-    products = {
-        p.pk: p
-        for p in Product.objects.alive()
-        .filter(pk__in={r.product_id for r in refs})
-        .select_related("unit")
-    }
-    variants = {
-        v.pk: v
-        for v in ProductVariant.objects.alive()
-        .filter(product_id__in=products.keys())
-        .only("id", "product_id")
-    }
-    with_variants = {v.product_id for v in variants.values()}
-    by_field: dict[str, Product] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CHECK_SQL,
+            [
+                sorted(stores, key=lambda pk: pk.int),
+                [ref.product_id for ref in refs],
+                [ref.variant_id for ref in refs],
+            ],
+        )
+        names = dict(cursor.fetchall())
+        cursor.nextset()
+        rows = cursor.fetchall()
+    for store_id, field in stores.items():
+        if store_id not in names:
+            raise ValidationFailed.for_field(field, "Unknown store.")
+    items: dict[str, CatalogItem] = {}
     untracked = []
-    for ref in refs:
-        product = products.get(ref.product_id)
-        if product is None:
+    for ref, row in zip(refs, rows, strict=True):
+        (_, product_id, name, sku, cost, track_stock, fractions, variant_id, variant_name,
+         variant_sku, variant_cost, variant_product, has_variants) = row  # fmt: skip
+        if product_id is None:
             raise ValidationFailed.for_field(f"{ref.field}.productId", "Unknown product.")
         if ref.variant_id is not None:
-            variant = variants.get(ref.variant_id)
-            if variant is None or variant.product_id != product.pk:
+            if variant_id is None or variant_product != product_id:
                 raise ValidationFailed.for_field(
                     f"{ref.field}.variantId", "Unknown variant of this product."
                 )
-        elif product.pk in with_variants:
+        elif has_variants:
             raise ValidationFailed.for_field(
                 f"{ref.field}.variantId", "This product has variants: name one."
             )
-        whole = product.unit is None or not product.unit.allows_fraction
-        for name, value in quantities.get(ref.field, {}).items():
-            if whole and value != value.to_integral_value():
+        for quantity_name, value in quantities.get(ref.field, {}).items():
+            if not fractions and value != value.to_integral_value():
                 raise ValidationFailed.for_field(
-                    f"{ref.field}.{name}", "This product is counted in whole units."
+                    f"{ref.field}.{quantity_name}", "This product is counted in whole units."
                 )
-        if not product.track_stock:
+        if not track_stock:
             untracked.append(
                 {
                     "field": ref.field,
                     "message": "This product does not track stock.",
-                    "productId": str(product.pk),
+                    "productId": str(product_id),
                 }
             )
-        by_field[ref.field] = product
+        items[ref.field] = CatalogItem(
+            product_id=product_id,
+            variant_id=variant_id,
+            product_name=name,
+            variant_name=variant_name,
+            sku=variant_sku or sku,
+            unit_cost=variant_cost if variant_cost is not None else cost,
+        )
     if untracked:
         raise BusinessRuleViolation(
             "Some products do not track stock.", code=ErrorCode.STOCK_NOT_TRACKED, details=untracked
         )
-    return by_field
+    return names, items
+
+
+@dataclass(frozen=True)
+class LevelView:
+    """A level as the stock list shows it (the answer of an adjust or a set)."""
+
+    store_id: UUID
+    store_name: str
+    product_id: UUID
+    variant_id: UUID | None
+    product_name: str
+    variant_name: str | None
+    sku: str
+    quantity: Decimal
+    threshold: Decimal
+    is_low: bool
+    unit_cost: Decimal
+    stock_value: Decimal
+    updated_at: datetime
+
+
+def level_view(level: Level, item: CatalogItem, store_name: str, default: Decimal) -> LevelView:
+    threshold = level.low_stock_threshold if level.low_stock_threshold is not None else default
+    return LevelView(
+        store_id=level.store_id,
+        store_name=store_name,
+        product_id=level.product_id,
+        variant_id=level.variant_id,
+        product_name=item.product_name,
+        variant_name=item.variant_name,
+        sku=item.sku,
+        quantity=level.quantity,
+        threshold=threshold,
+        is_low=level.quantity <= threshold,
+        unit_cost=item.unit_cost,
+        stock_value=(level.quantity * item.unit_cost).quantize(CENTS, ROUND_HALF_UP),
+        updated_at=level.updated_at,
+    )
 
 
 # --- manual adjustments ---------------------------------------------------------------------------
@@ -309,65 +431,94 @@ def _refs(items: Sequence[AdjustItem | SetItem]) -> list[ItemRef]:
 
 def stock_adjust(
     *, actor, store_id: UUID, reason: str, note: str = "", items: Sequence[AdjustItem]
-) -> list[StockLevel]:
-    """Relative changes with a reason code (DAMAGE, FOUND…), all or nothing."""
+) -> list[LevelView]:
+    """Relative changes with a reason code (DAMAGE, FOUND…), all or nothing. Returns the new
+    levels as the stock list shows them."""
     for n, item in enumerate(items):
         if item.delta == 0:
             raise ValidationFailed.for_field(f"items.{n}.delta", "Must not be zero.")
-    with transaction.atomic():
-        store_check(store_id=store_id)
-        items_check(
-            _refs(items),
-            quantities={f"items.{n}": {"delta": i.delta} for n, i in enumerate(items)},
-        )
-        moved = stock_move(
-            actor_id=actor.pk,
-            changes=[
-                StockChange(
-                    StockKey(store_id, i.product_id, i.variant_id),
-                    delta=i.delta,
-                    field=f"items.{n}",
-                )
-                for n, i in enumerate(items)
-            ],
-            movement_type=MovementType.ADJUSTMENT,
-            reason=reason,
-            note=note,
-        )
-        _audit_levels(actor, "stock.adjust", store_id, moved, reason=reason, note=note)
-    return [m.level for m in moved]
+    return _store_change(
+        actor=actor,
+        store_id=store_id,
+        items=items,
+        quantities={f"items.{n}": {"delta": i.delta} for n, i in enumerate(items)},
+        changes=[
+            StockChange(
+                StockKey(store_id, i.product_id, i.variant_id), delta=i.delta, field=f"items.{n}"
+            )
+            for n, i in enumerate(items)
+        ],
+        movement_type=MovementType.ADJUSTMENT,
+        action="stock.adjust",
+        reason=reason,
+        note=note,
+    )
 
 
 def stock_set(
     *, actor, store_id: UUID, note: str = "", items: Sequence[SetItem]
-) -> list[StockLevel]:
+) -> list[LevelView]:
     """Absolute quantities (a count): records the difference as a SET movement. An item with
     `expected_quantity` is a compare-and-set: if the level no longer holds it (a sale happened
     since the count was read), 409 STOCK_CHANGED and nothing changes."""
     for n, item in enumerate(items):
         if item.quantity < 0:
             raise ValidationFailed.for_field(f"items.{n}.quantity", "Must not be negative.")
-    quantities = {f"items.{n}": {"quantity": i.quantity} for n, i in enumerate(items)}
+    return _store_change(
+        actor=actor,
+        store_id=store_id,
+        items=items,
+        quantities={f"items.{n}": {"quantity": i.quantity} for n, i in enumerate(items)},
+        changes=[
+            StockChange(
+                StockKey(store_id, i.product_id, i.variant_id),
+                quantity=i.quantity,
+                expected=i.expected_quantity,
+                field=f"items.{n}",
+            )
+            for n, i in enumerate(items)
+        ],
+        movement_type=MovementType.SET,
+        action="stock.set",
+        note=note,
+        allow_negative=True,  # a set is never below zero; it may leave a negative level
+    )
+
+
+def _store_change(
+    *,
+    actor,
+    store_id: UUID,
+    items: Sequence[AdjustItem | SetItem],
+    quantities: dict[str, dict[str, Decimal]],
+    changes: Sequence[StockChange],
+    movement_type: str,
+    action: str,
+    reason: str = "",
+    note: str = "",
+    allow_negative: bool | None = None,
+) -> list[LevelView]:
+    """Check, move, audit — for changes at one location; the new levels in request order."""
+    settings = company_stock_settings(tenant=getattr(actor, "tenant", None))
     with transaction.atomic():
-        store_check(store_id=store_id)
-        items_check(_refs(items), quantities=quantities)
+        names, catalog = items_check(
+            _refs(items), quantities=quantities, stores={store_id: "storeId"}
+        )
         moved = stock_move(
             actor_id=actor.pk,
-            changes=[
-                StockChange(
-                    StockKey(store_id, i.product_id, i.variant_id),
-                    quantity=i.quantity,
-                    expected=i.expected_quantity,
-                    field=f"items.{n}",
-                )
-                for n, i in enumerate(items)
-            ],
-            movement_type=MovementType.SET,
+            changes=changes,
+            movement_type=movement_type,
+            reason=reason,
             note=note,
-            allow_negative=True,  # a set is never below zero; it may leave a negative level
+            allow_negative=allow_negative,
+            settings=settings,
         )
-        _audit_levels(actor, "stock.set", store_id, moved, note=note)
-    return [m.level for m in moved]
+        _audit_levels(actor, action, store_id, moved, reason=reason, note=note)
+    default = Decimal(settings.default_low_stock_threshold)
+    return [
+        level_view(m.level, catalog[change.field], names[store_id], default)
+        for m, change in zip(moved, changes, strict=True)
+    ]
 
 
 def _audit_levels(actor, action: str, store_id: UUID, moved: Iterable[Moved], **facts: str) -> None:
@@ -400,24 +551,25 @@ def _text_or_none(value: Decimal | None) -> str | None:
 
 def stock_threshold_set(
     *, actor, store_id: UUID, product_id: UUID, variant_id: UUID | None, threshold: Decimal | None
-) -> StockLevel:
+) -> Level:
     """The level's low-stock threshold (None: the company default). Creates the level (at zero,
     no movement: the quantity does not change) when the location never held the item."""
     if threshold is not None and threshold < 0:
         raise ValidationFailed.for_field("threshold", "Must not be negative.")
     with transaction.atomic():
-        store_check(store_id=store_id)
         items_check(
             [ItemRef(product_id, variant_id, "item")],
             quantities={"item": {"threshold": threshold}} if threshold is not None else {},
+            stores={store_id: "storeId"},
         )
         key = StockKey(store_id, product_id, variant_id)
         level = _levels_lock([key])[key]
         before = level.low_stock_threshold
         if before != threshold:
-            level.low_stock_threshold = threshold
-            level.updated_at = timezone.now()
-            level.save(update_fields=["low_stock_threshold", "updated_at"])
+            level.low_stock_threshold, level.updated_at = threshold, timezone.now()
+            StockLevel.objects.filter(pk=level.id).update(
+                low_stock_threshold=threshold, updated_at=level.updated_at
+            )
             audit_record(
                 action="stock.threshold",
                 entity_type="store",
@@ -469,11 +621,10 @@ def transfer_create(
         if item.quantity <= 0:
             raise ValidationFailed.for_field(f"items.{n}.quantity", "Must be greater than zero.")
     with transaction.atomic():
-        store_check(store_id=from_store_id, field="fromStoreId")
-        store_check(store_id=to_store_id, field="toStoreId")
         items_check(
             [ItemRef(i.product_id, i.variant_id, f"items.{n}") for n, i in enumerate(items)],
             quantities={f"items.{n}": {"quantity": i.quantity} for n, i in enumerate(items)},
+            stores={from_store_id: "fromStoreId", to_store_id: "toStoreId"},
         )
         transfer = Transfer.objects.create(
             number=document_number_next(series="transfer"),

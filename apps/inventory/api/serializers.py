@@ -9,25 +9,22 @@ from apps.inventory.services import MAX_ITEMS
 
 # --- output ---------------------------------------------------------------------------------------
 class StockLevelSerializer(serializers.Serializer):
+    """A level of the stock list (`selectors.stock_level_list`) or of an adjust's answer
+    (`services.LevelView`): the same flat attributes."""
+
     store_id = serializers.UUIDField()
-    store_name = serializers.CharField(source="store.name")
+    store_name = serializers.CharField()
     product_id = serializers.UUIDField()
     variant_id = serializers.UUIDField(allow_null=True)
-    product_name = serializers.CharField(source="product.name")
-    variant_name = serializers.SerializerMethodField()
-    sku = serializers.SerializerMethodField()
+    product_name = serializers.CharField()
+    variant_name = serializers.CharField(allow_null=True)
+    sku = serializers.CharField()
     quantity = QuantityField()
     low_stock_threshold = QuantityField(source="threshold", help_text="Effective threshold")
     is_low = serializers.BooleanField()
     unit_cost = serializers.DecimalField(max_digits=16, decimal_places=2)
     stock_value = serializers.DecimalField(max_digits=18, decimal_places=2)
     updated_at = serializers.DateTimeField()
-
-    def get_variant_name(self, level) -> str | None:
-        return level.variant.name if level.variant_id else None
-
-    def get_sku(self, level) -> str:
-        return level.variant.sku if level.variant_id else level.product.sku
 
 
 class StockLevelsSerializer(serializers.Serializer):

@@ -19,9 +19,8 @@ def _visible(request) -> list | None:
     return selectors.visible_store_ids(user=request.user)
 
 
-def _levels_response(levels: list[StockLevel]) -> Response:
-    fresh = selectors.stock_levels_by_id([level.pk for level in levels])
-    return Response({"items": s.StockLevelSerializer(fresh, many=True).data})
+def _levels_response(levels: list[services.LevelView]) -> Response:
+    return Response({"items": s.StockLevelSerializer(levels, many=True).data})
 
 
 @extend_schema(tags=["inventory"])
@@ -120,7 +119,7 @@ class StockThresholdView(APIView):
             variant_id=data.validated_data["variant_id"],
             threshold=data.validated_data["threshold"],
         )
-        (fresh,) = selectors.stock_levels_by_id([level.pk])
+        (fresh,) = selectors.stock_levels_by_id([level.id])
         return Response(s.StockLevelSerializer(fresh).data)
 
 
