@@ -71,6 +71,12 @@ ADDITIONS: dict[tuple[str, str], str | dict[str, str]] = {
         "stores": "ADMIN/MANAGER/CASHIER",
         "users": "ADMIN/MANAGER",
     },
+    ("GET", "/api/v1/inventory/counts"): "inventory:read",
+    ("POST", "/api/v1/inventory/counts"): "inventory:write",
+    ("GET", "/api/v1/inventory/counts/{id}"): "inventory:read",
+    ("POST", "/api/v1/inventory/counts/{id}/lines"): "inventory:write",
+    ("POST", "/api/v1/inventory/counts/{id}/finalize"): "inventory:write",
+    ("POST", "/api/v1/inventory/counts/{id}/cancel"): "inventory:write",
     ("GET", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
     ("POST", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
     ("GET", "/api/v1/super-admin/tenants/{id}"): "SUPER_ADMIN",
@@ -100,6 +106,7 @@ RESOURCES: dict[str, str] = {
     "/api/v1/inventory/stock/{storeId}": "store",
     "/api/v1/inventory/stock/{storeId}/{productId}": "stock_product",
     "/api/v1/inventory/transfers/{id}": "transfer",
+    "/api/v1/inventory/counts/{id}": "count",
 }
 # Parameters that name no tenant object (the isolation suite calls these operations like others).
 NOT_TENANT_OBJECTS = {"entity", "statusSlug"}
@@ -227,6 +234,14 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         },
         status=201,
     ),
+    ("POST", "/api/v1/inventory/counts"): Sample(
+        lambda r: {"storeId": str(r.world.warehouse.pk), "scope": "PARTIAL"}, status=201
+    ),
+    ("POST", "/api/v1/inventory/counts/{id}/lines"): Sample(
+        lambda r: {"items": [{"productId": r.ids["stock_product"], "quantity": "18"}]}
+    ),
+    ("POST", "/api/v1/inventory/counts/{id}/finalize"): Sample(),
+    ("POST", "/api/v1/inventory/counts/{id}/cancel"): Sample(),
     ("POST", "/api/v1/inventory/transfers/{id}/ship"): Sample(),
     ("POST", "/api/v1/inventory/transfers/{id}/cancel"): Sample(),
     ("POST", "/api/v1/inventory/transfers/{id}/receive"): Sample(
@@ -462,7 +477,13 @@ def make_refs(world) -> Refs:
 
 def _inventory_refs(world, suffix: str) -> dict[str, Any]:
     from apps.catalog.models import Product
-    from apps.inventory.models import StockLevel, StockMovement, Transfer, TransferItem
+    from apps.inventory.models import (
+        StockCount,
+        StockLevel,
+        StockMovement,
+        Transfer,
+        TransferItem,
+    )
 
     product = Product.objects.create(
         name=f"Stocked thing {suffix}", sku=f"STOCK-{suffix}", status="ACTIVE"
@@ -475,7 +496,8 @@ def _inventory_refs(world, suffix: str) -> dict[str, Any]:
         number=900_001, from_store=world.store, to_store=world.warehouse
     )
     TransferItem.objects.create(transfer=transfer, product=product, quantity=Decimal("2"))
-    return {"stock_product": product.pk, "transfer": transfer.pk}
+    count = StockCount.objects.create(number=900_001, store=world.store)  # OPEN, no lines yet
+    return {"stock_product": product.pk, "transfer": transfer.pk, "count": count.pk}
 
 
 def call(client, case: Case, refs: Refs, user=None, body_refs: Refs | None = None):

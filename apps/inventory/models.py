@@ -183,3 +183,71 @@ class TransferItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id}/{self.variant_id} x {self.quantity}"
+
+
+class CountStatus(models.TextChoices):
+    OPEN = "OPEN"
+    FINALIZED = "FINALIZED"
+    CANCELLED = "CANCELLED"
+
+
+class CountScope(models.TextChoices):
+    FULL = "FULL"  # finalizing counts every uncounted level of the location as zero
+    PARTIAL = "PARTIAL"  # only the counted lines change
+
+
+class StockCount(BaseModel):
+    """A count of one location. Each line keeps what the books said (`expected_quantity`) at the
+    moment it was counted, so sales made between counting and finalizing are not lost: the
+    finalize applies counted - expected to the level as it is then."""
+
+    number = models.PositiveIntegerField(unique=True)
+    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
+    scope = models.CharField(max_length=8, choices=CountScope.choices, default=CountScope.PARTIAL)
+    status = models.CharField(max_length=10, choices=CountStatus.choices, default=CountStatus.OPEN)
+    note = models.CharField(max_length=500, blank=True)
+    created_by = models.UUIDField(null=True, blank=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    finalized_by = models.UUIDField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store"], condition=Q(status="OPEN"), name="count_one_open_per_store"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"C-{self.number:06d} {self.status}"
+
+
+class StockCountLine(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    expected_quantity = models.DecimalField(**QUANTITY)  # the books when it was counted
+    counted_quantity = models.DecimalField(**QUANTITY)
+    counted_at = models.DateTimeField(default=timezone.now)
+    counted_by = models.UUIDField(null=True, blank=True)
+    # Filled when the count is finalized: what the movement applied and the value at cost.
+    applied_delta = models.DecimalField(**QUANTITY, null=True, blank=True)
+    unit_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["counted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["count", "product", "variant"],
+                nulls_distinct=False,
+                name="count_line_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}/{self.variant_id}: {self.counted_quantity}"

@@ -150,3 +150,54 @@ def open_transfer_count(*, store_id: UUID | None = None) -> int:
     if store_id is not None:
         transfers = transfers.filter(Q(from_store_id=store_id) | Q(to_store_id=store_id))
     return transfers.count()
+
+
+def _count_lines():
+    from apps.inventory.models import StockCountLine
+
+    return StockCountLine.objects.annotate(
+        product_name=F("product__name"),
+        sku=Coalesce(F("variant__sku"), F("product__sku")),
+        cost=Coalesce(F("unit_cost"), F("variant__cost"), F("product__cost_price")),
+    ).order_by("counted_at", "id")
+
+
+def count_list(*, store_ids: list[UUID] | None = None):
+    from apps.inventory.models import StockCount
+
+    queryset = StockCount.objects.prefetch_related(Prefetch("lines", queryset=_count_lines()))
+    if store_ids is not None:
+        queryset = queryset.filter(store_id__in=store_ids)
+    return queryset.order_by("-number")
+
+
+def count_get(*, count_id, store_ids: list[UUID] | None = None):
+    count = count_list(store_ids=store_ids).filter(pk=count_id).first()
+    if count is None:
+        raise NotFound("Count not found.")
+    return count
+
+
+def count_variance(count) -> dict:
+    """Units and value (at cost: the cost when finalized, else today's) counted over and short
+    of the books, over the count's lines (prefetched by `count_list`)."""
+    cents = Decimal("0.01")
+    over = short = value_over = value_short = Decimal(0)
+    different = 0
+    for line in count.lines.all():
+        difference = line.counted_quantity - line.expected_quantity
+        value = (difference * line.cost).quantize(cents)
+        if difference > 0:
+            over, value_over = over + difference, value_over + value
+        elif difference < 0:
+            short, value_short = short - difference, value_short - value
+        different += difference != 0
+    return {
+        "lines_counted": len(count.lines.all()),
+        "lines_different": different,
+        "units_over": over,
+        "units_short": short,
+        "value_over": value_over.quantize(cents),
+        "value_short": value_short.quantize(cents),
+        "value_difference": (value_over - value_short).quantize(cents),
+    }

@@ -2,7 +2,15 @@ import django_filters
 
 from apps.catalog.services import category_descendant_ids
 from apps.core.filters import StrictBooleanFilter
-from apps.inventory.models import MovementType, StockLevel, StockMovement, Transfer, TransferStatus
+from apps.inventory.models import (
+    CountStatus,
+    MovementType,
+    StockCount,
+    StockLevel,
+    StockMovement,
+    Transfer,
+    TransferStatus,
+)
 
 
 class StockLevelFilter(django_filters.FilterSet):
@@ -51,3 +59,12 @@ class TransferFilter(django_filters.FilterSet):
         from django.db.models import Q
 
         return queryset.filter(Q(from_store_id=value) | Q(to_store_id=value))
+
+
+class CountFilter(django_filters.FilterSet):
+    store_id = django_filters.UUIDFilter()
+    status = django_filters.ChoiceFilter(choices=CountStatus.choices)
+
+    class Meta:
+        model = StockCount
+        fields = ["store_id", "status"]

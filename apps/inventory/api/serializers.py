@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from apps.core.serializers import QuantityField
-from apps.inventory.models import AdjustmentReason, MovementType, StockMovement, Transfer
+from apps.inventory.models import (
+    AdjustmentReason,
+    CountScope,
+    MovementType,
+    StockCount,
+    StockMovement,
+    Transfer,
+)
 from apps.inventory.services import MAX_ITEMS
 
 
@@ -141,3 +150,68 @@ class ReceiveInputSerializer(serializers.Serializer):
 
 
 MOVEMENT_TYPES = MovementType.choices
+
+
+class StockCountLineSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    product_id = serializers.UUIDField()
+    variant_id = serializers.UUIDField(allow_null=True)
+    product_name = serializers.CharField()
+    sku = serializers.CharField()
+    expected_quantity = QuantityField(allow_negative=True, help_text="The books when counted")
+    counted_quantity = QuantityField()
+    difference = serializers.SerializerMethodField()
+    unit_cost = serializers.DecimalField(source="cost", max_digits=12, decimal_places=2)
+    value_difference = serializers.SerializerMethodField()
+    counted_at = serializers.DateTimeField()
+    counted_by = serializers.UUIDField(allow_null=True)
+
+    def get_difference(self, line) -> str:
+        return QuantityField().to_representation(line.counted_quantity - line.expected_quantity)
+
+    def get_value_difference(self, line) -> str:
+        value = (line.counted_quantity - line.expected_quantity) * line.cost
+        return str(value.quantize(Decimal("0.01")))
+
+
+class StockCountVarianceSerializer(serializers.Serializer):
+    lines_counted = serializers.IntegerField()
+    lines_different = serializers.IntegerField()
+    units_over = QuantityField()
+    units_short = QuantityField()
+    value_over = serializers.DecimalField(max_digits=18, decimal_places=2)
+    value_short = serializers.DecimalField(max_digits=18, decimal_places=2)
+    value_difference = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class StockCountSerializer(serializers.ModelSerializer):
+    store_id = serializers.UUIDField()
+    lines = StockCountLineSerializer(many=True)
+    variance = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StockCount
+        fields = [
+            "id", "number", "store_id", "scope", "status", "note", "lines", "variance",
+            "created_by", "finalized_at", "finalized_by", "cancelled_at", "cancelled_by",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+
+    def get_variance(self, count) -> StockCountVarianceSerializer:  # type: ignore[valid-type]
+        from apps.inventory.selectors import count_variance
+
+        return StockCountVarianceSerializer(count_variance(count)).data
+
+
+class StockCountInputSerializer(serializers.Serializer):
+    store_id = serializers.UUIDField()
+    scope = serializers.ChoiceField(choices=CountScope.choices, default=CountScope.PARTIAL)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class CountedItemInput(ItemInput):
+    quantity = QuantityField()
+
+
+class StockCountSubmitSerializer(serializers.Serializer):
+    items = CountedItemInput(many=True, allow_empty=False, max_length=MAX_ITEMS)

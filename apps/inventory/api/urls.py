@@ -5,6 +5,7 @@ from apps.inventory.api import views
 
 router = SimpleRouter(trailing_slash="")
 router.register("inventory/transfers", views.TransferViewSet, basename="transfers")
+router.register("inventory/counts", views.CountViewSet, basename="counts")
 
 urlpatterns = [
     path("inventory/stock", views.StockLevelListView.as_view(), name="stock-levels"),

@@ -11,7 +11,12 @@ from apps.core.idempotency import idempotent
 from apps.core.openapi import IDEMPOTENCY_KEY
 from apps.inventory import selectors, services
 from apps.inventory.api import serializers as s
-from apps.inventory.api.filters import MovementFilter, StockLevelFilter, TransferFilter
+from apps.inventory.api.filters import (
+    CountFilter,
+    MovementFilter,
+    StockLevelFilter,
+    TransferFilter,
+)
 from apps.inventory.models import StockLevel
 
 
@@ -229,3 +234,83 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def cancel(self, request, pk=None):
         transfer = services.transfer_cancel(actor=request.user, transfer_id=self.get_object().pk)
         return self._render(transfer)
+
+
+@extend_schema(tags=["inventory"])
+class CountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Stock counts of one location: start, submit counted quantities (several times, by several
+    people), finalize (one COUNT movement per difference, keeping sales made meanwhile) or
+    cancel. The detail carries the variance report."""
+
+    required_permission = {
+        "list": "inventory:read",
+        "retrieve": "inventory:read",
+        "create": "inventory:write",
+        "lines": "inventory:write",
+        "finalize": "inventory:write",
+        "cancel": "inventory:write",
+    }
+    serializer_class = s.StockCountSerializer
+    filterset_class = CountFilter
+    ordering_fields = ["number", "created_at"]
+    ordering = ["-number"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return selectors.count_list().none()
+        return selectors.count_list(store_ids=_visible(self.request))
+
+    def get_object(self):
+        return selectors.count_get(count_id=self.kwargs["pk"], store_ids=_visible(self.request))
+
+    def _render(self, count, code=status.HTTP_200_OK) -> Response:
+        fresh = selectors.count_get(count_id=count.pk)
+        return Response(s.StockCountSerializer(fresh).data, status=code)
+
+    @extend_schema(
+        request=s.StockCountInputSerializer,
+        responses={201: s.StockCountSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def create(self, request):
+        data = s.StockCountInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        count = services.count_start(actor=request.user, **data.validated_data)
+        return self._render(count, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.StockCountSubmitSerializer,
+        responses={200: s.StockCountSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def lines(self, request, pk=None):
+        count_id = self.get_object().pk  # 404 before 400
+        data = s.StockCountSubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        count = services.count_submit(
+            actor=request.user,
+            count_id=count_id,
+            items=[services.CountedItem(**item) for item in data.validated_data["items"]],
+        )
+        return self._render(count)
+
+    @extend_schema(
+        request=None, responses={200: s.StockCountSerializer}, parameters=[IDEMPOTENCY_KEY]
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def finalize(self, request, pk=None):
+        count = services.count_finalize(actor=request.user, count_id=self.get_object().pk)
+        return self._render(count)
+
+    @extend_schema(
+        request=None, responses={200: s.StockCountSerializer}, parameters=[IDEMPOTENCY_KEY]
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def cancel(self, request, pk=None):
+        count = services.count_cancel(actor=request.user, count_id=self.get_object().pk)
+        return self._render(count)
