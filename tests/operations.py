@@ -448,6 +448,9 @@ def make_refs(world) -> Refs:
             "tenant": world.tenant.pk,
             "brand": Brand.objects.create(name=f"Ref brand {suffix}").pk,
             "unit": Unit.objects.create(name=f"Ref unit {suffix}", abbreviation="ru").pk,
+            # second rows, so every list has a page of several (tests/test_query_counts.py)
+            "brand_2": Brand.objects.create(name=f"Ref brand 2 {suffix}").pk,
+            "unit_2": Unit.objects.create(name=f"Ref unit 2 {suffix}", abbreviation="r2").pk,
             "variant_type": VariantType.objects.create(name=f"Material {suffix}").pk,
             "category": Category.objects.create(name=f"Ref category {suffix}").pk,
             "size_l": VariantTypeValue.objects.get(variant_type__name="Size", value="L").pk,
@@ -497,6 +500,19 @@ def _inventory_refs(world, suffix: str) -> dict[str, Any]:
     )
     TransferItem.objects.create(transfer=transfer, product=product, quantity=Decimal("2"))
     count = StockCount.objects.create(number=900_001, store=world.store)  # OPEN, no lines yet
+    # more rows for the lists: two low levels (the default threshold is 5), a cancelled
+    # transfer, a finalized count elsewhere
+    other = Product.objects.create(name=f"Low thing {suffix}", sku=f"LOW-{suffix}", status="ACTIVE")
+    for store, item, quantity in ((world.store, other, 2), (world.warehouse, product, 1)):
+        StockLevel.objects.create(store=store, product=item, quantity=quantity)
+        StockMovement.objects.create(
+            store=store, product=item, type="ADJUSTMENT", delta=quantity, quantity_after=quantity
+        )
+    cancelled = Transfer.objects.create(
+        number=900_002, from_store=world.warehouse, to_store=world.store, status="CANCELLED"
+    )
+    TransferItem.objects.create(transfer=cancelled, product=product, quantity=Decimal("1"))
+    StockCount.objects.create(number=900_002, store=world.other_store, status="FINALIZED")
     return {"stock_product": product.pk, "transfer": transfer.pk, "count": count.pk}
 
 
