@@ -703,25 +703,43 @@ def _lines(transfer: Transfer) -> list[TransferItem]:
     return list(transfer.items.order_by("position"))
 
 
+def _transfer_move(
+    actor,
+    transfer: Transfer,
+    store_id: UUID,
+    lines: Sequence[TransferItem],
+    deltas: dict[UUID, Decimal],
+    movement_type: str,
+) -> None:
+    """Moves each line's delta (by line id; zero moves nothing) at `store_id`, referencing the
+    transfer."""
+    stock_move(
+        actor_id=actor.pk,
+        changes=[
+            StockChange(
+                StockKey(store_id, line.product_id, line.variant_id),
+                delta=deltas[line.pk],
+                field=f"items.{n}",
+            )
+            for n, line in enumerate(lines)
+            if deltas[line.pk] != 0
+        ],
+        movement_type=movement_type,
+        reference_type="TRANSFER",
+        reference_id=transfer.pk,
+    )
+
+
 def transfer_ship(*, actor, transfer_id: UUID) -> Transfer:
     """PENDING → IN_TRANSIT: the stock leaves the source (TRANSFER_OUT)."""
     with transaction.atomic():
         transfer = _transfer_lock(transfer_id, "ship")
         store_check(store_id=transfer.from_store_id, field="fromStoreId")
         store_check(store_id=transfer.to_store_id, field="toStoreId")
-        stock_move(
-            actor_id=actor.pk,
-            changes=[
-                StockChange(
-                    StockKey(transfer.from_store_id, line.product_id, line.variant_id),
-                    delta=-line.quantity,
-                    field=f"items.{n}",
-                )
-                for n, line in enumerate(_lines(transfer))
-            ],
-            movement_type=MovementType.TRANSFER_OUT,
-            reference_type="TRANSFER",
-            reference_id=transfer.pk,
+        lines = _lines(transfer)
+        shipped = {line.pk: -line.quantity for line in lines}
+        _transfer_move(
+            actor, transfer, transfer.from_store_id, lines, shipped, MovementType.TRANSFER_OUT
         )
         _transition(actor, transfer, "ship", shipped_at=None, shipped_by=None)
     return transfer
@@ -764,20 +782,8 @@ def transfer_receive(
         ]
         quantities = {f"items.{n}": {"quantity": received[line.pk]} for n, line in enumerate(lines)}
         _whole_quantities(refs, quantities)
-        stock_move(
-            actor_id=actor.pk,
-            changes=[
-                StockChange(
-                    StockKey(transfer.to_store_id, line.product_id, line.variant_id),
-                    delta=received[line.pk],
-                    field=f"items.{n}",
-                )
-                for n, line in enumerate(lines)
-                if received[line.pk] > 0
-            ],
-            movement_type=MovementType.TRANSFER_IN,
-            reference_type="TRANSFER",
-            reference_id=transfer.pk,
+        _transfer_move(
+            actor, transfer, transfer.to_store_id, lines, received, MovementType.TRANSFER_IN
         )
         for line in lines:
             line.received_quantity = received[line.pk]
@@ -810,19 +816,10 @@ def transfer_cancel(*, actor, transfer_id: UUID) -> Transfer:
         transfer = _transfer_lock(transfer_id, "cancel")
         if transfer.status == TransferStatus.IN_TRANSIT:
             store_check(store_id=transfer.from_store_id, field="fromStoreId")
-            stock_move(
-                actor_id=actor.pk,
-                changes=[
-                    StockChange(
-                        StockKey(transfer.from_store_id, line.product_id, line.variant_id),
-                        delta=line.quantity,
-                        field=f"items.{n}",
-                    )
-                    for n, line in enumerate(_lines(transfer))
-                ],
-                movement_type=MovementType.TRANSFER_CANCEL,
-                reference_type="TRANSFER",
-                reference_id=transfer.pk,
+            lines = _lines(transfer)
+            back = {line.pk: line.quantity for line in lines}
+            _transfer_move(
+                actor, transfer, transfer.from_store_id, lines, back, MovementType.TRANSFER_CANCEL
             )
         _transition(actor, transfer, "cancel", cancelled_at=None, cancelled_by=None)
     return transfer

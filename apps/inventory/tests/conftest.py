@@ -56,6 +56,22 @@ def goods(world_a) -> Goods:
     return Goods(water=water, beans=beans, wrap=wrap, soft_drinks=soft)
 
 
+@pytest.fixture
+def stocked(api, world_a, goods):
+    """Water 10 and beans 4 kg in the cashier's store (S1); an ADMIN client."""
+    client = api(world_a.admin)
+    body = {
+        "storeId": str(world_a.store.pk),
+        "reason": "FOUND",
+        "items": [
+            {"productId": str(goods.water.pk), "delta": "10"},
+            {"productId": str(goods.beans.pk), "delta": "4"},
+        ],
+    }
+    assert client.post("/api/v1/inventory/stock/adjust", body, format="json").status_code == 200
+    return client
+
+
 def level_of(world, product, store=None, variant=None) -> Decimal | None:
     with tenant_context(world.tenant):
         level = StockLevel.objects.filter(

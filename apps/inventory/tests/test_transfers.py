@@ -16,22 +16,6 @@ pytestmark = pytest.mark.django_db
 TRANSFERS = "/api/v1/inventory/transfers"
 
 
-@pytest.fixture
-def stocked(api, world_a, goods):
-    """Water 10 and beans 4 kg in the cashier's store (S1); an ADMIN client."""
-    client = api(world_a.admin)
-    body = {
-        "storeId": str(world_a.store.pk),
-        "reason": "FOUND",
-        "items": [
-            {"productId": str(goods.water.pk), "delta": "10"},
-            {"productId": str(goods.beans.pk), "delta": "4"},
-        ],
-    }
-    assert client.post("/api/v1/inventory/stock/adjust", body, format="json").status_code == 200
-    return client
-
-
 def create(client, world, goods, water="6", beans="1.5", to=None):
     body = {
         "fromStoreId": str(world.store.pk),
