@@ -157,7 +157,8 @@ def stock_move(
         allow_negative = settings.allow_negative_stock
     if not keys:
         return []
-    # No savepoint when nested: a refusal aborts the caller's transaction anyway.
+    # No savepoint when nested (two round trips fewer): a refusal leaves the caller's
+    # transaction unusable, so callers let it propagate rather than catch it and go on.
     with transaction.atomic(savepoint=False):
         levels = _levels_lock(keys)
         moved: list[Moved] = []
