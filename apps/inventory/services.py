@@ -348,11 +348,8 @@ def items_check(
             raise ValidationFailed.for_field(
                 f"{ref.field}.variantId", "This product has variants: name one."
             )
-        for quantity_name, value in quantities.get(ref.field, {}).items():
-            if not fractions and value != value.to_integral_value():
-                raise ValidationFailed.for_field(
-                    f"{ref.field}.{quantity_name}", "This product is counted in whole units."
-                )
+        if not fractions:
+            _whole_units(ref, quantities)
         if not track_stock:
             untracked.append(
                 {
@@ -666,20 +663,25 @@ def transfer_create(
     return transfer
 
 
-def _transfer_lock(transfer_id: UUID, action: str) -> Transfer:
-    transfer = Transfer.objects.select_for_update().filter(pk=transfer_id).first()
-    if transfer is None:
-        raise NotFound("Transfer not found.")
-    allowed, _ = TRANSITIONS[action]
-    if transfer.status not in allowed:
+def _document_lock(model, pk: UUID, allowed: Iterable[str], name: str, verb: str):
+    """The document `pk` of `model`, locked FOR UPDATE: 404 when unknown, 422 INVALID_STATE
+    when its status is not one of `allowed`."""
+    document = model.objects.select_for_update().filter(pk=pk).first()
+    if document is None:
+        raise NotFound(f"{name.capitalize()} not found.")
+    if document.status not in allowed:
         raise BusinessRuleViolation(
-            f"A {transfer.status} transfer cannot be {_DONE[action]}.",
+            f"A {document.status} {name} cannot be {verb}.",
             code=ErrorCode.INVALID_STATE,
             details=[
-                {"field": "status", "message": f"Is {transfer.status}.", "status": transfer.status}
+                {"field": "status", "message": f"Is {document.status}.", "status": document.status}
             ],
         )
-    return transfer
+    return document
+
+
+def _transfer_lock(transfer_id: UUID, action: str) -> Transfer:
+    return _document_lock(Transfer, transfer_id, TRANSITIONS[action][0], "transfer", _DONE[action])
 
 
 def _transition(actor, transfer: Transfer, action: str, **stamps: Any) -> None:
@@ -795,19 +797,23 @@ def transfer_receive(
 
 def _whole_quantities(refs: Sequence[ItemRef], quantities: dict[str, dict[str, Decimal]]) -> None:
     """Whole units where the product's unit allows no fractions (receiving a part of a line)."""
-    units = {
-        p.pk: p.unit
-        for p in Product.objects.filter(pk__in={r.product_id for r in refs}).select_related("unit")
-    }
+    fractions = dict(
+        Product.objects.filter(pk__in={r.product_id for r in refs}).values_list(
+            "pk", "unit__allows_fraction"
+        )
+    )
     for ref in refs:
-        unit = units.get(ref.product_id)
-        if unit is not None and unit.allows_fraction:
-            continue
-        for name, value in quantities.get(ref.field, {}).items():
-            if value != value.to_integral_value():
-                raise ValidationFailed.for_field(
-                    f"{ref.field}.{name}", "This product is counted in whole units."
-                )
+        if not fractions.get(ref.product_id):
+            _whole_units(ref, quantities)
+
+
+def _whole_units(ref: ItemRef, quantities: dict[str, dict[str, Decimal]]) -> None:
+    """400 for the first of the item's quantities that is not a whole number."""
+    for name, value in quantities.get(ref.field, {}).items():
+        if value != value.to_integral_value():
+            raise ValidationFailed.for_field(
+                f"{ref.field}.{name}", "This product is counted in whole units."
+            )
 
 
 def transfer_cancel(*, actor, transfer_id: UUID) -> Transfer:
@@ -862,17 +868,8 @@ def count_start(*, actor, store_id: UUID, scope: str, note: str = "") -> StockCo
     return count
 
 
-def _count_lock(count_id: UUID, action: str) -> StockCount:
-    count = StockCount.objects.select_for_update().filter(pk=count_id).first()
-    if count is None:
-        raise NotFound("Count not found.")
-    if count.status != CountStatus.OPEN:
-        raise BusinessRuleViolation(
-            f"A {count.status} count cannot be {action}.",
-            code=ErrorCode.INVALID_STATE,
-            details=[{"field": "status", "message": f"Is {count.status}.", "status": count.status}],
-        )
-    return count
+def _count_lock(count_id: UUID, verb: str) -> StockCount:
+    return _document_lock(StockCount, count_id, [CountStatus.OPEN], "count", verb)
 
 
 def count_submit(*, actor, count_id: UUID, items: Sequence[CountedItem]) -> StockCount:
