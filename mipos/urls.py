@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("apps.users.api.urls")),
     path("", include("apps.stores.api.urls")),
     path("", include("apps.inventory.api.urls")),
+    path("", include("apps.customers.api.urls")),
     path("", include("apps.lookups.api.urls")),
     path("", include("apps.media.api.urls")),
     path("", include("apps.tenants.api.urls")),

@@ -36,6 +36,7 @@ from apps.catalog.validation import clean_barcode, clean_sku
 from apps.core.db import (
     UNSET,
     Unset,
+    advisory_locks,
     insert_or_conflict,
     row_lock,
     row_soft_delete,
@@ -70,15 +71,11 @@ def _advisory_xact_lock(key: str, *, shared: bool = False) -> None:
 def codes_lock(codes: Iterable[str | None]) -> None:
     """Serialises writers of the same SKU/barcode in this tenant until the transaction ends
     (and waits for a running bulk import, which holds the whole catalogue)."""
-    keys = sorted({f"catalog:{connection.schema_name}:{code.upper()}" for code in codes if code})
+    keys = {f"catalog:{connection.schema_name}:{code.upper()}" for code in codes if code}
     if not keys:
         return
     _advisory_xact_lock(_catalogue_key(), shared=True)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(%s::text[]) AS k ORDER BY k",
-            [keys],
-        )
+    advisory_locks(keys)
 
 
 def catalogue_lock() -> None:

@@ -213,6 +213,21 @@ def qualified_cursor() -> Iterator[Any]:
         yield cursor
 
 
+def advisory_locks(keys: Iterable[str]) -> None:
+    """Transaction-level advisory locks on `keys` (taken in sorted order, so two writers that
+    want overlapping sets wait instead of deadlocking). Serialises "check, then insert" of
+    values that must be unique across rows a unique index cannot see together (or that need a
+    precise 409 rather than a constraint name)."""
+    ordered = sorted(set(keys))
+    if not ordered:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(%s::text[]) AS k ORDER BY k",
+            [ordered],
+        )
+
+
 def document_number_next(*, series: str) -> int:
     """The next number of `series` in the current company. Call it inside the transaction that
     creates the document: the counter row stays locked until that commits, so concurrent

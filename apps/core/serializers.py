@@ -121,3 +121,26 @@ def quantity_text(value) -> str:
     """`Decimal("12.000")` → `"12"`, `Decimal("1.250")` → `"1.25"`."""
     text = format(value.normalize(), "f")
     return "0" if text in ("-0", "0") else text
+
+
+class WholeNumberField(serializers.IntegerField):
+    """A JSON integer: not "50", not 50.0, not true (DRF's IntegerField takes all three)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ReferenceSerializer(serializers.Serializer):
+    """The document behind a ledger row: `{type, id}` (a sale, a transfer…)."""
+
+    type = serializers.CharField()
+    id = serializers.UUIDField()
+
+
+def reference_of(row) -> dict | None:
+    """A ledger row's `reference_type`/`reference_id` as the wire's `reference` (or null)."""
+    if row.reference_id is None:
+        return None
+    return {"type": row.reference_type, "id": str(row.reference_id)}

@@ -89,6 +89,8 @@ class TenantSettings(models.Model):
         max_digits=8, decimal_places=4, default=Decimal("0.0100")
     )  # currency value of one point when redeemed
     loyalty_min_redeem_points = models.PositiveIntegerField(default=100)
+    # Points expire this many months after they were credited; null = they never expire.
+    loyalty_points_expiry_months = models.PositiveSmallIntegerField(null=True, blank=True)
     receipt_header = models.TextField(blank=True, max_length=1000)
     receipt_footer = models.TextField(blank=True, max_length=1000)
     receipt_show_logo = models.BooleanField(default=True)

@@ -208,6 +208,13 @@ def _validate_settings(changes: dict) -> dict:
     ):
         if field in changes:
             validate_range(changes[field], field=name, low=0)
+    if changes.get("loyalty_points_expiry_months") is not None:
+        validate_range(
+            changes["loyalty_points_expiry_months"],
+            field="loyaltyPointsExpiryMonths",
+            low=1,
+            high=120,
+        )
     if (
         "receipt_paper_width_mm" in changes
         and changes["receipt_paper_width_mm"] not in PAPER_WIDTHS
@@ -234,6 +241,7 @@ def tenant_settings_update(
     loyalty_points_per_unit: Decimal | Unset = UNSET,
     loyalty_point_value: Decimal | Unset = UNSET,
     loyalty_min_redeem_points: int | Unset = UNSET,
+    loyalty_points_expiry_months: int | Unset | None = UNSET,
     receipt_header: str | Unset = UNSET,
     receipt_footer: str | Unset = UNSET,
     receipt_show_logo: bool | Unset = UNSET,
@@ -255,6 +263,7 @@ def tenant_settings_update(
             loyalty_points_per_unit=loyalty_points_per_unit,
             loyalty_point_value=loyalty_point_value,
             loyalty_min_redeem_points=loyalty_min_redeem_points,
+            loyalty_points_expiry_months=loyalty_points_expiry_months,
             receipt_header=receipt_header,
             receipt_footer=receipt_footer,
             receipt_show_logo=receipt_show_logo,

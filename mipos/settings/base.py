@@ -62,6 +62,7 @@ TENANT_APPS = [
     "apps.stores",
     "apps.catalog",
     "apps.inventory",
+    "apps.customers",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

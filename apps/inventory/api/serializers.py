@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from apps.core.serializers import QuantityField
+from apps.core.serializers import QuantityField, ReferenceSerializer, reference_of
 from apps.inventory.models import (
     AdjustmentReason,
     CountScope,
@@ -40,11 +40,6 @@ class StockLevelsSerializer(serializers.Serializer):
     items = StockLevelSerializer(many=True)
 
 
-class ReferenceSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    id = serializers.UUIDField()
-
-
 class MovementSerializer(serializers.ModelSerializer):
     store_id = serializers.UUIDField()
     product_id = serializers.UUIDField()
@@ -61,9 +56,7 @@ class MovementSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_reference(self, movement) -> ReferenceSerializer(allow_null=True):  # type: ignore[valid-type]
-        if movement.reference_id is None:
-            return None
-        return {"type": movement.reference_type, "id": str(movement.reference_id)}
+        return reference_of(movement)
 
 
 class TransferItemSerializer(serializers.Serializer):

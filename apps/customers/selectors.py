@@ -1,0 +1,89 @@
+"""Reads for customers, groups, their ledgers and the loyalty program."""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+from django.db import connection
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Lower
+
+from apps.core.errors import NotFound
+from apps.customers.models import Customer, CustomerGroup, CustomerLedgerEntry, LoyaltyEntry
+
+PHONE_LIKE = re.compile(r"^\+?[0-9()./-]+$")
+
+
+def customer_list() -> QuerySet[Customer]:
+    return Customer.objects.alive().select_related("group")
+
+
+def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Customer]:
+    """Every word must appear in the customer's code, name, email or phone digits (one
+    trigram-indexed column, `search_text`). A word that looks like a phone number is matched
+    on its digits, so "+351 912-000" finds "351912000"."""
+    for word in text.lower().split():
+        if PHONE_LIKE.match(word) and any(ch.isdigit() for ch in word):
+            word = re.sub(r"\D", "", word)
+        queryset = queryset.filter(search_text__contains=word)
+    return queryset
+
+
+def customer_search_order(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+    return queryset.order_by(Lower("name"), "id")
+
+
+def customer_get(*, customer_id: UUID) -> Customer:
+    customer = customer_list().filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound("Customer not found.")
+    return customer
+
+
+def customer_group_list() -> QuerySet[CustomerGroup]:
+    """Groups with the number of live customers in each (one query)."""
+    members = (
+        Customer.objects.alive()
+        .filter(group_id=OuterRef("pk"))
+        .order_by()
+        .values("group_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return CustomerGroup.objects.alive().annotate(
+        customer_count=Coalesce(Subquery(members), Value(0))
+    )
+
+
+def customer_group_get(*, group_id: UUID) -> CustomerGroup:
+    group = customer_group_list().filter(pk=group_id).first()
+    if group is None:
+        raise NotFound("Customer group not found.")
+    return group
+
+
+def customer_ledger(*, customer_id: UUID) -> QuerySet[CustomerLedgerEntry]:
+    customer_get(customer_id=customer_id)  # 404 for a missing or deleted customer
+    return CustomerLedgerEntry.objects.filter(customer_id=customer_id).order_by(
+        "-created_at", "-id"
+    )
+
+
+def loyalty_history(*, customer_id: UUID) -> QuerySet[LoyaltyEntry]:
+    customer_get(customer_id=customer_id)
+    return LoyaltyEntry.objects.filter(customer_id=customer_id).order_by("-created_at", "-id")
+
+
+def loyalty_program(*, tenant=None) -> dict:
+    """The company's loyalty program, from its settings."""
+    from apps.tenants.selectors import tenant_settings_cached
+
+    settings = tenant_settings_cached(tenant=tenant if tenant is not None else connection.tenant)
+    return {
+        "enabled": settings.loyalty_enabled,
+        "points_per_unit": settings.loyalty_points_per_unit,
+        "point_value": settings.loyalty_point_value,
+        "min_redeem_points": settings.loyalty_min_redeem_points,
+        "expiry_months": settings.loyalty_points_expiry_months,
+    }
