@@ -97,7 +97,7 @@ class CustomerGroupViewSet(
 def _reassign_to(request):
     import uuid
 
-    raw = request.query_params.get("reassignTo")
+    raw = request.query_params.get("reassign_to")  # camelCase middleware
     if raw is None:
         return UNSET
     if raw == "none":

@@ -54,9 +54,7 @@ def make_customer(world_a):
 
     def make(name: str = "Ana Silva", **fields) -> Customer:
         with tenant_context(world_a.tenant):
-            customer = Customer.objects.create(
-                code=f"C-9{len(made):05d}", name=name, **fields
-            )
+            customer = Customer.objects.create(code=f"C-9{len(made):05d}", name=name, **fields)
         made.append(customer)
         return customer
 

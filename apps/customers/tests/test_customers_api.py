@@ -97,9 +97,7 @@ def test_duplicate_contact_on_update_is_409(api, world_a, make_customer):
     )
 
     assert response.status_code == 409
-    assert response.json()["error"]["details"] == [
-        {"field": "email", "message": "Already in use."}
-    ]
+    assert response.json()["error"]["details"] == [{"field": "email", "message": "Already in use."}]
     assert customers_state(world_a) == before
 
 
