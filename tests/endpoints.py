@@ -21,6 +21,7 @@ BUILT_MODULES = {
     "products",
     "categories",
     "inventory",
+    "customers",
 }
 PENDING = {(row["method"], row["path"]) for row in ROWS if row["module"] not in BUILT_MODULES}
 BUILT = [row for row in ROWS if (row["method"], row["path"]) not in PENDING]
@@ -54,6 +55,29 @@ def _a_transfer(world):
         return transfer
 
 
+def _a_customer(world):
+    """A customer of `world`'s company (created in the calling test's transaction)."""
+    from django_tenants.utils import tenant_context
+
+    from apps.customers.models import Customer
+
+    with tenant_context(world.tenant):
+        return Customer.objects.alive().first() or Customer.objects.create(
+            code="C-CONTRACT", name="Contract customer"
+        )
+
+
+def _a_customer_group(world):
+    from django_tenants.utils import tenant_context
+
+    from apps.customers.models import CustomerGroup
+
+    with tenant_context(world.tenant):
+        return CustomerGroup.objects.alive().first() or CustomerGroup.objects.create(
+            name="Contract group", discount_percent=5
+        )
+
+
 def path_for(row: dict, world) -> str:
     """The row's path with its parameters filled with ids of `world` (a conftest TenantWorld)."""
 
@@ -73,6 +97,10 @@ def path_for(row: dict, world) -> str:
             if name == "id":
                 return str(_a_transfer(world).pk)
             return {"storeId": str(world.store.pk), "productId": str(world.product.pk)}[name]
+        if row["module"] == "customers" and name == "id":
+            if row["path"].startswith("/api/v1/customers/groups/"):
+                return str(_a_customer_group(world).pk)
+            return str(_a_customer(world).pk)
         if name in ("id", "userId") and row["module"] in ("users", "super-admin"):
             return str(world.cashier.pk)
         raise KeyError(f"no test id for :{name} in {row_id(row)}")

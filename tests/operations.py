@@ -70,6 +70,7 @@ ADDITIONS: dict[tuple[str, str], str | dict[str, str]] = {
         "variant-types": "product:read",
         "stores": "ADMIN/MANAGER/CASHIER",
         "users": "ADMIN/MANAGER",
+        "customers": "customer:read",
     },
     ("GET", "/api/v1/inventory/counts"): "inventory:read",
     ("POST", "/api/v1/inventory/counts"): "inventory:write",
@@ -77,6 +78,7 @@ ADDITIONS: dict[tuple[str, str], str | dict[str, str]] = {
     ("POST", "/api/v1/inventory/counts/{id}/lines"): "inventory:write",
     ("POST", "/api/v1/inventory/counts/{id}/finalize"): "inventory:write",
     ("POST", "/api/v1/inventory/counts/{id}/cancel"): "inventory:write",
+    ("POST", "/api/v1/customers/{id}/balance/adjust"): "ADMIN/MANAGER",
     ("GET", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
     ("POST", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
     ("GET", "/api/v1/super-admin/tenants/{id}"): "SUPER_ADMIN",
@@ -107,6 +109,8 @@ RESOURCES: dict[str, str] = {
     "/api/v1/inventory/stock/{storeId}/{productId}": "stock_product",
     "/api/v1/inventory/transfers/{id}": "transfer",
     "/api/v1/inventory/counts/{id}": "count",
+    "/api/v1/customers/{id}": "customer",
+    "/api/v1/customers/groups/{id}": "customer_group",
 }
 # Parameters that name no tenant object (the isolation suite calls these operations like others).
 NOT_TENANT_OBJECTS = {"entity", "statusSlug"}
@@ -249,6 +253,29 @@ SAMPLES: dict[tuple[str, str], Sample] = {
             "ADMIN": Expect(422, "INVALID_STATE"),
             "MANAGER": Expect(422, "INVALID_STATE"),
         }
+    ),
+    # customers (the target holds 120 points and owes nothing; the group has no members)
+    ("POST", "/api/v1/customers"): Sample(
+        lambda r: {"name": "Sample customer", "email": "sample@customer.test"}, status=201
+    ),
+    ("PATCH", "/api/v1/customers/{id}"): Sample(lambda r: {"phone": "+351 910 000 000"}),
+    ("POST", "/api/v1/customers/{id}/loyalty/adjust"): Sample(
+        lambda r: {"points": -20, "reason": "Correction"}
+    ),
+    ("POST", "/api/v1/customers/{id}/balance/adjust"): Sample(
+        lambda r: {"amount": "15.00", "reason": "Opening balance"}
+    ),
+    # groups set discounts: customer:write, but cashiers are refused by the service
+    ("POST", "/api/v1/customers/groups"): Sample(
+        lambda r: {"name": "Sample group", "discountPercent": "7.5"},
+        status=201,
+        by_role={"CASHIER": Expect(403, "FORBIDDEN")},
+    ),
+    ("PATCH", "/api/v1/customers/groups/{id}"): Sample(
+        lambda r: {"discountPercent": "8"}, by_role={"CASHIER": Expect(403, "FORBIDDEN")}
+    ),
+    ("DELETE", "/api/v1/customers/groups/{id}"): Sample(
+        by_role={"CASHIER": Expect(403, "FORBIDDEN")}
     ),
     # super admin (the targets are tenant A and its cashier)
     ("POST", "/api/v1/super-admin/admins"): Sample(
@@ -474,6 +501,7 @@ def make_refs(world) -> Refs:
         ProductImage.objects.create(product=world.product, image_id=image.pk, position=0)
         ids["image"] = image.pk
         ids.update(_inventory_refs(world, suffix))
+        ids.update(_customer_refs(world, suffix))
     connection.set_schema_to_public()
     return Refs(world=world, ids=ids)
 
@@ -514,6 +542,30 @@ def _inventory_refs(world, suffix: str) -> dict[str, Any]:
     TransferItem.objects.create(transfer=cancelled, product=product, quantity=Decimal("1"))
     StockCount.objects.create(number=900_002, store=world.other_store, status="FINALIZED")
     return {"stock_product": product.pk, "transfer": transfer.pk, "count": count.pk}
+
+
+def _customer_refs(world, suffix: str) -> dict[str, Any]:
+    from apps.customers.models import Customer, CustomerGroup, CustomerLedgerEntry, LoyaltyEntry
+
+    group = CustomerGroup.objects.create(name=f"Empty group {suffix}", discount_percent=5)
+    member_group = CustomerGroup.objects.create(name=f"Members {suffix}", discount_percent=10)
+    customer = Customer.objects.create(
+        code=f"C-R{suffix[:6]}", name=f"Ref customer {suffix}", loyalty_points=120
+    )
+    LoyaltyEntry.objects.create(customer=customer, type="ADJUST", points=120, points_after=120)
+    # more rows for the lists: a second customer in a group, owing money, two ledger rows
+    second = Customer.objects.create(
+        code=f"C-S{suffix[:6]}", name=f"Second customer {suffix}", group=member_group,
+        balance=Decimal("7.00"), credit_limit=Decimal("50.00"),
+    )  # fmt: skip
+    for amount, after in (
+        (Decimal("10.00"), Decimal("10.00")),
+        (Decimal("-3.00"), Decimal("7.00")),
+    ):
+        CustomerLedgerEntry.objects.create(
+            customer=second, type="ADJUSTMENT", amount=amount, balance_after=after
+        )
+    return {"customer": customer.pk, "customer_group": group.pk}
 
 
 def call(client, case: Case, refs: Refs, user=None, body_refs: Refs | None = None):

@@ -76,6 +76,29 @@ def transfer_id(world) -> str:
         return str(Transfer.objects.get().pk)
 
 
+def _customer_and_group(world) -> None:
+    """A customer "Ana" (no points, owes nothing) and an empty group "VIP" (5 %)."""
+    from apps.customers.models import Customer, CustomerGroup
+
+    with tenant_context(world.tenant):
+        Customer.objects.create(code="C-000900", name="Ana")
+        CustomerGroup.objects.create(name="VIP", discount_percent=5)
+
+
+def customer_id(world) -> str:
+    from apps.customers.models import Customer
+
+    with tenant_context(world.tenant):
+        return str(Customer.objects.get(code="C-000900").pk)
+
+
+def customer_group_id(world) -> str:
+    from apps.customers.models import CustomerGroup
+
+    with tenant_context(world.tenant):
+        return str(CustomerGroup.objects.get(name="VIP").pk)
+
+
 def _item(world, **values) -> dict:
     return {"productId": str(world.product.pk), "variantId": str(world.variant.pk), **values}
 
@@ -544,6 +567,112 @@ CASES = {
         {"status": "CANCELLED"},
         setup=lambda w: _stocked_transfer(w),
     ),
+    "customers-create": Case(
+        "cashier",
+        "POST",
+        "/api/v1/customers",
+        {"name": "Bruno", "email": "bruno@example.com"},
+        "customer.create",
+        "new",
+        None,
+        {
+            "code": "C-000001",
+            "name": "Bruno",
+            "email": "bruno@example.com",
+            "phone": "",
+            "tax_id": "",
+            "address": "",
+            "notes": "",
+            "group_id": None,
+            "credit_limit": "0.00",
+        },
+    ),
+    "customers-update": Case(
+        "manager",
+        "PATCH",
+        "/api/v1/customers/{customer}",
+        {"name": "Ana Maria", "creditLimit": "20.00"},
+        "customer.update",
+        "customer",
+        {"name": "Ana", "credit_limit": "0.00"},
+        {"name": "Ana Maria", "credit_limit": "20.00"},
+        setup=_customer_and_group,
+    ),
+    "customers-delete": Case(
+        "manager",
+        "DELETE",
+        "/api/v1/customers/{customer}",
+        {},
+        "customer.delete",
+        "customer",
+        {"deleted": False},
+        {"deleted": True},
+        setup=_customer_and_group,
+    ),
+    "customers-loyalty-adjust": Case(
+        "cashier",
+        "POST",
+        "/api/v1/customers/{customer}/loyalty/adjust",
+        {"points": 25, "reason": "Welcome"},
+        "customer.loyalty.adjust",
+        "customer",
+        {"loyalty_points": 0},
+        lambda w, e: {
+            "loyalty_points": 25,
+            "points": 25,
+            "loyalty_entry": e.after["loyalty_entry"],
+            "reference": None,
+        },
+        setup=_customer_and_group,
+    ),
+    "customers-balance-adjust": Case(
+        "manager",
+        "POST",
+        "/api/v1/customers/{customer}/balance/adjust",
+        {"amount": "-15.00", "reason": "Opening credit"},
+        "customer.balance.adjustment",
+        "customer",
+        {"balance": "0.00"},
+        lambda w, e: {
+            "balance": "-15.00",
+            "amount": "-15.00",
+            "ledger_entry": e.after["ledger_entry"],
+            "reference": None,
+        },
+        setup=_customer_and_group,
+    ),
+    "customer-groups-create": Case(
+        "manager",
+        "POST",
+        "/api/v1/customers/groups",
+        {"name": "Staff", "discountPercent": "25"},
+        "customer_group.create",
+        "new",
+        None,
+        {"name": "Staff", "discount_percent": "25.00"},
+    ),
+    "customer-groups-update": Case(
+        "manager",
+        "PATCH",
+        "/api/v1/customers/groups/{group}",
+        {"discountPercent": "7.5"},
+        "customer_group.update",
+        "customer_group",
+        {"discount_percent": "5.00"},
+        {"discount_percent": "7.50"},
+        setup=_customer_and_group,
+    ),
+    "customer-groups-delete": Case(
+        "manager",
+        "DELETE",
+        "/api/v1/customers/groups/{group}",
+        {},
+        "customer_group.delete",
+        "customer_group",
+        {"deleted": False},
+        {"deleted": True},
+        setup=_customer_and_group,
+    ),
 }
 
 # contract rows (method, path) → case; rows that only read are not here
@@ -587,6 +716,13 @@ CONTRACT_CASES = {
     ("POST", "/api/v1/inventory/transfers/:id/ship"): "transfers-ship",
     ("POST", "/api/v1/inventory/transfers/:id/receive"): "transfers-receive",
     ("POST", "/api/v1/inventory/transfers/:id/cancel"): "transfers-cancel",
+    ("POST", "/api/v1/customers"): "customers-create",
+    ("PATCH", "/api/v1/customers/:id"): "customers-update",
+    ("DELETE", "/api/v1/customers/:id"): "customers-delete",
+    ("POST", "/api/v1/customers/:id/loyalty/adjust"): "customers-loyalty-adjust",
+    ("POST", "/api/v1/customers/groups"): "customer-groups-create",
+    ("PATCH", "/api/v1/customers/groups/:id"): "customer-groups-update",
+    ("DELETE", "/api/v1/customers/groups/:id"): "customer-groups-delete",
 }
 
 
@@ -634,6 +770,8 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
         category=world_a.category.pk,
         subcategory=subcategory_id(world_a) if "{subcategory}" in case.path else "",
         transfer=transfer_id(world_a) if "{transfer}" in case.path else "",
+        customer=customer_id(world_a) if "{customer}" in case.path else "",
+        group=customer_group_id(world_a) if "{group}" in case.path else "",
     )
     last_before = AuditLog.objects.order_by("-created_at").values_list("pk", flat=True).first()
     count_before = AuditLog.objects.count()
@@ -663,6 +801,8 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
         "category": str(world_a.category.pk),
         "subcategory": subcategory_id(world_a),
         "transfer": transfer_id(world_a) if "{transfer}" in case.path else None,
+        "customer": customer_id(world_a) if "{customer}" in case.path else None,
+        "customer_group": customer_group_id(world_a) if "{group}" in case.path else None,
         "none": "",
     }
     if case.entity == "new":

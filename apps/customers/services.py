@@ -146,6 +146,12 @@ def _is_manager(actor) -> bool:
     return actor is None or getattr(actor, "role", None) in (Role.ADMIN, Role.MANAGER)
 
 
+def _require_manager(actor) -> None:
+    """Groups set discounts: a pricing decision, kept from cashiers like the credit limit."""
+    if not _is_manager(actor):
+        raise PermissionDenied("Only managers and admins may manage customer groups.")
+
+
 def _guard_managed_fields(actor, pending: dict[str, Any]) -> None:
     """A cashier may create and edit customers, but not give credit or a group discount."""
     if _is_manager(actor):
@@ -348,6 +354,7 @@ def _group_name_taken(name: str, *, group_id=None) -> bool:
 
 
 def customer_group_create(*, actor, name: str, discount_percent: Decimal) -> CustomerGroup:
+    _require_manager(actor)
     fields = _group_clean({"name": name, "discount_percent": discount_percent})
     if _group_name_taken(fields["name"]):
         raise _group_conflict()
@@ -371,6 +378,7 @@ def customer_group_update(
     name: str | Unset = UNSET,
     discount_percent: Decimal | Unset = UNSET,
 ) -> CustomerGroup:
+    _require_manager(actor)
     changes = _group_clean(sent(name=name, discount_percent=discount_percent))
     if "name" in changes and _group_name_taken(changes["name"], group_id=group_id):
         raise _group_conflict()
@@ -390,6 +398,7 @@ def customer_group_delete(
     """Soft delete. While customers belong to the group it is refused (422 IN_USE) unless
     `reassign_to` names another live group (they move there) or is None (they leave the group).
     Both groups are locked (in id order), so no customer joins the deleted one meanwhile."""
+    _require_manager(actor)
     if reassign_to == group_id:
         raise ValidationFailed.for_field("reassignTo", "Must be another group.")
 

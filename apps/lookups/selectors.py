@@ -10,6 +10,7 @@ from operator import or_
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
 from apps.core.roles import Role
 
@@ -25,7 +26,9 @@ class Lookup:
     queryset: Callable[[Any], QuerySet]  # (user) -> queryset
     search: tuple[str, ...]
     row: Callable[[Any], dict]  # model instance -> {"id", "label", ...}
-    order: tuple[str, ...] = ("name",)
+    order: tuple[Any, ...] = ("name",)
+    # (queryset, text) -> matches, for an entity with its own indexed search (else `search`)
+    find: Callable[[QuerySet, str], QuerySet] | None = None
 
 
 def _products(user):
@@ -67,6 +70,18 @@ def _stores(user):
             pk__in=StoreAssignment.objects.filter(user_id=user.pk).values("store_id")
         )
     return stores
+
+
+def _customers(user):
+    from apps.customers.selectors import customer_list
+
+    return customer_list()
+
+
+def _customer_search(queryset: QuerySet, text: str) -> QuerySet:
+    from apps.customers.selectors import customer_search
+
+    return customer_search(queryset, text)
 
 
 def _users(user):
@@ -120,6 +135,22 @@ LOOKUPS: dict[str, Lookup] = {
         ("name", "code"),
         lambda s: {"id": s.pk, "label": f"{s.name} ({s.code})", "code": s.code, "kind": s.kind},
     ),
+    "customers": Lookup(
+        "customer:read",
+        _customers,
+        (),
+        lambda c: {
+            "id": c.pk,
+            "label": c.name,
+            "code": c.code,
+            "phone": c.phone,
+            "email": c.email,
+            "group_id": c.group_id,
+            "discount_percent": c.group.discount_percent if c.group else None,
+        },
+        order=(Lower("name"), "id"),
+        find=_customer_search,
+    ),
     "users": Lookup(
         "ADMIN/MANAGER",
         _users,
@@ -132,7 +163,9 @@ LOOKUPS: dict[str, Lookup] = {
 def lookup_rows(*, entity: str, user, search: str, limit: int) -> list[dict]:
     spec = LOOKUPS[entity]
     queryset = spec.queryset(user)
-    if search:
+    if search and spec.find is not None:
+        queryset = spec.find(queryset, search)
+    elif search:
         queryset = queryset.filter(
             reduce(or_, (Q(**{f"{field}__icontains": search}) for field in spec.search))
         )

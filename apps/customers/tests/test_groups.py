@@ -147,3 +147,21 @@ def test_an_unused_group_is_deleted_and_its_name_freed(api, world_a, groups):
     ).status_code == (404)
     again = client.post(URL, {"name": "Staff", "discountPercent": "5"}, format="json")
     assert again.status_code == 201
+
+
+def test_cashiers_may_not_manage_groups(api, world_a, groups):
+    """customer:write, but a group sets a discount: a pricing decision, like a credit limit."""
+    client = api(world_a.cashier)
+    before = customers_state(world_a)
+
+    responses = [
+        client.post(URL, {"name": "Friends", "discountPercent": "50"}, format="json"),
+        client.patch(f"{URL}/{groups['vip'].pk}", {"discountPercent": "100"}, format="json"),
+        client.delete(f"{URL}/{groups['vip'].pk}"),
+    ]
+
+    assert [(r.status_code, r.json()["error"]["code"]) for r in responses] == [
+        (403, "FORBIDDEN")
+    ] * 3
+    assert customers_state(world_a) == before
+    assert client.get(URL).status_code == 200

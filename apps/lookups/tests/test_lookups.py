@@ -88,3 +88,37 @@ def test_lookup_query_count_does_not_grow_with_limit(api, world_a):
         with CaptureQueriesContext(connection) as large:
             client.get(f"{LOOKUPS}/{entity}", {"limit": 100})
         assert len(large) == len(small), entity
+
+
+def test_customers_lookup_finds_by_name_phone_or_code(api, world_a, world_b):
+    from decimal import Decimal
+
+    from django_tenants.utils import tenant_context
+
+    from apps.customers.models import Customer, CustomerGroup
+
+    with tenant_context(world_a.tenant):
+        vip = CustomerGroup.objects.create(name="VIP", discount_percent=Decimal("10"))
+        ana = Customer.objects.create(
+            code="C-000001", name="Ana Silva", phone="+351 912 000 111", group=vip
+        )
+        Customer.objects.create(code="C-000002", name="Bruno", email="b@example.com")
+    with tenant_context(world_b.tenant):
+        Customer.objects.create(code="C-000001", name="Ana Other")
+    client = api(world_a.cashier)
+
+    for search in ("ana", "912 000", "c-000001"):
+        data = client.get(f"{LOOKUPS}/customers", {"search": search}).json()["data"]
+        assert data == [
+            {
+                "id": str(ana.pk),
+                "label": "Ana Silva",
+                "code": "C-000001",
+                "phone": "+351 912 000 111",
+                "email": "",
+                "groupId": str(vip.pk),
+                "discountPercent": "10.00",
+            }
+        ], search
+    everyone = client.get(f"{LOOKUPS}/customers").json()["data"]
+    assert [row["label"] for row in everyone] == ["Ana Silva", "Bruno"]

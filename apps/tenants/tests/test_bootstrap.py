@@ -31,6 +31,23 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(worlds):
     output = second.getvalue()
     assert "admin@demo.mipos.local" in output and "Admin-pass-2026" in output
     assert "root@mipos.local" in output
+    assert "Customers: 60 in 3 groups (10 owing money)" in output
+
+
+def test_seed_demo_customers_agree_with_their_ledgers(worlds):
+    from django_tenants.utils import tenant_context
+
+    from apps.customers.models import Customer, CustomerLedgerEntry, LoyaltyEntry
+    from apps.customers.tests.conftest import mismatches
+
+    call_command("seed_demo", stdout=io.StringIO())
+    with tenant_context(Tenant.objects.get(slug="demo")):
+        assert mismatches() == []
+        assert Customer.objects.filter(balance__lt=0).count() == 10
+        assert Customer.objects.filter(loyalty_points__gt=0).count() == 30
+        assert CustomerLedgerEntry.objects.count() == 20
+        assert LoyaltyEntry.objects.count() == 30
+        assert Customer.objects.filter(group__isnull=False).count() == 12
 
 
 def test_the_template_tenant_exists_and_is_hidden(worlds):

@@ -8,6 +8,13 @@ from django_tenants.utils import tenant_context
 from apps.catalog.demo import demo_rows
 from apps.catalog.imports import products_bulk_import
 from apps.catalog.models import Product
+from apps.customers.models import Customer, CustomerGroup
+from apps.customers.services import (
+    customer_balance_adjust,
+    customer_create,
+    customer_group_create,
+    loyalty_adjust,
+)
 from apps.inventory.models import StockLevel, Transfer
 from apps.inventory.selectors import stock_totals
 from apps.inventory.services import (
@@ -23,7 +30,7 @@ from apps.inventory.services import (
 from apps.stores.models import Store, StoreKind
 from apps.stores.services import store_create
 from apps.tenants.models import Tenant
-from apps.tenants.services import tenant_create
+from apps.tenants.services import tenant_create, tenant_settings_update
 from apps.users.models import User
 from apps.users.services import staff_create, super_admin_ensure
 
@@ -41,6 +48,9 @@ DEMO_STAFF = [
     ("CASHIER", "cashier1@demo.mipos.local", "Cashier-pass-2026", "Carl Cashier", ["DT"]),
     ("CASHIER", "cashier2@demo.mipos.local", "Cashier-pass-2026", "Cora Cashier", ["MALL"]),
 ]
+DEMO_GROUPS = [("VIP", Decimal("10")), ("Staff", Decimal("20")), ("Wholesale", Decimal("5"))]
+FIRST_NAMES = ["Ana", "Bruno", "Carla", "David", "Eva", "Filipe", "Gina", "Hugo", "Ines", "Joao"]
+LAST_NAMES = ["Silva", "Costa", "Santos", "Pereira", "Ferreira", "Rocha"]
 
 
 class Command(BaseCommand):
@@ -63,6 +73,7 @@ class Command(BaseCommand):
                 self._step("catalogue", lambda: self._catalogue(owner))
                 self._step("stock", lambda: self._stock(owner, stores))
                 self._step("transfers", lambda: self._transfers(owner, stores))
+                self._step("customers", lambda: self._customers(tenant, owner))
                 for staff in DEMO_STAFF:
                     self._step(
                         f"staff {staff[1]}",
@@ -170,6 +181,51 @@ class Command(BaseCommand):
                 action(actor=owner, transfer_id=transfer.pk)
 
     @staticmethod
+    def _customers(tenant, owner) -> None:
+        """Three groups and 60 customers, some owing money or holding store credit, some with
+        points; the loyalty program switched on (seeded once)."""
+        if Customer.objects.exists() or CustomerGroup.objects.exists():
+            return
+        tenant_settings_update(actor=owner, tenant=tenant, loyalty_enabled=True)
+        groups = [
+            customer_group_create(actor=owner, name=name, discount_percent=discount)
+            for name, discount in DEMO_GROUPS
+        ]
+        rng = random.Random(2026)
+        for n, (first, last) in enumerate(
+            (first, last) for last in LAST_NAMES for first in FIRST_NAMES
+        ):
+            customer = customer_create(
+                actor=owner,
+                name=f"{first} {last}",
+                email=f"{first}.{last}@example.com".lower() if n % 3 else "",
+                phone=f"+351 91{n % 10} {100 + n:03d} {200 + n:03d}" if n % 4 else "",
+                group_id=groups[n % 3].pk if n % 5 == 0 else None,
+                credit_limit=Decimal(rng.choice([0, 50, 100, 250])),
+            )
+            if n % 6 == 1:
+                customer_balance_adjust(
+                    actor=owner,
+                    customer_id=customer.pk,
+                    amount=Decimal(rng.randint(500, 9000)) / 100,
+                    reason="Opening balance (demo)",
+                )
+            elif n % 6 == 4:
+                customer_balance_adjust(
+                    actor=owner,
+                    customer_id=customer.pk,
+                    amount=-Decimal(rng.randint(200, 3000)) / 100,
+                    reason="Store credit carried over (demo)",
+                )
+            if n % 2 == 0:
+                loyalty_adjust(
+                    actor=owner,
+                    customer_id=customer.pk,
+                    points=rng.randint(20, 900),
+                    reason="Points carried over (demo)",
+                )
+
+    @staticmethod
     def _staff(tenant, owner, stores, staff) -> None:
         role, email, password, name, codes = staff
         if User.objects.filter(email=email).exists():
@@ -197,6 +253,11 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Stock: {levels} levels ({low} at or below their threshold), "
                     f"{transfers} transfers"
+                )
+                customers = Customer.objects.alive()
+                self.stdout.write(
+                    f"Customers: {customers.count()} in {CustomerGroup.objects.alive().count()} "
+                    f"groups ({customers.filter(balance__gt=0).count()} owing money)"
                 )
         self.stdout.write("Logins (POST /api/auth/login):")
         logins = [("SUPER_ADMIN", *SUPER_ADMIN, ""), ("ADMIN", *OWNER, "all stores")]
