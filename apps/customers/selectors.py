@@ -19,13 +19,33 @@ def customer_list() -> QuerySet[Customer]:
     return Customer.objects.alive().select_related("group")
 
 
+SHORT = 3  # the trigram index needs words of 3 characters or more
+
+
 def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Customer]:
     """Every word must appear in the customer's code, name, email or phone digits (one
     trigram-indexed column, `search_text`). A word that looks like a phone number is matched
-    on its digits, so "+351 912-000" finds "351912000"."""
+    on its digits, so "+351 912-000" finds "351912000". A search of only one- or two-letter
+    words is too short for trigrams: "an" finds names starting with "an", as a typeahead does,
+    and "jo s" those starting with "jo" with a later word starting with "s" — a range of the
+    name index (`customer_name_idx`), so the page and its count read only that range."""
+    words = []
     for word in text.lower().split():
         if PHONE_LIKE.match(word) and any(ch.isdigit() for ch in word):
             word = re.sub(r"\D", "", word)
+        words.append(word)
+    if words and all(len(word) < SHORT for word in words):
+        first, *others = words
+        # [first, first with its last character incremented) holds every string starting with
+        # it in the index's collation; LIKE then keeps exactly those
+        upper = first[:-1] + chr(ord(first[-1]) + 1)
+        queryset = queryset.annotate(name_key=Lower("name")).filter(
+            name_key__gte=first, name_key__lt=upper, name_key__startswith=first
+        )
+        for word in others:  # "jo s": a later word of the name starts with "s"
+            queryset = queryset.filter(name_key__contains=f" {word}")
+        return queryset
+    for word in words:
         queryset = queryset.filter(search_text__contains=word)
     return queryset
 

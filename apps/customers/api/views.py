@@ -18,6 +18,7 @@ from apps.customers.api.filters import CustomerFilter, LedgerFilter, LoyaltyFilt
 from apps.customers.models import CustomerLedgerEntry, LoyaltyEntry
 
 UUID_PATTERN = r"[0-9a-fA-F-]{36}"
+SEARCH_COUNT_CAP = 1000
 READ, WRITE = "customer:read", "customer:write"
 SEARCH = OpenApiParameter(
     "search",
@@ -135,6 +136,12 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filterset_class = CustomerFilter
     ordering_fields = ["name", "code", "balance", "loyalty_points", "created_at"]
     ordering = [Lower("name"), "id"]
+
+    @property
+    def count_cap(self) -> int | None:
+        """A search counts at most 1,000 matches (`meta.totalCapped` beyond): a cashier needs
+        the first page, and counting every customer named "an…" cost more than the page."""
+        return SEARCH_COUNT_CAP if self.request.query_params.get("search", "").strip() else None
 
     def get_queryset(self):
         queryset = selectors.customer_list()

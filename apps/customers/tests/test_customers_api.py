@@ -295,3 +295,39 @@ def test_filters_by_group_balance_and_points(api, world_a, groups, make_customer
         response = client.get(URL, bad)
         assert response.status_code == 400
         assert [d["field"] for d in response.json()["error"]["details"]] == list(bad)
+
+
+def test_one_or_two_letter_searches_find_names_starting_with_them(api, world_a, make_customer):
+    make_customer("Ana Silva")
+    make_customer("Mariana Reis")
+    make_customer("Anders Berg")
+    make_customer("Joao Santos")
+    client = api(world_a.cashier)
+
+    assert _names(client.get(URL, {"search": "an"})) == ["Ana Silva", "Anders Berg"]
+    assert _names(client.get(URL, {"search": "A"})) == ["Ana Silva", "Anders Berg"]
+    assert _names(client.get(URL, {"search": "jo s"})) == ["Joao Santos"]
+    assert _names(client.get(URL, {"search": "an silva"})) == ["Ana Silva"]  # "silva": trigrams
+
+
+def test_a_search_counts_at_most_a_thousand(api, world_a):
+    with tenant_context(world_a.tenant):
+        Customer.objects.bulk_create(
+            Customer(code=f"C-7{n:05d}", name=f"Capped {n:04d}") for n in range(1001)
+        )
+    client = api(world_a.cashier)
+
+    searched = client.get(URL, {"search": "capped", "limit": 5})
+    listed = client.get(URL, {"limit": 5})
+
+    assert searched.status_code == 200
+    assert searched.json()["meta"] == {
+        "page": 1,
+        "limit": 5,
+        "total": 1000,
+        "totalPages": 200,
+        "totalCapped": True,
+    }
+    assert _names(searched) == [f"Capped {n:04d}" for n in range(5)]
+    assert listed.json()["meta"]["total"] == 1001  # no search: the exact count
+    assert "totalCapped" not in listed.json()["meta"]
