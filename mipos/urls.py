@@ -34,7 +34,8 @@ urlpatterns = [
     path(
         "api/redoc", SpectacularRedocView.as_view(url_name="schema", **docs_options), name="redoc"
     ),
-    re_path(r"^api(?:/.*)?$", api_not_found),
+    # (?s): "." also matches a newline, which an encoded path may hold (%0A)
+    re_path(r"(?s)^api(?:/.*)?$", api_not_found),
 ]
 
 handler500 = "apps.core.views.server_error"

@@ -58,3 +58,14 @@ def test_ordinary_free_form_json_is_still_accepted(api, world_a):
     )
     assert response.status_code == 200
     assert response.json()["data"]["attributes"] == attributes
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/customers/%2C%0Ag", "/api/v1/products/a%0Ab", "/api/%0A"]
+)
+def test_an_api_path_holding_a_newline_is_a_json_404(api, world_a, path):
+    """The catch-all `^api(?:/.*)?$` did not match across an encoded newline: Django's HTML 404."""
+    response = api(world_a.admin).patch(path, {"notes": "x"}, format="json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "NOT_FOUND"
