@@ -620,7 +620,7 @@ CASES = {
         lambda w, e: {
             "loyalty_points": 25,
             "points": 25,
-            "loyalty_entry": e.after["loyalty_entry"],
+            "entry_id": e.after["entry_id"],
             "reference": None,
         },
         setup=_customer_and_group,
@@ -636,7 +636,7 @@ CASES = {
         lambda w, e: {
             "balance": "-15.00",
             "amount": "-15.00",
-            "ledger_entry": e.after["ledger_entry"],
+            "entry_id": e.after["entry_id"],
             "reference": None,
         },
         setup=_customer_and_group,

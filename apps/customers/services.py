@@ -444,25 +444,111 @@ def customer_group_delete(
     )
 
 
-# --- the balance ledger ---------------------------------------------------------------------------
-_BALANCE_SQL = """
-WITH moved AS (
-    UPDATE {customers} SET balance = balance + %(amount)s, updated_at = %(now)s
-    WHERE id = %(customer)s
-    RETURNING id, balance
+# --- the two ledgers -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Ledger:
+    """A running total on the customer row and the append-only table that explains it."""
+
+    total: str  # the customer's column: balance | loyalty_points
+    table: str
+    model: type
+    change: str  # the ledger's signed change: amount | points
+    after: str  # the total after it: balance_after | points_after
+    audit: str  # the audit action prefix: customer.<audit>.<type>
+
+
+BALANCE = _Ledger(
+    "balance", "customers_customerledgerentry", CustomerLedgerEntry, "amount", "balance_after",
+    "balance",
+)  # fmt: skip
+POINTS = _Ledger(
+    "loyalty_points", "customers_loyaltyentry", LoyaltyEntry, "points", "points_after", "loyalty"
 )
-INSERT INTO {ledger} (id, customer_id, type, amount, balance_after, reference_type,
-                      reference_id, note, created_by, created_at)
-SELECT gen_random_uuid(), moved.id, %(type)s, %(amount)s, moved.balance, %(ref_type)s,
-       %(ref_id)s, %(note)s, %(user)s, %(now)s
+
+# One statement: move the total of the locked customer, append the row with the total after it.
+_POST_SQL = """
+WITH moved AS (
+    UPDATE {customers} SET {total} = {total} + %(change)s, updated_at = %(created_at)s
+    WHERE id = %(customer)s
+    RETURNING id, {total}
+)
+INSERT INTO {table} (id, customer_id, {change}, {after}, {columns})
+SELECT gen_random_uuid(), moved.id, %(change)s, moved.{total}, {values}
 FROM moved
-RETURNING id, balance_after
+RETURNING id, {after}
 """
 
 
 def _customer_lock(customer_id: UUID) -> Customer:
     """The live customer, read fresh and locked until the transaction ends (404 otherwise)."""
     return row_lock(Customer.objects.alive(), customer_id)
+
+
+def _ledger_post(
+    ledger: _Ledger,
+    *,
+    actor,
+    customer_id: UUID,
+    type: str,
+    change: Decimal | int,
+    check=None,
+    reference: Reference | None = None,
+    note: str = "",
+    now: datetime | None = None,
+    extra: dict[str, Any] | None = None,
+):
+    """The one writer of a customer's `ledger.total`: locks the customer, runs
+    `check(customer)` on the locked row (raise to refuse: nothing changes), adds `change`
+    (signed) to the total and appends the ledger row (with `extra` columns) in one statement,
+    audits and announces the change. Returns the new ledger row."""
+    fields = {  # the ledger row's columns besides the change and the total after it
+        "type": str(type),
+        "reference_type": reference.type if reference else "",
+        "reference_id": reference.id if reference else None,
+        "note": (note or "").strip()[:500],
+        "created_by": getattr(actor, "pk", None),
+        "created_at": now or timezone.now(),
+        **(extra or {}),
+    }
+    with transaction.atomic():
+        customer = _customer_lock(customer_id)
+        if check is not None:
+            check(customer)
+        before = getattr(customer, ledger.total)
+        sql = _POST_SQL.format(
+            customers=qualified_table("customers_customer"),
+            table=qualified_table(ledger.table),
+            total=ledger.total,
+            change=ledger.change,
+            after=ledger.after,
+            columns=", ".join(fields),
+            values=", ".join(f"%({column})s" for column in fields),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"change": change, "customer": customer.pk, **fields})
+            entry_id, total_after = cursor.fetchone()
+        entry = ledger.model(
+            id=entry_id,
+            customer_id=customer.pk,
+            **{ledger.change: change, ledger.after: total_after},
+            **fields,
+        )
+        audit_record(
+            action=f"customer.{ledger.audit}.{fields['type'].lower()}",
+            entity_type="customer",
+            entity_id=customer.pk,
+            actor=actor,
+            before={ledger.total: before},
+            after={
+                ledger.total: total_after,
+                ledger.change: change,
+                "entry_id": entry_id,
+                "reference": _reference_text(reference),
+            },
+        )
+        setattr(customer, ledger.total, total_after)
+        customer_totals_changed(customer)
+    return entry
 
 
 def _balance_post(
@@ -475,61 +561,17 @@ def _balance_post(
     reference: Reference | None = None,
     note: str = "",
 ) -> CustomerLedgerEntry:
-    """The one writer of `Customer.balance`: locks the customer, runs `check(customer)` on the
-    locked row (raise to refuse: nothing changes), adds `amount` (signed) to the balance and
-    appends the ledger row in one statement, audits and announces the change."""
-    note = (note or "").strip()[:500]
-    with transaction.atomic():
-        customer = _customer_lock(customer_id)
-        if check is not None:
-            check(customer)
-        now = timezone.now()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _BALANCE_SQL.format(
-                    customers=qualified_table("customers_customer"),
-                    ledger=qualified_table("customers_customerledgerentry"),
-                ),
-                {
-                    "amount": amount,
-                    "now": now,
-                    "customer": customer.pk,
-                    "type": str(type),
-                    "ref_type": reference.type if reference else "",
-                    "ref_id": reference.id if reference else None,
-                    "note": note,
-                    "user": getattr(actor, "pk", None),
-                },
-            )
-            entry_id, balance_after = cursor.fetchone()
-        entry = CustomerLedgerEntry(
-            id=entry_id,
-            customer_id=customer.pk,
-            type=str(type),
-            amount=amount,
-            balance_after=balance_after,
-            reference_type=reference.type if reference else "",
-            reference_id=reference.id if reference else None,
-            note=note,
-            created_by=getattr(actor, "pk", None),
-            created_at=now,
-        )
-        audit_record(
-            action=f"customer.balance.{str(type).lower()}",
-            entity_type="customer",
-            entity_id=customer.pk,
-            actor=actor,
-            before={"balance": customer.balance},
-            after={
-                "balance": balance_after,
-                "amount": amount,
-                "ledger_entry": entry_id,
-                "reference": _reference_text(reference),
-            },
-        )
-        customer.balance = balance_after
-        customer_totals_changed(customer)
-    return entry
+    """Adds `amount` (signed) to what the customer owes, with its ledger row."""
+    return _ledger_post(
+        BALANCE,
+        actor=actor,
+        customer_id=customer_id,
+        type=type,
+        change=amount,
+        check=check,
+        reference=reference,
+        note=note,
+    )
 
 
 def _reference_text(reference: Reference | None) -> str | None:
@@ -681,21 +723,6 @@ def customer_balance_adjust(
 
 
 # --- loyalty points -------------------------------------------------------------------------------
-_POINTS_SQL = """
-WITH moved AS (
-    UPDATE {customers} SET loyalty_points = loyalty_points + %(points)s, updated_at = %(now)s
-    WHERE id = %(customer)s
-    RETURNING id, loyalty_points
-)
-INSERT INTO {entries} (id, customer_id, type, points, points_after, expires_at, reference_type,
-                       reference_id, note, created_by, created_at)
-SELECT gen_random_uuid(), moved.id, %(type)s, %(points)s, moved.loyalty_points, %(expires)s,
-       %(ref_type)s, %(ref_id)s, %(note)s, %(user)s, %(now)s
-FROM moved
-RETURNING id, points_after
-"""
-
-
 def _program():
     from apps.tenants.selectors import tenant_settings_cached
 
@@ -730,68 +757,30 @@ def _points_post(
     note: str = "",
     now: datetime | None = None,
 ) -> LoyaltyEntry:
-    """The one writer of `Customer.loyalty_points`: locks the customer, refuses taking more
-    points than held (422 INSUFFICIENT_POINTS) or what `check(customer)` refuses, then moves the
-    total and appends the history row in one statement. Credited points expire after the
-    company's `loyalty_points_expiry_months`, when set."""
-    note = (note or "").strip()[:500]
+    """Adds `points` (signed) to the customer's points, with their history row; taking more
+    than held is 422 INSUFFICIENT_POINTS. Credited points expire after the company's
+    `loyalty_points_expiry_months`, when set."""
     now = now or timezone.now()
     expiry_months = _program().loyalty_points_expiry_months if points > 0 else None
-    expires_at = months_later(now, expiry_months) if expiry_months else None
-    with transaction.atomic():
-        customer = _customer_lock(customer_id)
+
+    def points_check(customer: Customer) -> None:
         if check is not None:
             check(customer)
         if customer.loyalty_points + points < 0:
             raise _insufficient_points(customer.loyalty_points, -points)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _POINTS_SQL.format(
-                    customers=qualified_table("customers_customer"),
-                    entries=qualified_table("customers_loyaltyentry"),
-                ),
-                {
-                    "points": points,
-                    "now": now,
-                    "customer": customer.pk,
-                    "type": str(type),
-                    "expires": expires_at,
-                    "ref_type": reference.type if reference else "",
-                    "ref_id": reference.id if reference else None,
-                    "note": note,
-                    "user": getattr(actor, "pk", None),
-                },
-            )
-            entry_id, points_after = cursor.fetchone()
-        entry = LoyaltyEntry(
-            id=entry_id,
-            customer_id=customer.pk,
-            type=str(type),
-            points=points,
-            points_after=points_after,
-            expires_at=expires_at,
-            reference_type=reference.type if reference else "",
-            reference_id=reference.id if reference else None,
-            note=note,
-            created_by=getattr(actor, "pk", None),
-            created_at=now,
-        )
-        audit_record(
-            action=f"customer.loyalty.{str(type).lower()}",
-            entity_type="customer",
-            entity_id=customer.pk,
-            actor=actor,
-            before={"loyalty_points": customer.loyalty_points},
-            after={
-                "loyalty_points": points_after,
-                "points": points,
-                "loyalty_entry": entry_id,
-                "reference": _reference_text(reference),
-            },
-        )
-        customer.loyalty_points = points_after
-        customer_totals_changed(customer)
-    return entry
+
+    return _ledger_post(
+        POINTS,
+        actor=actor,
+        customer_id=customer_id,
+        type=type,
+        change=points,
+        check=points_check,
+        reference=reference,
+        note=note,
+        now=now,
+        extra={"expires_at": months_later(now, expiry_months) if expiry_months else None},
+    )
 
 
 def loyalty_earn(
