@@ -34,8 +34,9 @@ urlpatterns = [
     path(
         "api/redoc", SpectacularRedocView.as_view(url_name="schema", **docs_options), name="redoc"
     ),
-    # (?s): "." also matches a newline, which an encoded path may hold (%0A)
-    re_path(r"(?s)^api(?:/.*)?$", api_not_found),
+    # [\s\S], not ".": an encoded path may hold a newline (%0A); not the (?s) flag either,
+    # which Django's URL reversing refuses
+    re_path(r"^api(?:/[\s\S]*)?$", api_not_found),
 ]
 
 handler500 = "apps.core.views.server_error"
