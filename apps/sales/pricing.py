@@ -1,0 +1,252 @@
+"""The money of a sale, as pure functions of Decimals (no database): prices, discounts, taxes,
+cash rounding, payments, and refunds of returned items.
+
+The one documented order, line by line:
+1. gross = quantity x unit price, rounded to the cent;
+2. the line's own discount (PERCENT of gross, or an AMOUNT for the whole line);
+3. the customer's group discount, a percent of what is left;
+4. the cart discount (PERCENT of the lines' remainder, or an AMOUNT), spread over the lines by
+   their share of that remainder;
+5. redeemed loyalty points, as a discount spread the same way;
+6. tax on what is left (the taxable amount): added to it when prices exclude tax, contained in
+   it when prices include tax.
+Every amount is rounded to the cent once, where it is made; spreads give away exactly their
+total (largest remainder), and every total is a sum of stored line amounts — so a sale, its
+receipt, its reports and its refunds cannot disagree by a cent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from apps.core.errors import BusinessRuleViolation, ErrorCode
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+HUNDRED = Decimal("100")
+PERCENT, AMOUNT = "PERCENT", "AMOUNT"
+CASH, STORE_CREDIT = "CASH", "STORE_CREDIT"
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Discount:
+    type: str  # PERCENT | AMOUNT
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class LineInput:
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal  # percent
+    discount: Discount | None = None
+    field: str = ""  # "items.0", for error details
+
+
+@dataclass
+class LineAmounts:
+    gross: Decimal
+    line_discount: Decimal
+    group_discount: Decimal
+    cart_discount: Decimal
+    points_discount: Decimal
+    tax_amount: Decimal
+    line_total: Decimal  # what the customer pays for the line, tax included
+
+    @property
+    def discount_amount(self) -> Decimal:
+        return self.line_discount + self.group_discount + self.cart_discount + self.points_discount
+
+    @property
+    def taxable(self) -> Decimal:
+        return self.gross - self.discount_amount
+
+
+@dataclass
+class CartTotals:
+    lines: list[LineAmounts]
+    subtotal: Decimal  # before discounts, without tax
+    discount_total: Decimal
+    tax_total: Decimal
+    total: Decimal  # = Σ line totals = subtotal - discount_total + tax_total
+
+
+def allocate(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """`amount` (cents, ≤ Σ weights) spread over `weights` by their share: each share is the
+    floor of its exact share in cents, and the cents left go to the largest remainders (the
+    first line on a tie). The shares add up to `amount` exactly, none exceeds its weight."""
+    total = sum(weights, ZERO)
+    if amount == 0 or total == 0:
+        return [ZERO for _ in weights]
+    units = int(amount / CENT)
+    exact = [Decimal(units) * weight / total for weight in weights]
+    shares = [int(value.to_integral_value(rounding=ROUND_DOWN)) for value in exact]
+    left = units - sum(shares)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for i in order[:left]:
+        shares[i] += 1
+    return [Decimal(share) * CENT for share in shares]
+
+
+def _discount_of(base: Decimal, discount: Discount | None, field: str) -> Decimal:
+    if discount is None:
+        return ZERO
+    if discount.type == PERCENT:
+        if not ZERO <= discount.value <= HUNDRED:
+            raise _too_much(field, "A percent discount is 0 to 100.")
+        return cents(base * discount.value / HUNDRED)
+    if discount.value < 0 or discount.value != cents(discount.value):
+        raise _too_much(field, "An amount discount is a positive amount in cents.")
+    if discount.value > base:
+        raise _too_much(field, f"The discount exceeds the amount it applies to ({base}).")
+    return discount.value
+
+
+def _too_much(field: str, message: str) -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        message, code=ErrorCode.DISCOUNT_INVALID, details=[{"field": field, "message": message}]
+    )
+
+
+def price_cart(
+    lines: Sequence[LineInput],
+    *,
+    group_percent: Decimal = ZERO,
+    cart_discount: Discount | None = None,
+    points_value: Decimal = ZERO,
+    prices_include_tax: bool = False,
+) -> CartTotals:
+    """The amounts of every line and the cart's totals, in the documented order."""
+    amounts = []
+    for line in lines:
+        gross = cents(line.quantity * line.unit_price)
+        own = _discount_of(gross, line.discount, f"{line.field}.discount")
+        group = cents((gross - own) * group_percent / HUNDRED)
+        amounts.append(LineAmounts(gross, own, group, ZERO, ZERO, ZERO, ZERO))
+    remainder = [a.gross - a.line_discount - a.group_discount for a in amounts]
+    cart_total = _discount_of(sum(remainder, ZERO), cart_discount, "discount")
+    for a, share in zip(amounts, allocate(cart_total, remainder), strict=True):
+        a.cart_discount = share
+    remainder = [a.taxable for a in amounts]
+    if points_value > sum(remainder, ZERO):
+        raise BusinessRuleViolation(
+            "The points redeemed are worth more than the sale.",
+            code=ErrorCode.POINTS_EXCEED_TOTAL,
+            details=[{"field": "redeemPoints", "message": f"At most {sum(remainder, ZERO)}."}],
+        )
+    for a, share in zip(amounts, allocate(points_value, remainder), strict=True):
+        a.points_discount = share
+    for a, line in zip(amounts, lines, strict=True):
+        if prices_include_tax:
+            a.tax_amount = cents(a.taxable * line.tax_rate / (HUNDRED + line.tax_rate))
+            a.line_total = a.taxable
+        else:
+            a.tax_amount = cents(a.taxable * line.tax_rate / HUNDRED)
+            a.line_total = a.taxable + a.tax_amount
+    discount_total = sum((a.discount_amount for a in amounts), ZERO)
+    tax_total = sum((a.tax_amount for a in amounts), ZERO)
+    total = sum((a.line_total for a in amounts), ZERO)
+    return CartTotals(
+        lines=amounts,
+        subtotal=total + discount_total - tax_total,
+        discount_total=discount_total,
+        tax_total=tax_total,
+        total=total,
+    )
+
+
+# --- payments -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Tender:
+    method: str
+    amount: Decimal
+
+
+@dataclass
+class Settlement:
+    rounding_adjustment: Decimal
+    total: Decimal  # what the customer owes, rounding included
+    paid_total: Decimal  # Σ tendered
+    change_due: Decimal  # cash given back
+    due_amount: Decimal  # left on the customer's account
+    payments: list[Tender] = field(default_factory=list)
+
+    @property
+    def settled(self) -> Decimal:
+        """What was paid towards the sale (tendered - change)."""
+        return self.paid_total - self.change_due
+
+
+def cash_rounded(amount: Decimal, step: Decimal) -> Decimal:
+    """`amount` to the nearest multiple of `step` (half up); `step` 0 leaves it."""
+    if step <= 0:
+        return amount
+    return (amount / step).quantize(Decimal("1"), rounding=ROUND_HALF_UP) * step
+
+
+def settle(total: Decimal, tenders: Sequence[Tender], *, rounding_step: Decimal) -> Settlement:
+    """Cash rounding applies when cash is tendered (the company's step, stored as the rounding
+    adjustment); change comes only from cash, so non-cash tenders above the total are refused
+    (422 OVERPAYMENT); what is not paid is the due amount (the caller decides whether the
+    customer may owe it)."""
+    has_cash = any(t.method == CASH for t in tenders)
+    rounded = cash_rounded(total, rounding_step) if has_cash else total
+    adjustment = rounded - total
+    paid = sum((t.amount for t in tenders), ZERO)
+    non_cash = sum((t.amount for t in tenders if t.method != CASH), ZERO)
+    if non_cash > rounded:
+        raise BusinessRuleViolation(
+            f"Non-cash payments ({non_cash}) exceed the total ({rounded}): only cash gives change.",
+            code=ErrorCode.OVERPAYMENT,
+            details=[{"field": "payments", "message": f"Non-cash at most {rounded}."}],
+        )
+    return Settlement(
+        rounding_adjustment=adjustment,
+        total=rounded,
+        paid_total=paid,
+        change_due=max(paid - rounded, ZERO),
+        due_amount=max(rounded - paid, ZERO),
+        payments=list(tenders),
+    )
+
+
+# --- returns --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SoldLine:
+    quantity: Decimal
+    line_total: Decimal
+    returned: Decimal  # already returned before this return
+
+
+def line_refund(line: SoldLine, quantity: Decimal) -> Decimal:
+    """The refund for returning `quantity` more of `line`: the line total's share of everything
+    returned so far, minus what earlier returns refunded — so the returns of a line add up to its
+    total exactly, never more."""
+
+    def refunded(returned: Decimal) -> Decimal:
+        return (
+            line.line_total
+            if returned >= line.quantity
+            else cents(line.line_total * returned / line.quantity)
+        )
+
+    return refunded(line.returned + quantity) - refunded(line.returned)
+
+
+def rounding_refund(
+    adjustment: Decimal, lines_total: Decimal, refunded_before: Decimal, refunded_now: Decimal
+) -> Decimal:
+    """The sale's cash rounding prorated the same way: its share of the line amounts refunded
+    so far, minus the share already refunded (the whole of it once everything is returned)."""
+
+    def share(refunded: Decimal) -> Decimal:
+        if lines_total == 0 or refunded >= lines_total:
+            return adjustment
+        return cents(adjustment * refunded / lines_total)
+
+    return share(refunded_before + refunded_now) - share(refunded_before)
