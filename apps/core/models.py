@@ -75,7 +75,7 @@ class DocumentCounter(models.Model):
     Incremented in the transaction that creates the document: a rolled-back document gives its
     number back, so committed numbers have no gaps."""
 
-    series = models.CharField(max_length=32, primary_key=True)
+    series = models.CharField(max_length=64, primary_key=True)  # "sale:<store id>"
     last_value = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:

@@ -63,6 +63,7 @@ TENANT_APPS = [
     "apps.catalog",
     "apps.inventory",
     "apps.customers",
+    "apps.sales",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -1,0 +1,27 @@
+import django_filters
+
+from apps.core.filters import period_filter
+from apps.sales.models import PaymentKind, PaymentMethod, Sale, SaleStatus
+
+
+class SaleFilter(django_filters.FilterSet):
+    store_id = django_filters.UUIDFilter()
+    cashier_id = django_filters.UUIDFilter()
+    customer_id = django_filters.UUIDFilter()
+    status = django_filters.ChoiceFilter(choices=SaleStatus.choices)
+    payment_method = django_filters.ChoiceFilter(
+        choices=PaymentMethod.choices, method="filter_method"
+    )
+    number = django_filters.CharFilter(lookup_expr="iexact")
+    min_total = django_filters.NumberFilter(field_name="total", lookup_expr="gte")
+    max_total = django_filters.NumberFilter(field_name="total", lookup_expr="lte")
+
+    class Meta:
+        model = Sale
+        fields: list[str] = []
+
+    def filter_method(self, queryset, name, value):
+        return queryset.filter(payments__method=value, payments__kind=PaymentKind.SALE).distinct()
+
+    def filter_queryset(self, queryset):
+        return period_filter(self.request, super().filter_queryset(queryset))

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from apps.core.serializers import QuantityField, WholeNumberField
+from apps.sales import selectors
+from apps.sales.models import Payment, PaymentMethod, Sale, SaleItem, SaleReturn, SaleReturnItem
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+DISCOUNT_TYPES = [("PERCENT", "PERCENT"), ("AMOUNT", "AMOUNT")]
+
+
+# --- output ---------------------------------------------------------------------------------------
+class SaleItemSerializer(serializers.ModelSerializer):
+    product_id = serializers.UUIDField()
+    variant_id = serializers.UUIDField(allow_null=True)
+    quantity = QuantityField()
+    returned_quantity = QuantityField()
+    unit_cost = serializers.SerializerMethodField(help_text="null for cashiers")
+
+    class Meta:
+        model = SaleItem
+        fields = [
+            "id", "product_id", "variant_id", "name", "sku", "quantity", "unit_price",
+            "discount_amount", "tax_rate", "tax_amount", "line_total", "unit_cost",
+            "returned_quantity",
+        ]  # fmt: skip
+
+    def get_unit_cost(self, item) -> serializers.DecimalField(**MONEY, allow_null=True):
+        if self.context.get("hide_cost"):
+            return None
+        return serializers.DecimalField(**MONEY).to_representation(item.unit_cost)
+
+
+class TenderedSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = ["id", "method", "amount", "reference"]
+
+
+class ReturnItemSerializer(serializers.ModelSerializer):
+    item_id = serializers.UUIDField(source="sale_item_id")
+    quantity = QuantityField()
+
+    class Meta:
+        model = SaleReturnItem
+        fields = ["item_id", "quantity", "refund_amount", "restock"]
+
+
+class SaleReturnSerializer(serializers.ModelSerializer):
+    sale_id = serializers.UUIDField()
+    items = ReturnItemSerializer(many=True)
+    sale = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SaleReturn
+        fields = [
+            "id", "number", "sale_id", "items", "refund_total", "refund_method", "reason",
+            "points_reversed", "sale", "created_at",
+        ]  # fmt: skip
+
+    def get_sale(self, sale_return) -> dict:
+        return {"id": str(sale_return.sale_id), "status": sale_return.sale.status}
+
+
+class SaleSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(allow_null=True)
+    store_id = serializers.UUIDField()
+    customer_id = serializers.UUIDField(allow_null=True)
+    items = serializers.SerializerMethodField()
+    payments = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Sale
+        fields = [
+            "id", "number", "status", "store_id", "cashier_id", "customer_id", "client_sale_id",
+            "subtotal", "discount_total", "tax_total", "rounding_adjustment", "total",
+            "paid_total", "change_due", "due_amount", "due_paid", "points_earned",
+            "points_redeemed", "points_value", "note", "items", "payments", "created_at",
+        ]  # fmt: skip
+
+    def to_representation(self, sale):
+        data = super().to_representation(sale)
+        data["number"] = sale.number or None  # a quote has none
+        return data
+
+    def get_items(self, sale) -> SaleItemSerializer(many=True):
+        return SaleItemSerializer(selectors.sale_lines(sale), many=True, context=self.context).data
+
+    def get_payments(self, sale) -> TenderedSerializer(many=True):
+        return TenderedSerializer(selectors.sale_tendered(sale), many=True).data
+
+
+class SaleDetailSerializer(SaleSerializer):
+    returns = serializers.SerializerMethodField()
+
+    class Meta(SaleSerializer.Meta):
+        fields = [*SaleSerializer.Meta.fields, "returns", "voided_at", "voided_by", "void_reason"]
+
+    def get_returns(self, sale) -> SaleReturnSerializer(many=True):
+        returns = list(sale.returns.all())
+        for sale_return in returns:
+            sale_return.sale = sale
+        return SaleReturnSerializer(returns, many=True).data
+
+
+# --- input ----------------------------------------------------------------------------------------
+class DiscountInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=DISCOUNT_TYPES)
+    value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+
+
+class CartItemInput(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    variant_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    quantity = QuantityField()
+    unit_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True,
+        help_text="A price override: ADMIN and MANAGER only (403)",
+    )  # fmt: skip
+    discount = DiscountInput(required=False, allow_null=True)
+
+    def validate_quantity(self, value):
+        if value <= 0:
+            raise serializers.ValidationError("Must be greater than zero.")
+        return value
+
+
+class TenderInput(serializers.Serializer):
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+
+
+class CheckoutInputSerializer(serializers.Serializer):
+    store_id = serializers.UUIDField()
+    customer_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    client_sale_id = serializers.UUIDField(
+        required=False, allow_null=True, default=None,
+        help_text="Made by the till: a retry with it returns the stored sale (200)",
+    )  # fmt: skip
+    items = CartItemInput(many=True, allow_empty=False)
+    discount = DiscountInput(required=False, allow_null=True)
+    redeem_points = WholeNumberField(required=False, min_value=0, default=0)
+    payments = TenderInput(many=True, required=False, default=list)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")

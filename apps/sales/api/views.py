@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.core.filters import PERIOD
+from apps.core.idempotency import idempotent
+from apps.core.openapi import IDEMPOTENCY_KEY
+from apps.core.roles import Role
+from apps.sales import pricing, selectors, services
+from apps.sales.api import serializers as s
+from apps.sales.api.filters import SaleFilter
+from apps.sales.models import Sale
+
+UUID_PATTERN = r"[0-9a-fA-F-]{36}"
+
+
+def _discount(data) -> pricing.Discount | None:
+    return None if not data else pricing.Discount(data["type"], data["value"])
+
+
+def checkout_of(values: dict) -> services.Checkout:
+    """The validated checkout body as the service's typed input."""
+    return services.Checkout(
+        store_id=values["store_id"],
+        customer_id=values["customer_id"],
+        client_sale_id=values["client_sale_id"],
+        items=[
+            services.CartItem(
+                product_id=item["product_id"],
+                variant_id=item["variant_id"],
+                quantity=item["quantity"],
+                unit_price=item.get("unit_price"),
+                discount=_discount(item.get("discount")),
+            )
+            for item in values["items"]
+        ],
+        discount=_discount(values.get("discount")),
+        redeem_points=values["redeem_points"],
+        payments=[pricing.Tender(p["method"], p["amount"]) for p in values["payments"]],
+        references=[p["reference"] for p in values["payments"]],
+        note=values["note"],
+    )
+
+
+@extend_schema(tags=["sales"])
+class SaleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Sales of the company (a cashier sees their stores' only)."""
+
+    required_permission = {
+        "get": "sale:read",
+        "checkout": "sale:create",
+        "quote": "sale:create",
+    }
+    lookup_value_regex = UUID_PATTERN
+    filterset_class = SaleFilter
+    ordering_fields = ["created_at", "total", "number"]
+    ordering = ["-created_at", "-id"]
+
+    def get_serializer_class(self):
+        return s.SaleDetailSerializer if self.action == "retrieve" else s.SaleSerializer
+
+    def get_serializer_context(self):
+        return {
+            **super().get_serializer_context(),
+            "hide_cost": getattr(self.request.user, "role", None) == Role.CASHIER,
+        }
+
+    def _store_ids(self):
+        return selectors.visible_store_ids(user=self.request.user)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Sale.objects.none()
+        return selectors.sale_list(store_ids=self._store_ids())
+
+    def get_object(self):
+        return selectors.sale_get(sale_id=self.kwargs["pk"], store_ids=self._store_ids())
+
+    @extend_schema(parameters=PERIOD)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def _render(self, sale, code=status.HTTP_200_OK) -> Response:
+        return Response(s.SaleSerializer(sale, context=self.get_serializer_context()).data, code)
+
+    @extend_schema(
+        request=s.CheckoutInputSerializer,
+        responses={201: s.SaleSerializer, 200: s.SaleSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def checkout(self, request):
+        """Records a sale: priced by the server, stock out, payments, the customer's account
+        and points. A retry with the same `clientSaleId` answers the stored sale with 200."""
+        data = s.CheckoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.sale_checkout(
+            actor=request.user, checkout=checkout_of(data.validated_data)
+        )
+        if result.replayed:
+            return self._render(selectors.sale_get(sale_id=result.sale.pk))
+        return self._render(result.sale, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CheckoutInputSerializer, responses={200: s.SaleSerializer})
+    @action(detail=False, methods=["post"])
+    def quote(self, request):
+        """The sale a checkout with this body would make (refusals included); nothing written."""
+        data = s.CheckoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sale = services.sale_quote(actor=request.user, checkout=checkout_of(data.validated_data))
+        return self._render(sale)

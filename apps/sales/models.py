@@ -1,0 +1,220 @@
+"""Sales, their lines and payments, returns, and what collected dues paid.
+
+A sale's amounts are computed once, by `apps.sales.pricing`, and stored per line; every total
+of the sale is the sum of its stored lines, and nothing recomputes them later (a receipt, a
+report or a refund reads the stored amounts)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+
+from apps.core.models import BaseModel
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+QUANTITY = {"max_digits": 14, "decimal_places": 3}
+
+
+class SaleStatus(models.TextChoices):
+    COMPLETED = "COMPLETED"
+    PARTIALLY_RETURNED = "PARTIALLY_RETURNED"
+    RETURNED = "RETURNED"
+    VOIDED = "VOIDED"
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "CASH"
+    CARD = "CARD"
+    MOBILE = "MOBILE"
+    BANK_TRANSFER = "BANK_TRANSFER"
+    STORE_CREDIT = "STORE_CREDIT"
+
+
+class Sale(BaseModel):
+    number = models.CharField(max_length=40, unique=True)  # INV-DT-000123
+    sequence = models.PositiveIntegerField()  # per store, gap-free
+    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
+    cashier_id = models.UUIDField()  # public-schema user: no foreign key
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    client_sale_id = models.UUIDField(null=True, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)  # of the checkout, for replays
+    status = models.CharField(
+        max_length=20, choices=SaleStatus.choices, default=SaleStatus.COMPLETED
+    )
+    subtotal = models.DecimalField(**MONEY)
+    discount_total = models.DecimalField(**MONEY)
+    tax_total = models.DecimalField(**MONEY)
+    rounding_adjustment = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+    paid_total = models.DecimalField(**MONEY)
+    change_due = models.DecimalField(**MONEY)
+    due_amount = models.DecimalField(**MONEY)  # put on the customer's account at checkout
+    due_paid = models.DecimalField(**MONEY, default=Decimal("0.00"))  # of it, collected since
+    points_earned = models.PositiveIntegerField(default=0)
+    points_redeemed = models.PositiveIntegerField(default=0)
+    points_value = models.DecimalField(
+        **MONEY, default=Decimal("0.00")
+    )  # the discount the points gave
+    group_discount_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("0.00")
+    )
+    cart_discount = models.JSONField(null=True, blank=True)  # {type, value} as sent
+    prices_include_tax = models.BooleanField(default=False)
+    note = models.CharField(max_length=500, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.UUIDField(null=True, blank=True)
+    void_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client_sale_id"],
+                condition=Q(client_sale_id__isnull=False),
+                name="sale_client_sale_id_uniq",
+            ),
+            models.UniqueConstraint(fields=["store", "sequence"], name="sale_store_sequence_uniq"),
+        ]
+        indexes = [
+            models.Index(fields=["store", "-created_at"], name="sale_store_idx"),
+            models.Index(
+                fields=["customer", "-created_at"],
+                condition=Q(customer__isnull=False),
+                name="sale_customer_idx",
+            ),
+            models.Index(fields=["cashier_id", "-created_at"], name="sale_cashier_idx"),
+            models.Index(fields=["status", "-created_at"], name="sale_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SaleItem(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    # copied at the time of sale
+    name = models.CharField(max_length=400)
+    sku = models.CharField(max_length=64)
+    quantity = models.DecimalField(**QUANTITY)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    price_overridden = models.BooleanField(default=False)
+    discount = models.JSONField(null=True, blank=True)  # the line's own {type, value} as sent
+    line_discount = models.DecimalField(**MONEY)
+    group_discount = models.DecimalField(**MONEY)
+    cart_discount = models.DecimalField(**MONEY)
+    points_discount = models.DecimalField(**MONEY)
+    discount_amount = models.DecimalField(**MONEY)  # the four above
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    tax_amount = models.DecimalField(**MONEY)
+    line_total = models.DecimalField(**MONEY)  # what the customer pays for it, tax included
+    unit_cost = models.DecimalField(max_digits=12, decimal_places=2)
+    track_stock = models.BooleanField(default=True)
+    returned_quantity = models.DecimalField(**QUANTITY, default=Decimal("0.000"))
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(returned_quantity__gte=0)
+                & Q(returned_quantity__lte=models.F("quantity")),
+                name="sale_item_returned_within_sold",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.name}"
+
+
+class PaymentKind(models.TextChoices):
+    SALE = "SALE"  # tendered at checkout
+    CHANGE = "CHANGE"  # cash given back at checkout (negative)
+    REFUND = "REFUND"  # money back for a return (negative)
+    VOID = "VOID"  # a voided sale's payment given back (negative)
+    DUE = "DUE"  # collected against what a customer owes
+
+
+class Payment(BaseModel):
+    kind = models.CharField(max_length=10, choices=PaymentKind.choices)
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    amount = models.DecimalField(**MONEY)  # signed: money in +, money out -
+    reference = models.CharField(max_length=120, blank=True)
+    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
+    sale = models.ForeignKey(
+        Sale, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    sale_return = models.ForeignKey(
+        "SaleReturn", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="payment_created_idx"),
+            models.Index(fields=["store", "-created_at"], name="payment_store_idx"),
+            models.Index(
+                fields=["customer", "-created_at"],
+                condition=Q(customer__isnull=False),
+                name="payment_customer_idx",
+            ),
+            models.Index(fields=["method", "-created_at"], name="payment_method_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.method} {self.amount}"
+
+
+class DueAllocation(models.Model):
+    """What one collected payment settled of one due sale."""
+
+    id = models.BigAutoField(primary_key=True)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    sale = models.ForeignKey(Sale, on_delete=models.PROTECT, related_name="due_allocations")
+    amount = models.DecimalField(**MONEY)
+
+    def __str__(self) -> str:
+        return f"{self.amount} of {self.sale_id}"
+
+
+class SaleReturn(BaseModel):
+    number = models.CharField(max_length=40, unique=True)  # RET-DT-000012
+    sequence = models.PositiveIntegerField()
+    sale = models.ForeignKey(Sale, on_delete=models.PROTECT, related_name="returns")
+    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
+    refund_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    refund_total = models.DecimalField(**MONEY)
+    points_reversed = models.PositiveIntegerField(default=0)
+    reason = models.CharField(max_length=500)
+    created_by = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "sequence"], name="return_store_sequence_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SaleReturnItem(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sale_return = models.ForeignKey(SaleReturn, on_delete=models.CASCADE, related_name="items")
+    sale_item = models.ForeignKey(SaleItem, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QUANTITY)
+    refund_amount = models.DecimalField(**MONEY)
+    restock = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of {self.sale_item_id}"

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+from apps.audit.models import AuditLog
+from apps.catalog.models import Product, Unit
+from apps.core.models import DocumentCounter
+from apps.customers.models import Customer, CustomerLedgerEntry, LoyaltyEntry
+from apps.inventory.models import StockLevel, StockMovement
+from apps.inventory.services import AdjustItem, stock_adjust
+from apps.sales.models import Payment, Sale, SaleItem, SaleReturn
+from apps.tenants.models import TenantSettings
+
+CHECKOUT = "/api/v1/sales/checkout"
+
+
+@dataclass
+class Shelf:
+    water: Product  # 0.80, cost 0.30, 20 in S1
+    beans: Product  # 24.00 per kg, cost 12.50, 5 kg in S1, sold by weight
+    wrap: Product  # 1.00, does not track stock
+    draft: Product  # not for sale
+
+
+@pytest.fixture
+def shelf(world_a) -> Shelf:
+    with tenant_context(world_a.tenant):
+        kg = Unit.objects.create(name="Kilogram", abbreviation="kg", allows_fraction=True)
+        water = Product.objects.create(
+            name="Still water 1l", sku="W-1", status="ACTIVE",
+            cost_price=Decimal("0.30"), sell_price=Decimal("0.80"),
+        )  # fmt: skip
+        beans = Product.objects.create(
+            name="Coffee beans", sku="B-1", status="ACTIVE", unit=kg,
+            cost_price=Decimal("12.50"), sell_price=Decimal("24.00"),
+        )  # fmt: skip
+        wrap = Product.objects.create(
+            name="Gift wrap", sku="G-1", status="ACTIVE", track_stock=False,
+            sell_price=Decimal("1.00"),
+        )  # fmt: skip
+        draft = Product.objects.create(
+            name="Prototype", sku="D-1", status="DRAFT", sell_price=Decimal("9.00")
+        )
+        stock_adjust(
+            actor=world_a.admin,
+            store_id=world_a.store.pk,
+            reason="FOUND",
+            items=[
+                AdjustItem(water.pk, None, Decimal("20")),
+                AdjustItem(beans.pk, None, Decimal("5")),
+            ],
+        )
+    connection.set_schema_to_public()
+    return Shelf(water=water, beans=beans, wrap=wrap, draft=draft)
+
+
+def company(world, **values) -> None:
+    """Changes the company's settings behind the services' back (and drops the copies they
+    would read: the shared cache, the settings loaded with the world's tenant)."""
+    TenantSettings.objects.filter(tenant=world.tenant).update(**values)
+    caches["shared"].clear()
+    world.tenant._state.fields_cache.pop("settings", None)
+
+
+def line(product, quantity="1", **extra) -> dict:
+    return {"productId": str(product.pk), "quantity": quantity, **extra}
+
+
+def cash(amount: str) -> dict:
+    return {"method": "CASH", "amount": amount}
+
+
+def sales_state(world) -> dict:
+    """Everything a checkout may write for `world`'s company."""
+    with tenant_context(world.tenant):
+        state = {
+            "sales": list(Sale.objects.order_by("pk").values()),
+            "items": SaleItem.objects.count(),
+            "payments": Payment.objects.count(),
+            "returns": SaleReturn.objects.count(),
+            "levels": list(StockLevel.objects.order_by("pk").values("pk", "quantity")),
+            "movements": StockMovement.objects.count(),
+            "customers": list(Customer.objects.order_by("pk").values()),
+            "ledger": CustomerLedgerEntry.objects.count(),
+            "loyalty": LoyaltyEntry.objects.count(),
+            "counters": list(DocumentCounter.objects.order_by("series").values()),
+        }
+    connection.set_schema_to_public()
+    state["audit"] = AuditLog.objects.filter(tenant=world.tenant).count()
+    return state
