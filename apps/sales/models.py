@@ -195,6 +195,7 @@ class SaleReturn(BaseModel):
     store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
     refund_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
     refund_total = models.DecimalField(**MONEY)
+    applied_to_due = models.DecimalField(**MONEY, default=Decimal("0.00"))  # of it, owed less
     points_reversed = models.PositiveIntegerField(default=0)
     reason = models.CharField(max_length=500)
     created_by = models.UUIDField(null=True, blank=True)

@@ -13,33 +13,46 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.core.db import advisory_locks, document_number_next
 from apps.core.errors import (
     BusinessRuleViolation,
     ErrorCode,
+    NotFound,
     PermissionDenied,
     ValidationFailed,
 )
 from apps.core.roles import Role
+from apps.core.serializers import quantity_text
 from apps.customers import services as customers
 from apps.customers.models import Customer
 from apps.inventory.services import StockChange, StockKey, stock_move
 from apps.sales import events, pricing
-from apps.sales.models import Payment, PaymentKind, PaymentMethod, Sale, SaleItem
-from apps.stores.models import StoreKind
+from apps.sales.models import (
+    Payment,
+    PaymentKind,
+    PaymentMethod,
+    Sale,
+    SaleItem,
+    SaleReturn,
+    SaleReturnItem,
+    SaleStatus,
+)
+from apps.stores.models import Store, StoreKind
 
 MAX_ITEMS = 100
 MAX_PAYMENTS = 10
 ZERO = pricing.ZERO
 
 
-# --- the checkout's input ------------------------------------------------------------------------
+# --- the checkout's input -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CartItem:
     product_id: UUID
@@ -67,7 +80,7 @@ class Checkout:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-# --- what the checkout reads ---------------------------------------------------------------------
+# --- what the checkout reads ----------------------------------------------------------------------
 _ITEMS_SQL = """
 SELECT r.n, p.id, p.name, p.sku, p.status, p.sell_price, p.cost_price, p.tax_rate,
        p.track_stock, COALESCE(u.allows_fraction, false),
@@ -203,7 +216,7 @@ def _settings():
     return tenant_settings_cached(tenant=connection.tenant)
 
 
-# --- pricing the cart ----------------------------------------------------------------------------
+# --- pricing the cart -----------------------------------------------------------------------------
 @dataclass
 class Priced:
     """A checkout computed: what a quote answers and what a checkout stores."""
@@ -283,7 +296,7 @@ def _price(checkout: Checkout, *, actor) -> Priced:
     )
 
 
-# --- the checkout --------------------------------------------------------------------------------
+# --- the checkout ---------------------------------------------------------------------------------
 @dataclass
 class CheckoutResult:
     sale: Sale
@@ -465,3 +478,341 @@ def _customer_side(sale: Sale, priced: Priced, *, actor) -> None:
         customers.loyalty_redeem(points=sale.points_redeemed, note=sale.number, **kwargs)
     if sale.points_earned:
         customers.loyalty_earn(points=sale.points_earned, note=sale.number, **kwargs)
+
+
+# --- void -----------------------------------------------------------------------------------------
+TRANSITIONS = {  # what each action may start from
+    "void": {SaleStatus.COMPLETED},
+    "return": {SaleStatus.COMPLETED, SaleStatus.PARTIALLY_RETURNED},
+}
+
+
+def _sale_lock(sale_id: UUID, action: str) -> Sale:
+    """The sale, locked until the transaction ends: 404 when unknown, 422 INVALID_STATE when
+    `action` may not start from its status."""
+    sale = Sale.objects.select_for_update(of=("self",)).filter(pk=sale_id).first()
+    if sale is None:
+        raise NotFound("Sale not found.")
+    if sale.status not in TRANSITIONS[action]:
+        raise BusinessRuleViolation(
+            f"A {sale.status.lower().replace('_', ' ')} sale cannot be {action}ed.",
+            code=ErrorCode.INVALID_STATE,
+        )
+    return sale
+
+
+def _net_by_method(sale: Sale) -> dict[str, Decimal]:
+    """What the sale's payments left with the shop per method (tendered - change - refunds)."""
+    net: dict[str, Decimal] = {}
+    for method, amount in Payment.objects.filter(sale=sale).values_list("method", "amount"):
+        net[method] = net.get(method, ZERO) + amount
+    return net
+
+
+def sale_void(*, actor, sale_id: UUID, reason: str) -> Sale:
+    """Cancels a completed sale with no returns, inside the company's void window (422
+    VOID_WINDOW_PASSED): the stock comes back (VOID movements), every payment is given back by
+    its method, the customer's account, store credit and points are restored exactly. Refused
+    (422) once a due of the sale was collected, or when the customer no longer holds the
+    points the sale earned."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.for_field("reason", "This field may not be blank.")
+    settings = _settings()
+    with transaction.atomic():
+        sale = _sale_lock(sale_id, "void")
+        now = timezone.now()
+        if now - sale.created_at > timedelta(hours=settings.void_window_hours):
+            raise BusinessRuleViolation(
+                f"Sales can be voided within {settings.void_window_hours} hours.",
+                code=ErrorCode.VOID_WINDOW_PASSED,
+            )
+        if sale.due_paid:
+            raise BusinessRuleViolation(
+                "Payments were collected against this sale's due: return it instead.",
+                code=ErrorCode.INVALID_STATE,
+            )
+        items = list(sale.items.order_by("position"))
+        _stock_back(sale, [(item, item.quantity) for item in items], "VOID", actor=actor)
+        money_back = [
+            Payment(
+                kind=PaymentKind.VOID,
+                method=method,
+                amount=-amount,
+                store_id=sale.store_id,
+                sale=sale,
+                customer_id=sale.customer_id,
+                created_by=getattr(actor, "pk", None),
+            )
+            for method, amount in sorted(_net_by_method(sale).items())
+            if amount
+        ]
+        Payment.objects.bulk_create(money_back)
+        if sale.customer_id is not None:
+            kwargs = {
+                "actor": actor,
+                "customer_id": sale.customer_id,
+                "reference": customers.Reference("sale", sale.pk),
+                "note": f"Void of {sale.number}",
+            }
+            credit = sum(
+                (p.amount for p in money_back if p.method == PaymentMethod.STORE_CREDIT), ZERO
+            )
+            if credit:
+                customers.customer_credit_issue(amount=-credit, **kwargs)
+            if sale.due_amount:
+                customers.customer_void(amount=sale.due_amount, **kwargs)
+            if sale.points_earned:
+                customers.loyalty_reverse(points=-sale.points_earned, **kwargs)
+            if sale.points_redeemed:
+                customers.loyalty_reverse(points=sale.points_redeemed, **kwargs)
+        sale.status = SaleStatus.VOIDED
+        sale.voided_at, sale.voided_by, sale.void_reason = now, getattr(actor, "pk", None), reason
+        sale.save(update_fields=["status", "voided_at", "voided_by", "void_reason", "updated_at"])
+        audit_record(
+            action="sale.void",
+            entity_type="sale",
+            entity_id=sale.pk,
+            actor=actor,
+            before={"status": SaleStatus.COMPLETED},
+            after={"status": SaleStatus.VOIDED, "reason": reason},
+        )
+        events.sale_changed("sale.voided", sale)
+    return sale
+
+
+def _stock_back(sale: Sale, lines: Sequence[tuple[SaleItem, Decimal]], kind: str, *, actor):
+    quantities: dict[StockKey, Decimal] = {}
+    for item, quantity in lines:
+        if item.track_stock and quantity:
+            key = StockKey(sale.store_id, item.product_id, item.variant_id)
+            quantities[key] = quantities.get(key, ZERO) + quantity
+    stock_move(
+        actor_id=getattr(actor, "pk", None),
+        changes=[StockChange(key=key, delta=quantity) for key, quantity in quantities.items()],
+        movement_type=kind,
+        reference_type="sale",
+        reference_id=sale.pk,
+        allow_negative=True,  # stock coming back is never refused
+    )
+
+
+# --- returns --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReturnLine:
+    item_id: UUID
+    quantity: Decimal
+    restock: bool = True
+
+
+def _refunded(item: SaleItem, returned: Decimal) -> Decimal:
+    """What the returns of `returned` units of `item` refund in total (see pricing)."""
+    return pricing.line_refund(pricing.SoldLine(item.quantity, item.line_total, ZERO), returned)
+
+
+def sale_return(
+    *, actor, sale_id: UUID, items: Sequence[ReturnLine], refund_method: str, reason: str
+) -> SaleReturn:
+    """Takes back items of a sale (see the README's design notes): never more than sold minus
+    already returned (422 RETURN_EXCEEDS_SOLD); the refund is the returned share of the stored
+    line amounts and of the cash rounding; it first reduces what the customer still owes for
+    the sale, then goes back by `refund_method` — cash never beyond the cash the sale kept, the
+    rest to store credit (a customer's sale) or to the sale's other methods. Points earned on
+    the returned share are taken back; those the customer no longer holds are taken from the
+    refund at the program's point value."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.for_field("reason", "This field may not be blank.")
+    if not items:
+        raise ValidationFailed.for_field("items", "At least one item is required.")
+    settings = _settings()
+    with transaction.atomic():
+        sale = _sale_lock(sale_id, "return")
+        sold = {item.pk: item for item in sale.items.select_for_update().order_by("pk")}
+        if refund_method == PaymentMethod.STORE_CREDIT and sale.customer_id is None:
+            raise ValidationFailed.for_field("refundMethod", "Store credit needs a customer.")
+        taken, too_many, seen = [], [], set()
+        for n, line in enumerate(items):
+            item = sold.get(line.item_id)
+            if item is None:
+                raise ValidationFailed.for_field(f"items.{n}.itemId", "Not an item of this sale.")
+            if line.item_id in seen:
+                raise ValidationFailed.for_field(f"items.{n}.itemId", "Listed twice.")
+            seen.add(line.item_id)
+            if line.quantity <= 0:
+                raise ValidationFailed.for_field(f"items.{n}.quantity", "Must be more than 0.")
+            left = item.quantity - item.returned_quantity
+            if line.quantity > left:
+                too_many.append(
+                    {
+                        "field": f"items.{n}.quantity",
+                        "message": f"At most {quantity_text(left)} can be returned.",
+                    }
+                )
+            taken.append((item, line))
+        if too_many:
+            raise BusinessRuleViolation(
+                "More than was sold (minus earlier returns) cannot be returned.",
+                code=ErrorCode.RETURN_EXCEEDS_SOLD,
+                details=too_many,
+            )
+        lines_total = sum((item.line_total for item in sold.values()), ZERO)
+        refunded_before = sum((_refunded(i, i.returned_quantity) for i in sold.values()), ZERO)
+        refunds = [
+            pricing.line_refund(
+                pricing.SoldLine(item.quantity, item.line_total, item.returned_quantity),
+                line.quantity,
+            )
+            for item, line in taken
+        ]
+        lines_now = sum(refunds, ZERO)
+        refund = lines_now + pricing.rounding_refund(
+            sale.rounding_adjustment, lines_total, refunded_before, lines_now
+        )
+        earlier = list(sale.returns.all())
+        points = _points_to_reverse(sale, lines_total, refunded_before + lines_now, earlier)
+        held = _points_held(sale.customer_id)
+        shortfall = max(points - held, 0)
+        refund -= min(refund, pricing.cents(shortfall * settings.loyalty_point_value))
+        outstanding = (
+            sale.due_amount - sale.due_paid - sum((r.applied_to_due for r in earlier), ZERO)
+        )
+        to_due = min(refund, max(outstanding, ZERO))
+        sequence = document_number_next(series=f"return:{sale.store_id}")
+        store_code = Store.objects.filter(pk=sale.store_id).values_list("code", flat=True)[0]
+        sale_return_row = SaleReturn.objects.create(
+            number=f"RET-{store_code}-{sequence:06d}",
+            sequence=sequence,
+            sale=sale,
+            store_id=sale.store_id,
+            refund_method=refund_method,
+            refund_total=refund,
+            applied_to_due=to_due,
+            points_reversed=points - shortfall,
+            reason=reason,
+            created_by=getattr(actor, "pk", None),
+        )
+        SaleReturnItem.objects.bulk_create(
+            SaleReturnItem(
+                sale_return=sale_return_row,
+                sale_item=item,
+                quantity=line.quantity,
+                refund_amount=amount,
+                restock=line.restock,
+            )
+            for (item, line), amount in zip(taken, refunds, strict=True)
+        )
+        for item, line in taken:
+            item.returned_quantity += line.quantity
+            item.save(update_fields=["returned_quantity"])
+        _stock_back(
+            sale,
+            [(item, line.quantity) for item, line in taken if line.restock],
+            "RETURN",
+            actor=actor,
+        )
+        _refund_money(sale, sale_return_row, refund - to_due, refund_method, actor=actor)
+        if sale.customer_id is not None:
+            kwargs = {
+                "actor": actor,
+                "customer_id": sale.customer_id,
+                "reference": customers.Reference("sale_return", sale_return_row.pk),
+                "note": sale_return_row.number,
+            }
+            if to_due:
+                customers.customer_refund(amount=to_due, **kwargs)
+            if points - shortfall:
+                customers.loyalty_reverse(points=-(points - shortfall), **kwargs)
+        before_status = sale.status
+        fully = all(item.returned_quantity >= item.quantity for item in sold.values())
+        sale.status = SaleStatus.RETURNED if fully else SaleStatus.PARTIALLY_RETURNED
+        sale.save(update_fields=["status", "updated_at"])
+        audit_record(
+            action="sale.return",
+            entity_type="sale",
+            entity_id=sale.pk,
+            actor=actor,
+            before={"status": before_status},
+            after={
+                "status": sale.status,
+                "return": sale_return_row.number,
+                "refund_total": refund,
+                "refund_method": refund_method,
+                "items": len(taken),
+            },
+        )
+        events.sale_changed("sale.returned", sale, returnId=sale_return_row.pk, refundTotal=refund)
+    sale_return_row.sale = sale
+    return sale_return_row
+
+
+def _points_to_reverse(sale: Sale, lines_total, refunded_lines, earlier) -> int:
+    """The points earned on everything returned so far, minus those already taken back."""
+    if not sale.points_earned or not lines_total:
+        return 0
+    due = math.floor(sale.points_earned * refunded_lines / lines_total)
+    if refunded_lines >= lines_total:
+        due = sale.points_earned
+    return max(due - sum(r.points_reversed for r in earlier), 0)
+
+
+def _points_held(customer_id) -> int:
+    if customer_id is None:
+        return 0
+    return (
+        Customer.objects.select_for_update()
+        .filter(pk=customer_id)
+        .values_list("loyalty_points", flat=True)
+        .first()
+        or 0
+    )
+
+
+def _refund_money(sale: Sale, sale_return_row: SaleReturn, amount: Decimal, method: str, *, actor):
+    """Pays `amount` back: by `method` as far as the sale's payments allow (cash never beyond
+    the cash it kept), the rest to store credit for a customer's sale, else to its other
+    methods."""
+    if amount <= 0:
+        return
+    kept = _net_by_method(sale)
+    order = [method] + (
+        [PaymentMethod.STORE_CREDIT] if sale.customer_id is not None else []
+    ) + sorted(m for m in kept if m not in (method, PaymentMethod.STORE_CREDIT))  # fmt: skip
+    parts: list[tuple[str, Decimal]] = []
+    left = amount
+    for candidate in dict.fromkeys(order):
+        if left <= 0:
+            break
+        room = (
+            left
+            if candidate == PaymentMethod.STORE_CREDIT
+            else max(kept.get(candidate, ZERO), ZERO)
+        )
+        part = min(left, room)
+        if part > 0:
+            parts.append((candidate, part))
+            left -= part
+    if left > 0:  # cannot happen: refunds never exceed what the sale was paid
+        raise BusinessRuleViolation("Nothing left to refund to.", code=ErrorCode.INVALID_STATE)
+    Payment.objects.bulk_create(
+        Payment(
+            kind=PaymentKind.REFUND,
+            method=m,
+            amount=-part,
+            store_id=sale.store_id,
+            sale=sale,
+            sale_return=sale_return_row,
+            customer_id=sale.customer_id,
+            created_by=getattr(actor, "pk", None),
+        )
+        for m, part in parts
+    )
+    credit = sum((part for m, part in parts if m == PaymentMethod.STORE_CREDIT), ZERO)
+    if credit:
+        customers.customer_credit_issue(
+            actor=actor,
+            customer_id=sale.customer_id,
+            amount=credit,
+            reference=customers.Reference("sale_return", sale_return_row.pk),
+            note=sale_return_row.number,
+        )

@@ -146,3 +146,21 @@ class CheckoutInputSerializer(serializers.Serializer):
     redeem_points = WholeNumberField(required=False, min_value=0, default=0)
     payments = TenderInput(many=True, required=False, default=list)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class VoidInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class ReturnLineInput(serializers.Serializer):
+    item_id = serializers.UUIDField()
+    quantity = QuantityField()
+    restock = serializers.BooleanField(required=False, default=True)
+
+
+class ReturnInputSerializer(serializers.Serializer):
+    items = ReturnLineInput(many=True, allow_empty=False)
+    refund_method = serializers.ChoiceField(
+        choices=[PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.STORE_CREDIT]
+    )
+    reason = serializers.CharField(max_length=500)

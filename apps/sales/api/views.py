@@ -53,6 +53,8 @@ class SaleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         "get": "sale:read",
         "checkout": "sale:create",
         "quote": "sale:create",
+        "void": "sale:void",
+        "return_items": "sale:return",
     }
     lookup_value_regex = UUID_PATTERN
     filterset_class = SaleFilter
@@ -113,3 +115,44 @@ class SaleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data.is_valid(raise_exception=True)
         sale = services.sale_quote(actor=request.user, checkout=checkout_of(data.validated_data))
         return self._render(sale)
+
+    @extend_schema(
+        request=s.VoidInputSerializer,
+        responses={200: s.SaleDetailSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def void(self, request, pk=None):
+        """Cancels a completed sale inside the void window: stock, payments, the customer's
+        account and points restored."""
+        sale = self.get_object()  # 404 before 400
+        data = s.VoidInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.sale_void(
+            actor=request.user, sale_id=sale.pk, reason=data.validated_data["reason"]
+        )
+        sale = selectors.sale_get(sale_id=sale.pk)
+        return Response(s.SaleDetailSerializer(sale, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request=s.ReturnInputSerializer,
+        responses={201: s.SaleReturnSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=True, methods=["post"], url_path="return")
+    @idempotent
+    def return_items(self, request, pk=None):
+        """Takes items back: a numbered return document with its refund."""
+        sale = self.get_object()
+        data = s.ReturnInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        sale_return = services.sale_return(
+            actor=request.user,
+            sale_id=sale.pk,
+            items=[services.ReturnLine(**line) for line in values["items"]],
+            refund_method=values["refund_method"],
+            reason=values["reason"],
+        )
+        return Response(s.SaleReturnSerializer(sale_return).data, status=status.HTTP_201_CREATED)
