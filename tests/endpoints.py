@@ -22,6 +22,7 @@ BUILT_MODULES = {
     "categories",
     "inventory",
     "customers",
+    "sales",
 }
 PENDING = {(row["method"], row["path"]) for row in ROWS if row["module"] not in BUILT_MODULES}
 BUILT = [row for row in ROWS if (row["method"], row["path"]) not in PENDING]
@@ -78,6 +79,18 @@ def _a_customer_group(world):
         )
 
 
+def _a_sale(world):
+    from django_tenants.utils import tenant_context
+
+    from apps.sales.models import Sale
+    from apps.sales.testing import sale_make
+
+    with tenant_context(world.tenant):
+        return Sale.objects.first() or sale_make(
+            store=world.store, cashier_id=world.cashier.pk, product=world.product, sequence=800_001
+        )
+
+
 def path_for(row: dict, world) -> str:
     """The row's path with its parameters filled with ids of `world` (a conftest TenantWorld)."""
 
@@ -97,6 +110,8 @@ def path_for(row: dict, world) -> str:
             if name == "id":
                 return str(_a_transfer(world).pk)
             return {"storeId": str(world.store.pk), "productId": str(world.product.pk)}[name]
+        if row["module"] == "sales":
+            return str(_a_sale(world).pk)
         if row["module"] == "customers" and name == "id":
             if row["path"].startswith("/api/v1/customers/groups/"):
                 return str(_a_customer_group(world).pk)

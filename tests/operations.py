@@ -79,6 +79,7 @@ ADDITIONS: dict[tuple[str, str], str | dict[str, str]] = {
     ("POST", "/api/v1/inventory/counts/{id}/finalize"): "inventory:write",
     ("POST", "/api/v1/inventory/counts/{id}/cancel"): "inventory:write",
     ("POST", "/api/v1/customers/{id}/balance/adjust"): "ADMIN/MANAGER",
+    ("POST", "/api/v1/sales/quote"): "sale:create",
     ("GET", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
     ("POST", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
     ("GET", "/api/v1/super-admin/tenants/{id}"): "SUPER_ADMIN",
@@ -111,6 +112,7 @@ RESOURCES: dict[str, str] = {
     "/api/v1/inventory/counts/{id}": "count",
     "/api/v1/customers/{id}": "customer",
     "/api/v1/customers/groups/{id}": "customer_group",
+    "/api/v1/sales/{id}": "sale",
 }
 # Parameters that name no tenant object (the isolation suite calls these operations like others).
 NOT_TENANT_OBJECTS = {"entity", "statusSlug"}
@@ -276,6 +278,19 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ),
     ("DELETE", "/api/v1/customers/groups/{id}"): Sample(
         by_role={"CASHIER": Expect(403, "FORBIDDEN")}
+    ),
+    # sales (one unit of the stocked product, paid in cash, in the cashier's store; the target
+    # sale is a completed cash sale of 2 of it)
+    ("POST", "/api/v1/sales/checkout"): Sample(lambda r: _cart(r), status=201),
+    ("POST", "/api/v1/sales/quote"): Sample(lambda r: _cart(r)),
+    ("POST", "/api/v1/sales/{id}/void"): Sample(lambda r: {"reason": "Rung up twice"}),
+    ("POST", "/api/v1/sales/{id}/return"): Sample(
+        lambda r: {
+            "items": [{"itemId": r.ids["sale_item"], "quantity": "1"}],
+            "refundMethod": "CASH",
+            "reason": "Damaged",
+        },
+        status=201,
     ),
     # super admin (the targets are tenant A and its cashier)
     ("POST", "/api/v1/super-admin/admins"): Sample(
@@ -502,6 +517,7 @@ def make_refs(world) -> Refs:
         ids["image"] = image.pk
         ids.update(_inventory_refs(world, suffix))
         ids.update(_customer_refs(world, suffix))
+        ids.update(_sale_refs(world, suffix))
     connection.set_schema_to_public()
     return Refs(world=world, ids=ids)
 
@@ -542,6 +558,29 @@ def _inventory_refs(world, suffix: str) -> dict[str, Any]:
     TransferItem.objects.create(transfer=cancelled, product=product, quantity=Decimal("1"))
     StockCount.objects.create(number=900_002, store=world.other_store, status="FINALIZED")
     return {"stock_product": product.pk, "transfer": transfer.pk, "count": count.pk}
+
+
+def _cart(refs) -> dict:
+    return {
+        "storeId": str(refs.world.store.pk),
+        "items": [{"productId": refs.ids["stock_product"], "quantity": "1"}],
+        "payments": [{"method": "CASH", "amount": "5.00"}],
+    }
+
+
+def _sale_refs(world, suffix: str) -> dict[str, Any]:
+    from apps.catalog.models import Product
+    from apps.sales.testing import sale_make
+
+    product = Product.objects.get(sku=f"STOCK-{suffix}")
+    product.sell_price = Decimal("1.00")
+    product.save(update_fields=["sell_price"])
+    sale = sale_make(
+        store=world.store, cashier_id=world.cashier.pk, product=product, sequence=900_001
+    )
+    # a second sale, for the lists
+    sale_make(store=world.store, cashier_id=world.cashier.pk, product=product, sequence=900_002)
+    return {"sale": sale.pk, "sale_item": sale.items.get().pk}
 
 
 def _customer_refs(world, suffix: str) -> dict[str, Any]:

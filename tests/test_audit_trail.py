@@ -99,6 +99,43 @@ def customer_group_id(world) -> str:
         return str(CustomerGroup.objects.get(name="VIP").pk)
 
 
+def _stocked_variant(world) -> None:
+    from decimal import Decimal
+
+    from apps.inventory import services
+
+    with tenant_context(world.tenant):
+        services.stock_adjust(
+            actor=world.admin,
+            store_id=world.store.pk,
+            reason="FOUND",
+            items=[services.AdjustItem(world.product.pk, world.variant.pk, Decimal("10"))],
+        )
+
+
+def _a_sale(world) -> None:
+    from apps.sales.testing import sale_make
+
+    with tenant_context(world.tenant):
+        sale_make(
+            store=world.store, cashier_id=world.cashier.pk, product=world.product, sequence=1
+        )
+
+
+def sale_id(world) -> str:
+    from apps.sales.models import Sale
+
+    with tenant_context(world.tenant):
+        return str(Sale.objects.get().pk)
+
+
+def sale_item_id(world) -> str:
+    from apps.sales.models import SaleItem
+
+    with tenant_context(world.tenant):
+        return str(SaleItem.objects.get().pk)
+
+
 def _item(world, **values) -> dict:
     return {"productId": str(world.product.pk), "variantId": str(world.variant.pk), **values}
 
@@ -673,6 +710,61 @@ CASES = {
         {"deleted": True},
         setup=_customer_and_group,
     ),
+    "sales-checkout": Case(
+        "cashier",
+        "POST",
+        "/api/v1/sales/checkout",
+        lambda w: {
+            "storeId": str(w.store.pk),
+            "items": [_item(w, quantity="1")],
+            "payments": [{"method": "CASH", "amount": "2.00"}],
+        },
+        "sale.checkout",
+        "new",
+        None,
+        lambda w, e: {
+            "number": "INV-S1-000001",
+            "store_id": str(w.store.pk),
+            "customer_id": None,
+            "total": "1.50",
+            "paid_total": "2.00",
+            "due_amount": "0.00",
+            "items": 1,
+        },
+        setup=_stocked_variant,
+    ),
+    "sales-void": Case(
+        "manager",
+        "POST",
+        "/api/v1/sales/{sale}/void",
+        {"reason": "Rung up twice"},
+        "sale.void",
+        "sale",
+        {"status": "COMPLETED"},
+        {"status": "VOIDED", "reason": "Rung up twice"},
+        setup=_a_sale,
+    ),
+    "sales-return": Case(
+        "manager",
+        "POST",
+        "/api/v1/sales/{sale}/return",
+        lambda w: {
+            "items": [{"itemId": sale_item_id(w), "quantity": "1"}],
+            "refundMethod": "CASH",
+            "reason": "Damaged",
+        },
+        "sale.return",
+        "sale",
+        {"status": "COMPLETED"},
+        {
+            "status": "PARTIALLY_RETURNED",
+            "return": "RET-S1-000001",
+            "refund_total": "1.00",
+            "refund_method": "CASH",
+            "items": 1,
+        },
+        setup=_a_sale,
+    ),
 }
 
 # contract rows (method, path) → case; rows that only read are not here
@@ -723,6 +815,9 @@ CONTRACT_CASES = {
     ("POST", "/api/v1/customers/groups"): "customer-groups-create",
     ("PATCH", "/api/v1/customers/groups/:id"): "customer-groups-update",
     ("DELETE", "/api/v1/customers/groups/:id"): "customer-groups-delete",
+    ("POST", "/api/v1/sales/checkout"): "sales-checkout",
+    ("POST", "/api/v1/sales/:id/void"): "sales-void",
+    ("POST", "/api/v1/sales/:id/return"): "sales-return",
 }
 
 
@@ -772,6 +867,7 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
         transfer=transfer_id(world_a) if "{transfer}" in case.path else "",
         customer=customer_id(world_a) if "{customer}" in case.path else "",
         group=customer_group_id(world_a) if "{group}" in case.path else "",
+        sale=sale_id(world_a) if "{sale}" in case.path else "",
     )
     last_before = AuditLog.objects.order_by("-created_at").values_list("pk", flat=True).first()
     count_before = AuditLog.objects.count()
@@ -803,6 +899,7 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
         "transfer": transfer_id(world_a) if "{transfer}" in case.path else None,
         "customer": customer_id(world_a) if "{customer}" in case.path else None,
         "customer_group": customer_group_id(world_a) if "{group}" in case.path else None,
+        "sale": sale_id(world_a) if "{sale}" in case.path else None,
         "none": "",
     }
     if case.entity == "new":
