@@ -23,6 +23,7 @@ BUILT_MODULES = {
     "inventory",
     "customers",
     "sales",
+    "payments",
 }
 PENDING = {(row["method"], row["path"]) for row in ROWS if row["module"] not in BUILT_MODULES}
 BUILT = [row for row in ROWS if (row["method"], row["path"]) not in PENDING]
@@ -91,6 +92,14 @@ def _a_sale(world):
         )
 
 
+def _a_payment(world):
+    from django_tenants.utils import tenant_context
+
+    sale = _a_sale(world)
+    with tenant_context(world.tenant):
+        return sale.payments.first()
+
+
 def path_for(row: dict, world) -> str:
     """The row's path with its parameters filled with ids of `world` (a conftest TenantWorld)."""
 
@@ -112,6 +121,10 @@ def path_for(row: dict, world) -> str:
             return {"storeId": str(world.store.pk), "productId": str(world.product.pk)}[name]
         if row["module"] == "sales":
             return str(_a_sale(world).pk)
+        if row["module"] == "payments":
+            if name == "customerId":
+                return str(_a_customer(world).pk)
+            return str(_a_payment(world).pk)
         if row["module"] == "customers" and name == "id":
             if row["path"].startswith("/api/v1/customers/groups/"):
                 return str(_a_customer_group(world).pk)

@@ -113,6 +113,8 @@ RESOURCES: dict[str, str] = {
     "/api/v1/customers/{id}": "customer",
     "/api/v1/customers/groups/{id}": "customer_group",
     "/api/v1/sales/{id}": "sale",
+    "/api/v1/payments/{id}": "payment",
+    "/api/v1/payments/customer/{customerId}": "customer",
 }
 # Parameters that name no tenant object (the isolation suite calls these operations like others).
 NOT_TENANT_OBJECTS = {"entity", "statusSlug"}
@@ -289,6 +291,16 @@ SAMPLES: dict[tuple[str, str], Sample] = {
             "items": [{"itemId": r.ids["sale_item"], "quantity": "1"}],
             "refundMethod": "CASH",
             "reason": "Damaged",
+        },
+        status=201,
+    ),
+    # a customer who owes 7.00 pays 2.00 of it in the cashier's store
+    ("POST", "/api/v1/payments/collect-due"): Sample(
+        lambda r: {
+            "customerId": r.ids["customer_owing"],
+            "amount": "2.00",
+            "method": "CASH",
+            "storeId": str(r.world.store.pk),
         },
         status=201,
     ),
@@ -580,7 +592,11 @@ def _sale_refs(world, suffix: str) -> dict[str, Any]:
     )
     # a second sale, for the lists
     sale_make(store=world.store, cashier_id=world.cashier.pk, product=product, sequence=900_002)
-    return {"sale": sale.pk, "sale_item": sale.items.get().pk}
+    return {
+        "sale": sale.pk,
+        "sale_item": sale.items.get().pk,
+        "payment": sale.payments.get().pk,
+    }
 
 
 def _customer_refs(world, suffix: str) -> dict[str, Any]:
@@ -604,7 +620,7 @@ def _customer_refs(world, suffix: str) -> dict[str, Any]:
         CustomerLedgerEntry.objects.create(
             customer=second, type="ADJUSTMENT", amount=amount, balance_after=after
         )
-    return {"customer": customer.pk, "customer_group": group.pk}
+    return {"customer": customer.pk, "customer_group": group.pk, "customer_owing": second.pk}
 
 
 def call(client, case: Case, refs: Refs, user=None, body_refs: Refs | None = None):

@@ -85,6 +85,21 @@ def _customer_and_group(world) -> None:
         CustomerGroup.objects.create(name="VIP", discount_percent=5)
 
 
+def _customer_owing(world, amount: str) -> None:
+    from decimal import Decimal
+
+    from apps.customers.models import Customer, CustomerLedgerEntry
+
+    _customer_and_group(world)
+    with tenant_context(world.tenant):
+        customer = Customer.objects.get(code="C-000900")
+        Customer.objects.filter(pk=customer.pk).update(balance=Decimal(amount))
+        CustomerLedgerEntry.objects.create(
+            customer=customer, type="ADJUSTMENT", amount=Decimal(amount),
+            balance_after=Decimal(amount),
+        )  # fmt: skip
+
+
 def customer_id(world) -> str:
     from apps.customers.models import Customer
 
@@ -117,9 +132,7 @@ def _a_sale(world) -> None:
     from apps.sales.testing import sale_make
 
     with tenant_context(world.tenant):
-        sale_make(
-            store=world.store, cashier_id=world.cashier.pk, product=world.product, sequence=1
-        )
+        sale_make(store=world.store, cashier_id=world.cashier.pk, product=world.product, sequence=1)
 
 
 def sale_id(world) -> str:
@@ -765,6 +778,27 @@ CASES = {
         },
         setup=_a_sale,
     ),
+    "payments-collect-due": Case(
+        "cashier",
+        "POST",
+        "/api/v1/payments/collect-due",
+        lambda w: {
+            "customerId": customer_id(w),
+            "amount": "5.00",
+            "method": "CARD",
+            "storeId": str(w.store.pk),
+        },
+        "customer.balance.payment",
+        "customer",
+        {"balance": "12.00"},
+        lambda w, e: {
+            "balance": "7.00",
+            "amount": "-5.00",
+            "entry_id": e.after["entry_id"],
+            "reference": e.after["reference"],
+        },
+        setup=lambda w: _customer_owing(w, "12.00"),
+    ),
 }
 
 # contract rows (method, path) → case; rows that only read are not here
@@ -818,6 +852,7 @@ CONTRACT_CASES = {
     ("POST", "/api/v1/sales/checkout"): "sales-checkout",
     ("POST", "/api/v1/sales/:id/void"): "sales-void",
     ("POST", "/api/v1/sales/:id/return"): "sales-return",
+    ("POST", "/api/v1/payments/collect-due"): "payments-collect-due",
 }
 
 
@@ -897,7 +932,7 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
         "category": str(world_a.category.pk),
         "subcategory": subcategory_id(world_a),
         "transfer": transfer_id(world_a) if "{transfer}" in case.path else None,
-        "customer": customer_id(world_a) if "{customer}" in case.path else None,
+        "customer": customer_id(world_a) if case.entity == "customer" else None,
         "customer_group": customer_group_id(world_a) if "{group}" in case.path else None,
         "sale": sale_id(world_a) if "{sale}" in case.path else None,
         "none": "",

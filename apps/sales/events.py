@@ -21,3 +21,18 @@ def sale_changed(event: str, sale: Sale, **extra) -> None:
         },
         store_id=sale.store_id,
     )
+
+
+def payment_received(payment) -> None:
+    """payment.received: a customer paid what they owed."""
+    publish_event(
+        "payment.received",
+        {
+            "id": payment.pk,
+            "customerId": payment.customer_id,
+            "method": payment.method,
+            "amount": payment.amount,
+            "storeId": payment.store_id,
+        },
+        store_id=payment.store_id,
+    )

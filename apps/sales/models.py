@@ -55,6 +55,7 @@ class Sale(BaseModel):
     change_due = models.DecimalField(**MONEY)
     due_amount = models.DecimalField(**MONEY)  # put on the customer's account at checkout
     due_paid = models.DecimalField(**MONEY, default=Decimal("0.00"))  # of it, collected since
+    due_returned = models.DecimalField(**MONEY, default=Decimal("0.00"))  # cancelled by returns
     points_earned = models.PositiveIntegerField(default=0)
     points_redeemed = models.PositiveIntegerField(default=0)
     points_value = models.DecimalField(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -18,6 +19,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.audit.services import audit_record
@@ -36,6 +38,7 @@ from apps.customers.models import Customer
 from apps.inventory.services import StockChange, StockKey, stock_move
 from apps.sales import events, pricing
 from apps.sales.models import (
+    DueAllocation,
     Payment,
     PaymentKind,
     PaymentMethod,
@@ -674,9 +677,7 @@ def sale_return(
         held = _points_held(sale.customer_id)
         shortfall = max(points - held, 0)
         refund -= min(refund, pricing.cents(shortfall * settings.loyalty_point_value))
-        outstanding = (
-            sale.due_amount - sale.due_paid - sum((r.applied_to_due for r in earlier), ZERO)
-        )
+        outstanding = sale.due_amount - sale.due_paid - sale.due_returned
         to_due = min(refund, max(outstanding, ZERO))
         sequence = document_number_next(series=f"return:{sale.store_id}")
         store_code = Store.objects.filter(pk=sale.store_id).values_list("code", flat=True)[0]
@@ -726,7 +727,8 @@ def sale_return(
         before_status = sale.status
         fully = all(item.returned_quantity >= item.quantity for item in sold.values())
         sale.status = SaleStatus.RETURNED if fully else SaleStatus.PARTIALLY_RETURNED
-        sale.save(update_fields=["status", "updated_at"])
+        sale.due_returned += to_due
+        sale.save(update_fields=["status", "due_returned", "updated_at"])
         audit_record(
             action="sale.return",
             entity_type="sale",
@@ -816,3 +818,79 @@ def _refund_money(sale: Sale, sale_return_row: SaleReturn, amount: Decimal, meth
             reference=customers.Reference("sale_return", sale_return_row.pk),
             note=sale_return_row.number,
         )
+
+
+# --- collecting dues ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DueSettled:
+    sale: Sale
+    paid: Decimal  # by this payment
+    remaining: Decimal  # still due on the sale after it
+
+
+@dataclass
+class DueCollection:
+    payment: Payment
+    settled: list[DueSettled]
+    balance: Decimal  # what the customer owes after it
+
+
+def due_collect(
+    *,
+    actor,
+    customer_id: UUID,
+    amount: Decimal,
+    method: str,
+    reference: str = "",
+    store_id: UUID | None = None,
+) -> DueCollection:
+    """A customer pays what they owe: never more than their balance (422 AMOUNT_EXCEEDS_DUE);
+    it settles their oldest due sales first (what is left of it pays the rest of the balance,
+    e.g. an opening balance). The payment is booked at `store_id`, else at the store of the
+    oldest sale it settles; a cashier collects only in their stores (403). Its audit row is
+    the customer's (`customer.balance.payment`, referencing the payment)."""
+    if method == PaymentMethod.STORE_CREDIT:
+        raise ValidationFailed.for_field("method", "Dues are paid with money, not store credit.")
+    amount = pricing.cents(amount)
+    with transaction.atomic():
+        payment_id = uuid.uuid4()
+        entry = customers.customer_pay(  # locks the customer; refuses more than the balance
+            actor=actor,
+            customer_id=customer_id,
+            amount=amount,
+            reference=customers.Reference("payment", payment_id),
+            note=reference,
+        )
+        dues = list(
+            Sale.objects.select_for_update(of=("self",))
+            .filter(customer_id=customer_id, due_amount__gt=F("due_paid") + F("due_returned"))
+            .order_by("created_at", "id")
+        )
+        if store_id is None:
+            if not dues:
+                raise ValidationFailed.for_field("storeId", "Name the store that takes it.")
+            store_id = dues[0].store_id
+        _store(store_id, actor=actor)
+        payment = Payment.objects.create(
+            id=payment_id,
+            kind=PaymentKind.DUE,
+            method=method,
+            amount=amount,
+            reference=reference,
+            store_id=store_id,
+            customer_id=customer_id,
+            created_by=getattr(actor, "pk", None),
+        )
+        settled, left = [], amount
+        for sale in dues:
+            if left <= 0:
+                break
+            paid = min(left, sale.due_amount - sale.due_paid - sale.due_returned)
+            sale.due_paid += paid
+            sale.save(update_fields=["due_paid", "updated_at"])
+            DueAllocation.objects.create(payment=payment, sale=sale, amount=paid)
+            remaining = sale.due_amount - sale.due_paid - sale.due_returned
+            settled.append(DueSettled(sale=sale, paid=paid, remaining=remaining))
+            left -= paid
+        events.payment_received(payment)
+    return DueCollection(payment=payment, settled=settled, balance=entry.balance_after)

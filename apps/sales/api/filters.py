@@ -1,7 +1,7 @@
 import django_filters
 
 from apps.core.filters import period_filter
-from apps.sales.models import PaymentKind, PaymentMethod, Sale, SaleStatus
+from apps.sales.models import Payment, PaymentKind, PaymentMethod, Sale, SaleStatus
 
 
 class SaleFilter(django_filters.FilterSet):
@@ -22,6 +22,21 @@ class SaleFilter(django_filters.FilterSet):
 
     def filter_method(self, queryset, name, value):
         return queryset.filter(payments__method=value, payments__kind=PaymentKind.SALE).distinct()
+
+    def filter_queryset(self, queryset):
+        return period_filter(self.request, super().filter_queryset(queryset))
+
+
+class PaymentFilter(django_filters.FilterSet):
+    method = django_filters.ChoiceFilter(choices=PaymentMethod.choices)
+    kind = django_filters.ChoiceFilter(choices=PaymentKind.choices)
+    store_id = django_filters.UUIDFilter()
+    customer_id = django_filters.UUIDFilter()
+    sale_id = django_filters.UUIDFilter()
+
+    class Meta:
+        model = Payment
+        fields: list[str] = []
 
     def filter_queryset(self, queryset):
         return period_filter(self.request, super().filter_queryset(queryset))

@@ -164,3 +164,62 @@ class ReturnInputSerializer(serializers.Serializer):
         choices=[PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.STORE_CREDIT]
     )
     reason = serializers.CharField(max_length=500)
+
+
+# --- payments -------------------------------------------------------------------------------------
+class PaymentSerializer(serializers.ModelSerializer):
+    store_id = serializers.UUIDField()
+    sale_id = serializers.UUIDField(allow_null=True)
+    sale_number = serializers.CharField(source="sale.number", allow_null=True, default=None)
+    customer_id = serializers.UUIDField(allow_null=True)
+    return_id = serializers.UUIDField(source="sale_return_id", allow_null=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id", "kind", "method", "amount", "reference", "store_id", "sale_id", "sale_number",
+            "customer_id", "return_id", "created_by", "created_at",
+        ]  # fmt: skip
+
+
+class AllocationSerializer(serializers.Serializer):
+    sale_id = serializers.UUIDField()
+    sale_number = serializers.CharField(source="sale.number")
+    amount = serializers.DecimalField(**MONEY)
+
+
+class PaymentDetailSerializer(PaymentSerializer):
+    allocations = AllocationSerializer(many=True, help_text="Due sales this payment settled")
+
+    class Meta(PaymentSerializer.Meta):
+        fields = [*PaymentSerializer.Meta.fields, "allocations"]
+
+
+class CollectDueInputSerializer(serializers.Serializer):
+    customer_id = serializers.UUIDField()
+    amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    method = serializers.ChoiceField(
+        choices=[
+            PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.MOBILE,
+            PaymentMethod.BANK_TRANSFER,
+        ]
+    )  # fmt: skip
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+    store_id = serializers.UUIDField(
+        required=False, allow_null=True, default=None,
+        help_text="The store taking it (default: the store of the oldest sale it settles)",
+    )  # fmt: skip
+
+
+class DueSettledSerializer(serializers.Serializer):
+    sale_id = serializers.UUIDField(source="sale.pk")
+    number = serializers.CharField(source="sale.number")
+    due_amount = serializers.DecimalField(**MONEY, source="sale.due_amount")
+    paid = serializers.DecimalField(**MONEY, help_text="By this payment")
+    remaining = serializers.DecimalField(**MONEY)
+
+
+class DueCollectionSerializer(serializers.Serializer):
+    payment = PaymentSerializer()
+    sales = DueSettledSerializer(many=True, source="settled")
+    balance = serializers.DecimalField(**MONEY, help_text="What the customer owes after it")

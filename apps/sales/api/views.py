@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.core.filters import PERIOD
 from apps.core.idempotency import idempotent
@@ -11,8 +12,8 @@ from apps.core.openapi import IDEMPOTENCY_KEY
 from apps.core.roles import Role
 from apps.sales import pricing, selectors, services
 from apps.sales.api import serializers as s
-from apps.sales.api.filters import SaleFilter
-from apps.sales.models import Sale
+from apps.sales.api.filters import PaymentFilter, SaleFilter
+from apps.sales.models import Payment, Sale
 
 UUID_PATTERN = r"[0-9a-fA-F-]{36}"
 
@@ -156,3 +157,70 @@ class SaleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             reason=values["reason"],
         )
         return Response(s.SaleReturnSerializer(sale_return).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["payments"])
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Money in and out: tendered at checkout, change, refunds, voids, collected dues."""
+
+    required_permission = "sale:read"
+    lookup_value_regex = UUID_PATTERN
+    filterset_class = PaymentFilter
+    ordering_fields = ["created_at", "amount"]
+    ordering = ["-created_at", "-id"]
+
+    def get_serializer_class(self):
+        return s.PaymentDetailSerializer if self.action == "retrieve" else s.PaymentSerializer
+
+    def _store_ids(self):
+        return selectors.visible_store_ids(user=self.request.user)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Payment.objects.none()
+        return selectors.payment_list(store_ids=self._store_ids())
+
+    def get_object(self):
+        return selectors.payment_get(payment_id=self.kwargs["pk"], store_ids=self._store_ids())
+
+    @extend_schema(parameters=PERIOD)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+
+@extend_schema(tags=["payments"])
+class CustomerPaymentsView(generics.ListAPIView):
+    """A customer's payments, newest first (404 for an unknown customer)."""
+
+    required_permission = "customer:read"
+    serializer_class = s.PaymentSerializer
+    filterset_class = PaymentFilter
+    ordering_fields = ["created_at", "amount"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Payment.objects.none()
+        from apps.customers.selectors import customer_get
+
+        customer_get(customer_id=self.kwargs["customer_id"])  # 404
+        return selectors.payment_list().filter(customer_id=self.kwargs["customer_id"])
+
+
+@extend_schema(
+    tags=["payments"],
+    request=s.CollectDueInputSerializer,
+    responses={201: s.DueCollectionSerializer},
+    parameters=[IDEMPOTENCY_KEY],
+)
+class CollectDueView(APIView):
+    """A customer pays what they owe; their oldest due sales are settled first."""
+
+    required_permission = "sale:create"
+
+    @idempotent
+    def post(self, request):
+        data = s.CollectDueInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        collection = services.due_collect(actor=request.user, **data.validated_data)
+        return Response(s.DueCollectionSerializer(collection).data, status=status.HTTP_201_CREATED)
