@@ -1,0 +1,156 @@
+"""Checkouts under real parallel connections (committed work, no test transaction): no unit sold
+twice, gap-free numbers, and a till's retries of one clientSaleId make one sale."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from apps.audit.models import AuditLog
+from apps.audit.services import audit_maintenance
+from apps.catalog.models import Product
+from apps.core.errors import ApplicationError
+from apps.core.models import DocumentCounter
+from apps.inventory.models import StockLevel, StockMovement
+from apps.inventory.services import AdjustItem, stock_adjust
+from apps.inventory.tests.conftest import ledger_mismatches
+from apps.sales import pricing, services
+from apps.sales.models import DueAllocation, Payment, Sale, SaleItem, SaleReturn
+from apps.sales.tests.conftest import CHECKOUT
+from apps.users.tokens import token_pair_issue
+
+THREADS = 16
+
+
+@pytest.fixture
+def committed(worlds, django_db_blocker):
+    """Tenant A with committed writes allowed and a product holding 50 in the cashier's store;
+    everything the test wrote is removed afterwards (the ledger only under maintenance)."""
+    world = worlds["a"]
+    with django_db_blocker.unblock():
+        with tenant_context(world.tenant):
+            product = Product.objects.create(
+                name="Hot item", sku="HOT-1", status="ACTIVE", sell_price=Decimal("2.50")
+            )
+            stock_adjust(
+                actor=world.admin, store_id=world.store.pk, reason="FOUND",
+                items=[AdjustItem(product.pk, None, Decimal("50"))],
+            )  # fmt: skip
+        connection.set_schema_to_public()
+        yield world, product
+        with tenant_context(world.tenant), audit_maintenance():
+            DueAllocation.objects.all().delete()
+            Payment.objects.all().delete()
+            SaleReturn.objects.all().delete()
+            SaleItem.objects.all().delete()
+            Sale.objects.all().delete()
+            StockMovement.objects.filter(product=product).delete()
+            StockLevel.objects.filter(product=product).delete()
+            product.delete()
+            DocumentCounter.objects.filter(series__startswith="sale:").delete()
+            AuditLog.objects.filter(entity_type="sale").delete()
+            AuditLog.objects.filter(action="stock.adjust", entity_id=str(world.store.pk)).delete()
+        connection.set_schema_to_public()
+
+
+def run_threads(world, count: int, work, threads: int = THREADS) -> list:
+    """`work(n)` for n in range(count) over `threads` threads with their own connections,
+    released together by a barrier; returns every outcome (a result or an error code)."""
+    barrier = threading.Barrier(threads)
+    outcomes: list = []
+    lock = threading.Lock()
+
+    def body(number: int) -> None:
+        try:
+            connection.set_tenant(world.tenant)
+            barrier.wait(timeout=30)
+            for n in range(number, count, threads):
+                try:
+                    result = work(n)
+                except ApplicationError as exc:
+                    result = exc.code
+                with lock:
+                    outcomes.append(result)
+        except Exception as exc:
+            with lock:
+                outcomes.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    started = [threading.Thread(target=body, args=(n,)) for n in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join(timeout=120)
+    return outcomes
+
+
+def one_unit(world, product, client_sale_id=None) -> services.Checkout:
+    return services.Checkout(
+        store_id=world.store.pk,
+        items=[services.CartItem(product_id=product.pk, quantity=Decimal("1"))],
+        payments=[pricing.Tender("CASH", Decimal("5.00"))],
+        client_sale_id=client_sale_id,
+    )
+
+
+def test_200_parallel_one_unit_checkouts_against_50_in_stock(committed):
+    world, product = committed
+
+    outcomes = run_threads(
+        world,
+        200,
+        lambda n: (
+            services.sale_checkout(
+                actor=world.cashier, checkout=one_unit(world, product)
+            ).sale.sequence
+        ),
+    )
+
+    kinds = Counter("sold" if isinstance(o, int) else o for o in outcomes)
+    assert kinds == {"sold": 50, "INSUFFICIENT_STOCK": 150}, kinds
+    assert sorted(o for o in outcomes if isinstance(o, int)) == list(range(1, 51))
+    with tenant_context(world.tenant):
+        assert StockLevel.objects.get(product=product, store=world.store).quantity == 0
+        sales = StockMovement.objects.filter(product=product, type="SALE")
+        assert sales.count() == 50
+        assert sorted(sales.values_list("quantity_after", flat=True)) == list(range(50))
+        assert sorted(Sale.objects.values_list("number", flat=True)) == [
+            f"INV-S1-{n:06d}" for n in range(1, 51)
+        ]
+        assert ledger_mismatches() == []
+
+
+def test_ten_parallel_replays_of_one_client_sale_id_make_one_sale(committed):
+    """Ten tills' retries of one sale, through the API at once: one 201, nine 200, one body."""
+    world, product = committed
+    body = {
+        "storeId": str(world.store.pk),
+        "clientSaleId": str(uuid.uuid4()),
+        "items": [{"productId": str(product.pk), "quantity": "1"}],
+        "payments": [{"method": "CASH", "amount": "5.00"}],
+    }
+    token = f"Bearer {token_pair_issue(user=world.cashier).access}"
+
+    def post(n: int):
+        connection.set_schema_to_public()  # the request routes itself by its token
+        response = Client().post(
+            CHECKOUT, body, content_type="application/json", HTTP_AUTHORIZATION=token
+        )
+        return response.status_code, response.json()["data"]
+
+    outcomes = run_threads(world, 10, post, threads=10)
+
+    assert sorted(status for status, _ in outcomes) == [200] * 9 + [201], outcomes
+    assert len({json.dumps(data, sort_keys=True) for _, data in outcomes}) == 1
+    with tenant_context(world.tenant):
+        assert Sale.objects.count() == 1
+        assert StockLevel.objects.get(product=product, store=world.store).quantity == 49

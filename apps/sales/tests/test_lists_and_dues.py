@@ -1,0 +1,142 @@
+"""Sales and payments lists (filters, who sees what) and collecting dues."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from apps.customers.models import Customer
+from apps.customers.tests.conftest import customers_state, mismatches
+from apps.sales.models import Sale
+from apps.sales.tests.conftest import CHECKOUT, cash, line, sales_state
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+
+
+def checkout(client, world, store, *items, payments, **extra) -> dict:
+    response = client.post(
+        CHECKOUT,
+        {"storeId": str(store.pk), "items": list(items), "payments": payments, **extra},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["data"]
+
+
+@pytest.fixture
+def bea(world_a):
+    with tenant_context(world_a.tenant):
+        return Customer.objects.create(code="C-2", name="Bea", credit_limit=D("100.00"))
+
+
+def test_sales_list_filters_and_a_cashier_sees_her_stores_only(api, world_a, shelf, bea):
+    manager = api(world_a.manager)
+    first = checkout(manager, world_a, world_a.store, line(shelf.wrap), payments=[cash("1.00")])
+    card = checkout(
+        manager, world_a, world_a.store, line(shelf.wrap, "3"),
+        payments=[{"method": "CARD", "amount": "3.00"}], customerId=str(bea.pk),
+    )  # fmt: skip
+    elsewhere = checkout(
+        manager, world_a, world_a.other_store, line(shelf.wrap), payments=[cash("1.00")]
+    )
+
+    def numbers(client, **query) -> list[str]:
+        response = client.get("/api/v1/sales", query)
+        assert response.status_code == 200, response.content
+        return [sale["number"] for sale in response.json()["data"]]
+
+    assert numbers(manager) == [elsewhere["number"], card["number"], first["number"]]
+    assert numbers(manager, storeId=str(world_a.store.pk)) == [card["number"], first["number"]]
+    assert numbers(manager, paymentMethod="CARD") == [card["number"]]
+    assert numbers(manager, customerId=str(bea.pk)) == [card["number"]]
+    assert numbers(manager, minTotal="2.00") == [card["number"]]
+    assert numbers(manager, number="inv-s1-000001") == [first["number"]]
+    assert numbers(manager, status="VOIDED") == []
+    cashier = api(world_a.cashier)
+    assert numbers(cashier) == [card["number"], first["number"]]
+    assert cashier.get(f"/api/v1/sales/{elsewhere['id']}").status_code == 404
+    assert manager.get("/api/v1/sales", {"status": "LOST"}).status_code == 400
+
+
+def test_collect_due_settles_the_oldest_sales_first(api, world_a, shelf, bea):
+    manager = api(world_a.manager)
+    older = checkout(
+        manager, world_a, world_a.store, line(shelf.wrap, "6"), customerId=str(bea.pk),
+        payments=[cash("1.00")],
+    )  # fmt: skip
+    newer = checkout(
+        manager, world_a, world_a.store, line(shelf.wrap, "4"), customerId=str(bea.pk),
+        payments=[],
+    )  # fmt: skip
+    # Bea owes 5.00 + 4.00
+
+    response = api(world_a.cashier).post(
+        "/api/v1/payments/collect-due",
+        {"customerId": str(bea.pk), "amount": "7.00", "method": "CARD", "reference": "T-1"},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    data = response.json()["data"]
+    assert (data["payment"]["kind"], data["payment"]["amount"], data["balance"]) == (
+        "DUE", "7.00", "2.00",
+    )  # fmt: skip
+    assert data["payment"]["storeId"] == str(world_a.store.pk)  # the oldest sale's store
+    assert [(s["number"], s["dueAmount"], s["paid"], s["remaining"]) for s in data["sales"]] == [
+        (older["number"], "5.00", "5.00", "0.00"),
+        (newer["number"], "4.00", "2.00", "2.00"),
+    ]
+    detail = api(world_a.manager).get(f"/api/v1/payments/{data['payment']['id']}").json()["data"]
+    assert [(a["saleNumber"], a["amount"]) for a in detail["allocations"]] == [
+        (older["number"], "5.00"),
+        (newer["number"], "2.00"),
+    ]
+    history = api(world_a.cashier).get(f"/api/v1/payments/customer/{bea.pk}").json()["data"]
+    assert [(p["kind"], p["method"], p["amount"]) for p in history] == [
+        ("DUE", "CARD", "7.00"),
+        ("SALE", "CASH", "1.00"),
+    ]
+    with tenant_context(world_a.tenant):
+        assert Sale.objects.get(pk=newer["id"]).due_paid == D("2.00")
+        assert mismatches() == []
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("more than owed", 422, "AMOUNT_EXCEEDS_DUE"),
+        ("store credit", 400, "VALIDATION_ERROR"),
+        ("not her store", 403, "FORBIDDEN"),
+        ("nothing due, no store", 400, "VALIDATION_ERROR"),
+    ],
+)
+def test_collect_due_refusals_change_nothing(api, world_a, shelf, bea, case, status, code):
+    if case == "nothing due, no store":  # an opening balance, no due sale to name a store
+        from apps.customers.services import customer_balance_adjust
+
+        with tenant_context(world_a.tenant):
+            customer_balance_adjust(
+                actor=None, customer_id=bea.pk, amount=D("10.00"), reason="Opening"
+            )
+    else:
+        checkout(
+            api(world_a.manager), world_a, world_a.store, line(shelf.wrap, "5"),
+            customerId=str(bea.pk), payments=[],
+        )  # fmt: skip
+    body = {"customerId": str(bea.pk), "amount": "5.00", "method": "CASH"}
+    if case == "more than owed":
+        body["amount"] = "5.01"
+    elif case == "store credit":
+        body["method"] = "STORE_CREDIT"
+    elif case == "not her store":
+        body["storeId"] = str(world_a.other_store.pk)
+    before = (sales_state(world_a), customers_state(world_a))
+
+    response = api(world_a.cashier).post("/api/v1/payments/collect-due", body, format="json")
+
+    assert (response.status_code, response.json()["error"]["code"]) == (status, code)
+    assert (sales_state(world_a), customers_state(world_a)) == before
