@@ -77,3 +77,35 @@ def payment_get(*, payment_id: UUID, store_ids: list[UUID] | None = None) -> Pay
     if payment is None:
         raise NotFound("Payment not found.")
     return payment
+
+
+def day_and_month_start(*, time_zone: str, now=None):
+    """The start of today and of this month in the company's time zone (as aware datetimes)."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    local = timezone.localtime(now or timezone.now(), ZoneInfo(time_zone or "UTC"))
+    today = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return today, today.replace(day=1)
+
+
+def sales_figures(*, since, store_id: UUID | None = None) -> dict:
+    """Sales since `since` (voids excluded): their count, their total net of the refunds made
+    since then, and the average sale (two aggregate queries)."""
+    from decimal import Decimal
+
+    from django.db.models import Count, Sum
+
+    from apps.sales.models import SaleStatus
+
+    zero = Decimal("0.00")
+    sales = Sale.objects.filter(created_at__gte=since).exclude(status=SaleStatus.VOIDED)
+    returns = SaleReturn.objects.filter(created_at__gte=since)
+    if store_id is not None:
+        sales, returns = sales.filter(store_id=store_id), returns.filter(store_id=store_id)
+    row = sales.aggregate(count=Count("id"), gross=Sum("total"))
+    refunds = returns.aggregate(total=Sum("refund_total"))["total"] or zero
+    total = (row["gross"] or zero) - refunds
+    average = (total / row["count"]).quantize(Decimal("0.01")) if row["count"] else zero
+    return {"sales_count": row["count"], "sales_total": total, "average_sale": average}

@@ -31,14 +31,25 @@ def store_ids_for_user(*, user_id: UUID) -> list[UUID]:
 
 
 def store_stats(*, store: Store) -> dict:
-    """The store dashboard. Sales arrive with their module; the fields are fixed now so clients
-    can rely on them."""
+    """The store dashboard: today's and this month's sales (days in the store's time zone, else
+    the company's), stock figures, open transfers."""
+    from django.db import connection
+
     from apps.inventory.selectors import open_transfer_count, stock_totals
+    from apps.sales.selectors import day_and_month_start, sales_figures
+    from apps.tenants.selectors import tenant_settings_cached
+
+    zone = store.timezone or tenant_settings_cached(tenant=connection.tenant).timezone
+    today, month = day_and_month_start(time_zone=zone)
+
+    def figures(since) -> dict:
+        found = sales_figures(since=since, store_id=store.pk)
+        return {"sales_count": found["sales_count"], "sales_total": found["sales_total"]}
 
     return {
         "store_id": store.pk,
-        "today": {"sales_count": 0, "sales_total": ZERO},
-        "month": {"sales_count": 0, "sales_total": ZERO},
+        "today": figures(today),
+        "month": figures(month),
         **stock_totals(store_id=store.pk),
         "open_transfers": open_transfer_count(store_id=store.pk),
     }

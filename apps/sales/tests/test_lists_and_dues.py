@@ -140,3 +140,36 @@ def test_collect_due_refusals_change_nothing(api, world_a, shelf, bea, case, sta
 
     assert (response.status_code, response.json()["error"]["code"]) == (status, code)
     assert (sales_state(world_a), customers_state(world_a)) == before
+
+
+def test_store_stats_and_the_dashboard_count_sales_net_of_refunds(api, world_a, shelf, bea):
+    manager = api(world_a.manager)
+    kept = checkout(manager, world_a, world_a.store, line(shelf.wrap, "4"), payments=[cash("4")])
+    checkout(
+        manager, world_a, world_a.store, line(shelf.wrap, "2"), customerId=str(bea.pk),
+        payments=[],
+    )  # fmt: skip
+    voided = checkout(manager, world_a, world_a.store, line(shelf.wrap), payments=[cash("1")])
+    elsewhere = checkout(
+        manager, world_a, world_a.other_store, line(shelf.wrap, "3"), payments=[cash("3")]
+    )
+    assert manager.post(
+        f"/api/v1/sales/{voided['id']}/void", {"reason": "x"}, format="json"
+    ).status_code == 200
+    returned = manager.post(
+        f"/api/v1/sales/{kept['id']}/return",
+        {"items": [{"itemId": kept["items"][0]["id"], "quantity": "1"}], "refundMethod": "CASH",
+         "reason": "x"},
+        format="json",
+    )  # fmt: skip
+    assert returned.status_code == 201
+
+    store = manager.get(f"/api/v1/stores/{world_a.store.pk}/stats").json()["data"]
+    dashboard = api(world_a.admin).get("/api/v1/tenants/me/dashboard").json()["data"]
+
+    # S1: 4.00 + 2.00 (the void excluded) - 1.00 refunded; the company adds S2's 3.00
+    assert store["today"] == {"salesCount": 2, "salesTotal": "5.00"}
+    assert store["month"] == store["today"]
+    assert dashboard["today"] == {"salesCount": 3, "salesTotal": "8.00", "averageSale": "2.67"}
+    assert (dashboard["customers"], dashboard["customerDues"]) == (1, "2.00")
+    assert elsewhere["number"] == "INV-S2-000001"
