@@ -153,9 +153,12 @@ def test_store_stats_and_the_dashboard_count_sales_net_of_refunds(api, world_a, 
     elsewhere = checkout(
         manager, world_a, world_a.other_store, line(shelf.wrap, "3"), payments=[cash("3")]
     )
-    assert manager.post(
-        f"/api/v1/sales/{voided['id']}/void", {"reason": "x"}, format="json"
-    ).status_code == 200
+    assert (
+        manager.post(
+            f"/api/v1/sales/{voided['id']}/void", {"reason": "x"}, format="json"
+        ).status_code
+        == 200
+    )
     returned = manager.post(
         f"/api/v1/sales/{kept['id']}/return",
         {"items": [{"itemId": kept["items"][0]["id"], "quantity": "1"}], "refundMethod": "CASH",
