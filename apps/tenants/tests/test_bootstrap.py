@@ -31,7 +31,26 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(worlds):
     output = second.getvalue()
     assert "admin@demo.mipos.local" in output and "Admin-pass-2026" in output
     assert "root@mipos.local" in output
-    assert "Customers: 60 in 3 groups (10 owing money)" in output
+    assert "Customers: 60 in 3 groups" in output
+    assert "Sales: " in output and " over the last 14 days (" in output
+
+
+def test_seed_demo_sales_are_consistent(worlds):
+    from django_tenants.utils import tenant_context
+
+    from apps.customers.tests.conftest import mismatches
+    from apps.inventory.tests.conftest import ledger_mismatches
+    from apps.sales.models import Sale, SaleReturn
+
+    err = io.StringIO()
+    call_command("seed_demo", stdout=io.StringIO(), stderr=err)
+    assert err.getvalue() == ""
+    with tenant_context(Tenant.objects.get(slug="demo")):
+        assert Sale.objects.count() >= 100
+        assert Sale.objects.filter(status="VOIDED").exists()
+        assert SaleReturn.objects.exists()
+        assert Sale.objects.dates("created_at", "day").count() == 15  # two weeks and today
+        assert ledger_mismatches() == [] and mismatches() == []
 
 
 def test_seed_demo_customers_agree_with_their_ledgers(worlds):
@@ -43,10 +62,13 @@ def test_seed_demo_customers_agree_with_their_ledgers(worlds):
     call_command("seed_demo", stdout=io.StringIO())
     with tenant_context(Tenant.objects.get(slug="demo")):
         assert mismatches() == []
-        assert Customer.objects.filter(balance__lt=0).count() == 10
-        assert Customer.objects.filter(loyalty_points__gt=0).count() == 30
-        assert CustomerLedgerEntry.objects.count() == 20
-        assert LoyaltyEntry.objects.count() == 30
+        # opening balances: 10 owing, 10 holding store credit; 30 with points
+        openings = CustomerLedgerEntry.objects.filter(type="ADJUSTMENT")
+        assert (openings.filter(amount__gt=0).count(), openings.filter(amount__lt=0).count()) == (
+            10,
+            10,
+        )
+        assert LoyaltyEntry.objects.filter(type="ADJUST").count() == 30
         assert Customer.objects.filter(group__isnull=False).count() == 12
 
 

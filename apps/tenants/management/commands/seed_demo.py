@@ -1,8 +1,13 @@
+import math
 import random
+from contextlib import nullcontext
+from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.catalog.demo import demo_rows
@@ -26,6 +31,17 @@ from apps.inventory.services import (
     transfer_create,
     transfer_receive,
     transfer_ship,
+)
+from apps.sales.models import Sale, SaleReturn
+from apps.sales.pricing import Tender
+from apps.sales.services import (
+    CartItem,
+    Checkout,
+    ReturnLine,
+    sale_checkout,
+    sale_quote,
+    sale_return,
+    sale_void,
 )
 from apps.stores.models import Store, StoreKind
 from apps.stores.services import store_create
@@ -51,6 +67,41 @@ DEMO_STAFF = [
 DEMO_GROUPS = [("VIP", Decimal("10")), ("Staff", Decimal("20")), ("Wholesale", Decimal("5"))]
 FIRST_NAMES = ["Ana", "Bruno", "Carla", "David", "Eva", "Filipe", "Gina", "Hugo", "Ines", "Joao"]
 LAST_NAMES = ["Silva", "Costa", "Santos", "Pereira", "Ferreira", "Rocha"]
+
+
+DEMO_SALE_DAYS = 14
+BIG = Decimal("1000000.00")  # a quote's cash tender: enough for any demo cart
+
+
+def _demo_sale(rng, store, shelf, customers, cashier, owner) -> None:
+    """One checkout (priced by a quote first, to tender realistic cash); now and then voided at
+    once, or partly returned."""
+    items = [
+        CartItem(product_id=p, variant_id=v, quantity=Decimal(rng.choice([1, 1, 1, 2, 3])))
+        for p, v in rng.sample(shelf, rng.randint(1, 4))
+    ]
+    customer = rng.choice(customers) if customers and rng.random() < 0.3 else None
+    cart = Checkout(store_id=store.pk, items=items, customer_id=customer and customer.pk)
+    quoted = sale_quote(actor=cashier, checkout=replace(cart, payments=[Tender("CASH", BIG)]))
+    total = quoted.total - quoted.rounding_adjustment  # before cash rounding
+    if customer is not None and rng.random() < 0.15 and customer.credit_limit >= total:
+        tenders = []  # on account
+    elif rng.random() < 0.55:
+        tenders = [Tender("CASH", Decimal(math.ceil(quoted.total / 5) * 5))]
+    else:
+        tenders = [Tender(rng.choice(["CARD", "CARD", "MOBILE"]), total)]
+    sale = sale_checkout(actor=cashier, checkout=replace(cart, payments=tenders)).sale
+    luck = rng.random()
+    if luck < 0.03:
+        sale_void(actor=owner, sale_id=sale.pk, reason="Rung up by mistake (demo)")
+    elif luck < 0.08:
+        first = sale.items.order_by("position").first()
+        sale_return(
+            actor=owner, sale_id=sale.pk,
+            items=[ReturnLine(first.pk, Decimal("1"))],
+            refund_method="CASH" if not tenders or tenders[0].method == "CASH" else "CARD",
+            reason="Changed their mind (demo)",
+        )  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -79,6 +130,7 @@ class Command(BaseCommand):
                         f"staff {staff[1]}",
                         lambda staff=staff: self._staff(tenant, owner, stores, staff),
                     )
+                self._step("sales", lambda: self._sales(owner, stores))
         self._report(tenant)
 
     def _step(self, name: str, action):
@@ -226,6 +278,50 @@ class Command(BaseCommand):
                 )
 
     @staticmethod
+    def _sales(owner, stores) -> None:
+        """Two weeks of sales in the two shops, at opening hours, by their cashiers: cash (with
+        change) and card, some for customers (a few on account), a few returned the next day
+        and a few voided at once (seeded once). Dated in the past with time-machine when it is
+        installed (development), else today."""
+        if Sale.objects.exists() or not {"DT", "MALL"} <= stores.keys():
+            return
+        try:
+            import time_machine
+        except ImportError:  # production images: every demo sale is dated now
+            time_machine = None
+        rng = random.Random(2026)
+        customers = list(Customer.objects.alive().order_by("code")[:30])
+        cashiers = {
+            code: User.objects.filter(email=email).first() or owner
+            for code, email in (("DT", DEMO_STAFF[1][1]), ("MALL", DEMO_STAFF[2][1]))
+        }
+        today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        for days_ago in range(DEMO_SALE_DAYS, -1, -1):
+            for code in ("DT", "MALL"):
+                store = stores[code]
+                shelf = list(
+                    StockLevel.objects.filter(
+                        store=store,
+                        quantity__gte=5,
+                        product__status="ACTIVE",
+                        product__deleted_at__isnull=True,
+                    )
+                    .exclude(variant__deleted_at__isnull=False)
+                    .order_by("product_id", "variant_id")
+                    .values_list("product_id", "variant_id")
+                )
+                for _ in range(rng.randint(3, 6)):
+                    moment = (
+                        today
+                        - timedelta(days=days_ago)
+                        + timedelta(hours=rng.randint(9, 19), minutes=rng.randint(0, 59))
+                    )
+                    if moment > timezone.now():
+                        continue
+                    with time_machine.travel(moment, tick=False) if time_machine else nullcontext():
+                        _demo_sale(rng, store, shelf, customers, cashiers[code], owner)
+
+    @staticmethod
     def _staff(tenant, owner, stores, staff) -> None:
         role, email, password, name, codes = staff
         if User.objects.filter(email=email).exists():
@@ -253,6 +349,12 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Stock: {levels} levels ({low} at or below their threshold), "
                     f"{transfers} transfers"
+                )
+                sales = Sale.objects.all()
+                self.stdout.write(
+                    f"Sales: {sales.count()} over the last {DEMO_SALE_DAYS} days "
+                    f"({sales.filter(status='VOIDED').count()} voided, "
+                    f"{SaleReturn.objects.count()} returns)"
                 )
                 customers = Customer.objects.alive()
                 self.stdout.write(
