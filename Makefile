@@ -45,6 +45,7 @@ bench: install
 	  "apt-get install wrk (Debian/Ubuntu) or brew install wrk (macOS)"; exit 1; }
 	$(PY) bench/serving.py
 	$(PY) bench/inventory.py
+	$(PY) bench/checkout.py
 
 db-stop:
 	-$(PY) -m mipos.database stop

@@ -69,3 +69,12 @@ def test_an_api_path_holding_a_newline_is_a_json_404(api, world_a, path):
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_the_category_tree_refuses_a_malformed_page(api, world_a):
+    """The tree view is not paginated, but `page` and `limit` are documented for it too."""
+    client = api(world_a.admin)
+    for query in ("page=", "page=x", "limit=0"):
+        response = client.get(f"/api/v1/products/categories?view=tree&{query}")
+        assert response.status_code == 400, query
+    assert client.get("/api/v1/products/categories?view=tree&page=1").status_code == 200

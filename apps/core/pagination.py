@@ -31,6 +31,13 @@ def _positive_int(request, name: str, default: int, maximum: int | None = None) 
     return value
 
 
+def page_params(request) -> tuple[int, int]:
+    """`?page=&limit=` read and checked (400 when malformed), with their defaults."""
+    page = _positive_int(request, "page", 1)
+    limit = _positive_int(request, "limit", settings.REST_FRAMEWORK.get("PAGE_SIZE", 20), MAX_LIMIT)
+    return page, limit
+
+
 def enveloped_response(data, meta: dict) -> Response:
     """A list response in the paginated shape, for lists that are not paginated querysets."""
     response = Response({"success": True, "data": data, "meta": meta})
@@ -43,10 +50,7 @@ class PagePagination(BasePagination):
     totalPages}}`. A page past the end is an empty list, not an error."""
 
     def paginate_queryset(self, queryset, request, view=None):
-        self.page = _positive_int(request, "page", 1)
-        self.limit = _positive_int(
-            request, "limit", settings.REST_FRAMEWORK.get("PAGE_SIZE", 20), MAX_LIMIT
-        )
+        self.page, self.limit = page_params(request)
         offset = (self.page - 1) * self.limit
         page_with_total = getattr(queryset, "page_with_total", None)
         if page_with_total is not None and offset <= ONE_QUERY_MAX_OFFSET:

@@ -3,8 +3,13 @@
 A checkout is one transaction: the lines are priced by the server (`apps.sales.pricing`) from
 the catalogue, the customer's group and the company settings; the stock leaves through the
 inventory's one writer (`stock_move`); what the customer owes or spends goes through the
-customers' ledger services; the number is taken last, in the same transaction, so a failed
-checkout leaves no trace — no sale, payment, movement, ledger row, event or number."""
+customers' ledger services; the number is taken in the same transaction, so a failed checkout
+leaves no trace — no sale, payment, movement, ledger row, event or number.
+
+Every writer here takes its row locks in one order — the sale (and its lines), the store
+(shared), stock levels (in the inventory's key order), then the customer — so a checkout, a
+void, a return and a due collection for the same customer and products wait for each other
+instead of deadlocking."""
 
 from __future__ import annotations
 
@@ -318,6 +323,7 @@ def sale_checkout(*, actor, checkout: Checkout) -> CheckoutResult:
     fingerprint = checkout.fingerprint()
     with transaction.atomic():
         if checkout.client_sale_id is not None:
+            _store(checkout.store_id, actor=actor)  # a replay answers only who may sell there
             # one writer per clientSaleId: a replay waits for the first to commit, then sees it
             advisory_locks([f"sale:{connection.schema_name}:{checkout.client_sale_id}"])
             existing = Sale.objects.filter(client_sale_id=checkout.client_sale_id).first()
@@ -678,6 +684,13 @@ def sale_return(
         refund = lines_now + pricing.rounding_refund(
             sale.rounding_adjustment, lines_total, refunded_before, lines_now
         )
+        # locks in the order every sale writer takes them: stock levels, then the customer
+        _stock_back(
+            sale,
+            [(item, line.quantity) for item, line in taken if line.restock],
+            "RETURN",
+            actor=actor,
+        )
         earlier = list(sale.returns.all())
         points = _points_to_reverse(sale, lines_total, refunded_before + lines_now, earlier)
         held = _points_held(sale.customer_id)
@@ -712,12 +725,6 @@ def sale_return(
         for item, line in taken:
             item.returned_quantity += line.quantity
             item.save(update_fields=["returned_quantity"])
-        _stock_back(
-            sale,
-            [(item, line.quantity) for item, line in taken if line.restock],
-            "RETURN",
-            actor=actor,
-        )
         _refund_money(sale, sale_return_row, refund - to_due, refund_method, actor=actor)
         if sale.customer_id is not None:
             kwargs = {
@@ -859,6 +866,12 @@ def due_collect(
         raise ValidationFailed.for_field("method", "Dues are paid with money, not store credit.")
     amount = pricing.cents(amount)
     with transaction.atomic():
+        # the due sales first, then the customer: the order returns and voids lock them in
+        dues = list(
+            Sale.objects.select_for_update(of=("self",))
+            .filter(customer_id=customer_id, due_amount__gt=F("due_paid") + F("due_returned"))
+            .order_by("created_at", "id")
+        )
         payment_id = uuid.uuid4()
         entry = customers.customer_pay(  # locks the customer; refuses more than the balance
             actor=actor,
@@ -866,11 +879,6 @@ def due_collect(
             amount=amount,
             reference=customers.Reference("payment", payment_id),
             note=reference,
-        )
-        dues = list(
-            Sale.objects.select_for_update(of=("self",))
-            .filter(customer_id=customer_id, due_amount__gt=F("due_paid") + F("due_returned"))
-            .order_by("created_at", "id")
         )
         if store_id is None:
             if not dues:

@@ -14,7 +14,7 @@ from apps.catalog.api import serializers as s
 from apps.catalog.api.filters import ProductFilter, StatusViewFilter
 from apps.catalog.models import ProductStatus
 from apps.core.errors import NotFound, ValidationFailed
-from apps.core.pagination import enveloped_response
+from apps.core.pagination import enveloped_response, page_params
 from apps.core.roles import Role
 
 UUID_PATTERN = r"[0-9a-fA-F-]{36}"
@@ -167,6 +167,7 @@ class CategoryViewSet(ReferenceDataViewSet):
             raise ValidationFailed.for_field("view", "Must be 'flat' or 'tree'.")
         if view == "flat":
             return super().list(request)
+        page_params(request)  # documented for both views: a malformed one is a 400 here too
         roots, children = selectors.category_tree(list(self.filter_queryset(self.get_queryset())))
         data = s.CategoryTreeSerializer(roots, many=True, context={"children": children}).data
         meta = {"page": 1, "limit": len(roots), "total": len(roots), "total_pages": 1}
