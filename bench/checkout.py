@@ -77,7 +77,7 @@ from apps.users.tokens import token_pair_issue  # noqa: E402
 from bench.common import (  # noqa: E402
     company_remove,
     free_port,
-    pgbench,
+    pgbench_run,
     start_server,
     stop_server,
 )
@@ -196,20 +196,7 @@ def pgbench_tps(tenant, store, products: list, seconds: int, tmp: Path, hot: boo
         " quantity, '', '', 'sale', ':sale_id'::uuid, NULL, now() FROM l;\n"
         "COMMIT;\n"
     )
-    db = connection.settings_dict
-    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
-    command = [
-        pgbench(), "-n", "-c", "8", "-j", "2", "-T", str(seconds), "-f", str(script),
-        "-U", db["USER"], "-d", db["NAME"],
-    ]  # fmt: skip
-    if db.get("HOST"):
-        command += ["-h", db["HOST"]]
-    if db.get("PORT"):
-        command += ["-p", str(db["PORT"])]
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
-    if result.returncode != 0 or "aborted" in result.stdout:
-        raise SystemExit(f"pgbench failed: {result.stderr}{result.stdout}")
-    return float(re.search(r"tps = ([\d.]+) \(without", result.stdout).group(1))
+    return pgbench_run(script, seconds)
 
 
 def wrk_run(command: list[str], env: dict) -> tuple[float, float, float]:

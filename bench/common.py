@@ -103,3 +103,24 @@ def wrk_rate(command: list[str], env: dict) -> float:
     if result.returncode != 0 or re.search(r"Non-2xx or 3xx responses|Socket errors", out):
         raise SystemExit(f"wrk failed or saw errors:\n{result.stderr}{out}")
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def pgbench_run(script: Path, seconds: int, clients: int = 8) -> float:
+    """TPS of `script` run by pgbench on the development database (`clients` clients, two
+    threads); an error or an aborted client fails the benchmark."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
+    command = [
+        pgbench(), "-n", "-c", str(clients), "-j", "2", "-T", str(seconds), "-f", str(script),
+        "-U", db["USER"], "-d", db["NAME"],
+    ]  # fmt: skip
+    if db.get("HOST"):
+        command += ["-h", db["HOST"]]
+    if db.get("PORT"):
+        command += ["-p", str(db["PORT"])]
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode != 0 or "aborted" in result.stdout:
+        raise SystemExit(f"pgbench failed: {result.stderr}{result.stdout}")
+    return float(re.search(r"tps = ([\d.]+) \(without", result.stdout).group(1))

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -81,7 +80,7 @@ from bench.common import (  # noqa: E402
     company_remove,
     free_port,
     percentile,
-    pgbench,
+    pgbench_run,
     start_server,
     stop_server,
     wrk_rate,
@@ -161,21 +160,7 @@ def pgbench_tps(tenant, store, seconds: int, tmp: Path) -> float:
         " quantity, 'DAMAGE', '', '', NULL, now() FROM l;\n"
         "COMMIT;\n"
     )
-    db = connection.settings_dict
-    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
-    command = [
-        pgbench(), "-n", "-c", "8", "-j", "2", "-T", str(seconds), "-f", str(script),
-        "-U", db["USER"], "-d", db["NAME"],
-    ]  # fmt: skip
-    if db.get("HOST"):
-        command += ["-h", db["HOST"]]
-    if db.get("PORT"):
-        command += ["-p", str(db["PORT"])]
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
-    if result.returncode != 0:
-        raise SystemExit(f"pgbench failed: {result.stderr}{result.stdout}")
-    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
-    return float(match.group(1))
+    return pgbench_run(script, seconds)
 
 
 def api_rates(tenant, owner, store, products, barcode: str, seconds: int, tmp: Path):
