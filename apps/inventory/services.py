@@ -294,6 +294,24 @@ ORDER BY r.n
 """
 
 
+def item_identity_check(
+    *, field: str, requested_variant, product_id, variant_id, variant_product, has_variants: bool
+) -> None:
+    """One request item against what the catalogue holds (400 otherwise): a live product, a
+    live variant of it when one is named, and one named when the product has variants."""
+    if product_id is None:
+        raise ValidationFailed.for_field(f"{field}.productId", "Unknown product.")
+    if requested_variant is not None:
+        if variant_id is None or variant_product != product_id:
+            raise ValidationFailed.for_field(
+                f"{field}.variantId", "Unknown variant of this product."
+            )
+    elif has_variants:
+        raise ValidationFailed.for_field(
+            f"{field}.variantId", "This product has variants: name one."
+        )
+
+
 def items_check(
     refs: Sequence[ItemRef],
     *,
@@ -337,17 +355,10 @@ def items_check(
     for ref, row in zip(refs, rows, strict=True):
         (_, product_id, name, sku, cost, track_stock, fractions, variant_id, variant_name,
          variant_sku, variant_cost, variant_product, has_variants) = row  # fmt: skip
-        if product_id is None:
-            raise ValidationFailed.for_field(f"{ref.field}.productId", "Unknown product.")
-        if ref.variant_id is not None:
-            if variant_id is None or variant_product != product_id:
-                raise ValidationFailed.for_field(
-                    f"{ref.field}.variantId", "Unknown variant of this product."
-                )
-        elif has_variants:
-            raise ValidationFailed.for_field(
-                f"{ref.field}.variantId", "This product has variants: name one."
-            )
+        item_identity_check(
+            field=ref.field, requested_variant=ref.variant_id, product_id=product_id,
+            variant_id=variant_id, variant_product=variant_product, has_variants=has_variants,
+        )  # fmt: skip
         if not fractions:
             _whole_units(ref, quantities)
         if not track_stock:

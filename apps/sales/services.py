@@ -41,7 +41,7 @@ from apps.core.roles import Role
 from apps.core.serializers import quantity_text
 from apps.customers import services as customers
 from apps.customers.models import Customer
-from apps.inventory.services import StockChange, StockKey, stock_move
+from apps.inventory.services import StockChange, StockKey, item_identity_check, stock_move
 from apps.sales import events, pricing
 from apps.sales.models import (
     DueAllocation,
@@ -144,17 +144,10 @@ def _lines(checkout: Checkout, *, actor, settings) -> list[SaleLine]:
          variant_id, variant_name, variant_sku, variant_price, variant_cost, variant_product,
          has_variants) = row  # fmt: skip
         where = f"items.{n}"
-        if product_id is None:
-            raise ValidationFailed.for_field(f"{where}.productId", "Unknown product.")
-        if item.variant_id is not None:
-            if variant_id is None or variant_product != product_id:
-                raise ValidationFailed.for_field(
-                    f"{where}.variantId", "Unknown variant of this product."
-                )
-        elif has_variants:
-            raise ValidationFailed.for_field(
-                f"{where}.variantId", "This product has variants: name one."
-            )
+        item_identity_check(
+            field=where, requested_variant=item.variant_id, product_id=product_id,
+            variant_id=variant_id, variant_product=variant_product, has_variants=has_variants,
+        )  # fmt: skip
         if not fractions and item.quantity != item.quantity.to_integral_value():
             raise ValidationFailed.for_field(
                 f"{where}.quantity", "This product is sold in whole units."
