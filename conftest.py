@@ -220,3 +220,21 @@ def api():
         return client
 
     return make
+
+
+@pytest.fixture
+def trips(monkeypatch):
+    """Every trip into the event loop, as the list of events it carried."""
+    from apps.core import events
+
+    seen: list[list[str]] = []
+    send_all = events._send_all
+
+    async def counted(layer, outbox):
+        seen.append(
+            [outgoing.message.get("event", outgoing.message["type"]) for outgoing in outbox]
+        )
+        await send_all(layer, outbox)
+
+    monkeypatch.setattr(events, "_send_all", counted)
+    return seen

@@ -16,6 +16,7 @@ from rest_framework_simplejwt.utils import aware_utcnow
 
 from apps.core.context import RequestContext, reset_context, set_context, update_context
 from apps.core.errors import ErrorCode
+from apps.core.events import events_batched
 from apps.core.exceptions import error_body
 
 logger = logging.getLogger("mipos.request")
@@ -46,7 +47,8 @@ def client_ip(request) -> str | None:
 
 class RequestContextMiddleware:
     """Request id, client IP and user agent into the context; trailing slash made optional under
-    /api; one JSON log line per request."""
+    /api; one JSON log line per request; the request's committed events sent together at its end
+    (one trip into the event loop, not one per event)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -67,7 +69,8 @@ class RequestContextMiddleware:
         )
         started = time.perf_counter()
         try:
-            response = self.get_response(request)
+            with events_batched():
+                response = self.get_response(request)
             response["X-Request-ID"] = request_id
             user = getattr(request, "user", None)
             if user is not None and getattr(user, "is_authenticated", False):

@@ -6,7 +6,14 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
-from apps.core.events import all_stores_group, publish_event, store_group, tenant_group
+from apps.core.events import (
+    all_stores_group,
+    events_batched,
+    publish_event,
+    publish_sessions_revoked,
+    store_group,
+    tenant_group,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +91,50 @@ def test_store_events_reach_the_store_and_the_all_stores_groups(
     assert [m["event"] for m in pending(managers)] == ["sale.completed"]
     assert pending(other) == []
     assert pending(everyone) == []
+
+
+def test_a_batch_sends_what_committed_in_one_trip_when_it_ends(
+    world_a, trips, django_capture_on_commit_callbacks
+):
+    everyone = listener(tenant_group(world_a.tenant.schema_name))
+    with events_batched():
+        with django_capture_on_commit_callbacks(execute=True), tenant_context(world_a.tenant):
+            with transaction.atomic():
+                publish_event("first", {})
+            with pytest.raises(RuntimeError), transaction.atomic():
+                publish_event("rolled.back", {})
+                raise RuntimeError("rolled back")
+            with transaction.atomic():
+                publish_event("second", {})
+                publish_sessions_revoked("11111111-1111-1111-1111-111111111111")
+        assert pending(everyone) == [] and trips == []  # committed, held until the block ends
+    assert trips == [["first", "second", "sessions.revoked"]]
+    assert [m["event"] for m in pending(everyone)] == ["first", "second"]
+
+
+def test_a_nested_batch_sends_with_the_outermost_and_a_raising_block_still_sends(
+    world_a, trips, django_capture_on_commit_callbacks
+):
+    everyone = listener(tenant_group(world_a.tenant.schema_name))
+    with pytest.raises(RuntimeError), events_batched():
+        with (
+            events_batched(),
+            django_capture_on_commit_callbacks(execute=True),
+            tenant_context(world_a.tenant),
+        ):
+            publish_event("committed", {})
+        assert trips == []
+        raise RuntimeError("the request failed after its change committed")
+    assert trips == [["committed"]]
+    assert [m["event"] for m in pending(everyone)] == ["committed"]
+
+
+def test_outside_a_batch_each_commit_sends_at_once(
+    world_a, trips, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), tenant_context(world_a.tenant):
+        publish_event("one", {})
+    assert trips == [["one"]]
+    with django_capture_on_commit_callbacks(execute=True), tenant_context(world_a.tenant):
+        publish_event("two", {})
+    assert trips == [["one"], ["two"]]

@@ -9,12 +9,13 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from apps.audit.models import AuditLog
+from apps.audit.services import audit_maintenance
 from apps.catalog.models import Product, Unit
 from apps.core.models import DocumentCounter
 from apps.customers.models import Customer, CustomerLedgerEntry, LoyaltyEntry
 from apps.inventory.models import StockLevel, StockMovement
 from apps.inventory.services import AdjustItem, stock_adjust
-from apps.sales.models import Payment, Sale, SaleItem, SaleReturn
+from apps.sales.models import DueAllocation, Payment, Sale, SaleItem, SaleReturn
 from apps.tenants.models import TenantSettings
 
 CHECKOUT = "/api/v1/sales/checkout"
@@ -94,3 +95,34 @@ def sales_state(world) -> dict:
     connection.set_schema_to_public()
     state["audit"] = AuditLog.objects.filter(tenant=world.tenant).count()
     return state
+
+
+@pytest.fixture
+def committed(worlds, django_db_blocker):
+    """Tenant A with committed writes allowed and a product holding 50 in the cashier's store;
+    everything the test wrote is removed afterwards (the ledger only under maintenance)."""
+    world = worlds["a"]
+    with django_db_blocker.unblock():
+        with tenant_context(world.tenant):
+            product = Product.objects.create(
+                name="Hot item", sku="HOT-1", status="ACTIVE", sell_price=Decimal("2.50")
+            )
+            stock_adjust(
+                actor=world.admin, store_id=world.store.pk, reason="FOUND",
+                items=[AdjustItem(product.pk, None, Decimal("50"))],
+            )  # fmt: skip
+        connection.set_schema_to_public()
+        yield world, product
+        with tenant_context(world.tenant), audit_maintenance():
+            DueAllocation.objects.all().delete()
+            Payment.objects.all().delete()
+            SaleReturn.objects.all().delete()
+            SaleItem.objects.all().delete()
+            Sale.objects.all().delete()
+            StockMovement.objects.filter(product=product).delete()
+            StockLevel.objects.filter(product=product).delete()
+            product.delete()
+            DocumentCounter.objects.filter(series__startswith="sale:").delete()
+            AuditLog.objects.filter(entity_type="sale").delete()
+            AuditLog.objects.filter(action="stock.adjust", entity_id=str(world.store.pk)).delete()
+        connection.set_schema_to_public()

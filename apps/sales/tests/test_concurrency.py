@@ -9,56 +9,19 @@ import uuid
 from collections import Counter
 from decimal import Decimal
 
-import pytest
 from django.db import connection, connections
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from apps.audit.models import AuditLog
-from apps.audit.services import audit_maintenance
-from apps.catalog.models import Product
 from apps.core.errors import ApplicationError
-from apps.core.models import DocumentCounter
 from apps.inventory.models import StockLevel, StockMovement
-from apps.inventory.services import AdjustItem, stock_adjust
 from apps.inventory.tests.conftest import ledger_mismatches
 from apps.sales import pricing, services
-from apps.sales.models import DueAllocation, Payment, Sale, SaleItem, SaleReturn
+from apps.sales.models import Sale
 from apps.sales.tests.conftest import CHECKOUT
 from apps.users.tokens import token_pair_issue
 
 THREADS = 16
-
-
-@pytest.fixture
-def committed(worlds, django_db_blocker):
-    """Tenant A with committed writes allowed and a product holding 50 in the cashier's store;
-    everything the test wrote is removed afterwards (the ledger only under maintenance)."""
-    world = worlds["a"]
-    with django_db_blocker.unblock():
-        with tenant_context(world.tenant):
-            product = Product.objects.create(
-                name="Hot item", sku="HOT-1", status="ACTIVE", sell_price=Decimal("2.50")
-            )
-            stock_adjust(
-                actor=world.admin, store_id=world.store.pk, reason="FOUND",
-                items=[AdjustItem(product.pk, None, Decimal("50"))],
-            )  # fmt: skip
-        connection.set_schema_to_public()
-        yield world, product
-        with tenant_context(world.tenant), audit_maintenance():
-            DueAllocation.objects.all().delete()
-            Payment.objects.all().delete()
-            SaleReturn.objects.all().delete()
-            SaleItem.objects.all().delete()
-            Sale.objects.all().delete()
-            StockMovement.objects.filter(product=product).delete()
-            StockLevel.objects.filter(product=product).delete()
-            product.delete()
-            DocumentCounter.objects.filter(series__startswith="sale:").delete()
-            AuditLog.objects.filter(entity_type="sale").delete()
-            AuditLog.objects.filter(action="stock.adjust", entity_id=str(world.store.pk)).delete()
-        connection.set_schema_to_public()
 
 
 def run_threads(world, count: int, work, threads: int = THREADS) -> list:
@@ -154,3 +117,26 @@ def test_ten_parallel_replays_of_one_client_sale_id_make_one_sale(committed):
     with tenant_context(world.tenant):
         assert Sale.objects.count() == 1
         assert StockLevel.objects.get(product=product, store=world.store).quantity == 49
+
+
+def test_a_checkout_request_sends_its_events_in_one_trip_after_commit(committed, trips):
+    """The sale's event and its stock event, committed by one request, travel together (one
+    hop into the event loop per request, not one per event)."""
+    world, product = committed
+    body = {
+        "storeId": str(world.store.pk),
+        "items": [{"productId": str(product.pk), "quantity": "2"}],
+        "payments": [{"method": "CASH", "amount": "5.00"}],
+    }
+    token = f"Bearer {token_pair_issue(user=world.cashier).access}"
+
+    def post(n: int):
+        connection.set_schema_to_public()  # the request routes itself by its token
+        return (
+            Client()
+            .post(CHECKOUT, body, content_type="application/json", HTTP_AUTHORIZATION=token)
+            .status_code
+        )
+
+    assert run_threads(world, 1, post, threads=1) == [201]
+    assert trips == [["stock.updated", "sale.completed"]]
