@@ -258,7 +258,8 @@ def main() -> None:
     print("Checkout benchmark")
     print(
         f"  PostgreSQL at {db['HOST'] or 'localhost'}; {len(products)} products; {sales:,} sales"
-        f" made by the API runs; gunicorn 2 sync workers, wrk 8 connections, {args.duration} s"
+        f" made by the API runs; gunicorn {os.environ.get('GUNICORN_WORKERS', '2')} sync workers,"
+        f" wrk 8 connections, {args.duration} s"
     )
     for label, api, sql, latency in (
         ("3-item carts, random products", rate, base, (p50, p95)),

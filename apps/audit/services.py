@@ -56,6 +56,26 @@ def audit_record(
     tenant=None,
 ) -> AuditLog:
     """Writes one audit row in the caller's transaction (tenant: the current schema's)."""
+    entry = audit_entry(
+        action=action, entity_type=entity_type, entity_id=entity_id, actor=actor,
+        before=before, after=after, tenant=tenant,
+    )  # fmt: skip
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_entry(
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: Any = "",
+    actor=None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    tenant=None,
+) -> AuditLog:
+    """The audit row `audit_record` writes, unsaved: for a service that writes it in the same
+    round trip as its own rows (`apps.core.db.rows_insert`), in the same transaction."""
     if tenant is None:
         tenant = getattr(connection, "tenant", None)
         if tenant is not None and getattr(tenant, "pk", None) is None:
@@ -63,7 +83,7 @@ def audit_record(
     before, after = changed_fields(_scrub(before), _scrub(after))
     ctx = current()
     actor_is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditLog.objects.create(
+    return AuditLog(
         tenant=tenant,
         actor=actor if actor_is_user else None,
         action=action,

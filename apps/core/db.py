@@ -8,11 +8,12 @@ nothing writes nothing: no UPDATE, no audit row, no event."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, TypeVar
 
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django_tenants.utils import get_limit_set_calls, quote_schema_name
 
@@ -226,6 +227,40 @@ def advisory_locks(keys: Iterable[str]) -> None:
             "SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(%s::text[]) AS k ORDER BY k",
             [ordered],
         )
+
+
+def rows_insert(*batches: Sequence[models.Model]) -> None:
+    """New rows of several models in ONE round trip: one INSERT per batch (a batch is a list of
+    unsaved instances of one model, primary keys set in Python), sent together, in the order
+    given (parents before the children that reference them). What `save(force_insert=True)`
+    and `bulk_create` would write — the same compiled statements, `auto_now` values included —
+    without a round trip and the ORM's per-call work for each. No signals are sent (none are
+    used in this project), and the rows are not read back (nothing is RETURNING)."""
+    statements: list[str] = []
+    params: list[Any] = []
+    written: list[models.Model] = []
+    for batch in batches:
+        if not batch:
+            continue
+        model = type(batch[0])
+        fields = [field for field in model._meta.concrete_fields if not field.generated]
+        for obj in batch:
+            if type(obj) is not model or obj.pk is None:
+                raise ValueError("rows_insert: one model per batch, primary keys set")
+            obj._prepare_related_fields_for_save(operation_name="rows_insert")
+        query = InsertQuery(model)
+        query.insert_values(fields, batch)
+        for sql, values in query.get_compiler(connection=connection).as_sql():
+            statements.append(sql)
+            params.extend(values)
+        written.extend(batch)
+    if not statements:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(";\n".join(statements), params)
+    for obj in written:
+        obj._state.adding = False
+        obj._state.db = connection.alias
 
 
 def document_number_next(*, series: str) -> int:

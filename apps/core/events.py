@@ -1,15 +1,24 @@
 """Real-time events, published to the channel layer only after the surrounding transaction commits
 (nothing is sent for a rolled-back change) and only to groups of the current tenant.
 
-Every send is one trip from synchronous code into the event loop (`async_to_sync`: a thread hop
-and, under WSGI, a new loop), about 0.7 ms. Inside `events_batched()` — every HTTP request, see
-RequestContextMiddleware — what commits is kept and sent in one trip when the block ends (a
-checkout's sale and stock events: one trip instead of four); elsewhere it is sent on commit."""
+Every send is one trip from synchronous code into an event loop. Inside `events_batched()` —
+every HTTP request, see RequestContextMiddleware — what commits is kept and sent in one trip when
+the block ends (a checkout's sale and stock events: one trip instead of four); elsewhere it is
+sent on commit.
+
+Which loop: under an ASGI server, the server's (`async_to_sync` finds it; the in-memory channel
+layer of `make run` must only be used from there). In a WSGI worker (gunicorn: mipos/wsgi.py
+calls `use_process_loop()`), one loop per process in a daemon thread: `async_to_sync` would
+start a thread and a new loop per send, and channels_redis keeps its connections per loop, so
+every request would also open a new Redis connection."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -60,6 +69,29 @@ def _send_on_commit(outgoing: Outgoing) -> None:
     transaction.on_commit(committed)
 
 
+_process_loop_wanted = False
+_process_loop: tuple[int, asyncio.AbstractEventLoop] | None = None
+_process_loop_lock = threading.Lock()
+SEND_TIMEOUT_SECONDS = 10
+
+
+def use_process_loop() -> None:
+    """Sends from this process go through one long-lived event loop (WSGI workers; set once at
+    start-up, before any request)."""
+    global _process_loop_wanted
+    _process_loop_wanted = True
+
+
+def _loop_of_this_process() -> asyncio.AbstractEventLoop:
+    global _process_loop
+    with _process_loop_lock:
+        if _process_loop is None or _process_loop[0] != os.getpid():  # a forked worker: its own
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="event-sends", daemon=True).start()
+            _process_loop = (os.getpid(), loop)
+        return _process_loop[1]
+
+
 def _deliver(outbox: list[Outgoing]) -> None:
     if not outbox:
         return
@@ -67,7 +99,13 @@ def _deliver(outbox: list[Outgoing]) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(_send_all)(layer, outbox)
+        if _process_loop_wanted:
+            sending = asyncio.run_coroutine_threadsafe(
+                _send_all(layer, outbox), _loop_of_this_process()
+            )
+            sending.result(timeout=SEND_TIMEOUT_SECONDS)
+        else:
+            async_to_sync(_send_all)(layer, outbox)
     except Exception:  # the changes are committed; a lost push must not fail the request
         logger.exception("could not publish events")
 

@@ -138,3 +138,35 @@ def test_outside_a_batch_each_commit_sends_at_once(
     with django_capture_on_commit_callbacks(execute=True), tenant_context(world_a.tenant):
         publish_event("two", {})
     assert trips == [["one"], ["two"]]
+
+
+def test_a_wsgi_worker_sends_through_one_loop_of_its_own(
+    world_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    """gunicorn workers (mipos/wsgi.py): every send runs on the process's one event loop, in
+    its own thread, and the request waits until it is sent."""
+    from apps.core import events
+
+    monkeypatch.setattr(events, "_process_loop_wanted", True)
+    where: list[tuple[str, int]] = []
+    send_all = events._send_all
+
+    async def observed(layer, outbox):
+        import asyncio
+        import threading
+
+        where.append((threading.current_thread().name, id(asyncio.get_running_loop())))
+        await send_all(layer, outbox)
+
+    monkeypatch.setattr(events, "_send_all", observed)
+    everyone = listener(tenant_group(world_a.tenant.schema_name))
+    for name in ("first", "second"):
+        with (
+            events_batched(),
+            django_capture_on_commit_callbacks(execute=True),
+            tenant_context(world_a.tenant),
+        ):
+            publish_event(name, {"n": 1})
+        assert [m["event"] for m in pending(everyone)] == [name]  # sent before the block ended
+    assert [thread for thread, _ in where] == ["event-sends", "event-sends"]
+    assert where[0][1] == where[1][1]  # the same loop both times
