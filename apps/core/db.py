@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
@@ -229,38 +230,58 @@ def advisory_locks(keys: Iterable[str]) -> None:
         )
 
 
-def rows_insert(*batches: Sequence[models.Model]) -> None:
-    """New rows of several models in ONE round trip: one INSERT per batch (a batch is a list of
-    unsaved instances of one model, primary keys set in Python), sent together, in the order
-    given (parents before the children that reference them). What `save(force_insert=True)`
-    and `bulk_create` would write — the same compiled statements, `auto_now` values included —
-    without a round trip and the ORM's per-call work for each. No signals are sent (none are
-    used in this project), and the rows are not read back (nothing is RETURNING)."""
-    statements: list[str] = []
-    params: list[Any] = []
-    written: list[models.Model] = []
-    for batch in batches:
-        if not batch:
-            continue
-        model = type(batch[0])
-        fields = [field for field in model._meta.concrete_fields if not field.generated]
-        for obj in batch:
-            if type(obj) is not model or obj.pk is None:
-                raise ValueError("rows_insert: one model per batch, primary keys set")
-            obj._prepare_related_fields_for_save(operation_name="rows_insert")
-        query = InsertQuery(model)
-        query.insert_values(fields, batch)
-        for sql, values in query.get_compiler(connection=connection).as_sql():
-            statements.append(sql)
-            params.extend(values)
-        written.extend(batch)
-    if not statements:
+@dataclass(frozen=True)
+class CompiledInsert:
+    """The INSERT of new rows of one model, compiled and ready for `rows_insert`."""
+
+    sql: str
+    params: list[Any]
+    rows: Sequence[models.Model]
+
+
+def insert_compiled(rows: Sequence[models.Model]) -> CompiledInsert:
+    """Compiles the INSERT of `rows` (unsaved instances of one model, primary keys set in
+    Python) without sending it: what `save(force_insert=True)` and `bulk_create` would write,
+    `auto_now` values included. Compiling early keeps that work out of a section that holds a
+    contended lock."""
+    if not rows:
+        return CompiledInsert("", [], [])
+    model = type(rows[0])
+    fields = [field for field in model._meta.concrete_fields if not field.generated]
+    for obj in rows:
+        if type(obj) is not model or obj.pk is None:
+            raise ValueError("rows_insert: one model per batch, primary keys set")
+        obj._prepare_related_fields_for_save(operation_name="rows_insert")
+    query = InsertQuery(model)
+    query.insert_values(fields, rows)
+    statements, params = [], []
+    for sql, values in query.get_compiler(connection=connection).as_sql():
+        statements.append(sql)
+        params.extend(values)
+    return CompiledInsert(";\n".join(statements), params, rows)
+
+
+def rows_insert(*batches: Sequence[models.Model] | CompiledInsert) -> None:
+    """New rows of several models in ONE round trip: one INSERT per batch (a list of unsaved
+    instances of one model, or one compiled earlier with `insert_compiled`), sent together in
+    the order given (parents before the children that reference them) — without a round trip
+    and the ORM's per-call work for each. No signals are sent (none are used in this project),
+    and the rows are not read back (nothing is RETURNING)."""
+    compiled = [
+        batch if isinstance(batch, CompiledInsert) else insert_compiled(batch) for batch in batches
+    ]
+    compiled = [batch for batch in compiled if batch.sql]
+    if not compiled:
         return
     with connection.cursor() as cursor:
-        cursor.execute(";\n".join(statements), params)
-    for obj in written:
-        obj._state.adding = False
-        obj._state.db = connection.alias
+        cursor.execute(
+            ";\n".join(batch.sql for batch in compiled),
+            [value for batch in compiled for value in batch.params],
+        )
+    for batch in compiled:
+        for obj in batch.rows:
+            obj._state.adding = False
+            obj._state.db = connection.alias
 
 
 def document_number_next(*, series: str) -> int:

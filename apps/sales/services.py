@@ -32,7 +32,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.audit.services import audit_entry, audit_record
-from apps.core.db import advisory_locks, document_number_next, rows_insert
+from apps.core.db import advisory_locks, document_number_next, insert_compiled, rows_insert
 from apps.core.errors import (
     BusinessRuleViolation,
     ErrorCode,
@@ -335,6 +335,9 @@ def sale_checkout(*, actor, checkout: Checkout) -> CheckoutResult:
         sale = _unsaved_sale(priced, actor=actor)
         sale.request_hash = fingerprint
         _stock_out(sale, priced, actor=actor)
+        # compiled before the counter is taken: less work while every other till waits on it
+        lines = insert_compiled(sale.unsaved_items)
+        payments = insert_compiled(sale.unsaved_payments)
         sale.sequence = document_number_next(series=f"sale:{checkout.store_id}")
         sale.number = f"{priced.settings.invoice_prefix}{priced.store_code}-{sale.sequence:06d}"
         audit = audit_entry(
@@ -353,7 +356,7 @@ def sale_checkout(*, actor, checkout: Checkout) -> CheckoutResult:
             },
         )
         # the sale, its lines, its payments and its audit row: one round trip
-        rows_insert([sale], sale.unsaved_items, sale.unsaved_payments, [audit])
+        rows_insert([sale], lines, payments, [audit])
         _customer_side(sale, priced, actor=actor)
         events.sale_changed("sale.completed", sale)
     return CheckoutResult(sale=sale, replayed=False)

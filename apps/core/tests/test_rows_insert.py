@@ -13,12 +13,12 @@ from django_tenants.utils import tenant_context
 from apps.audit.models import AuditLog
 from apps.audit.services import audit_entry
 from apps.catalog.models import Product, Unit
-from apps.core.db import rows_insert
+from apps.core.db import insert_compiled, rows_insert
 
 pytestmark = pytest.mark.django_db
 
 
-def test_parents_children_and_an_audit_row_in_one_round_trip(world_a):
+def test_parents_children_compiled_earlier_and_an_audit_row_in_one_round_trip(world_a):
     with tenant_context(world_a.tenant):
         kg = Unit(name="Kilogram", abbreviation="kg", allows_fraction=True)
         products = [
@@ -26,9 +26,10 @@ def test_parents_children_and_an_audit_row_in_one_round_trip(world_a):
             for n in range(3)
         ]
         audit = audit_entry(action="test.insert", entity_type="unit", entity_id=kg.pk)
+        compiled = insert_compiled(products)  # earlier, sent with the others
         assert not Unit.objects.exists()  # (the schema's search path is set by now)
         with CaptureQueriesContext(connection) as queries:
-            rows_insert([kg], products, [audit])
+            rows_insert([kg], compiled, [audit])
         assert len(queries.captured_queries) == 1
         assert all(not obj._state.adding for obj in (kg, *products, audit))
 
