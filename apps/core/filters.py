@@ -1,4 +1,6 @@
-from datetime import UTC
+import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import django_filters
 from django import forms
@@ -8,7 +10,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from djangorestframework_camel_case.util import (
     camel_to_underscore,
 )
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.filters import OrderingFilter
 
@@ -86,29 +87,61 @@ def query_flag(request, name: str, *, field: str | None = None) -> bool:
     raise ValidationFailed.for_field(field or camel_key(name), "Must be true or false.")
 
 
-def period_filter(request, queryset):
-    """`?from=` (inclusive) and `?to=` (exclusive), ISO 8601."""
-    bounds = {"from": "created_at__gte", "to": "created_at__lt"}
-    for name, lookup in bounds.items():
+def period_filter(request, queryset, *, time_zone: str = "UTC", field: str = "created_at"):
+    """`?from=` (inclusive) and `?to=`: a date-time (ISO 8601; without an offset, in
+    `time_zone`, the company's) bounds exactly, `to` exclusive; a date (`2026-11-22`) means that
+    whole day in `time_zone` — `from` its first instant, `to` up to its end (the day included),
+    day boundaries where the company is, not in UTC."""
+    zone = ZoneInfo(time_zone or "UTC")
+    for name in ("from", "to"):
         raw = request.query_params.get(name)
         if raw is None:
             continue
-        try:
-            value = parse_datetime(raw) if raw else None
-            if value is not None:
-                # to UTC here: PostgreSQL refuses offsets beyond ±15:59 that Python accepts
-                value = (
-                    value.replace(tzinfo=UTC) if timezone.is_naive(value) else value.astimezone(UTC)
-                )
-        except (ValueError, OverflowError):
-            value = None
+        value = _bound(raw, zone, day_end=name == "to")
         if value is None:
-            raise ValidationFailed.for_field(name, "Must be an ISO 8601 date-time.")
+            raise ValidationFailed.for_field(
+                name, "Must be a date (YYYY-MM-DD) or an ISO 8601 date-time."
+            )
+        lookup = f"{field}__gte" if name == "from" else f"{field}__lt"
         queryset = queryset.filter(**{lookup: value})
     return queryset
 
 
+def _bound(raw: str, zone: ZoneInfo, *, day_end: bool) -> datetime | None:
+    try:
+        if _DATE_ONLY.fullmatch(raw):
+            day = date.fromisoformat(raw)
+            if day_end:
+                day += timedelta(days=1)
+            value = datetime(day.year, day.month, day.day, tzinfo=zone)
+        else:
+            value = parse_datetime(raw) if raw else None
+            if value is None:
+                return None
+            if timezone.is_naive(value):
+                value = value.replace(tzinfo=zone)
+        # to UTC here: PostgreSQL refuses offsets beyond ±15:59 that Python accepts
+        return value.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_OR_DATE_TIME = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+}
+
 PERIOD = [
-    OpenApiParameter("from", OpenApiTypes.DATETIME, description="Inclusive lower bound (ISO 8601)"),
-    OpenApiParameter("to", OpenApiTypes.DATETIME, description="Exclusive upper bound (ISO 8601)"),
+    OpenApiParameter(
+        "from",
+        _DATE_OR_DATE_TIME,
+        description="From this date-time (inclusive), or from the start of this date, in the"
+        " company's time zone (a date-time without an offset is read there too)",
+    ),
+    OpenApiParameter(
+        "to",
+        _DATE_OR_DATE_TIME,
+        description="Up to this date-time (exclusive), or to the end of this date (the day"
+        " included), in the company's time zone",
+    ),
 ]

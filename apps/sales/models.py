@@ -70,6 +70,13 @@ class Sale(BaseModel):
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_by = models.UUIDField(null=True, blank=True)
     void_reason = models.CharField(max_length=500, blank=True)
+    # the cash-drawer shifts it was made in and voided in (none without an open shift)
+    shift = models.ForeignKey(
+        "pos.Shift", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    void_shift = models.ForeignKey(
+        "pos.Shift", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -160,6 +167,9 @@ class Payment(BaseModel):
         "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_by = models.UUIDField(null=True, blank=True)
+    shift = models.ForeignKey(  # the cash-drawer shift it was taken or paid out in
+        "pos.Shift", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         indexes = [
@@ -200,6 +210,9 @@ class SaleReturn(BaseModel):
     points_reversed = models.PositiveIntegerField(default=0)
     reason = models.CharField(max_length=500)
     created_by = models.UUIDField(null=True, blank=True)
+    shift = models.ForeignKey(
+        "pos.Shift", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [

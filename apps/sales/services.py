@@ -45,6 +45,8 @@ from apps.core.serializers import quantity_text
 from apps.customers import services as customers
 from apps.customers.models import Customer
 from apps.inventory.services import StockChange, StockKey, item_identity_check, stock_move
+from apps.pos import services as pos
+from apps.pos.models import CashEventType
 from apps.sales import events, pricing
 from apps.sales.models import (
     DueAllocation,
@@ -178,20 +180,30 @@ def _lines(checkout: Checkout, *, actor, settings) -> list[SaleLine]:
     return lines
 
 
-def _store(store_id: UUID, *, actor):
+@dataclass(frozen=True)
+class TillStore:
+    code: str
+    shift_id: UUID | None  # the actor's open shift there, share-locked
+
+
+def _store(store_id: UUID, *, actor) -> TillStore:
     """The live store the sale is made in: RETAIL (422 INVALID_LOCATION for a warehouse) and,
-    for a cashier, one of theirs (403); share-locked until the sale commits. One statement."""
+    for a cashier, one of theirs (403); share-locked until the sale commits, with the actor's
+    open shift there (a close waits for this sale; see apps.pos.services). One statement."""
+    user_id = getattr(actor, "pk", None)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT s.code, s.kind, EXISTS (SELECT 1 FROM stores_storeassignment a"
-            " WHERE a.store_id = s.id AND a.user_id = %s)"
+            " WHERE a.store_id = s.id AND a.user_id = %s),"
+            " (SELECT sh.id FROM pos_shift sh WHERE sh.store_id = s.id AND sh.cashier_id = %s"
+            " AND sh.status = 'OPEN' FOR SHARE)"
             " FROM stores_store s WHERE s.id = %s AND s.deleted_at IS NULL FOR SHARE OF s",
-            [getattr(actor, "pk", None), store_id],
+            [user_id, user_id, store_id],
         )
         row = cursor.fetchone()
     if row is None:
         raise ValidationFailed.for_field("storeId", "Unknown store.")
-    code, kind, assigned = row
+    code, kind, assigned, shift_id = row
     if kind != StoreKind.RETAIL:
         raise BusinessRuleViolation(
             "Sales are made in stores, not in warehouses.",
@@ -200,7 +212,7 @@ def _store(store_id: UUID, *, actor):
         )
     if getattr(actor, "role", None) == Role.CASHIER and not assigned:
         raise PermissionDenied("You are not assigned to this store.")
-    return code
+    return TillStore(code=code, shift_id=shift_id)
 
 
 def _customer(customer_id: UUID | None) -> Customer | None:
@@ -230,6 +242,7 @@ class Priced:
 
     checkout: Checkout
     store_code: str
+    shift_id: UUID | None  # the cash-drawer shift the sale is made in
     customer: Customer | None
     lines: list[SaleLine]
     totals: pricing.CartTotals
@@ -243,7 +256,9 @@ class Priced:
 
 def _price(checkout: Checkout, *, actor) -> Priced:
     settings = _settings(actor)
-    store_code = _store(checkout.store_id, actor=actor)
+    till = _store(checkout.store_id, actor=actor)
+    if till.shift_id is None and settings.require_open_shift:
+        raise pos.shift_required()
     customer = _customer(checkout.customer_id)
     lines = _lines(checkout, actor=actor, settings=settings)
     if len(checkout.payments) > MAX_PAYMENTS:
@@ -292,7 +307,8 @@ def _price(checkout: Checkout, *, actor) -> Priced:
         earned = math.floor(paid * settings.loyalty_points_per_unit)
     return Priced(
         checkout=checkout,
-        store_code=store_code,
+        store_code=till.code,
+        shift_id=till.shift_id,
         customer=customer,
         lines=lines,
         totals=totals,
@@ -356,7 +372,7 @@ def sale_checkout(*, actor, checkout: Checkout) -> CheckoutResult:
             },
         )
         # the sale, its lines, its payments and its audit row: one round trip
-        rows_insert([sale], lines, payments, [audit])
+        rows_insert([sale], lines, payments, sale.unsaved_cash_events, [audit])
         _customer_side(sale, priced, actor=actor)
         events.sale_changed("sale.completed", sale)
     return CheckoutResult(sale=sale, replayed=False)
@@ -393,6 +409,7 @@ def _unsaved_sale(priced: Priced, *, actor) -> Sale:
         points_redeemed=checkout.redeem_points,
         points_value=priced.points_value,
         group_discount_percent=priced.group_percent,
+        shift_id=priced.shift_id,
         cart_discount=_discount_json(checkout.discount),
         prices_include_tax=priced.prices_include_tax,
         note=checkout.note,
@@ -433,6 +450,7 @@ def _unsaved_sale(priced: Priced, *, actor) -> Sale:
             sale=sale,
             customer=priced.customer,
             created_by=getattr(actor, "pk", None),
+            shift_id=priced.shift_id,
         )
         for n, tender in enumerate(checkout.payments)
     ]
@@ -446,6 +464,20 @@ def _unsaved_sale(priced: Priced, *, actor) -> Sale:
                 sale=sale,
                 customer=priced.customer,
                 created_by=getattr(actor, "pk", None),
+                shift_id=priced.shift_id,
+            )
+        )
+    sale.unsaved_cash_events = []
+    cash = sum((p.amount for p in sale.unsaved_payments if p.method == PaymentMethod.CASH), ZERO)
+    if priced.shift_id is not None and cash:
+        sale.unsaved_cash_events.append(
+            pos.cash_event(
+                shift_id=priced.shift_id,
+                type=CashEventType.SALE,
+                amount=cash,
+                reference_type="sale",
+                reference_id=sale.pk,
+                actor_id=getattr(actor, "pk", None),
             )
         )
     return sale
@@ -545,6 +577,12 @@ def sale_void(*, actor, sale_id: UUID, reason: str) -> Sale:
                 "Payments were collected against this sale's due: return it instead.",
                 code=ErrorCode.INVALID_STATE,
             )
+        net = _net_by_method(sale)
+        cash_back = net.get(PaymentMethod.CASH, ZERO)
+        shift_id = pos.till_shift_id(
+            actor=actor, store_id=sale.store_id,
+            required=settings.require_open_shift and cash_back != 0,
+        )  # fmt: skip
         items = list(sale.items.order_by("position"))
         _stock_back(sale, [(item, item.quantity) for item in items], "VOID", actor=actor)
         money_back = [
@@ -556,11 +594,17 @@ def sale_void(*, actor, sale_id: UUID, reason: str) -> Sale:
                 sale=sale,
                 customer_id=sale.customer_id,
                 created_by=getattr(actor, "pk", None),
+                shift_id=shift_id,
             )
-            for method, amount in sorted(_net_by_method(sale).items())
+            for method, amount in sorted(net.items())
             if amount
         ]
         Payment.objects.bulk_create(money_back)
+        if shift_id is not None and cash_back:
+            pos.cash_event(
+                shift_id=shift_id, type=CashEventType.VOID, amount=-cash_back,
+                reference_type="sale", reference_id=sale.pk, actor_id=getattr(actor, "pk", None),
+            ).save(force_insert=True)  # fmt: skip
         if sale.customer_id is not None:
             kwargs = {
                 "actor": actor,
@@ -581,7 +625,12 @@ def sale_void(*, actor, sale_id: UUID, reason: str) -> Sale:
                 customers.loyalty_reverse(points=sale.points_redeemed, **kwargs)
         sale.status = SaleStatus.VOIDED
         sale.voided_at, sale.voided_by, sale.void_reason = now, getattr(actor, "pk", None), reason
-        sale.save(update_fields=["status", "voided_at", "voided_by", "void_reason", "updated_at"])
+        sale.void_shift_id = shift_id
+        sale.save(
+            update_fields=[
+                "status", "voided_at", "voided_by", "void_reason", "void_shift", "updated_at"
+            ]
+        )  # fmt: skip
         audit_record(
             action="sale.void",
             entity_type="sale",
@@ -642,6 +691,8 @@ def sale_return(
     with transaction.atomic():
         sale = _sale_lock(sale_id, "return")
         sold = {item.pk: item for item in sale.items.select_for_update().order_by("pk")}
+        # the shift before the stock (the lock order); required below once the cash is known
+        shift_id = pos.till_shift_id(actor=actor, store_id=sale.store_id, required=False)
         if refund_method == PaymentMethod.STORE_CREDIT and sale.customer_id is None:
             raise ValidationFailed.for_field("refundMethod", "Store credit needs a customer.")
         taken, too_many, seen = [], [], set()
@@ -709,6 +760,7 @@ def sale_return(
             points_reversed=points - shortfall,
             reason=reason,
             created_by=getattr(actor, "pk", None),
+            shift_id=shift_id,
         )
         SaleReturnItem.objects.bulk_create(
             SaleReturnItem(
@@ -723,7 +775,11 @@ def sale_return(
         for item, line in taken:
             item.returned_quantity += line.quantity
             item.save(update_fields=["returned_quantity"])
-        _refund_money(sale, sale_return_row, refund - to_due, refund_method, actor=actor)
+        cash_out = _refund_money(
+            sale, sale_return_row, refund - to_due, refund_method, shift_id=shift_id, actor=actor
+        )
+        if cash_out and shift_id is None and settings.require_open_shift:
+            raise pos.shift_required()  # rolls back everything above
         if sale.customer_id is not None:
             kwargs = {
                 "actor": actor,
@@ -781,12 +837,15 @@ def _points_held(customer_id) -> int:
     )
 
 
-def _refund_money(sale: Sale, sale_return_row: SaleReturn, amount: Decimal, method: str, *, actor):
+def _refund_money(
+    sale: Sale, sale_return_row: SaleReturn, amount: Decimal, method: str, *,
+    shift_id: UUID | None, actor,
+) -> Decimal:  # fmt: skip
     """Pays `amount` back: by `method` as far as the sale's payments allow (cash never beyond
     the cash it kept), the rest to store credit for a customer's sale, else to its other
-    methods."""
+    methods. Returns the cash paid out (logged in the drawer of `shift_id`)."""
     if amount <= 0:
-        return
+        return ZERO
     kept = _net_by_method(sale)
     order = [method] + (
         [PaymentMethod.STORE_CREDIT] if sale.customer_id is not None else []
@@ -817,9 +876,17 @@ def _refund_money(sale: Sale, sale_return_row: SaleReturn, amount: Decimal, meth
             sale_return=sale_return_row,
             customer_id=sale.customer_id,
             created_by=getattr(actor, "pk", None),
+            shift_id=shift_id,
         )
         for m, part in parts
     )
+    cash = sum((part for m, part in parts if m == PaymentMethod.CASH), ZERO)
+    if shift_id is not None and cash:
+        pos.cash_event(
+            shift_id=shift_id, type=CashEventType.REFUND, amount=-cash,
+            reference_type="sale_return", reference_id=sale_return_row.pk,
+            actor_id=getattr(actor, "pk", None),
+        ).save(force_insert=True)  # fmt: skip
     credit = sum((part for m, part in parts if m == PaymentMethod.STORE_CREDIT), ZERO)
     if credit:
         customers.customer_credit_issue(
@@ -829,6 +896,7 @@ def _refund_money(sale: Sale, sale_return_row: SaleReturn, amount: Decimal, meth
             reference=customers.Reference("sale_return", sale_return_row.pk),
             note=sale_return_row.number,
         )
+    return cash
 
 
 # --- collecting dues ------------------------------------------------------------------------------
@@ -882,7 +950,10 @@ def due_collect(
             if not dues:
                 raise ValidationFailed.for_field("storeId", "Name the store that takes it.")
             store_id = dues[0].store_id
-        _store(store_id, actor=actor)
+        shift_id = _store(store_id, actor=actor).shift_id
+        required = _settings(actor).require_open_shift
+        if method == PaymentMethod.CASH and shift_id is None and required:
+            raise pos.shift_required()
         payment = Payment.objects.create(
             id=payment_id,
             kind=PaymentKind.DUE,
@@ -892,7 +963,14 @@ def due_collect(
             store_id=store_id,
             customer_id=customer_id,
             created_by=getattr(actor, "pk", None),
+            shift_id=shift_id,
         )
+        if shift_id is not None and method == PaymentMethod.CASH:
+            pos.cash_event(
+                shift_id=shift_id, type=CashEventType.DUE_PAYMENT, amount=amount,
+                reference_type="payment", reference_id=payment.pk,
+                actor_id=getattr(actor, "pk", None),
+            ).save(force_insert=True)  # fmt: skip
         settled, left = [], amount
         for sale in dues:
             if left <= 0:

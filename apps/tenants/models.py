@@ -80,6 +80,7 @@ class TenantSettings(models.Model):
     allow_negative_stock = models.BooleanField(default=False)
     default_low_stock_threshold = models.PositiveIntegerField(default=5)
     require_open_shift = models.BooleanField(default=False)
+    parked_cart_hours = models.PositiveIntegerField(default=24)  # a parked cart expires after
     void_window_hours = models.PositiveIntegerField(default=24)
     loyalty_enabled = models.BooleanField(default=False)
     loyalty_points_per_unit = models.DecimalField(

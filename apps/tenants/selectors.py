@@ -83,3 +83,8 @@ def tenant_settings_cache_clear(*, tenant_id) -> None:
     from apps.users.cache import shared_drop
 
     shared_drop([_settings_cache_key(tenant_id)], marker_seconds=30)
+
+
+def company_time_zone(tenant: Tenant) -> str:
+    """The company's time zone: where its days begin and end (period filters, day figures)."""
+    return tenant_settings_cached(tenant=tenant).timezone or "UTC"

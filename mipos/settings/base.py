@@ -64,6 +64,7 @@ TENANT_APPS = [
     "apps.inventory",
     "apps.customers",
     "apps.sales",
+    "apps.pos",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

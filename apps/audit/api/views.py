@@ -7,6 +7,7 @@ from apps.audit.api.filters import AuditFilter, PlatformAuditFilter
 from apps.audit.api.serializers import AuditLogSerializer
 from apps.audit.selectors import audit_list
 from apps.core.filters import PERIOD, period_filter
+from apps.tenants.selectors import company_time_zone
 
 
 @extend_schema(tags=["audit"], parameters=PERIOD)
@@ -22,7 +23,10 @@ class TenantAuditListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return audit_list().none()
-        return period_filter(self.request, audit_list(tenant=self.request.user.tenant))
+        tenant = self.request.user.tenant
+        return period_filter(
+            self.request, audit_list(tenant=tenant), time_zone=company_time_zone(tenant)
+        )
 
 
 @extend_schema(tags=["audit"], parameters=PERIOD)
@@ -33,4 +37,4 @@ class PlatformAuditListView(TenantAuditListView):
     filterset_class = PlatformAuditFilter
 
     def get_queryset(self):
-        return period_filter(self.request, audit_list())
+        return period_filter(self.request, audit_list())  # the platform's days: UTC

@@ -18,6 +18,7 @@ from apps.inventory.api.filters import (
     TransferFilter,
 )
 from apps.inventory.models import StockLevel
+from apps.tenants.selectors import company_time_zone
 
 
 def _visible(request) -> list | None:
@@ -144,7 +145,9 @@ class MovementListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return selectors.movement_list().none()
         return period_filter(
-            self.request, selectors.movement_list(store_ids=_visible(self.request))
+            self.request,
+            selectors.movement_list(store_ids=_visible(self.request)),
+            time_zone=company_time_zone(self.request.user.tenant),
         )
 
 

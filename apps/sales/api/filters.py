@@ -2,6 +2,7 @@ import django_filters
 
 from apps.core.filters import period_filter
 from apps.sales.models import Payment, PaymentKind, PaymentMethod, Sale, SaleStatus
+from apps.tenants.selectors import company_time_zone
 
 
 class SaleFilter(django_filters.FilterSet):
@@ -24,7 +25,11 @@ class SaleFilter(django_filters.FilterSet):
         return queryset.filter(payments__method=value, payments__kind=PaymentKind.SALE).distinct()
 
     def filter_queryset(self, queryset):
-        return period_filter(self.request, super().filter_queryset(queryset))
+        return period_filter(
+            self.request,
+            super().filter_queryset(queryset),
+            time_zone=company_time_zone(self.request.user.tenant),
+        )
 
 
 class PaymentFilter(django_filters.FilterSet):
@@ -39,4 +44,8 @@ class PaymentFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_queryset(self, queryset):
-        return period_filter(self.request, super().filter_queryset(queryset))
+        return period_filter(
+            self.request,
+            super().filter_queryset(queryset),
+            time_zone=company_time_zone(self.request.user.tenant),
+        )

@@ -9,7 +9,7 @@ from django_tenants.utils import tenant_context
 
 from apps.customers.models import Customer
 from apps.customers.tests.conftest import customers_state, mismatches
-from apps.sales.models import Sale
+from apps.sales.models import Payment, Sale
 from apps.sales.tests.conftest import CHECKOUT, cash, line, sales_state
 
 pytestmark = pytest.mark.django_db
@@ -176,3 +176,50 @@ def test_store_stats_and_the_dashboard_count_sales_net_of_refunds(api, world_a, 
     assert dashboard["today"] == {"salesCount": 3, "salesTotal": "8.00", "averageSale": "2.67"}
     assert (dashboard["customers"], dashboard["customerDues"]) == (1, "2.00")
     assert elsewhere["number"] == "INV-S2-000001"
+
+
+def test_from_and_to_are_days_and_times_in_the_company_s_time_zone(api, world_a, shelf):
+    """Auckland is UTC+13 in November: its 22nd runs from 21 Nov 11:00 UTC to 22 Nov 11:00 UTC."""
+    from datetime import datetime
+
+    from apps.sales.tests.conftest import company
+
+    company(world_a, timezone="Pacific/Auckland")
+    manager = api(world_a.manager)
+    made = {}
+    for name, utc in (
+        ("before", "2026-11-21T10:59:59"),  # the 21st, 23:59:59 in Auckland
+        ("first", "2026-11-21T11:00:00"),  # the 22nd, 00:00 in Auckland
+        ("last", "2026-11-22T10:59:59"),  # the 22nd, 23:59:59
+        ("after", "2026-11-22T11:00:00"),  # the 23rd
+    ):
+        sale = checkout(manager, world_a, world_a.store, line(shelf.wrap), payments=[cash("1.00")])
+        with tenant_context(world_a.tenant):
+            at = datetime.fromisoformat(utc + "+00:00")
+            Sale.objects.filter(pk=sale["id"]).update(created_at=at)
+            Payment.objects.filter(sale_id=sale["id"]).update(created_at=at)
+        made[sale["number"]] = name
+
+    def names(path="/api/v1/sales", **query) -> list[str]:
+        response = manager.get(path, query)
+        assert response.status_code == 200, response.content
+        key = "number" if path == "/api/v1/sales" else "saleNumber"
+        return [made[row[key]] for row in response.json()["data"]]
+
+    assert names(**{"from": "2026-11-22", "to": "2026-11-22"}) == ["last", "first"]
+    assert names(**{"from": "2026-11-22"}) == ["after", "last", "first"]
+    assert names(**{"to": "2026-11-21"}) == ["before"]
+    # a date-time without an offset is the company's local time; with one, exactly that instant
+    assert names(**{"from": "2026-11-23T00:00:00"}) == ["after"]
+    assert names(**{"to": "2026-11-22T00:00:00"}) == ["before"]
+    assert names(**{"from": "2026-11-21T11:00:00Z", "to": "2026-11-22T10:59:59Z"}) == ["first"]
+    assert names(**{"from": "2026-11-22T23:59:59+13:00"}) == ["after", "last"]
+    payments = {"from": "2026-11-22", "to": "2026-11-22", "kind": "SALE"}
+    assert names("/api/v1/payments", **payments) == ["last", "first"]
+
+    for bad in ("yesterday", "2026-13-01", "2026-11-31", "22/11/2026"):
+        response = manager.get("/api/v1/sales", {"from": bad})
+        assert response.status_code == 400, bad
+        assert response.json()["error"]["details"] == [
+            {"field": "from", "message": "Must be a date (YYYY-MM-DD) or an ISO 8601 date-time."}
+        ]

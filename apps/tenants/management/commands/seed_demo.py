@@ -32,6 +32,9 @@ from apps.inventory.services import (
     transfer_receive,
     transfer_ship,
 )
+from apps.pos.models import Shift, ZReport
+from apps.pos.selectors import shift_figures
+from apps.pos.services import shift_close, shift_open
 from apps.sales.models import Sale, SaleReturn
 from apps.sales.pricing import Tender
 from apps.sales.services import (
@@ -71,6 +74,8 @@ LAST_NAMES = ["Silva", "Costa", "Santos", "Pereira", "Ferreira", "Rocha"]
 
 DEMO_SALE_DAYS = 14
 BIG = Decimal("1000000.00")  # a quote's cash tender: enough for any demo cart
+FLOAT = Decimal("100.00")  # each demo shift's opening float
+ZERO = Decimal("0.00")
 
 
 def _demo_sale(rng, store, shelf, customers, cashier, owner) -> None:
@@ -84,7 +89,8 @@ def _demo_sale(rng, store, shelf, customers, cashier, owner) -> None:
     cart = Checkout(store_id=store.pk, items=items, customer_id=customer and customer.pk)
     quoted = sale_quote(actor=cashier, checkout=replace(cart, payments=[Tender("CASH", BIG)]))
     total = quoted.total - quoted.rounding_adjustment  # before cash rounding
-    if customer is not None and rng.random() < 0.15 and customer.credit_limit >= total:
+    owes = customer and Customer.objects.filter(pk=customer.pk).values_list("balance", flat=True)[0]
+    if customer is not None and rng.random() < 0.15 and customer.credit_limit - owes >= total:
         tenders = []  # on account
     elif rng.random() < 0.55:
         tenders = [Tender("CASH", Decimal(math.ceil(quoted.total / 5) * 5))]
@@ -310,16 +316,32 @@ class Command(BaseCommand):
                     .order_by("product_id", "variant_id")
                     .values_list("product_id", "variant_id")
                 )
-                for _ in range(rng.randint(3, 6)):
-                    moment = (
-                        today
-                        - timedelta(days=days_ago)
-                        + timedelta(hours=rng.randint(9, 19), minutes=rng.randint(0, 59))
+                day = today - timedelta(days=days_ago)
+                moments = sorted(
+                    day + timedelta(hours=rng.randint(9, 19), minutes=rng.randint(0, 59))
+                    for _ in range(rng.randint(3, 6))
+                )
+                moments = [moment for moment in moments if moment <= timezone.now()]
+                if not moments:
+                    continue
+                cashier = cashiers[code]
+
+                def at(moment):
+                    return (
+                        time_machine.travel(moment, tick=False) if time_machine else nullcontext()
                     )
-                    if moment > timezone.now():
-                        continue
-                    with time_machine.travel(moment, tick=False) if time_machine else nullcontext():
-                        _demo_sale(rng, store, shelf, customers, cashiers[code], owner)
+
+                with at(moments[0] - timedelta(minutes=5)):
+                    shift = shift_open(actor=cashier, store_id=store.pk, opening_float=FLOAT)
+                for moment in moments:
+                    with at(moment):
+                        _demo_sale(rng, store, shelf, customers, cashier, owner)
+                if days_ago == 0 and code == "DT":
+                    continue  # cashier1's shift of today stays open
+                with at(moments[-1] + timedelta(minutes=30)):
+                    expected = shift_figures(shift)["expected_cash"]
+                    counted = expected + rng.choice([ZERO, ZERO, ZERO, Decimal("-0.50")])
+                    shift_close(actor=cashier, shift_id=shift.pk, counted_cash=counted)
 
     @staticmethod
     def _staff(tenant, owner, stores, staff) -> None:
@@ -355,6 +377,10 @@ class Command(BaseCommand):
                     f"Sales: {sales.count()} over the last {DEMO_SALE_DAYS} days "
                     f"({sales.filter(status='VOIDED').count()} voided, "
                     f"{SaleReturn.objects.count()} returns)"
+                )
+                self.stdout.write(
+                    f"Shifts: {ZReport.objects.count()} closed with a Z report, "
+                    f"{Shift.objects.filter(status='OPEN').count()} open"
                 )
                 customers = Customer.objects.alive()
                 self.stdout.write(
