@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("apps.inventory.api.urls")),
     path("", include("apps.customers.api.urls")),
     path("", include("apps.sales.api.urls")),
+    path("", include("apps.pos.api.urls")),
     path("", include("apps.lookups.api.urls")),
     path("", include("apps.media.api.urls")),
     path("", include("apps.tenants.api.urls")),

@@ -80,6 +80,21 @@ ADDITIONS: dict[tuple[str, str], str | dict[str, str]] = {
     ("POST", "/api/v1/inventory/counts/{id}/cancel"): "inventory:write",
     ("POST", "/api/v1/customers/{id}/balance/adjust"): "ADMIN/MANAGER",
     ("POST", "/api/v1/sales/quote"): "sale:create",
+    ("GET", "/api/v1/pos/context"): "sale:create",
+    ("GET", "/api/v1/pos/products"): "sale:create",
+    ("GET", "/api/v1/pos/customers"): "sale:create",
+    ("GET", "/api/v1/pos/sales"): "sale:create",
+    ("GET", "/api/v1/pos/carts"): "sale:create",
+    ("POST", "/api/v1/pos/carts"): "sale:create",
+    ("GET", "/api/v1/pos/carts/{id}"): "sale:create",
+    ("DELETE", "/api/v1/pos/carts/{id}"): "sale:create",
+    ("POST", "/api/v1/pos/carts/{id}/resume"): "sale:create",
+    ("GET", "/api/v1/pos/shifts"): "sale:create",
+    ("POST", "/api/v1/pos/shifts"): "sale:create",
+    ("GET", "/api/v1/pos/shifts/{id}"): "sale:create",
+    ("POST", "/api/v1/pos/shifts/{id}/cash"): "sale:create",
+    ("GET", "/api/v1/pos/shifts/{id}/x-report"): "sale:create",
+    ("POST", "/api/v1/pos/shifts/{id}/close"): "sale:create",
     ("GET", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
     ("POST", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
     ("GET", "/api/v1/super-admin/tenants/{id}"): "SUPER_ADMIN",
@@ -115,6 +130,8 @@ RESOURCES: dict[str, str] = {
     "/api/v1/sales/{id}": "sale",
     "/api/v1/payments/{id}": "payment",
     "/api/v1/payments/customer/{customerId}": "customer",
+    "/api/v1/pos/carts/{id}": "parked_cart",
+    "/api/v1/pos/shifts/{id}": "shift",  # the cashier's open shift
 }
 # Parameters that name no tenant object (the isolation suite calls these operations like others).
 NOT_TENANT_OBJECTS = {"entity", "statusSlug"}
@@ -134,7 +151,7 @@ class Sample:
 
     body: Callable[[Refs], Any] | None = None  # JSON body, built from the tenant's refs
     upload: bool = False  # a multipart PNG upload as `file`
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] | Callable[[Refs], dict[str, str]] = field(default_factory=dict)
     status: int = 200
     by_role: dict[str, Expect] = field(default_factory=dict)  # where a role gets another answer
 
@@ -304,6 +321,22 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         },
         status=201,
     ),
+    # the till (the cashier has an open shift on the MAIN drawer of their store; a parked cart)
+    ("GET", "/api/v1/pos/products"): Sample(query=lambda r: {"storeId": str(r.world.store.pk)}),
+    ("POST", "/api/v1/pos/carts"): Sample(
+        lambda r: {"storeId": str(r.world.store.pk), "label": "Table 4", "cart": _cart(r)},
+        status=201,
+    ),
+    ("POST", "/api/v1/pos/carts/{id}/resume"): Sample(),
+    ("POST", "/api/v1/pos/shifts"): Sample(
+        lambda r: {"storeId": str(r.world.store.pk), "openingFloat": "50.00", "drawer": "SIDE"},
+        status=201,
+        by_role={"CASHIER": Expect(409, "SHIFT_ALREADY_OPEN")},  # theirs is open
+    ),
+    ("POST", "/api/v1/pos/shifts/{id}/cash"): Sample(
+        lambda r: {"type": "PAY_IN", "amount": "5.00", "reason": "Float top-up"}, status=201
+    ),
+    ("POST", "/api/v1/pos/shifts/{id}/close"): Sample(lambda r: {"countedCash": "100.00"}),
     # super admin (the targets are tenant A and its cashier)
     ("POST", "/api/v1/super-admin/admins"): Sample(
         lambda r: {"email": "second.root@platform.test", "password": PASSWORD, "name": "Root 2"},
@@ -530,6 +563,7 @@ def make_refs(world) -> Refs:
         ids.update(_inventory_refs(world, suffix))
         ids.update(_customer_refs(world, suffix))
         ids.update(_sale_refs(world, suffix))
+        ids.update(_till_refs(world))
     connection.set_schema_to_public()
     return Refs(world=world, ids=ids)
 
@@ -599,6 +633,47 @@ def _sale_refs(world, suffix: str) -> dict[str, Any]:
     }
 
 
+def _till_refs(world) -> dict[str, Any]:
+    """The cashier's open shift (float 100.00) at their store, a closed shift with its Z report
+    on another drawer, two parked carts, and two of the admin's own sales (the till's lists)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.pos.models import ParkedCart, Shift, ZReport
+    from apps.sales.testing import sale_make
+
+    shift = Shift.objects.create(
+        store=world.store, cashier_id=world.cashier.pk, opening_float=Decimal("100.00")
+    )
+    closed = Shift.objects.create(
+        store=world.store, drawer="BACK", cashier_id=world.manager.pk,
+        opening_float=Decimal("20.00"),
+    )  # fmt: skip
+    Shift.objects.filter(pk=closed.pk).update(
+        status="CLOSED", closed_at=timezone.now(), closed_by=world.manager.pk,
+        counted_cash=Decimal("20.00"), expected_cash=Decimal("20.00"), variance=Decimal("0.00"),
+    )  # fmt: skip
+    ZReport.objects.create(
+        shift=closed, store=world.store, sequence=900_001, number=f"Z-{world.store.code}-900001",
+        data={"expected_cash": "20.00", "counted_cash": "20.00", "variance": "0.00"},
+    )  # fmt: skip
+    carts = [
+        ParkedCart.objects.create(
+            store=world.store,
+            label=label,
+            created_by=world.cashier.pk,
+            cart={"storeId": str(world.store.pk), "items": []},
+            expires_at=timezone.now() + timedelta(hours=24),
+        )
+        for label in ("Table 1", "Table 2")
+    ]
+    product = world.product
+    for sequence in (900_101, 900_102):
+        sale_make(store=world.store, cashier_id=world.admin.pk, product=product, sequence=sequence)
+    return {"shift": shift.pk, "parked_cart": carts[0].pk}
+
+
 def _customer_refs(world, suffix: str) -> dict[str, Any]:
     from apps.customers.models import Customer, CustomerGroup, CustomerLedgerEntry, LoyaltyEntry
 
@@ -631,8 +706,9 @@ def call(client, case: Case, refs: Refs, user=None, body_refs: Refs | None = Non
     body_refs = body_refs or refs
     refs.caller = body_refs.caller = user
     path = case.path_for(refs)
-    if sample.query:
-        path += "?" + "&".join(f"{k}={v}" for k, v in sample.query.items())
+    query = sample.query(body_refs) if callable(sample.query) else sample.query
+    if query:
+        path += "?" + "&".join(f"{k}={v}" for k, v in query.items())
     if sample.upload:
         upload = io.BytesIO(PNG)
         upload.name = "sample.png"

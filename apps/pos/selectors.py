@@ -155,3 +155,120 @@ def visible_carts(*, actor) -> QuerySet[ParkedCart]:
 
 def expired_carts(*, store_id: UUID) -> QuerySet[ParkedCart]:
     return ParkedCart.objects.filter(store_id=store_id, expires_at__lte=timezone.now())
+
+
+# --- the till's product search --------------------------------------------------------------------
+# Sellable items (active products; a product with live variants is sold as its variants) with
+# their price, tax and the stock at the till's store, one page of products at a time, in one
+# statement. The matching ids come from a UNION of index-served lookups (name contains: the
+# trigram index on UPPER(name); SKU and barcode prefixes: the pattern btrees), never an OR that
+# would scan the catalogue.
+TILL_ITEMS_SQL = """
+WITH matched AS ({matched}),
+page AS (
+    SELECT p.id, p.name, p.sku, p.barcode, p.sell_price, p.tax_rate, p.track_stock,
+           p.unit_id, p.category_id
+    FROM catalog_product p {join}
+    WHERE p.deleted_at IS NULL AND p.status = 'ACTIVE' {category}
+    ORDER BY p.name, p.id
+    LIMIT %(limit)s OFFSET %(offset)s
+)
+SELECT page.id, v.id, page.name, v.name, COALESCE(v.sku, page.sku), COALESCE(v.barcode,
+       CASE WHEN v.id IS NULL THEN page.barcode END), COALESCE(v.price, page.sell_price),
+       page.tax_rate, page.track_stock, COALESCE(u.allows_fraction, false), u.abbreviation,
+       page.category_id, l.quantity
+FROM page
+LEFT JOIN catalog_productvariant v ON v.product_id = page.id AND v.deleted_at IS NULL
+LEFT JOIN catalog_unit u ON u.id = page.unit_id
+LEFT JOIN inventory_stocklevel l ON l.store_id = %(store)s AND l.product_id = page.id
+     AND l.variant_id IS NOT DISTINCT FROM v.id
+ORDER BY page.name, page.id, v.name, v.id
+"""
+SEARCH_MATCHES = """
+    SELECT id FROM catalog_product WHERE deleted_at IS NULL AND UPPER(name) LIKE %(contains)s
+    UNION SELECT id FROM catalog_product WHERE deleted_at IS NULL AND UPPER(sku) LIKE %(prefix)s
+    UNION SELECT id FROM catalog_product WHERE deleted_at IS NULL AND UPPER(barcode) LIKE %(prefix)s
+    UNION SELECT product_id FROM catalog_productvariant WHERE deleted_at IS NULL
+          AND (UPPER(sku) LIKE %(prefix)s OR UPPER(barcode) LIKE %(prefix)s)
+"""
+BARCODE_MATCHES = """
+    SELECT id FROM catalog_product WHERE deleted_at IS NULL AND barcode = %(barcode)s
+    UNION SELECT product_id FROM catalog_productvariant
+          WHERE deleted_at IS NULL AND barcode = %(barcode)s
+"""
+TILL_ITEM_FIELDS = (
+    "product_id", "variant_id", "product_name", "variant_name", "sku", "barcode", "price",
+    "tax_rate", "track_stock", "allows_fraction", "unit", "category_id", "stock",
+)  # fmt: skip
+
+
+def _like(text: str) -> str:
+    return text.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def till_items(
+    *, store_id: UUID, search: str = "", barcode: str = "", category_ids: list[UUID] | None = None,
+    limit: int = 20, offset: int = 0,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """A page of sellable items: `limit` products from `offset` (by name), each as itself or as
+    its live variants; a barcode finds exactly the product or the variant that has it."""
+    params: dict[str, Any] = {"store": store_id, "limit": limit, "offset": offset}
+    matched, join = "SELECT NULL::uuid AS id", ""
+    if barcode:
+        matched, join = BARCODE_MATCHES, "JOIN matched m ON m.id = p.id"
+        params["barcode"] = barcode
+    elif search:
+        matched, join = SEARCH_MATCHES, "JOIN matched m ON m.id = p.id"
+        params["contains"] = f"%{_like(search)}%"
+        params["prefix"] = f"{_like(search)}%"
+    category = ""
+    if category_ids is not None:
+        category = "AND p.category_id = ANY(%(categories)s)"
+        params["categories"] = list(category_ids)
+    sql = TILL_ITEMS_SQL.format(matched=matched, join=join, category=category)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    items = [dict(zip(TILL_ITEM_FIELDS, row, strict=True)) for row in rows]
+    if barcode:  # a variant's barcode: that variant only
+        exact = [item for item in items if item["barcode"] == barcode]
+        items = exact or items
+    for item in items:
+        item["name"] = (
+            f"{item['product_name']} ({item['variant_name']})"
+            if item["variant_name"]
+            else item["product_name"]
+        )
+        if item["stock"] is None and item["track_stock"]:
+            item["stock"] = Decimal("0")
+    return items
+
+
+def working_stores(*, user) -> list[Store]:
+    """The live RETAIL stores a user sells at: a cashier's own, every one for the others."""
+    from apps.stores.models import StoreKind
+
+    stores = Store.objects.filter(deleted_at__isnull=True, kind=StoreKind.RETAIL).order_by("name")
+    store_ids = user_store_ids(user)
+    return list(stores if store_ids is None else stores.filter(pk__in=store_ids))
+
+
+def category_ids(category_id: UUID) -> list[UUID]:
+    """The category and everything under it (404 when unknown)."""
+    from apps.catalog.selectors import category_get
+    from apps.catalog.services import category_descendant_ids
+
+    category_get(category_id=category_id)
+    return list(category_descendant_ids(category_id))
+
+
+TILL_CUSTOMERS = 20
+
+
+def till_customers(*, search: str) -> list:
+    from apps.customers.selectors import customer_list, customer_search, customer_search_order
+
+    customers = customer_list()
+    if search.strip():
+        customers = customer_search(customers, search.strip()[:100])
+    return list(customer_search_order(customers)[:TILL_CUSTOMERS])

@@ -338,8 +338,8 @@ def cart_resume(*, actor, cart_id: UUID) -> ParkedCart:
     return _cart_take(actor=actor, cart_id=cart_id, action="cart.resume")
 
 
-def cart_delete(*, actor, cart_id: UUID) -> None:
-    _cart_take(actor=actor, cart_id=cart_id, action="cart.delete")
+def cart_delete(*, actor, cart_id: UUID) -> ParkedCart:
+    return _cart_take(actor=actor, cart_id=cart_id, action="cart.delete")
 
 
 def _cart_take(*, actor, cart_id: UUID, action: str) -> ParkedCart:

@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from apps.core.serializers import QuantityField
+from apps.pos.models import MAIN_DRAWER, MANUAL_CASH_TYPES, CashEvent, ParkedCart, Shift
+from apps.sales.api.serializers import CheckoutInputSerializer
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+# --- shifts ---------------------------------------------------------------------------------------
+class ShiftOpenInput(serializers.Serializer):
+    store_id = serializers.UUIDField()
+    opening_float = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
+    drawer = serializers.CharField(required=False, default=MAIN_DRAWER, max_length=32)
+
+
+class CashInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=[(t.value, t.value) for t in MANUAL_CASH_TYPES])
+    amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    reason = serializers.CharField(max_length=200)
+
+
+class CloseInput(serializers.Serializer):
+    counted_cash = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
+    blind = serializers.BooleanField(required=False, default=False)
+
+
+class MethodTotalSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    total = serializers.DecimalField(**MONEY)
+
+
+class XReportSerializer(serializers.Serializer):
+    """The shift's figures now (what the Z report freezes at the close)."""
+
+    shift_id = serializers.UUIDField(source="shift.id")
+    store_id = serializers.UUIDField(source="shift.store_id")
+    drawer = serializers.CharField(source="shift.drawer")
+    status = serializers.CharField(source="shift.status")
+    opening_float = serializers.DecimalField(**MONEY)
+    cash_sales = serializers.DecimalField(**MONEY, help_text="Cash taken for sales, net of change")
+    cash_refunds = serializers.DecimalField(**MONEY)
+    cash_voids = serializers.DecimalField(**MONEY, help_text="Cash given back for voided sales")
+    cash_due_payments = serializers.DecimalField(**MONEY, help_text="Cash collected for dues")
+    pay_ins = serializers.DecimalField(**MONEY)
+    pay_outs = serializers.DecimalField(**MONEY)
+    drops = serializers.DecimalField(**MONEY)
+    expected_cash = serializers.DecimalField(
+        **MONEY,
+        help_text="openingFloat + cashSales - cashRefunds - cashVoids + cashDuePayments"
+        " + payIns - payOuts - drops",
+    )
+    by_method = MethodTotalSerializer(many=True, help_text="Net money by payment method")
+    sales_count = serializers.IntegerField()
+    sales_total = serializers.DecimalField(**MONEY, help_text="Sales made, voided ones excluded")
+    discount_total = serializers.DecimalField(**MONEY)
+    tax_total = serializers.DecimalField(**MONEY)
+    voided_sales_count = serializers.IntegerField(help_text="Of the sales made, voided since")
+    returns_count = serializers.IntegerField()
+    returns_total = serializers.DecimalField(**MONEY)
+    voids_count = serializers.IntegerField(help_text="Sales voided during the shift")
+    voids_total = serializers.DecimalField(**MONEY)
+    generated_at = serializers.DateTimeField()
+
+
+class ZReportSerializer(serializers.Serializer):
+    """The frozen report: its number, and the shift's figures and count at the close."""
+
+    id = serializers.UUIDField()
+    number = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    figures = serializers.DictField(
+        source="data",
+        help_text="The X report's fields at the close, plus countedCash, variance, forced, blind",
+    )
+
+
+class ShiftSerializer(serializers.ModelSerializer):
+    store_id = serializers.UUIDField()
+    float_difference = serializers.SerializerMethodField(
+        help_text="openingFloat minus the drawer's last closing count (null: no earlier count)"
+    )
+    z_report = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Shift
+        fields = [
+            "id", "store_id", "drawer", "cashier_id", "status", "opening_float", "opened_at",
+            "previous_closing_count", "float_difference", "closed_at", "closed_by", "forced",
+            "blind", "counted_cash", "expected_cash", "variance", "z_report",
+        ]  # fmt: skip
+
+    def get_float_difference(self, shift) -> serializers.DecimalField(**MONEY, allow_null=True):
+        if shift.previous_closing_count is None:
+            return None
+        return str(shift.opening_float - shift.previous_closing_count)
+
+    def get_z_report(self, shift) -> ZReportSerializer(allow_null=True):
+        report = getattr(shift, "z_report", None) if shift.status == "CLOSED" else None
+        return None if report is None else ZReportSerializer(report).data
+
+
+class CashEventSerializer(serializers.ModelSerializer):
+    shift_id = serializers.UUIDField()
+
+    class Meta:
+        model = CashEvent
+        fields = ["id", "shift_id", "type", "amount", "reason", "created_by", "created_at"]
+
+
+# --- carts ----------------------------------------------------------------------------------------
+class ParkInput(serializers.Serializer):
+    store_id = serializers.UUIDField()
+    label = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+    cart = serializers.DictField(help_text="The checkout body as the till would send it")
+
+    def validate_cart(self, cart):
+        # the items must be a valid cart; payments may still be missing
+        body = {**cart, "payments": cart.get("payments") or [{"method": "CASH", "amount": "0.01"}]}
+        check = CheckoutInputSerializer(data=body)
+        if not check.is_valid():
+            raise serializers.ValidationError(check.errors)
+        return cart
+
+
+class ParkedCartSerializer(serializers.ModelSerializer):
+    store_id = serializers.UUIDField()
+    cart = serializers.DictField()
+
+    class Meta:
+        model = ParkedCart
+        fields = ["id", "store_id", "label", "cart", "created_by", "created_at", "expires_at"]
+
+
+# --- till reads -----------------------------------------------------------------------------------
+class TillItemSerializer(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    variant_id = serializers.UUIDField(allow_null=True)
+    name = serializers.CharField()
+    sku = serializers.CharField()
+    barcode = serializers.CharField(allow_null=True)
+    price = serializers.DecimalField(**MONEY)
+    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    track_stock = serializers.BooleanField()
+    allows_fraction = serializers.BooleanField()
+    unit = serializers.CharField(allow_null=True)
+    category_id = serializers.UUIDField(allow_null=True)
+    stock = QuantityField(allow_null=True, help_text="At the store; null: not tracked")
+
+
+class TillCustomerSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    email = serializers.CharField(allow_null=True)
+    balance = serializers.DecimalField(**MONEY)
+    credit_limit = serializers.DecimalField(**MONEY)
+    loyalty_points = serializers.IntegerField()
+    group_discount_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, source="group.discount_percent", allow_null=True,
+        default=None,
+    )  # fmt: skip
+
+
+class ContextStoreSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    code = serializers.CharField()
+    timezone = serializers.CharField(allow_blank=True)
+
+
+class TillSettingsSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    timezone = serializers.CharField()
+    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    prices_include_tax = serializers.BooleanField()
+    cash_rounding = serializers.CharField()
+    invoice_prefix = serializers.CharField()
+    require_open_shift = serializers.BooleanField()
+    void_window_hours = serializers.IntegerField()
+    parked_cart_hours = serializers.IntegerField()
+    loyalty = serializers.DictField()
+    receipt = serializers.DictField()
+
+
+class ContextSerializer(serializers.Serializer):
+    user = serializers.DictField()
+    stores = ContextStoreSerializer(many=True)
+    store = ContextStoreSerializer(allow_null=True)
+    settings = TillSettingsSerializer()
+    open_shift = ShiftSerializer(allow_null=True)
