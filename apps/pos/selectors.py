@@ -100,7 +100,8 @@ def shift_figures(shift: Shift) -> dict[str, Any]:
     )
 
     def cash(kind: str, sign: int = 1) -> Decimal:
-        return sign * by_type.get(kind, ZERO)
+        total = by_type.get(kind, ZERO)
+        return ZERO - total if sign < 0 else total  # (not -total: no "-0.00")
 
     moved = sum(by_type.values(), ZERO)
     by_method = [
