@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.core.roles import Role
@@ -18,12 +18,14 @@ from apps.stores.models import Store, StoreAssignment
 ZERO = Decimal("0.00")
 
 
-def till_store_get(*, store_id: UUID) -> Store | None:
-    return Store.objects.filter(pk=store_id, deleted_at__isnull=True).first()
-
-
-def is_assigned(*, user_id: UUID, store_id: UUID) -> bool:
-    return StoreAssignment.objects.filter(user_id=user_id, store_id=store_id).exists()
+def till_store_get(*, store_id: UUID, user_id: UUID | None) -> Store | None:
+    """The live store, with `assigned`: whether the user works there (one query)."""
+    assignment = StoreAssignment.objects.filter(store_id=OuterRef("pk"), user_id=user_id)
+    return (
+        Store.objects.filter(pk=store_id, deleted_at__isnull=True)
+        .annotate(assigned=Exists(assignment))
+        .first()
+    )
 
 
 def user_store_ids(user) -> list[UUID] | None:

@@ -58,7 +58,7 @@ def _money(value: Decimal, field: str, *, positive: bool = False) -> Decimal:
 
 def till_store(*, actor, store_id: UUID):
     """A live RETAIL store the actor may work at (cashiers: their own, 403 otherwise)."""
-    store = selectors.till_store_get(store_id=store_id)
+    store = selectors.till_store_get(store_id=store_id, user_id=getattr(actor, "pk", None))
     if store is None:
         raise ValidationFailed.for_field("storeId", "Unknown store.")
     if store.kind != StoreKind.RETAIL:
@@ -67,9 +67,7 @@ def till_store(*, actor, store_id: UUID):
             code=ErrorCode.INVALID_LOCATION,
             details=[{"field": "storeId", "message": "A warehouse."}],
         )
-    if getattr(actor, "role", None) == Role.CASHIER and not selectors.is_assigned(
-        user_id=actor.pk, store_id=store.pk
-    ):
+    if getattr(actor, "role", None) == Role.CASHIER and not store.assigned:
         raise PermissionDenied("You are not assigned to this store.")
     return store
 
