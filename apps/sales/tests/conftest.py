@@ -1,16 +1,18 @@
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from django.core.cache import caches
-from django.db import connection
+from django.db import connection, connections
 from django_tenants.utils import tenant_context
 
 from apps.audit.models import AuditLog
 from apps.audit.services import audit_maintenance
 from apps.catalog.models import Product, Unit
+from apps.core.errors import ApplicationError
 from apps.core.models import DocumentCounter
 from apps.customers.models import Customer, CustomerLedgerEntry, LoyaltyEntry
 from apps.inventory.models import StockLevel, StockMovement
@@ -100,7 +102,8 @@ def sales_state(world) -> dict:
 @pytest.fixture
 def committed(worlds, django_db_blocker):
     """Tenant A with committed writes allowed and a product holding 50 in the cashier's store;
-    everything the test wrote is removed afterwards (the ledger only under maintenance)."""
+    everything the test wrote is removed afterwards (sales, the till's shifts, cash log and Z
+    reports; the frozen and append-only ones under maintenance)."""
     world = worlds["a"]
     with django_db_blocker.unblock():
         with tenant_context(world.tenant):
@@ -119,6 +122,13 @@ def committed(worlds, django_db_blocker):
             SaleReturn.objects.all().delete()
             SaleItem.objects.all().delete()
             Sale.objects.all().delete()
+            # the till's rows (frozen outside maintenance), after the sales that reference them
+            from apps.pos.models import CashEvent, ParkedCart, Shift, ZReport
+
+            for model in (ZReport, CashEvent, ParkedCart, Shift):
+                model.objects.all().delete()
+            DocumentCounter.objects.filter(series__startswith="z:").delete()
+            AuditLog.objects.filter(entity_type="shift").delete()
             StockMovement.objects.filter(product=product).delete()
             StockLevel.objects.filter(product=product).delete()
             product.delete()
@@ -126,3 +136,35 @@ def committed(worlds, django_db_blocker):
             AuditLog.objects.filter(entity_type="sale").delete()
             AuditLog.objects.filter(action="stock.adjust", entity_id=str(world.store.pk)).delete()
         connection.set_schema_to_public()
+
+
+def run_threads(world, count: int, work, threads: int = 16) -> list:
+    """`work(n)` for n in range(count) over `threads` threads with their own connections,
+    released together by a barrier; returns every outcome (a result or an error code)."""
+    barrier = threading.Barrier(threads)
+    outcomes: list = []
+    lock = threading.Lock()
+
+    def body(number: int) -> None:
+        try:
+            connection.set_tenant(world.tenant)
+            barrier.wait(timeout=30)
+            for n in range(number, count, threads):
+                try:
+                    result = work(n)
+                except ApplicationError as exc:
+                    result = exc.code
+                with lock:
+                    outcomes.append(result)
+        except Exception as exc:
+            with lock:
+                outcomes.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    started = [threading.Thread(target=body, args=(n,)) for n in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join(timeout=120)
+    return outcomes

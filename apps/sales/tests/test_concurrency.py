@@ -4,56 +4,20 @@ twice, gap-free numbers, and a till's retries of one clientSaleId make one sale.
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections import Counter
 from decimal import Decimal
 
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from apps.core.errors import ApplicationError
 from apps.inventory.models import StockLevel, StockMovement
 from apps.inventory.tests.conftest import ledger_mismatches
 from apps.sales import pricing, services
 from apps.sales.models import Sale
-from apps.sales.tests.conftest import CHECKOUT
+from apps.sales.tests.conftest import CHECKOUT, run_threads
 from apps.users.tokens import token_pair_issue
-
-THREADS = 16
-
-
-def run_threads(world, count: int, work, threads: int = THREADS) -> list:
-    """`work(n)` for n in range(count) over `threads` threads with their own connections,
-    released together by a barrier; returns every outcome (a result or an error code)."""
-    barrier = threading.Barrier(threads)
-    outcomes: list = []
-    lock = threading.Lock()
-
-    def body(number: int) -> None:
-        try:
-            connection.set_tenant(world.tenant)
-            barrier.wait(timeout=30)
-            for n in range(number, count, threads):
-                try:
-                    result = work(n)
-                except ApplicationError as exc:
-                    result = exc.code
-                with lock:
-                    outcomes.append(result)
-        except Exception as exc:
-            with lock:
-                outcomes.append(repr(exc))
-        finally:
-            connections.close_all()
-
-    started = [threading.Thread(target=body, args=(n,)) for n in range(threads)]
-    for thread in started:
-        thread.start()
-    for thread in started:
-        thread.join(timeout=120)
-    return outcomes
 
 
 def one_unit(world, product, client_sale_id=None) -> services.Checkout:
