@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -147,6 +148,43 @@ def sale_item_id(world) -> str:
 
     with tenant_context(world.tenant):
         return str(SaleItem.objects.get().pk)
+
+
+def _open_shift(world) -> None:
+    from apps.pos.models import Shift
+
+    with tenant_context(world.tenant):
+        Shift.objects.create(
+            store=world.store, cashier_id=world.cashier.pk, opening_float=Decimal("100.00")
+        )
+
+
+def shift_id(world) -> str:
+    from apps.pos.models import Shift
+
+    with tenant_context(world.tenant):
+        return str(Shift.objects.get().pk)
+
+
+def _parked_cart(world) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.pos.models import ParkedCart
+
+    with tenant_context(world.tenant):
+        ParkedCart.objects.create(
+            store=world.store, label="Table 4", cart={"items": []}, created_by=world.cashier.pk,
+            expires_at=timezone.now() + timedelta(hours=1),
+        )  # fmt: skip
+
+
+def cart_id(world) -> str:
+    from apps.pos.models import ParkedCart
+
+    with tenant_context(world.tenant):
+        return str(ParkedCart.objects.get().pk)
 
 
 def _item(world, **values) -> dict:
@@ -799,6 +837,82 @@ CASES = {
         },
         setup=lambda w: _customer_owing(w, "12.00"),
     ),
+    # the till (MIPOS additions)
+    "pos-shift-open": Case(
+        "cashier",
+        "POST",
+        "/api/v1/pos/shifts",
+        lambda w: {"storeId": str(w.store.pk), "openingFloat": "100.00"},
+        "shift.open",
+        "new",
+        None,
+        lambda w, e: {"store_id": str(w.store.pk), "drawer": "MAIN", "opening_float": "100.00"},
+    ),
+    "pos-shift-cash": Case(
+        "cashier",
+        "POST",
+        "/api/v1/pos/shifts/{shift}/cash",
+        {"type": "PAY_OUT", "amount": "5.50", "reason": "Window cleaner"},
+        "shift.cash",
+        "shift",
+        None,
+        {"type": "PAY_OUT", "amount": "5.50", "reason": "Window cleaner"},
+        setup=_open_shift,
+    ),
+    "pos-shift-close": Case(
+        "cashier",
+        "POST",
+        "/api/v1/pos/shifts/{shift}/close",
+        {"countedCash": "99.00"},
+        "shift.close",
+        "shift",
+        None,
+        {
+            "z_report": "Z-S1-000001",
+            "counted_cash": "99.00",
+            "expected_cash": "100.00",
+            "variance": "-1.00",
+            "forced": False,
+            "blind": False,
+        },
+        setup=_open_shift,
+    ),
+    "pos-cart-park": Case(
+        "cashier",
+        "POST",
+        "/api/v1/pos/carts",
+        lambda w: {
+            "storeId": str(w.store.pk),
+            "label": "Table 4",
+            "cart": {"items": [_item(w, quantity="2")]},
+        },
+        "cart.park",
+        "new",
+        None,
+        lambda w, e: {"store_id": str(w.store.pk), "label": "Table 4", "items": 1},
+    ),
+    "pos-cart-resume": Case(
+        "cashier",
+        "POST",
+        "/api/v1/pos/carts/{cart}/resume",
+        {},
+        "cart.resume",
+        "parked_cart",
+        lambda w, e: {"store_id": str(w.store.pk), "label": "Table 4"},
+        None,
+        setup=_parked_cart,
+    ),
+    "pos-cart-delete": Case(
+        "cashier",
+        "DELETE",
+        "/api/v1/pos/carts/{cart}",
+        {},
+        "cart.delete",
+        "parked_cart",
+        lambda w, e: {"store_id": str(w.store.pk), "label": "Table 4"},
+        None,
+        setup=_parked_cart,
+    ),
 }
 
 # contract rows (method, path) → case; rows that only read are not here
@@ -891,6 +1005,7 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
     caller = callers[case.caller]
     headers = {"HTTP_AUTHORIZATION": bearer(caller)} if caller else {}
     body = case.body(world_a) if callable(case.body) else case.body
+    cart = cart_id(world_a) if "{cart}" in case.path else ""
     path = case.path.format(
         cashier=world_a.cashier.pk,
         store=world_a.store.pk,
@@ -903,6 +1018,8 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
         customer=customer_id(world_a) if "{customer}" in case.path else "",
         group=customer_group_id(world_a) if "{group}" in case.path else "",
         sale=sale_id(world_a) if "{sale}" in case.path else "",
+        shift=shift_id(world_a) if "{shift}" in case.path else "",
+        cart=cart,
     )
     last_before = AuditLog.objects.order_by("-created_at").values_list("pk", flat=True).first()
     count_before = AuditLog.objects.count()
@@ -935,6 +1052,8 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
         "customer": customer_id(world_a) if case.entity == "customer" else None,
         "customer_group": customer_group_id(world_a) if "{group}" in case.path else None,
         "sale": sale_id(world_a) if "{sale}" in case.path else None,
+        "shift": shift_id(world_a) if "{shift}" in case.path else None,
+        "parked_cart": cart or None,  # read before the call: resuming deletes it
         "none": "",
     }
     if case.entity == "new":
@@ -946,7 +1065,8 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
         assert entry.entity_id == next(v["id"] for v in variants if v["sku"] == "P-100-L")
     else:
         assert entry.entity_id == entity_ids[case.entity]
-    assert entry.before == case.before
+    expected_before = case.before(world_a, entry) if callable(case.before) else case.before
+    assert entry.before == expected_before
     if case.after is not ANY:
         expected_after = case.after(world_a, entry) if callable(case.after) else case.after
         assert entry.after == expected_after

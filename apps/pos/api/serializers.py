@@ -118,13 +118,21 @@ class ParkInput(serializers.Serializer):
     label = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
     cart = serializers.DictField(help_text="The checkout body as the till would send it")
 
-    def validate_cart(self, cart):
-        # the items must be a valid cart; payments may still be missing
-        body = {**cart, "payments": cart.get("payments") or [{"method": "CASH", "amount": "0.01"}]}
+    def validate(self, attrs):
+        # the cart must be a valid checkout body for this store, except that its payments may
+        # still be missing (keys arrive snake_cased, like every request body)
+        cart = attrs["cart"]
+        if cart.get("store_id", str(attrs["store_id"])) != str(attrs["store_id"]):
+            raise serializers.ValidationError({"cart": {"store_id": ["Not the cart's store."]}})
+        body = {
+            **cart,
+            "store_id": str(attrs["store_id"]),
+            "payments": cart.get("payments") or [{"method": "CASH", "amount": "0.01"}],
+        }
         check = CheckoutInputSerializer(data=body)
         if not check.is_valid():
-            raise serializers.ValidationError(check.errors)
-        return cart
+            raise serializers.ValidationError({"cart": check.errors})
+        return attrs
 
 
 class ParkedCartSerializer(serializers.ModelSerializer):

@@ -126,8 +126,17 @@ def test_parked_carts_are_held_per_store_resumed_once_and_expire(api, world_a, w
     assert parked.status_code == 201, parked.content
     held = parked.json()["data"]
     assert (held["label"], held["cart"]) == ("Table 4", cart)
-    elsewhere = manager.post(
+    mismatch = manager.post(
         CARTS, {"storeId": str(world_a.other_store.pk), "cart": cart}, format="json"
+    )
+    assert mismatch.status_code == 400  # the cart says it belongs to another store
+    assert mismatch.json()["error"]["details"] == [
+        {"field": "cart.storeId", "message": "Not the cart's store."}
+    ]
+    elsewhere = manager.post(
+        CARTS,
+        {"storeId": str(world_a.other_store.pk), "cart": {"items": cart["items"]}},
+        format="json",
     )
     assert elsewhere.status_code == 201
     assert [c["id"] for c in cashier.get(CARTS).json()["data"]] == [held["id"]]
