@@ -202,6 +202,8 @@ def _validate_settings(changes: dict) -> dict:
         )
     if "void_window_hours" in changes:
         validate_range(changes["void_window_hours"], field="voidWindowHours", low=0, high=720)
+    if "parked_cart_hours" in changes:
+        validate_range(changes["parked_cart_hours"], field="parkedCartHours", low=1, high=720)
     for field, name in (
         ("loyalty_points_per_unit", "loyaltyPointsPerUnit"),
         ("loyalty_point_value", "loyaltyPointValue"),
@@ -237,6 +239,7 @@ def tenant_settings_update(
     default_low_stock_threshold: int | Unset = UNSET,
     require_open_shift: bool | Unset = UNSET,
     void_window_hours: int | Unset = UNSET,
+    parked_cart_hours: int | Unset = UNSET,
     loyalty_enabled: bool | Unset = UNSET,
     loyalty_points_per_unit: Decimal | Unset = UNSET,
     loyalty_point_value: Decimal | Unset = UNSET,
@@ -259,6 +262,7 @@ def tenant_settings_update(
             default_low_stock_threshold=default_low_stock_threshold,
             require_open_shift=require_open_shift,
             void_window_hours=void_window_hours,
+            parked_cart_hours=parked_cart_hours,
             loyalty_enabled=loyalty_enabled,
             loyalty_points_per_unit=loyalty_points_per_unit,
             loyalty_point_value=loyalty_point_value,

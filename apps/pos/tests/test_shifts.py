@@ -241,3 +241,33 @@ def test_every_sale_records_its_shift_and_the_company_may_require_one(api, world
         "1.60", 1, "8.40",
     )  # fmt: skip
     assert x_report(cashier, shift["id"])["voidedSalesCount"] == 1
+
+
+def test_opened_and_closed_reach_the_store_after_commit(
+    api, world_a, django_capture_on_commit_callbacks
+):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from apps.core.events import store_group
+
+    layer = get_channel_layer()
+    async_to_sync(layer.flush)()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(
+        store_group(world_a.tenant.schema_name, world_a.store.pk), channel
+    )
+    cashier = api(world_a.cashier)
+    with django_capture_on_commit_callbacks(execute=True):
+        shift = open_shift(cashier, world_a, "10.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        cashier.post(f"{SHIFTS}/{shift['id']}/close", {"countedCash": "10.00"}, format="json")
+    received = []
+    while layer.channels.get(channel) and not layer.channels[channel].empty():
+        received.append(async_to_sync(layer.receive)(channel))
+    assert [(m["event"], m["data"]["status"]) for m in received] == [
+        ("shift.opened", "OPEN"),
+        ("shift.closed", "CLOSED"),
+    ]
+    assert received[1]["data"]["zReport"] == "Z-S1-000001"
+    assert received[0]["data"]["cashierId"] == str(world_a.cashier.pk)

@@ -156,3 +156,21 @@ def test_parked_carts_are_held_per_store_resumed_once_and_expire(api, world_a, w
     with tenant_context(world_a.tenant):
         ParkedCart.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert manager.get(CARTS).json()["data"] == []  # expired
+
+
+def test_the_company_sets_how_long_a_parked_cart_lives(api, world_a, shelf):
+    admin = api(world_a.admin)
+    refused = admin.patch("/api/v1/tenants/me/settings", {"parkedCartHours": 0}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["details"][0]["field"] == "parkedCartHours"
+    changed = admin.patch("/api/v1/tenants/me/settings", {"parkedCartHours": 2}, format="json")
+    assert changed.status_code == 200 and changed.json()["data"]["parkedCartHours"] == 2
+    before = timezone.now()
+    parked = api(world_a.cashier).post(
+        CARTS, {"storeId": str(world_a.store.pk), "cart": {"items": [line(shelf.water)]}},
+        format="json",
+    )  # fmt: skip
+    assert parked.status_code == 201
+    with tenant_context(world_a.tenant):
+        expires = ParkedCart.objects.get().expires_at
+    assert timedelta(hours=2) <= expires - before <= timedelta(hours=2, seconds=5)

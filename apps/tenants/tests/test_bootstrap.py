@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -33,6 +34,7 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(worlds):
     assert "root@mipos.local" in output
     assert "Customers: 60 in 3 groups" in output
     assert "Sales: " in output and " over the last 14 days (" in output
+    assert "Shifts: " in output and " closed with a Z report, 1 open" in output
 
 
 def test_seed_demo_sales_are_consistent(worlds):
@@ -51,6 +53,17 @@ def test_seed_demo_sales_are_consistent(worlds):
         assert SaleReturn.objects.exists()
         assert Sale.objects.dates("created_at", "day").count() == 15  # two weeks and today
         assert ledger_mismatches() == [] and mismatches() == []
+        # every demo sale was made in a shift; every closed shift has its Z report; cashier1's
+        # shift of today is open
+        from apps.pos.models import Shift, ZReport
+        from apps.users.models import User
+
+        assert not Sale.objects.filter(shift__isnull=True).exists()
+        closed = Shift.objects.filter(status="CLOSED")
+        assert closed.count() == ZReport.objects.count() >= 28
+        (still_open,) = Shift.objects.filter(status="OPEN")
+        assert still_open.cashier_id == User.objects.get(email="cashier1@demo.mipos.local").pk
+        assert all(s.variance in (Decimal("0.00"), Decimal("-0.50")) for s in closed)
 
 
 def test_seed_demo_customers_agree_with_their_ledgers(worlds):
