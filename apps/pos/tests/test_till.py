@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.catalog.models import Product, ProductVariant
-from apps.customers.models import Customer
+from apps.customers.models import Customer, CustomerGroup
 from apps.pos.models import ParkedCart
 from apps.pos.tests.conftest import open_shift, sell
 from apps.sales.tests.conftest import cash, company, line
@@ -90,13 +90,17 @@ def test_till_search_sells_variants_with_price_tax_and_stock(api, world_a, shelf
 def test_till_customer_search(api, world_a):
     with tenant_context(world_a.tenant):
         Customer.objects.create(code="C-1", name="Ana Silva", phone="+351 912 000 111")
-        Customer.objects.create(code="C-2", name="Bruno Costa", credit_limit=D("50"))
+        vip = CustomerGroup.objects.create(name="VIP", discount_percent=D("10"))
+        Customer.objects.create(code="C-2", name="Bruno Costa", credit_limit=D("50"), group=vip)
     cashier = api(world_a.cashier)
     found = cashier.get("/api/v1/pos/customers", {"search": "912000"}).json()["data"]
     assert [(c["code"], c["name"]) for c in found] == [("C-1", "Ana Silva")]
-    every = cashier.get("/api/v1/pos/customers").json()["data"]
+    with CaptureQueriesContext(connection) as queries:
+        every = cashier.get("/api/v1/pos/customers").json()["data"]
     assert [c["name"] for c in every] == ["Ana Silva", "Bruno Costa"]
-    assert every[1]["creditLimit"] == "50.00" and every[1]["groupDiscountPercent"] is None
+    assert len(queries) == 2  # the user, the page with the groups (no query per customer)
+    assert (every[0]["groupDiscountPercent"], every[1]["groupDiscountPercent"]) == (None, "10.00")
+    assert every[1]["creditLimit"] == "50.00"
 
 
 def test_the_till_sales_are_the_cashier_s_own_of_the_open_shift(api, world_a, shelf):
