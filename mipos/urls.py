@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("apps.customers.api.urls")),
     path("", include("apps.sales.api.urls")),
     path("", include("apps.pos.api.urls")),
+    path("", include("apps.expenses.api.urls")),
     path("", include("apps.lookups.api.urls")),
     path("", include("apps.media.api.urls")),
     path("", include("apps.tenants.api.urls")),

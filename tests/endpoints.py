@@ -24,6 +24,7 @@ BUILT_MODULES = {
     "customers",
     "sales",
     "payments",
+    "expenses",
 }
 PENDING = {(row["method"], row["path"]) for row in ROWS if row["module"] not in BUILT_MODULES}
 BUILT = [row for row in ROWS if (row["method"], row["path"]) not in PENDING]
@@ -100,6 +101,32 @@ def _a_payment(world):
         return sale.payments.first()
 
 
+def _an_expense_category(world):
+    from django_tenants.utils import tenant_context
+
+    from apps.expenses.models import ExpenseCategory
+
+    with tenant_context(world.tenant):
+        return ExpenseCategory.objects.alive().first() or ExpenseCategory.objects.create(
+            name="Contract category"
+        )
+
+
+def _an_expense(world):
+    from datetime import date
+    from decimal import Decimal
+
+    from django_tenants.utils import tenant_context
+
+    from apps.expenses.models import Expense
+
+    category = _an_expense_category(world)
+    with tenant_context(world.tenant):
+        return Expense.objects.alive().first() or Expense.objects.create(
+            category=category, amount=Decimal("10.00"), date=date(2026, 11, 1)
+        )
+
+
 def path_for(row: dict, world) -> str:
     """The row's path with its parameters filled with ids of `world` (a conftest TenantWorld)."""
 
@@ -125,6 +152,10 @@ def path_for(row: dict, world) -> str:
             if name == "customerId":
                 return str(_a_customer(world).pk)
             return str(_a_payment(world).pk)
+        if row["module"] == "expenses":
+            if row["path"].startswith("/api/v1/expenses/categories/"):
+                return str(_an_expense_category(world).pk)
+            return str(_an_expense(world).pk)
         if row["module"] == "customers" and name == "id":
             if row["path"].startswith("/api/v1/customers/groups/"):
                 return str(_a_customer_group(world).pk)

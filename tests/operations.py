@@ -131,6 +131,8 @@ RESOURCES: dict[str, str] = {
     "/api/v1/payments/{id}": "payment",
     "/api/v1/payments/customer/{customerId}": "customer",
     "/api/v1/pos/carts/{id}": "parked_cart",
+    "/api/v1/expenses/categories/{id}": "expense_category_unused",
+    "/api/v1/expenses/{id}": "expense",
     "/api/v1/pos/shifts/{id}": "shift",  # the cashier's open shift
 }
 # Parameters that name no tenant object (the isolation suite calls these operations like others).
@@ -321,6 +323,20 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         },
         status=201,
     ),
+    # expenses (ADMIN and MANAGER); the category targeted by a delete is unused
+    ("POST", "/api/v1/expenses/categories"): Sample(lambda r: {"name": "Utilities"}, status=201),
+    ("POST", "/api/v1/expenses"): Sample(
+        lambda r: {
+            "categoryId": r.ids["expense_category"],
+            "storeId": str(r.world.store.pk),
+            "amount": "120.50",
+            "date": "2026-11-20",
+            "description": "Electricity, October",
+            "paymentMethod": "BANK_TRANSFER",
+        },
+        status=201,
+    ),
+    ("PATCH", "/api/v1/expenses/{id}"): Sample(lambda r: {"amount": "99.90"}),
     # the till (the cashier has an open shift on the MAIN drawer of their store; a parked cart)
     ("GET", "/api/v1/pos/products"): Sample(query=lambda r: {"storeId": str(r.world.store.pk)}),
     ("POST", "/api/v1/pos/carts"): Sample(
@@ -564,6 +580,7 @@ def make_refs(world) -> Refs:
         ids.update(_customer_refs(world, suffix))
         ids.update(_sale_refs(world, suffix))
         ids.update(_till_refs(world))
+        ids.update(_expense_refs(world, suffix))
     connection.set_schema_to_public()
     return Refs(world=world, ids=ids)
 
@@ -630,6 +647,27 @@ def _sale_refs(world, suffix: str) -> dict[str, Any]:
         "sale": sale.pk,
         "sale_item": sale.items.get().pk,
         "payment": sale.payments.get().pk,
+    }
+
+
+def _expense_refs(world, suffix: str) -> dict[str, Any]:
+    """Two categories (one used by two expenses, one unused) and the expenses."""
+    from datetime import date
+
+    from apps.expenses.models import Expense, ExpenseCategory
+
+    used = ExpenseCategory.objects.create(name=f"Rent {suffix}")
+    unused = ExpenseCategory.objects.create(name=f"Unused {suffix}")
+    expenses = [
+        Expense.objects.create(
+            category=used, store=world.store, amount=Decimal(amount), date=date(2026, 11, day)
+        )
+        for amount, day in (("800.00", 1), ("45.20", 15))
+    ]
+    return {
+        "expense_category": used.pk,
+        "expense_category_unused": unused.pk,
+        "expense": expenses[0].pk,
     }
 
 

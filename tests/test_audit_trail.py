@@ -187,6 +187,33 @@ def cart_id(world) -> str:
         return str(ParkedCart.objects.get().pk)
 
 
+def _expense(world) -> None:
+    from datetime import date
+
+    from apps.expenses.models import Expense, ExpenseCategory
+
+    with tenant_context(world.tenant):
+        rent = ExpenseCategory.objects.create(name="Rent")
+        ExpenseCategory.objects.create(name="Unused")
+        Expense.objects.create(
+            category=rent, store=world.store, amount=Decimal("800.00"), date=date(2026, 11, 1)
+        )
+
+
+def expense_id(world) -> str:
+    from apps.expenses.models import Expense
+
+    with tenant_context(world.tenant):
+        return str(Expense.objects.get().pk)
+
+
+def expense_category_id(world, name: str = "Unused") -> str:
+    from apps.expenses.models import ExpenseCategory
+
+    with tenant_context(world.tenant):
+        return str(ExpenseCategory.objects.get(name=name).pk)
+
+
 def _item(world, **values) -> dict:
     return {"productId": str(world.product.pk), "variantId": str(world.variant.pk), **values}
 
@@ -837,6 +864,73 @@ CASES = {
         },
         setup=lambda w: _customer_owing(w, "12.00"),
     ),
+    "expense-categories-create": Case(
+        "manager",
+        "POST",
+        "/api/v1/expenses/categories",
+        {"name": "Utilities"},
+        "expense_category.create",
+        "new",
+        None,
+        {"name": "Utilities"},
+    ),
+    "expense-categories-delete": Case(
+        "manager",
+        "DELETE",
+        "/api/v1/expenses/categories/{expense_category}",
+        {},
+        "expense_category.delete",
+        "expense_category",
+        {"deleted": False},
+        {"deleted": True},
+        setup=_expense,
+    ),
+    "expenses-create": Case(
+        "manager",
+        "POST",
+        "/api/v1/expenses",
+        lambda w: {
+            "categoryId": expense_category_id(w, "Rent"),
+            "amount": "120.50",
+            "date": "2026-11-20",
+            "description": "Electricity",
+        },
+        "expense.create",
+        "new",
+        None,
+        lambda w, e: {
+            "category_id": expense_category_id(w, "Rent"),
+            "store_id": None,
+            "amount": "120.50",
+            "date": "2026-11-20",
+            "description": "Electricity",
+            "payment_method": "",
+            "reference": "",
+        },
+        setup=_expense,
+    ),
+    "expenses-update": Case(
+        "admin",
+        "PATCH",
+        "/api/v1/expenses/{expense}",
+        {"amount": "810.00", "reference": "INV-77"},
+        "expense.update",
+        "expense",
+        {"amount": "800.00", "reference": ""},
+        {"amount": "810.00", "reference": "INV-77"},
+        setup=_expense,
+    ),
+    "expenses-delete": Case(
+        "admin",
+        "DELETE",
+        "/api/v1/expenses/{expense}",
+        {},
+        "expense.delete",
+        "expense",
+        {"deleted": False},
+        {"deleted": True},
+        setup=_expense,
+    ),
     # the till (MIPOS additions)
     "pos-shift-open": Case(
         "cashier",
@@ -967,6 +1061,11 @@ CONTRACT_CASES = {
     ("POST", "/api/v1/sales/:id/void"): "sales-void",
     ("POST", "/api/v1/sales/:id/return"): "sales-return",
     ("POST", "/api/v1/payments/collect-due"): "payments-collect-due",
+    ("POST", "/api/v1/expenses/categories"): "expense-categories-create",
+    ("DELETE", "/api/v1/expenses/categories/:id"): "expense-categories-delete",
+    ("POST", "/api/v1/expenses"): "expenses-create",
+    ("PATCH", "/api/v1/expenses/:id"): "expenses-update",
+    ("DELETE", "/api/v1/expenses/:id"): "expenses-delete",
 }
 
 
@@ -1020,6 +1119,8 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
         sale=sale_id(world_a) if "{sale}" in case.path else "",
         shift=shift_id(world_a) if "{shift}" in case.path else "",
         cart=cart,
+        expense=expense_id(world_a) if "{expense}" in case.path else "",
+        expense_category=expense_category_id(world_a) if "{expense_category}" in case.path else "",
     )
     last_before = AuditLog.objects.order_by("-created_at").values_list("pk", flat=True).first()
     count_before = AuditLog.objects.count()
@@ -1054,6 +1155,10 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
         "sale": sale_id(world_a) if "{sale}" in case.path else None,
         "shift": shift_id(world_a) if "{shift}" in case.path else None,
         "parked_cart": cart or None,  # read before the call: resuming deletes it
+        "expense": expense_id(world_a) if "{expense}" in case.path else None,
+        "expense_category": expense_category_id(world_a)
+        if "{expense_category}" in case.path
+        else None,
         "none": "",
     }
     if case.entity == "new":

@@ -65,6 +65,7 @@ TENANT_APPS = [
     "apps.customers",
     "apps.sales",
     "apps.pos",
+    "apps.expenses",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

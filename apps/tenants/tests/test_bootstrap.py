@@ -35,6 +35,7 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(worlds):
     assert "Customers: 60 in 3 groups" in output
     assert "Sales: " in output and " over the last 14 days (" in output
     assert "Shifts: " in output and " closed with a Z report, 1 open" in output
+    assert "Expenses: " in output and " in 5 categories" in output
 
 
 def test_seed_demo_sales_are_consistent(worlds):

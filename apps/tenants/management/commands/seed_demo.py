@@ -20,6 +20,8 @@ from apps.customers.services import (
     customer_group_create,
     loyalty_adjust,
 )
+from apps.expenses.models import Expense, ExpenseCategory
+from apps.expenses.services import expense_category_create, expense_create
 from apps.inventory.models import StockLevel, Transfer
 from apps.inventory.selectors import stock_totals
 from apps.inventory.services import (
@@ -137,6 +139,7 @@ class Command(BaseCommand):
                         lambda staff=staff: self._staff(tenant, owner, stores, staff),
                     )
                 self._step("sales", lambda: self._sales(owner, stores))
+                self._step("expenses", lambda: self._expenses(owner, stores))
         self._report(tenant)
 
     def _step(self, name: str, action):
@@ -346,6 +349,47 @@ class Command(BaseCommand):
                     shift_close(actor=cashier, shift_id=shift.pk, counted_cash=counted)
 
     @staticmethod
+    def _expenses(owner, stores) -> None:
+        """Three months of expenses: monthly rent and utilities per shop, wages, and a few
+        supplies and marketing costs (seeded once)."""
+        if ExpenseCategory.objects.exists():
+            return
+        rng = random.Random(2026)
+        categories = {
+            name: expense_category_create(actor=owner, name=name)
+            for name in ("Rent", "Utilities", "Wages", "Supplies", "Marketing")
+        }
+        today = timezone.localdate()
+        first = today.replace(day=1)
+        for months_ago in range(3, -1, -1):
+            index = first.year * 12 + first.month - 1 - months_ago
+            month = first.replace(year=index // 12, month=index % 12 + 1)
+            for code in ("DT", "MALL"):
+                store = stores.get(code)
+                if store is None:
+                    continue
+                for name, amount, day in (
+                    ("Rent", Decimal("1800.00") if code == "DT" else Decimal("2400.00"), 1),
+                    ("Utilities", Decimal(rng.randint(18000, 32000)) / 100, 10),
+                    ("Wages", Decimal("3200.00"), 28),
+                    ("Supplies", Decimal(rng.randint(2000, 15000)) / 100, rng.randint(2, 27)),
+                ):
+                    day_of = month.replace(day=day)
+                    if day_of > today:
+                        continue
+                    expense_create(
+                        actor=owner, category_id=categories[name].pk, store_id=store.pk,
+                        amount=amount, date=day_of, description=f"{name} {code} {month:%b %Y}",
+                        payment_method="BANK_TRANSFER" if name != "Supplies" else "CARD",
+                    )  # fmt: skip
+            if month.replace(day=15) <= today:
+                expense_create(
+                    actor=owner, category_id=categories["Marketing"].pk, amount=Decimal("450.00"),
+                    date=month.replace(day=15), description=f"Leaflets {month:%b %Y}",
+                    payment_method="CARD",
+                )  # fmt: skip
+
+    @staticmethod
     def _staff(tenant, owner, stores, staff) -> None:
         role, email, password, name, codes = staff
         if User.objects.filter(email=email).exists():
@@ -383,6 +427,11 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Shifts: {ZReport.objects.count()} closed with a Z report, "
                     f"{Shift.objects.filter(status='OPEN').count()} open"
+                )
+                expenses = Expense.objects.alive()
+                self.stdout.write(
+                    f"Expenses: {expenses.count()} in "
+                    f"{ExpenseCategory.objects.alive().count()} categories"
                 )
                 customers = Customer.objects.alive()
                 self.stdout.write(
