@@ -109,7 +109,10 @@ def _text(row: dict, key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _decimal(row: dict, key: str, errors: list, row_no: int, *, high=None) -> Decimal | None:
+def _decimal(
+    row: dict, key: str, errors: list, row_no: int, *, high=None, places: int = 2
+) -> Decimal | None:
+    """A non-negative number of at most `places` decimals (costs: 4, prices and rates: 2)."""
     raw = _text(row, key)
     if raw == "":
         return None
@@ -121,9 +124,9 @@ def _decimal(row: dict, key: str, errors: list, row_no: int, *, high=None) -> De
     if not value.is_finite() or value < 0 or (high is not None and value > high):
         errors.append({"row": row_no, "field": key, "message": "Out of range."})
         return None
-    quantized = value.quantize(Decimal("0.01"))
+    quantized = value.quantize(Decimal(1).scaleb(-places))
     if quantized != value or abs(quantized) >= Decimal("1e10"):
-        errors.append({"row": row_no, "field": key, "message": "At most 2 decimal places."})
+        errors.append({"row": row_no, "field": key, "message": f"At most {places} decimal places."})
         return None
     return quantized
 
@@ -183,12 +186,12 @@ def _parse_row(row_no: int, row: dict, errors: list) -> ParsedRow | None:
         if status not in ProductStatus.values:
             errors.append({"row": row_no, "field": "status", "message": "Unknown status."})
         fields["status"] = status
-    for key, target, high in (
-        ("costPrice", "cost_price", None),
-        ("sellPrice", "sell_price", None),
-        ("taxRate", "tax_rate", Decimal("100")),
+    for key, target, high, places in (
+        ("costPrice", "cost_price", None, 4),
+        ("sellPrice", "sell_price", None, 2),
+        ("taxRate", "tax_rate", Decimal("100"), 2),
     ):
-        value = _decimal(row, key, errors, row_no, high=high)
+        value = _decimal(row, key, errors, row_no, high=high, places=places)
         if value is not None:
             fields[target] = value
     track = _text(row, "trackStock").lower()
@@ -213,7 +216,7 @@ def _parse_row(row_no: int, row: dict, errors: list) -> ParsedRow | None:
                 }
             )
         variant["price"] = _decimal(row, "variantPrice", errors, row_no)
-        variant["cost"] = _decimal(row, "variantCost", errors, row_no)
+        variant["cost"] = _decimal(row, "variantCost", errors, row_no, places=4)
         variant["attributes"] = _attributes(_text(row, "variantAttributes"), errors, row_no)
     elif any(_text(row, key) for key in COLUMNS if key.startswith("variant")):
         errors.append({"row": row_no, "field": "variantSku", "message": "Required for a variant."})

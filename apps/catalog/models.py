@@ -124,7 +124,8 @@ class Product(SoftDeleteModel):
     status = models.CharField(
         max_length=16, choices=ProductStatus.choices, default=ProductStatus.DRAFT
     )
-    cost_price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    # costs to 4 places: a weighted average of purchases (apps.purchasing) is rarely whole cents
+    cost_price = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("0.0000"))
     sell_price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     # Null: the company's tax rate applies.
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
@@ -163,7 +164,7 @@ class ProductVariant(SoftDeleteModel):
     barcode = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001  (NULL: none; unique when set)
     # Null: the product's price / cost applies.
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    cost = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     values = models.ManyToManyField(VariantTypeValue, related_name="variants", blank=True)
     # Sorted ids of `values`: one live variant per combination and product.
     combination_key = models.CharField(max_length=400)

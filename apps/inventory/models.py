@@ -237,7 +237,7 @@ class StockCountLine(models.Model):
     counted_by = models.UUIDField(null=True, blank=True)
     # Filled when the count is finalized: what the movement applied and the value at cost.
     applied_delta = models.DecimalField(**QUANTITY, null=True, blank=True)
-    unit_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    unit_cost = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
 
     class Meta:
         ordering = ["counted_at", "id"]

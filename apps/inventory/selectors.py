@@ -25,6 +25,7 @@ from apps.users.models import User
 
 QUANTITY = DecimalField(max_digits=14, decimal_places=3)
 MONEY = DecimalField(max_digits=16, decimal_places=2)
+COST = DecimalField(max_digits=16, decimal_places=4)
 
 
 def company_stock_settings(*, tenant=None):
@@ -53,7 +54,7 @@ def stock_level_list(*, store_ids: list[UUID] | None = None) -> QuerySet[StockLe
     cost — all in one query, as flat attributes (`services.LevelView` has the same)."""
     default = Decimal(company_stock_settings().default_low_stock_threshold)
     threshold = Coalesce(F("low_stock_threshold"), Value(default), output_field=QUANTITY)
-    unit_cost = Coalesce(F("variant__cost"), F("product__cost_price"), output_field=MONEY)
+    unit_cost = Coalesce(F("variant__cost"), F("product__cost_price"), output_field=COST)
     queryset = (
         StockLevel.objects.filter(product__deleted_at__isnull=True, store__deleted_at__isnull=True)
         .filter(Q(variant__isnull=True) | Q(variant__deleted_at__isnull=True))

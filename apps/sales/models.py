@@ -126,7 +126,7 @@ class SaleItem(models.Model):
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
     tax_amount = models.DecimalField(**MONEY)
     line_total = models.DecimalField(**MONEY)  # what the customer pays for it, tax included
-    unit_cost = models.DecimalField(max_digits=12, decimal_places=2)
+    unit_cost = models.DecimalField(max_digits=14, decimal_places=4)  # the cost at the sale
     track_stock = models.BooleanField(default=True)
     returned_quantity = models.DecimalField(**QUANTITY, default=Decimal("0.000"))
 

@@ -21,6 +21,7 @@ from apps.core.renderers import CamelCaseList, camelize
 from apps.core.roles import Role
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
+COST = {"max_digits": 14, "decimal_places": 4}  # costs are kept to 4 places
 
 
 def image_url(image_id) -> str:
@@ -135,7 +136,7 @@ class ProductSerializer(serializers.ModelSerializer):
     category = RefSerializer(allow_null=True)
     brand = RefSerializer(allow_null=True)
     unit = UnitRefSerializer(allow_null=True)
-    cost_price = serializers.DecimalField(**MONEY, allow_null=True)  # null for cashiers
+    cost_price = serializers.DecimalField(**COST, allow_null=True)  # null for cashiers
     variant_count = serializers.IntegerField()
     image_urls = serializers.SerializerMethodField()
 
@@ -261,7 +262,7 @@ class ProductInputSerializer(serializers.Serializer):
     brand_id = serializers.UUIDField(allow_null=True, required=False)
     unit_id = serializers.UUIDField(allow_null=True, required=False)
     status = serializers.ChoiceField(choices=ProductStatus.choices, required=False)
-    cost_price = serializers.DecimalField(**MONEY, required=False)
+    cost_price = serializers.DecimalField(**COST, required=False)
     sell_price = serializers.DecimalField(**MONEY, required=False)
     tax_rate = serializers.DecimalField(
         max_digits=5, decimal_places=2, allow_null=True, required=False
@@ -276,7 +277,7 @@ class VariantInputSerializer(serializers.Serializer):
         max_length=64, allow_null=True, allow_blank=True, required=False
     )
     price = serializers.DecimalField(**MONEY, allow_null=True, required=False)
-    cost = serializers.DecimalField(**MONEY, allow_null=True, required=False)
+    cost = serializers.DecimalField(**COST, allow_null=True, required=False)
     value_ids = serializers.ListField(child=serializers.UUIDField(), max_length=10)
 
 

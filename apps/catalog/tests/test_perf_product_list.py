@@ -84,7 +84,7 @@ def test_list_rows_are_exactly_the_serializers(api, catalogue, role, zone):
         got = listed(api, user)
     assert json.dumps(got) == json.dumps(want)  # same keys, order and values
     alpha = next(row for row in got if row["sku"] == "ALPHA-1")
-    assert alpha["costPrice"] == (None if role == "cashier" else "1234567.89")
+    assert alpha["costPrice"] == (None if role == "cashier" else "1234567.8900")
     assert alpha["sellPrice"] == "9999999999.99" and alpha["taxRate"] == "23.00"
     assert alpha["attributes"] == {"fabricWeight": 180, "careNotes": {"washAt": "30C"},
                                    "tags": ["a_b"]}  # fmt: skip

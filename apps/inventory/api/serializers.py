@@ -31,7 +31,7 @@ class StockLevelSerializer(serializers.Serializer):
     quantity = QuantityField()
     low_stock_threshold = QuantityField(source="threshold", help_text="Effective threshold")
     is_low = serializers.BooleanField()
-    unit_cost = serializers.DecimalField(max_digits=16, decimal_places=2)
+    unit_cost = serializers.DecimalField(max_digits=16, decimal_places=4)
     stock_value = serializers.DecimalField(max_digits=18, decimal_places=2)
     updated_at = serializers.DateTimeField()
 
@@ -154,7 +154,7 @@ class StockCountLineSerializer(serializers.Serializer):
     expected_quantity = QuantityField(allow_negative=True, help_text="The books when counted")
     counted_quantity = QuantityField()
     difference = serializers.SerializerMethodField()
-    unit_cost = serializers.DecimalField(source="cost", max_digits=12, decimal_places=2)
+    unit_cost = serializers.DecimalField(source="cost", max_digits=14, decimal_places=4)
     value_difference = serializers.SerializerMethodField()
     counted_at = serializers.DateTimeField()
     counted_by = serializers.UUIDField(allow_null=True)

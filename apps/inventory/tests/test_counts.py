@@ -65,7 +65,7 @@ def test_sales_made_during_the_count_are_not_lost(stocked, world_a, goods):
         "valueShort": "0.60",
         "valueDifference": "-0.60",
     }
-    assert data["lines"][0]["unitCost"] == "0.30"
+    assert data["lines"][0]["unitCost"] == "0.3000"
     assert data["lines"][0]["valueDifference"] == "-0.60"
     assert level_of(world_a, goods.beans) == Decimal("4")  # a partial count leaves the rest
     with tenant_context(world_a.tenant):

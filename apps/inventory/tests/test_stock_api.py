@@ -72,7 +72,7 @@ def test_adjust_moves_several_items_at_once(api, world_a, goods):
         "quantity": "12",
         "lowStockThreshold": "5",  # the company default
         "isLow": False,
-        "unitCost": "0.30",
+        "unitCost": "0.3000",
         "stockValue": "3.60",
         "updatedAt": water["updatedAt"],
     }

@@ -10,6 +10,7 @@ from apps.sales import selectors
 from apps.sales.models import Payment, PaymentMethod, Sale, SaleItem, SaleReturn, SaleReturnItem
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+COST = {"max_digits": 14, "decimal_places": 4}  # costs are kept to 4 places
 DISCOUNT_TYPES = [("PERCENT", "PERCENT"), ("AMOUNT", "AMOUNT")]
 
 
@@ -29,10 +30,10 @@ class SaleItemSerializer(serializers.ModelSerializer):
             "returned_quantity",
         ]  # fmt: skip
 
-    def get_unit_cost(self, item) -> serializers.DecimalField(**MONEY, allow_null=True):
+    def get_unit_cost(self, item) -> serializers.DecimalField(**COST, allow_null=True):
         if self.context.get("hide_cost"):
             return None
-        return serializers.DecimalField(**MONEY).to_representation(item.unit_cost)
+        return serializers.DecimalField(**COST).to_representation(item.unit_cost)
 
 
 class TenderedSerializer(serializers.ModelSerializer):
@@ -118,11 +119,16 @@ class SaleDetailSerializer(SaleSerializer):
 
 
 CENT = Decimal("0.01")
+COST_PLACES = Decimal("0.0001")
 _datetime = DateTimeField()
 
 
 def _money(value: Decimal) -> str:
     return format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f")
+
+
+def _cost(value: Decimal) -> str:
+    return format(value.quantize(COST_PLACES, rounding=ROUND_HALF_UP), "f")
 
 
 def _uuid(value) -> str | None:
@@ -165,7 +171,7 @@ def sale_json(sale: Sale, *, hide_cost: bool) -> dict:
                 "tax_rate": _money(item.tax_rate),
                 "tax_amount": _money(item.tax_amount),
                 "line_total": _money(item.line_total),
-                "unit_cost": None if hide_cost else _money(item.unit_cost),
+                "unit_cost": None if hide_cost else _cost(item.unit_cost),
                 "returned_quantity": quantity_text(item.returned_quantity),
             }
             for item in selectors.sale_lines(sale)

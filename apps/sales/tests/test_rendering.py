@@ -83,7 +83,7 @@ def test_every_kind_of_sale_renders_as_the_serializer_declares(world_a, shelf):
     assert renderings(quoted, hide_cost=True)[0]["number"] is None
     assert {item["unit_cost"] for item in direct["items"]} == {None}
     shown, _ = renderings(checked_out, hide_cost=False)
-    assert [item["unit_cost"] for item in shown["items"]] == ["12.50", "0.30", "0.00"]
+    assert [item["unit_cost"] for item in shown["items"]] == ["12.5000", "0.3000", "0.0000"]
     assert [item["quantity"] for item in shown["items"]] == ["0.375", "3", "1"]
     assert [(p["method"], p["amount"], p["reference"]) for p in shown["payments"]] == [
         ("CASH", "20.00", ""),
