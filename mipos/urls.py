@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("apps.sales.api.urls")),
     path("", include("apps.pos.api.urls")),
     path("", include("apps.expenses.api.urls")),
+    path("", include("apps.purchasing.api.urls")),
     path("", include("apps.lookups.api.urls")),
     path("", include("apps.media.api.urls")),
     path("", include("apps.tenants.api.urls")),

@@ -25,6 +25,8 @@ BUILT_MODULES = {
     "sales",
     "payments",
     "expenses",
+    "suppliers",
+    "purchases",
 }
 PENDING = {(row["method"], row["path"]) for row in ROWS if row["module"] not in BUILT_MODULES}
 BUILT = [row for row in ROWS if (row["method"], row["path"]) not in PENDING]
@@ -127,6 +129,30 @@ def _an_expense(world):
         )
 
 
+def _a_supplier(world):
+    from django_tenants.utils import tenant_context
+
+    from apps.purchasing.models import Supplier
+
+    with tenant_context(world.tenant):
+        return Supplier.objects.alive().first() or Supplier.objects.create(name="Contract supplier")
+
+
+def _a_purchase(world):
+    from decimal import Decimal
+
+    from django_tenants.utils import tenant_context
+
+    from apps.purchasing.models import PurchaseOrder
+
+    supplier = _a_supplier(world)
+    with tenant_context(world.tenant):
+        return PurchaseOrder.objects.first() or PurchaseOrder.objects.create(
+            number="PO-900001", sequence=900_001, supplier=supplier, store=world.store,
+            total=Decimal("0.00"),
+        )  # fmt: skip
+
+
 def path_for(row: dict, world) -> str:
     """The row's path with its parameters filled with ids of `world` (a conftest TenantWorld)."""
 
@@ -152,6 +178,10 @@ def path_for(row: dict, world) -> str:
             if name == "customerId":
                 return str(_a_customer(world).pk)
             return str(_a_payment(world).pk)
+        if row["module"] == "suppliers":
+            return str(_a_supplier(world).pk)
+        if row["module"] == "purchases":
+            return str(_a_purchase(world).pk)
         if row["module"] == "expenses":
             if row["path"].startswith("/api/v1/expenses/categories/"):
                 return str(_an_expense_category(world).pk)

@@ -133,6 +133,8 @@ RESOURCES: dict[str, str] = {
     "/api/v1/pos/carts/{id}": "parked_cart",
     "/api/v1/expenses/categories/{id}": "expense_category_unused",
     "/api/v1/expenses/{id}": "expense",
+    "/api/v1/suppliers/{id}": "supplier",
+    "/api/v1/purchases/{id}": "purchase",
     "/api/v1/pos/shifts/{id}": "shift",  # the cashier's open shift
 }
 # Parameters that name no tenant object (the isolation suite calls these operations like others).
@@ -323,6 +325,34 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         },
         status=201,
     ),
+    # suppliers and purchases (the target supplier has no orders; the target order is ORDERED:
+    # 5 of the stocked product at 1.2500, nothing received or paid)
+    ("POST", "/api/v1/suppliers"): Sample(
+        lambda r: {
+            "name": "Sample supplier",
+            "email": "orders@sample.test",
+            "paymentTermsDays": 30,
+        },
+        status=201,
+    ),
+    ("PATCH", "/api/v1/suppliers/{id}"): Sample(lambda r: {"contactName": "Maria"}),
+    ("POST", "/api/v1/purchases"): Sample(
+        lambda r: {
+            "supplierId": r.ids["supplier"],
+            "storeId": str(r.world.warehouse.pk),
+            "items": [
+                {"productId": r.ids["stock_product"], "quantity": "10", "unitCost": "1.1111"}
+            ],
+        },
+        status=201,
+    ),
+    ("POST", "/api/v1/purchases/{id}/receive"): Sample(
+        lambda r: {"items": [{"itemId": r.ids["purchase_item"], "quantity": "2"}]}
+    ),
+    ("POST", "/api/v1/purchases/{id}/payment"): Sample(
+        lambda r: {"amount": "1.00", "method": "BANK_TRANSFER"}, status=201
+    ),
+    ("POST", "/api/v1/purchases/{id}/cancel"): Sample(),
     # expenses (ADMIN and MANAGER); the category targeted by a delete is unused
     ("POST", "/api/v1/expenses/categories"): Sample(lambda r: {"name": "Utilities"}, status=201),
     ("POST", "/api/v1/expenses"): Sample(
@@ -581,6 +611,7 @@ def make_refs(world) -> Refs:
         ids.update(_sale_refs(world, suffix))
         ids.update(_till_refs(world))
         ids.update(_expense_refs(world, suffix))
+        ids.update(_purchase_refs(world, suffix))
     connection.set_schema_to_public()
     return Refs(world=world, ids=ids)
 
@@ -647,6 +678,35 @@ def _sale_refs(world, suffix: str) -> dict[str, Any]:
         "sale": sale.pk,
         "sale_item": sale.items.get().pk,
         "payment": sale.payments.get().pk,
+    }
+
+
+def _purchase_refs(world, suffix: str) -> dict[str, Any]:
+    """A supplier without orders (the target), a second with two orders: the target ORDERED
+    (5 of the stocked product at 1.2500), the other RECEIVED."""
+    from apps.catalog.models import Product
+    from apps.purchasing.models import PurchaseOrder, PurchaseOrderItem, Supplier
+
+    target = Supplier.objects.create(name=f"Target supplier {suffix}")
+    busy = Supplier.objects.create(name=f"Busy supplier {suffix}", balance=Decimal("6.25"))
+    product = Product.objects.get(sku=f"STOCK-{suffix}")
+    orders = []
+    for sequence, status in ((900_101, "ORDERED"), (900_102, "RECEIVED")):
+        order = PurchaseOrder.objects.create(
+            number=f"PO-{sequence}", sequence=sequence, supplier=busy, store=world.store,
+            status=status, total=Decimal("6.25"),
+            received_total=Decimal("6.25") if status == "RECEIVED" else Decimal("0.00"),
+        )  # fmt: skip
+        PurchaseOrderItem.objects.create(
+            order=order, position=0, product=product, quantity=Decimal("5"),
+            received_quantity=Decimal("5") if status == "RECEIVED" else Decimal("0"),
+            unit_cost=Decimal("1.2500"), line_total=Decimal("6.25"),
+        )  # fmt: skip
+        orders.append(order)
+    return {
+        "supplier": target.pk,
+        "purchase": orders[0].pk,
+        "purchase_item": orders[0].items.get().pk,
     }
 
 

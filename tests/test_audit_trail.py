@@ -214,6 +214,50 @@ def expense_category_id(world, name: str = "Unused") -> str:
         return str(ExpenseCategory.objects.get(name=name).pk)
 
 
+def _purchase(world) -> None:
+    """Supplier "Acme Foods", an ORDERED order of 4 of the world's variant at 2.5000."""
+    from apps.purchasing.models import PurchaseOrder, PurchaseOrderItem, Supplier
+
+    with tenant_context(world.tenant):
+        supplier = Supplier.objects.create(name="Acme Foods")
+        order = PurchaseOrder.objects.create(
+            number="PO-000001", sequence=1, supplier=supplier, store=world.store,
+            total=Decimal("10.00"),
+        )  # fmt: skip
+        PurchaseOrderItem.objects.create(
+            order=order, position=0, product=world.product, variant=world.variant,
+            quantity=Decimal("4"), unit_cost=Decimal("2.5000"), line_total=Decimal("10.00"),
+        )  # fmt: skip
+
+
+def supplier_id(world) -> str:
+    from apps.purchasing.models import Supplier
+
+    with tenant_context(world.tenant):
+        return str(Supplier.objects.get().pk)
+
+
+def purchase_id(world) -> str:
+    from apps.purchasing.models import PurchaseOrder
+
+    with tenant_context(world.tenant):
+        return str(PurchaseOrder.objects.get().pk)
+
+
+def purchase_item_id(world) -> str:
+    from apps.purchasing.models import PurchaseOrderItem
+
+    with tenant_context(world.tenant):
+        return str(PurchaseOrderItem.objects.get().pk)
+
+
+def _supplier_only(world) -> None:
+    from apps.purchasing.models import Supplier
+
+    with tenant_context(world.tenant):
+        Supplier.objects.create(name="Acme Foods")
+
+
 def _item(world, **values) -> dict:
     return {"productId": str(world.product.pk), "variantId": str(world.variant.pk), **values}
 
@@ -931,6 +975,106 @@ CASES = {
         {"deleted": True},
         setup=_expense,
     ),
+    "suppliers-create": Case(
+        "manager",
+        "POST",
+        "/api/v1/suppliers",
+        {"name": "Acme Foods", "paymentTermsDays": 30},
+        "supplier.create",
+        "new",
+        None,
+        {
+            "name": "Acme Foods",
+            "contact_name": "",
+            "email": "",
+            "phone": "",
+            "tax_id": "",
+            "address": "",
+            "payment_terms_days": 30,
+            "notes": "",
+        },
+    ),
+    "suppliers-update": Case(
+        "manager",
+        "PATCH",
+        "/api/v1/suppliers/{supplier}",
+        {"contactName": "Maria"},
+        "supplier.update",
+        "supplier",
+        {"contact_name": ""},
+        {"contact_name": "Maria"},
+        setup=lambda w: _supplier_only(w),
+    ),
+    "suppliers-delete": Case(
+        "admin",
+        "DELETE",
+        "/api/v1/suppliers/{supplier}",
+        {},
+        "supplier.delete",
+        "supplier",
+        {"deleted": False},
+        {"deleted": True},
+        setup=lambda w: _supplier_only(w),
+    ),
+    "purchases-create": Case(
+        "manager",
+        "POST",
+        "/api/v1/purchases",
+        lambda w: {
+            "supplierId": supplier_id(w),
+            "storeId": str(w.warehouse.pk),
+            "items": [_item(w, quantity="3", unitCost="1.3333")],
+        },
+        "purchase.create",
+        "new",
+        None,
+        lambda w, e: {
+            "number": "PO-000001",
+            "supplier_id": supplier_id(w),
+            "store_id": str(w.warehouse.pk),
+            "total": "4.00",
+            "items": 1,
+        },
+        setup=lambda w: _supplier_only(w),
+    ),
+    "purchases-receive": Case(
+        "manager",
+        "POST",
+        "/api/v1/purchases/{purchase}/receive",
+        lambda w: {"items": [{"itemId": purchase_item_id(w), "quantity": "3"}]},
+        "purchase.receive",
+        "purchase",
+        None,
+        lambda w, e: {
+            "status": "PARTIALLY_RECEIVED",
+            "receipt_id": e.after["receipt_id"],
+            "value": "7.50",
+            "items": 1,
+        },
+        setup=_purchase,
+    ),
+    "purchases-payment": Case(
+        "manager",
+        "POST",
+        "/api/v1/purchases/{purchase}/payment",
+        {"amount": "4.00", "method": "BANK_TRANSFER"},
+        "purchase.payment",
+        "purchase",
+        None,
+        {"amount": "4.00", "method": "BANK_TRANSFER", "paid_total": "4.00"},
+        setup=_purchase,
+    ),
+    "purchases-cancel": Case(
+        "manager",
+        "POST",
+        "/api/v1/purchases/{purchase}/cancel",
+        {},
+        "purchase.cancel",
+        "purchase",
+        {"status": "ORDERED"},
+        {"status": "CANCELLED", "closed_short": False},
+        setup=_purchase,
+    ),
     # the till (MIPOS additions)
     "pos-shift-open": Case(
         "cashier",
@@ -1066,6 +1210,13 @@ CONTRACT_CASES = {
     ("POST", "/api/v1/expenses"): "expenses-create",
     ("PATCH", "/api/v1/expenses/:id"): "expenses-update",
     ("DELETE", "/api/v1/expenses/:id"): "expenses-delete",
+    ("POST", "/api/v1/suppliers"): "suppliers-create",
+    ("PATCH", "/api/v1/suppliers/:id"): "suppliers-update",
+    ("DELETE", "/api/v1/suppliers/:id"): "suppliers-delete",
+    ("POST", "/api/v1/purchases"): "purchases-create",
+    ("POST", "/api/v1/purchases/:id/receive"): "purchases-receive",
+    ("POST", "/api/v1/purchases/:id/payment"): "purchases-payment",
+    ("POST", "/api/v1/purchases/:id/cancel"): "purchases-cancel",
 }
 
 
@@ -1121,6 +1272,8 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
         cart=cart,
         expense=expense_id(world_a) if "{expense}" in case.path else "",
         expense_category=expense_category_id(world_a) if "{expense_category}" in case.path else "",
+        supplier=supplier_id(world_a) if "{supplier}" in case.path else "",
+        purchase=purchase_id(world_a) if "{purchase}" in case.path else "",
     )
     last_before = AuditLog.objects.order_by("-created_at").values_list("pk", flat=True).first()
     count_before = AuditLog.objects.count()
@@ -1159,6 +1312,8 @@ def test_write_leaves_exactly_one_audit_row(name, client, world_a, super_admin):
         "expense_category": expense_category_id(world_a)
         if "{expense_category}" in case.path
         else None,
+        "supplier": supplier_id(world_a) if "{supplier}" in case.path else None,
+        "purchase": purchase_id(world_a) if "{purchase}" in case.path else None,
         "none": "",
     }
     if case.entity == "new":

@@ -317,6 +317,7 @@ def items_check(
     *,
     quantities: dict[str, dict[str, Decimal]],
     stores: dict[UUID, str],
+    max_items: int = MAX_ITEMS,
 ) -> tuple[dict[UUID, str], dict[str, CatalogItem]]:
     """Checks a request in one round trip: every location of `stores` (id → request field) is a
     live location of this company (400 otherwise); every item's product is live and tracks
@@ -325,8 +326,8 @@ def items_check(
     allows fractions (400). Returns the locations' names and the items by field."""
     if not refs:
         raise ValidationFailed.for_field("items", "At least one item is required.")
-    if len(refs) > MAX_ITEMS:
-        raise ValidationFailed.for_field("items", f"At most {MAX_ITEMS} items per request.")
+    if len(refs) > max_items:
+        raise ValidationFailed.for_field("items", f"At most {max_items} items per request.")
     seen: dict[tuple, str] = {}
     for ref in refs:
         pair = (ref.product_id, ref.variant_id)

@@ -1,0 +1,100 @@
+"""Reads for suppliers and purchase orders."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
+
+from apps.core.errors import NotFound
+from apps.purchasing.models import (
+    PurchaseOrder,
+    PurchaseOrderItem,
+    PurchaseReceipt,
+    Supplier,
+    SupplierPayment,
+)
+
+RECENT_ORDERS = 10
+
+
+def supplier_list() -> QuerySet[Supplier]:
+    return Supplier.objects.alive().order_by(Lower("name"), "id")
+
+
+def supplier_search(queryset: QuerySet[Supplier], text: str) -> QuerySet[Supplier]:
+    for word in text.split():
+        queryset = queryset.filter(
+            Q(name__icontains=word) | Q(contact_name__icontains=word)
+            | Q(email__icontains=word) | Q(phone__icontains=word) | Q(tax_id__icontains=word)
+        )  # fmt: skip
+    return queryset
+
+
+def supplier_get(*, supplier_id: UUID) -> Supplier:
+    supplier = supplier_list().filter(pk=supplier_id).first()
+    if supplier is None:
+        raise NotFound("Supplier not found.")
+    return supplier
+
+
+def supplier_recent_orders(supplier: Supplier) -> list[PurchaseOrder]:
+    return list(
+        PurchaseOrder.objects.filter(supplier=supplier).order_by("-created_at", "-id")[
+            :RECENT_ORDERS
+        ]
+    )
+
+
+def supplier_ledger(supplier: Supplier) -> list[dict[str, Any]]:
+    """Goods received (+) and payments (-), oldest first, with the running balance: its last
+    balance is the supplier's `balance`."""
+    entries = [
+        {
+            "type": "RECEIPT",
+            "id": r.pk,
+            "order_id": r.order_id,
+            "number": r.order.number,
+            "amount": r.value,
+            "at": r.created_at,
+        }
+        for r in PurchaseReceipt.objects.filter(supplier=supplier).select_related("order")
+    ] + [
+        {
+            "type": "PAYMENT",
+            "id": p.pk,
+            "order_id": p.order_id,
+            "number": p.order.number,
+            "amount": -p.amount,
+            "at": p.created_at,
+        }
+        for p in SupplierPayment.objects.filter(supplier=supplier).select_related("order")
+    ]
+    entries.sort(key=lambda entry: (entry["at"], str(entry["id"])))
+    balance = Decimal("0.00")
+    for entry in entries:
+        balance += entry["amount"]
+        entry["balance"] = balance
+    return entries
+
+
+def purchase_list() -> QuerySet[PurchaseOrder]:
+    return PurchaseOrder.objects.select_related("supplier", "store")
+
+
+def purchase_detail_queryset() -> QuerySet[PurchaseOrder]:
+    return purchase_list().prefetch_related(
+        Prefetch("items", queryset=PurchaseOrderItem.objects.order_by("position")),
+        Prefetch("receipts", queryset=PurchaseReceipt.objects.order_by("created_at", "id")),
+        Prefetch("payments", queryset=SupplierPayment.objects.order_by("created_at", "id")),
+    )
+
+
+def purchase_get(*, order_id: UUID) -> PurchaseOrder:
+    order = purchase_detail_queryset().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("Purchase order not found.")
+    return order

@@ -1,0 +1,576 @@
+"""Writes for suppliers and purchase orders.
+
+Locks, in one order for every writer here: the purchase order, then the products and variants
+whose cost a receipt changes (by id), then the stock levels (the inventory's one writer), then
+the supplier. A receipt and a payment of the same order wait for each other; two receipts of the
+same product average their costs one after the other.
+
+Weighted-average cost (4 places, half up): when `q` units arrive at unit cost `c` and the
+company holds `h` units (all locations) at cost `a`, the new cost is (h*a + q*c) / (h + q); with
+h <= 0 (nothing on hand, or stock sold before it was received) it is `c`. A receipt's value is
+the line's value received so far minus what earlier receipts counted (each to the cent), so the
+receipts of a fully received line add up exactly to its total."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from apps.catalog.models import Product, ProductVariant
+from apps.core.db import (
+    UNSET,
+    Unset,
+    document_number_next,
+    insert_or_conflict,
+    row_lock,
+    row_soft_delete,
+    row_update,
+    sent,
+    snapshot,
+)
+from apps.core.errors import (
+    BusinessRuleViolation,
+    Conflict,
+    ErrorCode,
+    NotFound,
+    ValidationFailed,
+)
+from apps.inventory.services import ItemRef, StockChange, StockKey, items_check, stock_move
+from apps.purchasing import events
+from apps.purchasing.models import (
+    PaymentMethod,
+    PurchaseOrder,
+    PurchaseOrderItem,
+    PurchaseReceipt,
+    PurchaseReceiptItem,
+    PurchaseStatus,
+    Supplier,
+    SupplierPayment,
+)
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+COST_PLACES = Decimal("0.0001")
+MAX_ITEMS = 500
+MAX_MONEY = Decimal("1e11")
+SUPPLIER_FIELDS = (
+    "name", "contact_name", "email", "phone", "tax_id", "address", "payment_terms_days", "notes",
+)  # fmt: skip
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def cost_places(value: Decimal) -> Decimal:
+    return value.quantize(COST_PLACES, rounding=ROUND_HALF_UP)
+
+
+def weighted_cost(*, on_hand: Decimal, cost: Decimal, received: Decimal, unit_cost: Decimal):
+    """The new average cost (see the module's docstring)."""
+    if on_hand <= 0:
+        return cost_places(unit_cost)
+    return cost_places((on_hand * cost + received * unit_cost) / (on_hand + received))
+
+
+# --- suppliers ------------------------------------------------------------------------------------
+def _supplier_conflict() -> Conflict:
+    return Conflict(
+        "A supplier with this name already exists.",
+        details=[{"field": "name", "message": "Already in use."}],
+    )
+
+
+def _supplier_clean(changes: dict[str, Any]) -> dict[str, Any]:
+    for field in SUPPLIER_FIELDS:
+        if field in changes and isinstance(changes[field], str):
+            changes[field] = changes[field].strip()
+    if "name" in changes and not changes["name"]:
+        raise ValidationFailed.for_field("name", "This field may not be blank.")
+    if changes.get("payment_terms_days") is not None and changes["payment_terms_days"] > 365:
+        raise ValidationFailed.for_field("paymentTermsDays", "At most 365 days.")
+    return changes
+
+
+def _supplier_name_taken(name: str, *, supplier_id: UUID | None = None) -> bool:
+    suppliers = Supplier.objects.alive().annotate(key=Lower("name")).filter(key=name.lower())
+    if supplier_id is not None:
+        suppliers = suppliers.exclude(pk=supplier_id)
+    return suppliers.exists()
+
+
+def supplier_create(
+    *,
+    actor,
+    name: str,
+    contact_name: str = "",
+    email: str = "",
+    phone: str = "",
+    tax_id: str = "",
+    address: str = "",
+    payment_terms_days: int | None = None,
+    notes: str = "",
+) -> Supplier:
+    fields = _supplier_clean(
+        {
+            "name": name, "contact_name": contact_name, "email": email, "phone": phone,
+            "tax_id": tax_id, "address": address, "payment_terms_days": payment_terms_days,
+            "notes": notes,
+        }
+    )  # fmt: skip
+    if _supplier_name_taken(fields["name"]):
+        raise _supplier_conflict()
+    supplier = Supplier(**fields)
+    with transaction.atomic():
+        insert_or_conflict(supplier, conflict=_supplier_conflict())
+        audit_record(
+            action="supplier.create",
+            entity_type="supplier",
+            entity_id=supplier.pk,
+            actor=actor,
+            after=snapshot(supplier, SUPPLIER_FIELDS),
+        )
+    return supplier
+
+
+def supplier_update(
+    *,
+    actor,
+    supplier_id: UUID,
+    name: str | Unset = UNSET,
+    contact_name: str | Unset = UNSET,
+    email: str | Unset = UNSET,
+    phone: str | Unset = UNSET,
+    tax_id: str | Unset = UNSET,
+    address: str | Unset = UNSET,
+    payment_terms_days: int | Unset | None = UNSET,
+    notes: str | Unset = UNSET,
+) -> Supplier:
+    changes = _supplier_clean(
+        sent(
+            name=name, contact_name=contact_name, email=email, phone=phone, tax_id=tax_id,
+            address=address, payment_terms_days=payment_terms_days, notes=notes,
+        )
+    )  # fmt: skip
+    if "name" in changes and _supplier_name_taken(changes["name"], supplier_id=supplier_id):
+        raise _supplier_conflict()
+    return row_update(
+        lock=lambda: row_lock(Supplier.objects.alive(), supplier_id),
+        changes=changes,
+        actor=actor,
+        action="supplier.update",
+        entity_type="supplier",
+        conflict=_supplier_conflict(),
+    )
+
+
+def supplier_delete(*, actor, supplier_id: UUID) -> Supplier:
+    """Soft delete, refused while the supplier has open orders (422 IN_USE) or a balance (422
+    BALANCE_NOT_ZERO)."""
+
+    def guard(supplier: Supplier) -> None:
+        open_orders = PurchaseOrder.objects.filter(
+            supplier=supplier,
+            status__in=[PurchaseStatus.ORDERED, PurchaseStatus.PARTIALLY_RECEIVED],
+        )
+        if open_orders.exists():
+            raise BusinessRuleViolation(
+                "The supplier has open purchase orders: receive or cancel them first.",
+                code=ErrorCode.IN_USE,
+            )
+        if supplier.balance != 0:
+            raise BusinessRuleViolation(
+                f"The balance with this supplier is {supplier.balance}: settle it first.",
+                code=ErrorCode.BALANCE_NOT_ZERO,
+            )
+
+    return row_soft_delete(
+        lock=lambda: row_lock(Supplier.objects.alive(), supplier_id),
+        actor=actor,
+        action="supplier.delete",
+        entity_type="supplier",
+        guard=guard,
+    )
+
+
+# --- purchase orders ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: UUID
+    variant_id: UUID | None
+    quantity: Decimal
+    unit_cost: Decimal
+
+
+def purchase_create(
+    *,
+    actor,
+    supplier_id: UUID,
+    store_id: UUID,
+    items: Sequence[OrderLine],
+    expected_at: date | None = None,
+    note: str = "",
+) -> PurchaseOrder:
+    """An order to a live supplier for a live location of the company (store or warehouse):
+    each line a stocked product (a variant named when it has variants), quantity > 0 (whole
+    unless the unit allows fractions), unit cost >= 0 to 4 places. Numbered PO-000001."""
+    for n, line in enumerate(items):
+        if line.quantity <= 0:
+            raise ValidationFailed.for_field(f"items.{n}.quantity", "Must be greater than zero.")
+        if line.unit_cost < 0 or line.unit_cost != cost_places(line.unit_cost):
+            raise ValidationFailed.for_field(
+                f"items.{n}.unitCost", "Zero or more, at most 4 decimal places."
+            )
+    with transaction.atomic():
+        if not Supplier.objects.alive().filter(pk=supplier_id).exists():
+            raise ValidationFailed.for_field("supplierId", "Unknown supplier.")
+        items_check(
+            [
+                ItemRef(line.product_id, line.variant_id, f"items.{n}")
+                for n, line in enumerate(items)
+            ],
+            quantities={f"items.{n}": {"quantity": line.quantity} for n, line in enumerate(items)},
+            stores={store_id: "storeId"},
+            max_items=MAX_ITEMS,
+        )
+        lines = [
+            PurchaseOrderItem(
+                position=n,
+                product_id=line.product_id,
+                variant_id=line.variant_id,
+                quantity=line.quantity,
+                unit_cost=line.unit_cost,
+                line_total=cents(line.quantity * line.unit_cost),
+            )
+            for n, line in enumerate(items)
+        ]
+        total = sum((line.line_total for line in lines), ZERO)
+        if total >= MAX_MONEY:
+            raise ValidationFailed.for_field("items", "The order's total is too large.")
+        sequence = document_number_next(series="purchase")
+        order = PurchaseOrder.objects.create(
+            number=f"PO-{sequence:06d}",
+            sequence=sequence,
+            supplier_id=supplier_id,
+            store_id=store_id,
+            expected_at=expected_at,
+            note=(note or "").strip(),
+            total=total,
+            created_by=getattr(actor, "pk", None),
+        )
+        for line in lines:
+            line.order = order
+        PurchaseOrderItem.objects.bulk_create(lines)
+        audit_record(
+            action="purchase.create",
+            entity_type="purchase_order",
+            entity_id=order.pk,
+            actor=actor,
+            after={
+                "number": order.number, "supplier_id": supplier_id, "store_id": store_id,
+                "total": total, "items": len(lines),
+            },
+        )  # fmt: skip
+    return order
+
+
+# transitions: action -> the statuses it may start from
+TRANSITIONS = {
+    "receive": {PurchaseStatus.ORDERED, PurchaseStatus.PARTIALLY_RECEIVED},
+    "cancel": {PurchaseStatus.ORDERED, PurchaseStatus.PARTIALLY_RECEIVED},
+    "pay": {PurchaseStatus.ORDERED, PurchaseStatus.PARTIALLY_RECEIVED, PurchaseStatus.RECEIVED},
+}
+
+
+def _order_lock(order_id: UUID, action: str) -> PurchaseOrder:
+    """The order, locked; 404 when unknown, 422 INVALID_STATE when `action` may not start from
+    its status."""
+    order = PurchaseOrder.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("Purchase order not found.")
+    if order.status not in TRANSITIONS[action]:
+        raise BusinessRuleViolation(
+            f"A {order.status.lower().replace('_', ' ')} order cannot be {action}d"
+            if action != "pay"
+            else f"A {order.status.lower()} order takes no payments.",
+            code=ErrorCode.INVALID_STATE,
+            details=[{"field": "status", "message": order.status}],
+        )
+    return order
+
+
+def _supplier_move(supplier_id: UUID, amount: Decimal) -> Supplier:
+    supplier = Supplier.objects.select_for_update().get(pk=supplier_id)
+    supplier.balance += amount
+    supplier.save(update_fields=["balance", "updated_at"])
+    return supplier
+
+
+@dataclass(frozen=True)
+class ReceiveLine:
+    item_id: UUID
+    quantity: Decimal
+
+
+def purchase_receive(
+    *, actor, order_id: UUID, items: Sequence[ReceiveLine], note: str = ""
+) -> PurchaseReceipt:
+    """Goods arrive: never more than what remains of a line (422 RECEIVE_EXCEEDS_ORDERED, every
+    such line listed, nothing changed); the stock comes in (PURCHASE movements referencing the
+    order); the cost of each product or variant becomes the weighted average; the supplier's
+    balance grows by the receipt's value."""
+    if not items:
+        raise ValidationFailed.for_field("items", "At least one item is required.")
+    if len(items) > MAX_ITEMS:
+        raise ValidationFailed.for_field("items", f"At most {MAX_ITEMS} items per receipt.")
+    with transaction.atomic():
+        order = _order_lock(order_id, "receive")
+        lines = {
+            line.pk: line
+            for line in PurchaseOrderItem.objects.filter(order=order)
+            .select_related("product__unit")
+            .order_by("position")
+        }
+        taken: list[tuple[PurchaseOrderItem, Decimal]] = []
+        seen, too_much = set(), []
+        for n, wanted in enumerate(items):
+            line = lines.get(wanted.item_id)
+            if line is None:
+                raise ValidationFailed.for_field(f"items.{n}.itemId", "Not a line of this order.")
+            if wanted.item_id in seen:
+                raise ValidationFailed.for_field(f"items.{n}.itemId", "Listed twice.")
+            seen.add(wanted.item_id)
+            if wanted.quantity <= 0:
+                raise ValidationFailed.for_field(
+                    f"items.{n}.quantity", "Must be greater than zero."
+                )
+            fractions = line.product.unit is not None and line.product.unit.allows_fraction
+            if not fractions and wanted.quantity != wanted.quantity.to_integral_value():
+                raise ValidationFailed.for_field(
+                    f"items.{n}.quantity", "This product is counted in whole units."
+                )
+            left = line.quantity - line.received_quantity
+            if wanted.quantity > left:
+                too_much.append({"field": f"items.{n}.quantity", "message": f"At most {left}."})
+            taken.append((line, wanted.quantity))
+        if too_much:
+            raise BusinessRuleViolation(
+                "More than what remains of the order cannot be received; nothing was received.",
+                code=ErrorCode.RECEIVE_EXCEEDS_ORDERED,
+                details=too_much,
+            )
+        costs = _costs_lock(taken)
+        on_hand = _on_hand([(line.product_id, line.variant_id) for line, _ in taken])
+        stock_move(
+            actor_id=getattr(actor, "pk", None),
+            changes=_stock_changes(order.store_id, taken),
+            movement_type="PURCHASE",
+            reference_type="purchase",
+            reference_id=order.pk,
+            allow_negative=True,
+        )
+        receipt = PurchaseReceipt(
+            order=order, supplier_id=order.supplier_id, note=(note or "").strip(),
+            received_by=getattr(actor, "pk", None), value=ZERO,
+        )  # fmt: skip
+        receipt_items = []
+        for line, quantity in taken:
+            key = (line.product_id, line.variant_id)
+            value = cents((line.received_quantity + quantity) * line.unit_cost) - cents(
+                line.received_quantity * line.unit_cost
+            )
+            before = costs[key]
+            held = on_hand.get(key, Decimal("0"))
+            after = weighted_cost(
+                on_hand=held, cost=before, received=quantity, unit_cost=line.unit_cost
+            )
+            receipt_items.append(
+                PurchaseReceiptItem(
+                    receipt=receipt,
+                    item=line,
+                    quantity=quantity,
+                    unit_cost=line.unit_cost,
+                    value=value,
+                    on_hand_before=held,
+                    cost_before=before,
+                    cost_after=after,
+                )
+            )
+            costs[key], on_hand[key] = after, held + quantity  # a later line of the same item
+            line.received_quantity += quantity
+            receipt.value += value
+        receipt.save(force_insert=True)
+        PurchaseReceiptItem.objects.bulk_create(receipt_items)
+        PurchaseOrderItem.objects.bulk_update([line for line, _ in taken], ["received_quantity"])
+        _costs_write(costs)
+        order.received_total += receipt.value
+        done = all(line.received_quantity >= line.quantity for line in lines.values())
+        order.status = PurchaseStatus.RECEIVED if done else PurchaseStatus.PARTIALLY_RECEIVED
+        order.save(update_fields=["received_total", "status", "updated_at"])
+        _supplier_move(order.supplier_id, receipt.value)
+        audit_record(
+            action="purchase.receive",
+            entity_type="purchase_order",
+            entity_id=order.pk,
+            actor=actor,
+            after={
+                "status": order.status, "receipt_id": receipt.pk, "value": receipt.value,
+                "items": len(taken),
+            },
+        )  # fmt: skip
+        events.purchase_received(order, receipt)
+    return receipt
+
+
+def _stock_changes(store_id: UUID, taken) -> list[StockChange]:
+    quantities: dict[StockKey, Decimal] = {}
+    for line, quantity in taken:
+        key = StockKey(store_id, line.product_id, line.variant_id)
+        quantities[key] = quantities.get(key, Decimal("0")) + quantity
+    return [StockChange(key=key, delta=quantity) for key, quantity in quantities.items()]
+
+
+def _costs_lock(taken) -> dict[tuple, Decimal]:
+    """The current cost of every product and variant received, their rows locked (by id) until
+    the transaction ends: two receipts of one product average one after the other. A variant
+    without its own cost has its product's."""
+    product_ids = sorted({line.product_id for line, _ in taken}, key=lambda pk: pk.int)
+    variant_ids = sorted(
+        {line.variant_id for line, _ in taken if line.variant_id}, key=lambda pk: pk.int
+    )
+    products = dict(
+        Product.objects.select_for_update()
+        .filter(pk__in=product_ids)
+        .order_by("pk")
+        .values_list("pk", "cost_price")
+    )
+    variants = {
+        pk: (cost, product_id)
+        for pk, cost, product_id in ProductVariant.objects.select_for_update()
+        .filter(pk__in=variant_ids)
+        .order_by("pk")
+        .values_list("pk", "cost", "product_id")
+    }
+    costs = {}
+    for line, _ in taken:
+        if line.variant_id:
+            cost, product_id = variants[line.variant_id]
+            costs[(line.product_id, line.variant_id)] = (
+                cost if cost is not None else products[product_id]
+            )
+        else:
+            costs[(line.product_id, None)] = products[line.product_id]
+    return costs
+
+
+def _on_hand(keys: list[tuple]) -> dict[tuple, Decimal]:
+    """What the company holds of each (product, variant), all locations together."""
+    from django.db.models import Sum
+
+    from apps.inventory.models import StockLevel
+
+    product_ids = {product_id for product_id, _ in keys}
+    held: dict[tuple, Decimal] = {}
+    for product_id, variant_id, total in (
+        StockLevel.objects.filter(product_id__in=product_ids)
+        .values_list("product_id", "variant_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("product_id", "variant_id", "total")
+    ):
+        held[(product_id, variant_id)] = total
+    return held
+
+
+def _costs_write(costs: dict[tuple, Decimal]) -> None:
+    now = timezone.now()
+    for (product_id, variant_id), cost in costs.items():
+        if variant_id is None:
+            Product.objects.filter(pk=product_id).update(cost_price=cost, updated_at=now)
+        else:
+            ProductVariant.objects.filter(pk=variant_id).update(cost=cost, updated_at=now)
+
+
+def purchase_pay(
+    *,
+    actor,
+    order_id: UUID,
+    amount: Decimal,
+    method: str,
+    reference: str = "",
+    paid_at: datetime | None = None,
+) -> SupplierPayment:
+    """A payment to the supplier against the order: never more than what is still due (422
+    AMOUNT_EXCEEDS_DUE) — it may come before the goods; the order's paid total and the
+    supplier's balance move in the same transaction."""
+    if amount <= 0:
+        raise ValidationFailed.for_field("amount", "Must be greater than zero.")
+    if amount != cents(amount):
+        raise ValidationFailed.for_field("amount", "At most 2 decimal places.")
+    if method not in PaymentMethod.values:
+        raise ValidationFailed.for_field("method", "Unknown payment method.")
+    with transaction.atomic():
+        order = _order_lock(order_id, "pay")
+        if amount > order.due_amount:
+            raise BusinessRuleViolation(
+                f"{order.due_amount} is due on this order.",
+                code=ErrorCode.AMOUNT_EXCEEDS_DUE,
+                details=[{"field": "amount", "message": f"At most {order.due_amount}."}],
+            )
+        payment = SupplierPayment.objects.create(
+            supplier_id=order.supplier_id, order=order, amount=amount, method=method,
+            reference=(reference or "").strip(), paid_at=paid_at or timezone.now(),
+            created_by=getattr(actor, "pk", None),
+        )  # fmt: skip
+        order.paid_total += amount
+        order.save(update_fields=["paid_total", "updated_at"])
+        _supplier_move(order.supplier_id, -amount)
+        audit_record(
+            action="purchase.payment",
+            entity_type="purchase_order",
+            entity_id=order.pk,
+            actor=actor,
+            after={"amount": amount, "method": method, "paid_total": order.paid_total},
+        )
+    return payment
+
+
+def purchase_cancel(*, actor, order_id: UUID) -> PurchaseOrder:
+    """Nothing received: CANCELLED. Part received: the rest is closed — the order ends RECEIVED
+    with the shortfall on its lines and only what was received payable (refused while more was
+    paid than received: 422 INVALID_STATE)."""
+    with transaction.atomic():
+        order = _order_lock(order_id, "cancel")
+        before = order.status
+        if order.status == PurchaseStatus.ORDERED:
+            if order.paid_total:
+                raise BusinessRuleViolation(
+                    f"{order.paid_total} was paid on this order: it cannot be cancelled.",
+                    code=ErrorCode.INVALID_STATE,
+                )
+            order.status = PurchaseStatus.CANCELLED
+        else:
+            if order.paid_total > order.received_total:
+                raise BusinessRuleViolation(
+                    "More was paid than received: the order cannot be closed short.",
+                    code=ErrorCode.INVALID_STATE,
+                )
+            order.status, order.closed_short = PurchaseStatus.RECEIVED, True
+        order.save(update_fields=["status", "closed_short", "updated_at"])
+        audit_record(
+            action="purchase.cancel",
+            entity_type="purchase_order",
+            entity_id=order.pk,
+            actor=actor,
+            before={"status": before},
+            after={"status": order.status, "closed_short": order.closed_short},
+        )
+    return order
