@@ -48,8 +48,8 @@ class ErrorCode(StrEnum):
     CLIENT_SALE_ID_REUSED = "CLIENT_SALE_ID_REUSED"
     SHIFT_REQUIRED = "SHIFT_REQUIRED"  # 422: the company requires an open shift for this
     SHIFT_ALREADY_OPEN = "SHIFT_ALREADY_OPEN"  # 409: one open shift per cashier and per drawer
-    INSUFFICIENT_CASH = "INSUFFICIENT_CASH"
-    RECEIVE_EXCEEDS_ORDERED = "RECEIVE_EXCEEDS_ORDERED"  # 422: more than remains of an order  # 422: more cash out than the drawer should hold
+    INSUFFICIENT_CASH = "INSUFFICIENT_CASH"  # 422: more cash out than the drawer should hold
+    RECEIVE_EXCEEDS_ORDERED = "RECEIVE_EXCEEDS_ORDERED"  # 422: more than remains of an order
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     RATE_LIMITED = "RATE_LIMITED"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
