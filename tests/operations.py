@@ -71,6 +71,7 @@ ADDITIONS: dict[tuple[str, str], str | dict[str, str]] = {
         "stores": "ADMIN/MANAGER/CASHIER",
         "users": "ADMIN/MANAGER",
         "customers": "customer:read",
+        "suppliers": "supplier:read",
     },
     ("GET", "/api/v1/inventory/counts"): "inventory:read",
     ("POST", "/api/v1/inventory/counts"): "inventory:write",

@@ -84,6 +84,18 @@ def _customer_search(queryset: QuerySet, text: str) -> QuerySet:
     return customer_search(queryset, text)
 
 
+def _suppliers(user):
+    from apps.purchasing.selectors import supplier_list
+
+    return supplier_list()
+
+
+def _supplier_search(queryset: QuerySet, text: str) -> QuerySet:
+    from apps.purchasing.selectors import supplier_search
+
+    return supplier_search(queryset, text)
+
+
 def _users(user):
     from apps.users.models import User
 
@@ -150,6 +162,20 @@ LOOKUPS: dict[str, Lookup] = {
         },
         order=(Lower("name"), "id"),
         find=_customer_search,
+    ),
+    "suppliers": Lookup(
+        "supplier:read",
+        _suppliers,
+        (),
+        lambda s: {
+            "id": s.pk,
+            "label": s.name,
+            "contact_name": s.contact_name,
+            "phone": s.phone,
+            "payment_terms_days": s.payment_terms_days,
+        },
+        order=(Lower("name"), "id"),
+        find=_supplier_search,
     ),
     "users": Lookup(
         "ADMIN/MANAGER",

@@ -201,3 +201,42 @@ def test_the_transition_table(world_a, goods, acme):
             )
         assert refused.value.code == "AMOUNT_EXCEEDS_DUE"
         assert PurchaseOrder.objects.get(pk=partly.pk).paid_total == D("5.00")
+
+
+def test_a_retried_receipt_is_received_once_and_announced_after_commit(
+    api, world_a, goods, acme, django_capture_on_commit_callbacks
+):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from apps.core.events import store_group
+
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(
+        store_group(world_a.tenant.schema_name, world_a.store.pk), channel
+    )
+    po = order(world_a, acme, (goods.water, "5", "1.00"))
+    with tenant_context(world_a.tenant):
+        line = po.items.get()
+    manager = api(world_a.manager)
+    body = {"items": [{"itemId": str(line.pk), "quantity": "2"}]}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = manager.post(
+            f"{PURCHASES}/{po.pk}/receive", body, format="json", HTTP_IDEMPOTENCY_KEY="rcv-1"
+        )
+    again = manager.post(
+        f"{PURCHASES}/{po.pk}/receive", body, format="json", HTTP_IDEMPOTENCY_KEY="rcv-1"
+    )
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert first.json()["data"]["items"][0]["receivedQuantity"] == "2"
+    with tenant_context(world_a.tenant):
+        assert StockLevel.objects.get(store=world_a.store, product=goods.water).quantity == 2
+    received = []
+    while layer.channels.get(channel) and not layer.channels[channel].empty():
+        received.append(async_to_sync(layer.receive)(channel))
+    purchase_events = [m for m in received if m["event"] == "purchase.received"]
+    assert [
+        (m["data"]["number"], m["data"]["status"], m["data"]["value"]) for m in purchase_events
+    ] == [(po.number, "PARTIALLY_RECEIVED", "2.00")]

@@ -174,3 +174,15 @@ def test_balances_and_dues_always_equal_the_ledger(world_a, goods, steps):
                         "value", flat=True
                     )
                     assert sum(values, D("0.00")) == line.line_total
+
+
+def test_supplier_search_and_lookup(api, world_a, acme):
+    with tenant_context(world_a.tenant):
+        Supplier.objects.create(name="Beta Drinks", contact_name="Maria Acmeira", phone="555 0101")
+        Supplier.objects.create(name="Gamma Paper")
+    manager = api(world_a.manager)
+    found = manager.get(SUPPLIERS, {"search": "acme"}).json()["data"]
+    assert [s["name"] for s in found] == ["Acme Foods", "Beta Drinks"]  # name or contact
+    looked = manager.get("/api/v1/lookups/suppliers", {"search": "0101"}).json()["data"]
+    assert [(s["label"], s["phone"]) for s in looked] == [("Beta Drinks", "555 0101")]
+    assert api(world_a.cashier).get("/api/v1/lookups/suppliers").status_code == 403
