@@ -93,6 +93,14 @@ def purchase_detail_queryset() -> QuerySet[PurchaseOrder]:
     )
 
 
+def purchase_exists(*, order_id: UUID) -> PurchaseOrder:
+    """The order's row alone (404 when unknown): for a write's early 404."""
+    order = PurchaseOrder.objects.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("Purchase order not found.")
+    return order
+
+
 def purchase_get(*, order_id: UUID) -> PurchaseOrder:
     order = purchase_detail_queryset().filter(pk=order_id).first()
     if order is None:

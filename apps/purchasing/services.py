@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -34,6 +34,7 @@ from apps.core.db import (
     row_lock,
     row_soft_delete,
     row_update,
+    rows_insert,
     sent,
     snapshot,
 )
@@ -408,9 +409,13 @@ def purchase_receive(
             costs[key], on_hand[key] = after, held + quantity  # a later line of the same item
             line.received_quantity += quantity
             receipt.value += value
-        receipt.save(force_insert=True)
-        PurchaseReceiptItem.objects.bulk_create(receipt_items)
-        PurchaseOrderItem.objects.bulk_update([line for line, _ in taken], ["received_quantity"])
+        rows_insert([receipt], receipt_items)  # one round trip
+        _values_update(
+            "purchasing_purchaseorderitem",
+            "received_quantity",
+            [(line.pk, line.received_quantity) for line, _ in taken],
+            None,
+        )
         _costs_write(costs)
         order.received_total += receipt.value
         done = all(line.received_quantity >= line.quantity for line in lines.values())
@@ -491,12 +496,32 @@ def _on_hand(keys: list[tuple]) -> dict[tuple, Decimal]:
 
 
 def _costs_write(costs: dict[tuple, Decimal]) -> None:
+    """The new costs, one statement per table (products; variants)."""
     now = timezone.now()
-    for (product_id, variant_id), cost in costs.items():
-        if variant_id is None:
-            Product.objects.filter(pk=product_id).update(cost_price=cost, updated_at=now)
-        else:
-            ProductVariant.objects.filter(pk=variant_id).update(cost=cost, updated_at=now)
+    products = [(pk, cost) for (pk, variant), cost in costs.items() if variant is None]
+    variants = [(variant, cost) for (_, variant), cost in costs.items() if variant is not None]
+    for table, column, rows in (
+        ("catalog_product", "cost_price", products),
+        ("catalog_productvariant", "cost", variants),
+    ):
+        if rows:
+            _values_update(table, column, rows, now)
+
+
+def _values_update(table: str, column: str, rows: list[tuple], now) -> None:
+    """UPDATE `table` SET `column` from (id, value) pairs in one statement (the names are
+    ours, never input); `now`, when given, also sets `updated_at`."""
+    values = ", ".join(["(%s::uuid, %s::numeric)"] * len(rows))
+    touched = ", updated_at = %s" if now is not None else ""
+    params: list[Any] = [now] if now is not None else []
+    for pk, value in rows:
+        params += [pk, value]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} t SET {column} = v.value{touched}"  # noqa: S608
+            f" FROM (VALUES {values}) AS v (id, value) WHERE t.id = v.id",
+            params,
+        )
 
 
 def purchase_pay(

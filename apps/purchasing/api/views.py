@@ -137,7 +137,7 @@ class PurchaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @idempotent
     def receive(self, request, pk=None):
         """Goods arrive: stock in, weighted-average costs, the supplier's balance."""
-        order = selectors.purchase_get(order_id=pk)  # 404 before 400
+        order = selectors.purchase_exists(order_id=pk)  # 404 before 400
         data = s.GoodsReceiveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.purchase_receive(
@@ -157,7 +157,7 @@ class PurchaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @idempotent
     def payment(self, request, pk=None):
         """A payment to the supplier against this order (never more than its due)."""
-        order = selectors.purchase_get(order_id=pk)
+        order = selectors.purchase_exists(order_id=pk)
         data = s.PaymentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.purchase_pay(actor=request.user, order_id=order.pk, **data.validated_data)
@@ -167,6 +167,6 @@ class PurchaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancels an order with nothing received, or closes the rest of a part-received one."""
-        order = selectors.purchase_get(order_id=pk)
+        order = selectors.purchase_exists(order_id=pk)
         services.purchase_cancel(actor=request.user, order_id=order.pk)
         return self._detail(order.pk)
