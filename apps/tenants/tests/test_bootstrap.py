@@ -36,6 +36,7 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(worlds):
     assert "Sales: " in output and " over the last 14 days (" in output
     assert "Shifts: " in output and " closed with a Z report, 1 open" in output
     assert "Expenses: " in output and " in 5 categories" in output
+    assert "Purchasing: 3 suppliers, 6 purchase orders" in output
 
 
 def test_seed_demo_sales_are_consistent(worlds):
@@ -65,6 +66,17 @@ def test_seed_demo_sales_are_consistent(worlds):
         (still_open,) = Shift.objects.filter(status="OPEN")
         assert still_open.cashier_id == User.objects.get(email="cashier1@demo.mipos.local").pk
         assert all(s.variance in (Decimal("0.00"), Decimal("-0.50")) for s in closed)
+        # purchase orders in every state; what is owed to the suppliers matches their ledgers
+        from apps.purchasing.models import PurchaseOrder, Supplier
+        from apps.purchasing.selectors import supplier_ledger
+
+        assert set(PurchaseOrder.objects.values_list("status", flat=True)) == {
+            "ORDERED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELLED",
+        }  # fmt: skip
+        assert PurchaseOrder.objects.filter(closed_short=True).count() == 1
+        for supplier in Supplier.objects.all():
+            ledger = supplier_ledger(supplier)
+            assert supplier.balance == (ledger[-1]["balance"] if ledger else 0)
 
 
 def test_seed_demo_customers_agree_with_their_ledgers(worlds):

@@ -37,6 +37,16 @@ from apps.inventory.services import (
 from apps.pos.models import Shift, ZReport
 from apps.pos.selectors import shift_figures
 from apps.pos.services import shift_close, shift_open
+from apps.purchasing.models import PurchaseOrder, Supplier
+from apps.purchasing.services import OrderLine as PurchaseLine
+from apps.purchasing.services import (
+    ReceiveLine,
+    purchase_cancel,
+    purchase_create,
+    purchase_pay,
+    purchase_receive,
+    supplier_create,
+)
 from apps.sales.models import Sale, SaleReturn
 from apps.sales.pricing import Tender
 from apps.sales.services import (
@@ -76,6 +86,11 @@ LAST_NAMES = ["Silva", "Costa", "Santos", "Pereira", "Ferreira", "Rocha"]
 
 DEMO_SALE_DAYS = 14
 BIG = Decimal("1000000.00")  # a quote's cash tender: enough for any demo cart
+DEMO_SUPPLIERS = [  # (name, contact, email without its domain suffix, phone, payment terms)
+    ("Fresh Foods Wholesale", "Rita Nunes", "orders@freshfoods", "+351 210 100 200", 30),
+    ("Lisbon Beverages", "Paulo Reis", "sales@lisbev", "+351 210 300 400", 15),
+    ("Urban Apparel Supply", "Ines Lopes", "b2b@urbanapparel", "+351 220 500 600", 45),
+]
 FLOAT = Decimal("100.00")  # each demo shift's opening float
 ZERO = Decimal("0.00")
 
@@ -140,6 +155,7 @@ class Command(BaseCommand):
                     )
                 self._step("sales", lambda: self._sales(owner, stores))
                 self._step("expenses", lambda: self._expenses(owner, stores))
+                self._step("purchasing", lambda: self._purchasing(owner, stores))
         self._report(tenant)
 
     def _step(self, name: str, action):
@@ -390,6 +406,67 @@ class Command(BaseCommand):
                 )  # fmt: skip
 
     @staticmethod
+    def _purchasing(owner, stores) -> None:
+        """Three suppliers and an order in every state: received and paid, received and partly
+        paid, partly received, just ordered, cancelled, closed short (seeded once)."""
+        if Supplier.objects.exists() or "WH1" not in stores:
+            return
+        rng = random.Random(2026)
+        suppliers = [
+            supplier_create(
+                actor=owner,
+                name=name,
+                contact_name=contact,
+                email=f"{mailbox}.example",
+                phone=phone,
+                payment_terms_days=terms,
+            )
+            for name, contact, mailbox, phone, terms in DEMO_SUPPLIERS
+        ]
+        plain = list(
+            Product.objects.alive()
+            .filter(status="ACTIVE", track_stock=True, variants__isnull=True)
+            .order_by("sku")
+            .values_list("pk", "cost_price")[:40]
+        )
+        warehouse = stores["WH1"]
+
+        def purchase(supplier, count):
+            picked = rng.sample(plain, count)
+            return purchase_create(
+                actor=owner, supplier_id=supplier.pk, store_id=warehouse.pk,
+                items=[
+                    PurchaseLine(product_id=pk, variant_id=None,
+                                 quantity=Decimal(rng.randint(6, 48)),
+                                 unit_cost=(cost * Decimal("1.05")).quantize(Decimal("0.0001")))
+                    for pk, cost in picked
+                ],
+            )  # fmt: skip
+
+        def receive(order, share=1):
+            lines = list(order.items.order_by("position"))
+            taken = lines if share == 1 else lines[: max(1, len(lines) // 2)]
+            purchase_receive(
+                actor=owner, order_id=order.pk,
+                items=[ReceiveLine(item_id=line.pk, quantity=line.quantity) for line in taken],
+            )  # fmt: skip
+
+        paid_in_full = purchase(suppliers[0], 6)
+        receive(paid_in_full)
+        paid_in_full.refresh_from_db()
+        purchase_pay(actor=owner, order_id=paid_in_full.pk, amount=paid_in_full.total,
+                     method="BANK_TRANSFER", reference="TRF-1001")  # fmt: skip
+        owing = purchase(suppliers[1], 5)
+        receive(owing)
+        purchase_pay(actor=owner, order_id=owing.pk, amount=Decimal("20.00"), method="CASH")
+        receive(purchase(suppliers[0], 6), share=0.5)  # partly received
+        purchase(suppliers[1], 4)  # just ordered
+        purchase_cancel(actor=owner, order_id=purchase(suppliers[2], 3).pk)  # cancelled
+        short = purchase(suppliers[0], 4)
+        receive(short, share=0.5)
+        purchase_cancel(actor=owner, order_id=short.pk)  # closed short
+
+    @staticmethod
     def _staff(tenant, owner, stores, staff) -> None:
         role, email, password, name, codes = staff
         if User.objects.filter(email=email).exists():
@@ -427,6 +504,11 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Shifts: {ZReport.objects.count()} closed with a Z report, "
                     f"{Shift.objects.filter(status='OPEN').count()} open"
+                )
+                orders = PurchaseOrder.objects.all()
+                self.stdout.write(
+                    f"Purchasing: {Supplier.objects.alive().count()} suppliers, "
+                    f"{orders.count()} purchase orders"
                 )
                 expenses = Expense.objects.alive()
                 self.stdout.write(
