@@ -88,7 +88,7 @@ def seed():
                 status="ACTIVE",
                 cost_price=Decimal(rng.randint(50, 900)) / 100,
                 sell_price=Decimal("9.99"),
-            )  # fmt: skip
+            )
             for n in range(args.items * 5)
         )
         stocked = [p.pk for p in products[::2]]
@@ -114,7 +114,7 @@ def seed():
                     )
                     for product in rng.sample(products, args.items)
                 ],
-            )  # fmt: skip
+            )
             for _ in range(args.orders)
         ]
         create_seconds = (time.perf_counter() - started) / len(orders)
@@ -130,7 +130,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     company_remove(SLUG)
     try:
-        tenant, manager, orders, lines, create_seconds = seed()
+        _tenant, manager, orders, lines, create_seconds = seed()
         client = Client(HTTP_AUTHORIZATION=f"Bearer {token_pair_issue(user=manager).access}")
         samples = []
         for n, order in enumerate(orders):
