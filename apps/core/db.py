@@ -13,7 +13,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
-from django.db import DatabaseError, IntegrityError, connection, models, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    models,
+    transaction,
+)
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django_tenants.utils import get_limit_set_calls, quote_schema_name
@@ -204,13 +212,14 @@ def qualified_cursor() -> Iterator[Any]:
     not need it: for this cursor only, the SET is skipped (through django-tenants' own re-entry
     guard). The connection's search-path state is left as it was, so the next ordinary cursor
     still sets the path (tested in apps/core/tests/test_search_path.py)."""
-    connection.ensure_connection()
-    guarding = connection._setting_search_path
-    connection._setting_search_path = True
+    db = connections[DEFAULT_DB_ALIAS]  # one lookup of the thread's connection (hot path)
+    db.ensure_connection()
+    guarding = db._setting_search_path
+    db._setting_search_path = True
     try:
-        cursor = connection.cursor()
+        cursor = db.cursor()
     finally:
-        connection._setting_search_path = guarding
+        db._setting_search_path = guarding
     with cursor:
         yield cursor
 
@@ -362,23 +371,25 @@ def _take_pending_health_check() -> bool:
     """True when the request's health check of the persistent connection has not run yet and
     the caller's statement takes its place (outside transactions only: a failed check closes
     the connection)."""
+    db = connections[DEFAULT_DB_ALIAS]
     if (
-        connection.connection is None
-        or not connection.health_check_enabled
-        or connection.health_check_done
-        or connection.in_atomic_block
+        db.connection is None
+        or not db.health_check_enabled
+        or db.health_check_done
+        or db.in_atomic_block
     ):
         return False
-    connection.health_check_done = True
+    db.health_check_done = True
     return True
 
 
 def _pending_search_path() -> list[str] | None:
     """The search path django-tenants would set before the next ordinary query, or None when
     the session already has it."""
-    if get_limit_set_calls() and connection.search_path_set_schemas:
+    db = connections[DEFAULT_DB_ALIAS]
+    if get_limit_set_calls() and db.search_path_set_schemas:
         return None
-    return connection._get_cursor_search_paths()
+    return db._get_cursor_search_paths()
 
 
 def qualified_table(table: str, schema: str | None = None) -> str:

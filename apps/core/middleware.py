@@ -8,7 +8,7 @@ import uuid
 from collections import OrderedDict
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import JsonResponse
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
@@ -157,8 +157,9 @@ class TenantRoutingMiddleware:
     def __call__(self, request):
         from apps.tenants.models import Domain
 
-        connection.set_schema_to_public()
-        request.tenant = connection.tenant  # django-tenants' public stand-in until a tenant is set
+        db = connections[DEFAULT_DB_ALIAS]  # one lookup of the thread's connection
+        db.set_schema_to_public()
+        request.tenant = db.tenant  # django-tenants' public stand-in until a tenant is set
         host = request.get_host().split(":")[0].lower() if request.META.get("HTTP_HOST") else ""
         host_tenant = None
         if host and host not in settings.API_HOSTS and request.path_info != "/health":
@@ -183,10 +184,10 @@ class TenantRoutingMiddleware:
             if tenant is None or tenant.schema_name != schema:
                 tenant = tenant_for_schema(schema)
             if tenant is not None:
-                connection.set_tenant(tenant)
+                db.set_tenant(tenant)
                 request.tenant = tenant
                 update_context(tenant=tenant.schema_name)
         try:
             return self.get_response(request)
         finally:
-            connection.set_schema_to_public()
+            db.set_schema_to_public()

@@ -255,6 +255,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.users.authentication.TenantJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["apps.core.permissions.HasPermission"],
     "DEFAULT_RENDERER_CLASSES": ["apps.core.renderers.EnvelopeJSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.core.negotiation.JSONFirstNegotiation",
     # JSON only: form encodings make DRF treat empty fields as absent. Upload views declare
     # their own multipart parser.
     "DEFAULT_PARSER_CLASSES": ["djangorestframework_camel_case.parser.CamelCaseJSONParser"],
