@@ -211,10 +211,11 @@ def _like(text: str) -> str:
 
 def till_items(
     *, store_id: UUID, search: str = "", barcode: str = "", category_ids: list[UUID] | None = None,
-    limit: int = 20, offset: int = 0,
+    limit: int = 20, offset: int = 0, default_tax_rate: Decimal = ZERO,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """A page of sellable items: `limit` products from `offset` (by name), each as itself or as
-    its live variants; a barcode finds exactly the product or the variant that has it."""
+    its live variants; a barcode finds exactly the product or the variant that has it. A
+    product without its own tax rate has the company's (`default_tax_rate`)."""
     params: dict[str, Any] = {"store": store_id, "limit": limit, "offset": offset}
     matched, join = "SELECT NULL::uuid AS id", ""
     if barcode:
@@ -244,6 +245,8 @@ def till_items(
         )
         if item["stock"] is None and item["track_stock"]:
             item["stock"] = Decimal("0")
+        if item["tax_rate"] is None:
+            item["tax_rate"] = default_tax_rate
     return items
 
 
@@ -275,3 +278,33 @@ def till_customers(*, search: str) -> list:
     if search.strip():
         customers = customer_search(customers, search.strip()[:100])
     return list(customer_search_order(customers)[:TILL_CUSTOMERS])
+
+
+def till_settings(tenant) -> dict[str, Any]:
+    """The company settings a till needs (from the settings the request's user came with)."""
+    from apps.tenants.selectors import tenant_settings_cached
+
+    settings = tenant_settings_cached(tenant=tenant)
+    return {
+        "currency": settings.currency,
+        "timezone": settings.timezone,
+        "tax_rate": settings.tax_rate,
+        "prices_include_tax": settings.prices_include_tax,
+        "cash_rounding": settings.cash_rounding,
+        "invoice_prefix": settings.invoice_prefix,
+        "require_open_shift": settings.require_open_shift,
+        "void_window_hours": settings.void_window_hours,
+        "parked_cart_hours": settings.parked_cart_hours,
+        "loyalty": {
+            "enabled": settings.loyalty_enabled,
+            "points_per_unit": str(settings.loyalty_points_per_unit),
+            "point_value": str(settings.loyalty_point_value),
+            "min_redeem_points": settings.loyalty_min_redeem_points,
+        },
+        "receipt": {
+            "header": settings.receipt_header,
+            "footer": settings.receipt_footer,
+            "show_logo": settings.receipt_show_logo,
+            "paper_width_mm": settings.receipt_paper_width_mm,
+        },
+    }

@@ -305,8 +305,11 @@ class Resumed:
     label: str
 
 
-def cart_park(*, actor, store_id: UUID, label: str, cart: dict, hours: int) -> ParkedCart:
-    """Puts a cart on hold at a store for `hours` (the company's setting)."""
+def cart_park(*, actor, store_id: UUID, label: str, cart: dict) -> ParkedCart:
+    """Puts a cart on hold at a store for the company's `parked_cart_hours`."""
+    from apps.tenants.selectors import tenant_settings_cached
+
+    hours = tenant_settings_cached(tenant=actor.tenant).parked_cart_hours
     with transaction.atomic():
         store = till_store(actor=actor, store_id=store_id)
         selectors.expired_carts(store_id=store.pk).delete()

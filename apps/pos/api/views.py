@@ -36,33 +36,6 @@ def _uuid_param(request, name: str):
         raise ValidationFailed.for_field(camel_key(name), "Must be a valid UUID.") from None
 
 
-def _till_settings(tenant) -> dict:
-    settings = tenant_settings_cached(tenant=tenant)
-    return {
-        "currency": settings.currency,
-        "timezone": settings.timezone,
-        "tax_rate": settings.tax_rate,
-        "prices_include_tax": settings.prices_include_tax,
-        "cash_rounding": settings.cash_rounding,
-        "invoice_prefix": settings.invoice_prefix,
-        "require_open_shift": settings.require_open_shift,
-        "void_window_hours": settings.void_window_hours,
-        "parked_cart_hours": settings.parked_cart_hours,
-        "loyalty": {
-            "enabled": settings.loyalty_enabled,
-            "points_per_unit": str(settings.loyalty_points_per_unit),
-            "point_value": str(settings.loyalty_point_value),
-            "min_redeem_points": settings.loyalty_min_redeem_points,
-        },
-        "receipt": {
-            "header": settings.receipt_header,
-            "footer": settings.receipt_footer,
-            "show_logo": settings.receipt_show_logo,
-            "paper_width_mm": settings.receipt_paper_width_mm,
-        },
-    }
-
-
 @extend_schema(tags=["pos"], parameters=[STORE_ID], responses={200: s.ContextSerializer})
 class ContextView(APIView):
     """What a till needs to start: the stores the user works at (or the one chosen), the
@@ -86,7 +59,7 @@ class ContextView(APIView):
             "user": {"id": str(user.pk), "name": user.name, "role": user.role},
             "stores": stores,
             "store": chosen,
-            "settings": _till_settings(user.tenant),
+            "settings": selectors.till_settings(user.tenant),
             "open_shift": shift,
         }
         return Response(s.ContextSerializer(data).data)
@@ -124,11 +97,8 @@ class TillProductsView(APIView):
             category_ids=None if category_id is None else selectors.category_ids(category_id),
             limit=limit,
             offset=(page - 1) * limit,
+            default_tax_rate=tenant_settings_cached(tenant=request.user.tenant).tax_rate,
         )
-        default_tax = tenant_settings_cached(tenant=request.user.tenant).tax_rate
-        for item in items:
-            if item["tax_rate"] is None:
-                item["tax_rate"] = default_tax
         return enveloped_response(
             s.TillItemSerializer(items, many=True).data, {"page": page, "limit": limit}
         )
@@ -183,8 +153,7 @@ class CartViewSet(
         """Puts a cart on hold (expires after the company's `parkedCartHours`)."""
         data = s.ParkInput(data=request.data)
         data.is_valid(raise_exception=True)
-        hours = tenant_settings_cached(tenant=request.user.tenant).parked_cart_hours
-        parked = services.cart_park(actor=request.user, hours=hours, **data.validated_data)
+        parked = services.cart_park(actor=request.user, **data.validated_data)
         return Response(s.ParkedCartSerializer(parked).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: s.ParkedCartSerializer})
