@@ -31,26 +31,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import warnings
 from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "bench.serving_settings",
-        "BENCH_BASE_SETTINGS": "production",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-checkout-secret-key-0123456789abcdef"),
-        "SECURE_COOKIES": "0",
-        "ALLOWED_HOSTS": "*",
-        "THROTTLE_USER": "1000000000/min",
-        "THROTTLE_ANON": "1000000000/min",
-        "LOG_LEVEL": "WARNING",
-        "GUNICORN_ACCESS_LOG": "",
-    }
-)
-warnings.filterwarnings("ignore", message="No directory at")
+from bench.common import use_production_settings  # noqa: E402
+
+use_production_settings("checkout", GUNICORN_ACCESS_LOG="")
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--duration", type=int, default=8, help="seconds per wrk / pgbench run")

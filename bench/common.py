@@ -1,5 +1,6 @@
-"""What the benchmarks share: starting and stopping the API as production serves it (gunicorn,
-deploy/gunicorn.conf.py) or as `make run` does, removing a benchmark's company, percentiles."""
+"""What the benchmarks share: the production settings for a benchmark's process, starting and
+stopping the API as production serves it (gunicorn, deploy/gunicorn.conf.py) or as `make run`
+does, removing a benchmark's company, percentiles."""
 
 from __future__ import annotations
 
@@ -15,6 +16,28 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def use_production_settings(name: str, **extra: str) -> None:
+    """The environment of a benchmark's process, set before Django starts: the production
+    settings (plus the bench-only route, bench/serving_settings.py), no rate limits (one token
+    sends thousands of requests), warnings-only logging. `extra` adds or overrides variables."""
+    import warnings
+
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.serving_settings",
+            "BENCH_BASE_SETTINGS": "production",
+            "SECRET_KEY": os.environ.get("SECRET_KEY", f"bench-{name}-secret-key-0123456789abcdef"),
+            "SECURE_COOKIES": "0",
+            "ALLOWED_HOSTS": "*",
+            "THROTTLE_USER": "1000000000/min",
+            "THROTTLE_ANON": "1000000000/min",
+            "LOG_LEVEL": "WARNING",
+            **extra,
+        }
+    )
+    warnings.filterwarnings("ignore", message="No directory at")
 
 
 def free_port() -> int:

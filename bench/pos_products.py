@@ -16,29 +16,17 @@ under .data/) and removes it after.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
 import time
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "bench.serving_settings",
-        "BENCH_BASE_SETTINGS": "production",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-pos-secret-key-0123456789abcdef0123"),
-        "SECURE_COOKIES": "0",
-        "ALLOWED_HOSTS": "*",
-        "THROTTLE_USER": "1000000000/min",
-        "THROTTLE_ANON": "1000000000/min",
-        "LOG_LEVEL": "WARNING",
-    }
-)
-warnings.filterwarnings("ignore", message="No directory at")
+from bench.common import use_production_settings  # noqa: E402
+
+use_production_settings("pos")
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--products", type=int, default=50_000)
