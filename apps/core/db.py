@@ -22,6 +22,7 @@ from django.db import (
     models,
     transaction,
 )
+from django.db.models.functions import Lower
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django_tenants.utils import get_limit_set_calls, quote_schema_name
@@ -53,6 +54,15 @@ M = TypeVar("M", bound=models.Model)
 def sent(**values: Any) -> dict[str, Any]:
     """The keyword arguments that were actually sent (not UNSET), as a field → value dict."""
     return {field: value for field, value in values.items() if value is not UNSET}
+
+
+def live_name_taken(queryset: models.QuerySet, name: str, *, exclude_pk: Any = None) -> bool:
+    """Whether a live row of `queryset` (already `.alive()`) has `name`, case-insensitively —
+    the service's check before the unique index on LOWER(name) (which stays the guard)."""
+    rows = queryset.annotate(name_key=Lower("name")).filter(name_key=name.lower())
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return rows.exists()
 
 
 def insert_or_conflict(instance: models.Model, *, conflict: Conflict) -> None:

@@ -34,6 +34,7 @@ from apps.core.db import (
     advisory_locks,
     document_number_next,
     insert_or_conflict,
+    live_name_taken,
     qualified_table,
     row_lock,
     row_soft_delete,
@@ -347,10 +348,7 @@ def _group_clean(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _group_name_taken(name: str, *, group_id=None) -> bool:
-    groups = CustomerGroup.objects.alive().annotate(key=Lower("name")).filter(key=name.lower())
-    if group_id is not None:
-        groups = groups.exclude(pk=group_id)
-    return groups.exists()
+    return live_name_taken(CustomerGroup.objects.alive(), name, exclude_pk=group_id)
 
 
 def customer_group_create(*, actor, name: str, discount_percent: Decimal) -> CustomerGroup:

@@ -8,13 +8,13 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models.functions import Lower
 
 from apps.audit.services import audit_record
 from apps.core.db import (
     UNSET,
     Unset,
     insert_or_conflict,
+    live_name_taken,
     row_lock,
     row_soft_delete,
     row_update,
@@ -43,8 +43,7 @@ def expense_category_create(*, actor, name: str) -> ExpenseCategory:
     name = (name or "").strip()
     if not name:
         raise ValidationFailed.for_field("name", "This field may not be blank.")
-    taken = ExpenseCategory.objects.alive().annotate(key=Lower("name")).filter(key=name.lower())
-    if taken.exists():
+    if live_name_taken(ExpenseCategory.objects.alive(), name):
         raise _category_conflict()
     category = ExpenseCategory(name=name)
     with transaction.atomic():

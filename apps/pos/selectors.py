@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.core.roles import Role
 from apps.pos.models import CashEvent, CashEventType, ParkedCart, Shift, ShiftStatus
+from apps.sales.selectors import visible_store_ids
 from apps.stores.models import Store, StoreAssignment
 
 ZERO = Decimal("0.00")
@@ -26,13 +27,6 @@ def till_store_get(*, store_id: UUID, user_id: UUID | None) -> Store | None:
         .annotate(assigned=Exists(assignment))
         .first()
     )
-
-
-def user_store_ids(user) -> list[UUID] | None:
-    """The stores a user works at (None: every store — admins and managers)."""
-    if getattr(user, "role", None) != Role.CASHIER:
-        return None
-    return list(StoreAssignment.objects.filter(user_id=user.pk).values_list("store_id", flat=True))
 
 
 def visible_shifts(*, actor) -> QuerySet[Shift]:
@@ -152,7 +146,7 @@ def shift_figures(shift: Shift) -> dict[str, Any]:
 def visible_carts(*, actor) -> QuerySet[ParkedCart]:
     """Unexpired parked carts of the stores the actor works at."""
     carts = ParkedCart.objects.filter(expires_at__gt=timezone.now())
-    store_ids = user_store_ids(actor)
+    store_ids = visible_store_ids(user=actor)
     return carts if store_ids is None else carts.filter(store_id__in=store_ids)
 
 
@@ -255,7 +249,7 @@ def working_stores(*, user) -> list[Store]:
     from apps.stores.models import StoreKind
 
     stores = Store.objects.filter(deleted_at__isnull=True, kind=StoreKind.RETAIL).order_by("name")
-    store_ids = user_store_ids(user)
+    store_ids = visible_store_ids(user=user)
     return list(stores if store_ids is None else stores.filter(pk__in=store_ids))
 
 
@@ -308,3 +302,22 @@ def till_settings(tenant) -> dict[str, Any]:
             "paper_width_mm": settings.receipt_paper_width_mm,
         },
     }
+
+
+def till_sales(*, user, shift_id: UUID | None = None):
+    """The user's own sales at the till: those of `shift_id` (one of theirs: 400 otherwise),
+    else of their open shift, else of today in the company's time zone."""
+    from apps.core.errors import ValidationFailed
+    from apps.sales.selectors import day_and_month_start, sale_list
+    from apps.tenants.selectors import company_time_zone
+
+    sales = sale_list(store_ids=None).filter(cashier_id=user.pk)
+    if shift_id is not None:
+        if not Shift.objects.filter(pk=shift_id, cashier_id=user.pk).exists():
+            raise ValidationFailed.for_field("shiftId", "Not one of your shifts.")
+        return sales.filter(shift_id=shift_id)
+    shift = open_shift_of(cashier_id=user.pk)
+    if shift is not None:
+        return sales.filter(shift=shift)
+    today, _ = day_and_month_start(time_zone=company_time_zone(user.tenant))
+    return sales.filter(created_at__gte=today, created_at__lte=timezone.now())

@@ -21,7 +21,6 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connection, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.audit.services import audit_record
@@ -31,6 +30,7 @@ from apps.core.db import (
     Unset,
     document_number_next,
     insert_or_conflict,
+    live_name_taken,
     row_lock,
     row_soft_delete,
     row_update,
@@ -103,10 +103,7 @@ def _supplier_clean(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _supplier_name_taken(name: str, *, supplier_id: UUID | None = None) -> bool:
-    suppliers = Supplier.objects.alive().annotate(key=Lower("name")).filter(key=name.lower())
-    if supplier_id is not None:
-        suppliers = suppliers.exclude(pk=supplier_id)
-    return suppliers.exists()
+    return live_name_taken(Supplier.objects.alive(), name, exclude_pk=supplier_id)
 
 
 def supplier_create(

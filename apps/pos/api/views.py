@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -18,7 +17,7 @@ from apps.pos import selectors, services
 from apps.pos.api import serializers as s
 from apps.pos.models import ParkedCart, Shift
 from apps.sales.api.serializers import SaleSerializer
-from apps.tenants.selectors import company_time_zone, tenant_settings_cached
+from apps.tenants.selectors import tenant_settings_cached
 
 UUID_PATTERN = r"[0-9a-fA-F-]{36}"
 TILL = "sale:create"  # every /pos operation: the till's own permission
@@ -191,27 +190,11 @@ class TillSalesView(mixins.ListModelMixin, viewsets.GenericViewSet):
         }
 
     def get_queryset(self):
-        from apps.sales.selectors import sale_list
-
         if getattr(self, "swagger_fake_view", False):
             return SaleSerializer.Meta.model.objects.none()
-        user = self.request.user
-        sales = sale_list(store_ids=None).filter(cashier_id=user.pk)
-        shift_id = _uuid_param(self.request, "shift_id")
-        if shift_id is not None:
-            shift = (
-                selectors.visible_shifts(actor=user).filter(pk=shift_id, cashier_id=user.pk).first()
-            )
-            if shift is None:
-                raise ValidationFailed.for_field("shiftId", "Not one of your shifts.")
-            return sales.filter(shift=shift)
-        shift = selectors.open_shift_of(cashier_id=user.pk)
-        if shift is not None:
-            return sales.filter(shift=shift)
-        from apps.sales.selectors import day_and_month_start
-
-        today, _ = day_and_month_start(time_zone=company_time_zone(user.tenant))
-        return sales.filter(created_at__gte=today, created_at__lte=timezone.now())
+        return selectors.till_sales(
+            user=self.request.user, shift_id=_uuid_param(self.request, "shift_id")
+        )
 
 
 @extend_schema(tags=["pos"])
