@@ -53,6 +53,7 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     RATE_LIMITED = "RATE_LIMITED"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"  # 503: a service we depend on refused (mail)
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
@@ -126,3 +127,11 @@ class RateLimited(ApplicationError):
     def __init__(self, message: str | None = None, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = max(1, int(retry_after))
+
+
+class ServiceUnavailable(ApplicationError):
+    """503: something the request needs outside the database (a mail server) refused."""
+
+    status_code = 503
+    default_code = ErrorCode.SERVICE_UNAVAILABLE
+    default_message = "A service this request needs is unavailable. Retry later."

@@ -77,6 +77,9 @@ class Sale(BaseModel):
     void_shift = models.ForeignKey(
         "pos.Shift", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # receipts generated of the sale and of its void: every one after the first is a COPY
+    receipt_count = models.PositiveIntegerField(default=0, db_default=0)
+    void_receipt_count = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [
@@ -213,6 +216,7 @@ class SaleReturn(BaseModel):
     shift = models.ForeignKey(
         "pos.Shift", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    receipt_count = models.PositiveIntegerField(default=0, db_default=0)  # as on the sale
 
     class Meta:
         constraints = [

@@ -95,7 +95,11 @@ class TenantSettings(models.Model):
     receipt_header = models.TextField(blank=True, max_length=1000)
     receipt_footer = models.TextField(blank=True, max_length=1000)
     receipt_show_logo = models.BooleanField(default=True)
-    receipt_paper_width_mm = models.PositiveSmallIntegerField(default=80)
+    receipt_paper_width_mm = models.PositiveSmallIntegerField(default=80)  # 58, 80, 210 (A4)
+    # the rest of the company's receipt template (apps.receipts; stores may override it all)
+    receipt_fields = models.JSONField(default=dict, blank=True)  # {cashier: bool, ...}
+    receipt_return_policy = models.TextField(blank=True, max_length=1000)
+    receipt_locale = models.CharField(max_length=16, default="en_US")
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -21,6 +21,7 @@ from apps.core.validation import (
     validate_range,
     validate_timezone,
 )
+from apps.receipts import layout
 from apps.tenants.models import Domain, Tenant, TenantSettings, TenantStatus
 from apps.tenants.selectors import tenant_settings_cache_clear
 from apps.users.cache import auth_cache_drop_tenant
@@ -133,7 +134,6 @@ def tenant_create(
 
 
 INVOICE_PREFIX = re.compile(r"^[A-Za-z0-9/_-]{0,12}$")
-PAPER_WIDTHS = (58, 80)
 
 
 def tenant_profile_update(
@@ -219,9 +219,17 @@ def _validate_settings(changes: dict) -> dict:
         )
     if (
         "receipt_paper_width_mm" in changes
-        and changes["receipt_paper_width_mm"] not in PAPER_WIDTHS
+        and changes["receipt_paper_width_mm"] not in layout.PAPER_BY_WIDTH
     ):
-        raise ValidationFailed.for_field("receiptPaperWidthMm", "Must be 58 or 80.")
+        raise ValidationFailed.for_field("receiptPaperWidthMm", "Must be 58, 80 or 210 (A4).")
+    if "receipt_fields" in changes:
+        changes["receipt_fields"] = layout.fields_validate(
+            changes["receipt_fields"], field="receiptFields"
+        )
+    if "receipt_locale" in changes:
+        changes["receipt_locale"] = layout.locale_validate(
+            changes["receipt_locale"], field="receiptLocale"
+        )
     return changes
 
 
@@ -249,6 +257,9 @@ def tenant_settings_update(
     receipt_footer: str | Unset = UNSET,
     receipt_show_logo: bool | Unset = UNSET,
     receipt_paper_width_mm: int | Unset = UNSET,
+    receipt_fields: dict[str, bool] | Unset = UNSET,
+    receipt_return_policy: str | Unset = UNSET,
+    receipt_locale: str | Unset = UNSET,
 ) -> TenantSettings:
     changes = _validate_settings(
         sent(
@@ -272,6 +283,9 @@ def tenant_settings_update(
             receipt_footer=receipt_footer,
             receipt_show_logo=receipt_show_logo,
             receipt_paper_width_mm=receipt_paper_width_mm,
+            receipt_fields=receipt_fields,
+            receipt_return_policy=receipt_return_policy,
+            receipt_locale=receipt_locale,
         )
     )
 

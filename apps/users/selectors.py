@@ -3,6 +3,7 @@ from __future__ import annotations
 import functools
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections
 from django.db.models import OuterRef, QuerySet
 
 from apps.core.db import PreparedStatement, qualified_table
@@ -115,6 +116,24 @@ def _auth_user_layout() -> tuple[tuple[list[str], int], ...]:
     return tuple(layout)
 
 
+@functools.cache
+def _converters(model) -> tuple[tuple[int, object], ...]:
+    """(position, field) of the model's columns whose raw value the ORM converts on reading
+    (JSON arrives as text from this raw row, as Django's psycopg configuration asks)."""
+    return tuple(
+        (index, field)
+        for index, field in enumerate(model._meta.concrete_fields)
+        if hasattr(field, "from_db_value")
+    )
+
+
+def _instance(model, db: str, names: list[str], values) -> object:
+    values = list(values)
+    for index, field in _converters(model):
+        values[index] = field.from_db_value(values[index], None, connections[db])
+    return model.from_db(db, names, values)
+
+
 def auth_user_get(*, user_id) -> User | None:
     """The user `user_id` with `user.tenant` and `user.tenant.settings` loaded (one query)."""
     from django.db import connection
@@ -126,12 +145,12 @@ def auth_user_get(*, user_id) -> User | None:
         return None
     db = connection.alias
     (user_names, user_end), (tenant_names, tenant_end), (settings_names, _) = _auth_user_layout()
-    user = User.from_db(db, user_names, row[:user_end])
+    user = _instance(User, db, user_names, row[:user_end])
     tenant = None
     if row[user_end] is not None:
-        tenant = Tenant.from_db(db, tenant_names, row[user_end:tenant_end])
+        tenant = _instance(Tenant, db, tenant_names, row[user_end:tenant_end])
         if row[tenant_end] is not None:
-            tenant_settings = TenantSettings.from_db(db, settings_names, row[tenant_end:])
+            tenant_settings = _instance(TenantSettings, db, settings_names, row[tenant_end:])
             Tenant.settings.related.set_cached_value(tenant, tenant_settings)
     User.tenant.field.set_cached_value(user, tenant)
     return user

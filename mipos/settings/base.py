@@ -67,6 +67,7 @@ TENANT_APPS = [
     "apps.pos",
     "apps.expenses",
     "apps.purchasing",
+    "apps.receipts",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -279,10 +280,21 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", "600/min"),
         "user": env("THROTTLE_USER", "6000/min"),
+        "receipt_email": env("THROTTLE_RECEIPT_EMAIL", "30/hour"),  # per user
     },
     "NUM_PROXIES": int(env("NUM_PROXIES", "0")) or None,
     "JSON_UNDERSCOREIZE": {"no_underscore_before_number": True},
 }
+
+# Receipts by email (console in development: the message is printed where the server runs).
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "MIPOS <receipts@mipos.localhost>")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+RECEIPT_LINK_SECONDS = 600  # a signed preview link opens the receipt for 10 minutes
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "MIPOS API",

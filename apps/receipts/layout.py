@@ -1,0 +1,58 @@
+"""What a receipt template may say, and the rules for it: papers, optional fields, locales.
+
+Shared by the company's template (kept in its settings, `apps.tenants`) and the stores' overrides
+(`apps.receipts.models.ReceiptTemplate`), so both are validated by the same code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+
+from apps.core.errors import ValidationFailed
+
+# paper → (the settings' width in millimetres, the text format's columns)
+PAPERS: dict[str, tuple[int, int]] = {"58mm": (58, 32), "80mm": (80, 48), "A4": (210, 80)}
+PAPER_BY_WIDTH = {width: paper for paper, (width, _columns) in PAPERS.items()}
+# the optional parts of a receipt and whether they show by default
+FIELD_DEFAULTS: dict[str, bool] = {
+    "cashier": True,
+    "customer": True,
+    "tax_summary": True,
+    "qr": True,
+    "loyalty": True,
+    "return_policy": False,
+}
+DEFAULT_LOCALE = "en_US"
+TEXT_MAX = 1000
+
+
+def columns_of(paper: str) -> int:
+    return PAPERS[paper][1]
+
+
+def paper_validate(paper: str, *, field: str = "paper") -> str:
+    if paper not in PAPERS:
+        raise ValidationFailed.for_field(field, f"Must be one of: {', '.join(PAPERS)}.")
+    return paper
+
+
+def fields_validate(fields: Any, *, field: str = "fields") -> dict[str, bool]:
+    """`fields` (a partial map of FIELD_DEFAULTS' keys to booleans) completed with the defaults."""
+    if not isinstance(fields, dict):
+        raise ValidationFailed.for_field(field, "Must be an object of true/false flags.")
+    unknown = sorted(set(fields) - set(FIELD_DEFAULTS))
+    if unknown:
+        raise ValidationFailed.for_field(field, f"Unknown fields: {', '.join(unknown)}.")
+    wrong = sorted(name for name, value in fields.items() if not isinstance(value, bool))
+    if wrong:
+        raise ValidationFailed.for_field(field, f"Must be true or false: {', '.join(wrong)}.")
+    return {**FIELD_DEFAULTS, **fields}
+
+
+def locale_validate(locale: str, *, field: str = "locale") -> str:
+    """A locale Babel knows, in its canonical form (`pt-PT` → `pt_PT`)."""
+    try:
+        return str(Locale.parse(str(locale).replace("-", "_")))
+    except (ValueError, TypeError, UnknownLocaleError):
+        raise ValidationFailed.for_field(field, "Unknown locale (e.g. en_US, pt_PT).") from None

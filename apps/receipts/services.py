@@ -1,0 +1,192 @@
+"""Writes for receipts: templates, the count of receipts generated of a document (so every one
+after the first is a COPY), and receipts sent by e-mail. Each is audited in its transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings as django_settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection, transaction
+
+from apps.audit.services import audit_record
+from apps.core.db import UNSET, Unset, qualified_table, row_lock, row_update, sent
+from apps.core.errors import ServiceUnavailable, ValidationFailed
+from apps.receipts import layout
+from apps.receipts.models import ReceiptTemplate
+from apps.receipts.selectors import Document, ReceiptDocument, Template, company_template
+from apps.stores.models import Store
+from apps.users.models import User
+
+TEMPLATE_FIELDS = (
+    "header",
+    "footer",
+    "show_logo",
+    "fields",
+    "return_policy_text",
+    "paper",
+    "locale",
+)
+
+
+def _template_changes(current: Template, changes: dict[str, Any]) -> dict[str, Any]:
+    """The sent values, validated; `fields` completed from the current template's."""
+    for name in ("header", "footer", "return_policy_text"):
+        if name in changes and len(changes[name]) > layout.TEXT_MAX:
+            raise ValidationFailed.for_field(
+                name, f"Ensure this field has no more than {layout.TEXT_MAX} characters."
+            )
+    if "paper" in changes:
+        layout.paper_validate(changes["paper"])
+    if "locale" in changes:
+        changes["locale"] = layout.locale_validate(changes["locale"])
+    if "fields" in changes:
+        changes["fields"] = layout.fields_validate({**current.fields, **changes["fields"]})
+    return changes
+
+
+def receipt_template_update(
+    *,
+    actor: User,
+    tenant,
+    store_id: UUID | None = None,
+    header: str | Unset = UNSET,
+    footer: str | Unset = UNSET,
+    show_logo: bool | Unset = UNSET,
+    fields: dict[str, bool] | Unset = UNSET,
+    return_policy_text: str | Unset = UNSET,
+    paper: str | Unset = UNSET,
+    locale: str | Unset = UNSET,
+) -> Template:
+    """Sets what is sent of the company's template (`store_id` None: kept in its settings) or of
+    a store's own (created from the company's the first time, then independent of it). What is
+    not sent stays as it is."""
+    from apps.receipts.selectors import store_template, template_for
+    from apps.tenants.selectors import tenant_settings_cached
+    from apps.tenants.services import tenant_settings_update
+
+    company_settings = tenant_settings_cached(tenant=tenant)
+    changes = sent(
+        header=header, footer=footer, show_logo=show_logo, fields=fields,
+        return_policy_text=return_policy_text, paper=paper, locale=locale,
+    )  # fmt: skip
+    if store_id is None:
+        changes = _template_changes(company_template(company_settings), changes)
+        updated = tenant_settings_update(
+            actor=actor,
+            tenant=tenant,
+            **{f"receipt_{key}": value for key, value in _as_settings(changes).items()},
+        )
+        return company_template(updated)
+    with transaction.atomic():
+        store = row_lock(Store.objects.alive(), store_id)  # one creator of its template at a time
+        row = ReceiptTemplate.objects.select_for_update().filter(store=store).first()
+        current = template_for(settings=company_settings, store_id=None) if row is None else None
+        changes = _template_changes(current or store_template(row), changes)
+        if row is None:
+            values = {**current.as_dict(), **changes}
+            row = ReceiptTemplate.objects.create(
+                store=store, **{name: values[name] for name in TEMPLATE_FIELDS}
+            )
+            audit_record(
+                action="receipt.template.create",
+                entity_type="receipt_template",
+                entity_id=row.pk,
+                actor=actor,
+                after={"store_id": str(store.pk), **{n: values[n] for n in TEMPLATE_FIELDS}},
+            )
+            return store_template(row)
+        row = row_update(
+            lock=lambda: row,
+            changes=changes,
+            actor=actor,
+            action="receipt.template.update",
+            entity_type="receipt_template",
+        )
+        return store_template(row)
+
+
+def _as_settings(changes: dict[str, Any]) -> dict[str, Any]:
+    """Template names → the settings' `receipt_*` columns (paper as its width)."""
+    renamed = {"return_policy_text": "return_policy", "paper": "paper_width_mm"}
+    values = {renamed.get(key, key): value for key, value in changes.items()}
+    if "paper_width_mm" in values:
+        values["paper_width_mm"] = layout.PAPERS[values["paper_width_mm"]][0]
+    return values
+
+
+# --- generating receipts --------------------------------------------------------------------------
+COUNTERS = {
+    Document.SALE: ("sales_sale", "receipt_count"),
+    Document.VOID: ("sales_sale", "void_receipt_count"),
+    Document.RETURN: ("sales_salereturn", "receipt_count"),
+}
+
+
+def receipt_issue(
+    *, actor: User, document: ReceiptDocument, output: str, gift: bool = False
+) -> int:
+    """Counts one more receipt generated of `document` and audits it; returns its number
+    (1 = the original, every later one is a copy). One conditional UPDATE: concurrent
+    generations get distinct numbers."""
+    table, column = COUNTERS[document.kind]
+    row_id = document.sale_return.pk if document.kind == Document.RETURN else document.sale.pk
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {qualified_table(table)} SET {column} = {column} + 1 "  # noqa: S608
+                "WHERE id = %s RETURNING " + column,
+                [row_id],
+            )
+            (number,) = cursor.fetchone()
+        audit_record(
+            action="receipt.print" if number == 1 else "receipt.reprint",
+            entity_type="sale_return" if document.kind == Document.RETURN else "sale",
+            entity_id=row_id,
+            actor=actor,
+            after={
+                "document": document.kind,
+                "number": document.number,
+                "print_number": number,
+                "output": output,
+                "gift": gift,
+            },
+        )
+    return number
+
+
+def receipt_email_send(
+    *, actor: User, document: ReceiptDocument, to: str, gift: bool = False
+) -> int:
+    """Sends the receipt (text, with the HTML as an alternative) through Django's mail backend:
+    counted and audited like any receipt generated, plus an audit row naming the recipient.
+    A mail server that refuses answers 503 and nothing is recorded. Returns the print number."""
+    from apps.receipts import rendering
+    from apps.receipts.selectors import receipt_for
+
+    with transaction.atomic():
+        number = receipt_issue(actor=actor, document=document, output="email", gift=gift)
+        view = rendering.receipt_view(
+            receipt_for(document=document, tenant=actor.tenant, print_number=number, gift=gift)
+        )
+        audit_record(
+            action="receipt.email",
+            entity_type="sale_return" if document.kind == Document.RETURN else "sale",
+            entity_id=document.sale_return.pk if document.sale_return else document.sale.pk,
+            actor=actor,
+            after={"document": document.kind, "number": document.number, "to": to,
+                   "print_number": number},
+        )  # fmt: skip
+        message = EmailMultiAlternatives(
+            subject=f"{view['company_name']}: {view['title'].capitalize()} {document.number}",
+            body=rendering.receipt_text(view),
+            from_email=django_settings.DEFAULT_FROM_EMAIL,
+            to=[to],
+        )
+        message.attach_alternative(rendering.receipt_document_html(view), "text/html")
+        try:
+            message.send()
+        except OSError as error:  # SMTP errors are OSErrors (refused, timeout, TLS)
+            raise ServiceUnavailable("The receipt could not be sent; retry later.") from error
+    return number
