@@ -27,6 +27,7 @@ BUILT_MODULES = {
     "expenses",
     "suppliers",
     "purchases",
+    "receipts",
 }
 PENDING = {(row["method"], row["path"]) for row in ROWS if row["module"] not in BUILT_MODULES}
 BUILT = [row for row in ROWS if (row["method"], row["path"]) not in PENDING]
@@ -172,7 +173,7 @@ def path_for(row: dict, world) -> str:
             if name == "id":
                 return str(_a_transfer(world).pk)
             return {"storeId": str(world.store.pk), "productId": str(world.product.pk)}[name]
-        if row["module"] == "sales":
+        if row["module"] in ("sales", "receipts"):
             return str(_a_sale(world).pk)
         if row["module"] == "payments":
             if name == "customerId":

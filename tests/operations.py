@@ -96,6 +96,8 @@ ADDITIONS: dict[tuple[str, str], str | dict[str, str]] = {
     ("POST", "/api/v1/pos/shifts/{id}/cash"): "sale:create",
     ("GET", "/api/v1/pos/shifts/{id}/x-report"): "sale:create",
     ("POST", "/api/v1/pos/shifts/{id}/close"): "sale:create",
+    ("GET", "/api/v1/receipts/sale/{saleId}/link"): "receipt:generate",
+    ("POST", "/api/v1/receipts/sale/{saleId}/email"): "receipt:generate",
     ("GET", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
     ("POST", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
     ("GET", "/api/v1/super-admin/tenants/{id}"): "SUPER_ADMIN",
@@ -129,6 +131,7 @@ RESOURCES: dict[str, str] = {
     "/api/v1/customers/{id}": "customer",
     "/api/v1/customers/groups/{id}": "customer_group",
     "/api/v1/sales/{id}": "sale",
+    "/api/v1/receipts/sale/{saleId}": "sale",
     "/api/v1/payments/{id}": "payment",
     "/api/v1/payments/customer/{customerId}": "customer",
     "/api/v1/pos/carts/{id}": "parked_cart",
@@ -384,6 +387,13 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         lambda r: {"type": "PAY_IN", "amount": "5.00", "reason": "Float top-up"}, status=201
     ),
     ("POST", "/api/v1/pos/shifts/{id}/close"): Sample(lambda r: {"countedCash": "100.00"}),
+    # receipts (the target sale is the cashier's store's)
+    ("PUT", "/api/v1/receipts/template"): Sample(
+        lambda r: {"header": "Thank you", "paper": "58mm", "fields": {"qr": False}}
+    ),
+    ("POST", "/api/v1/receipts/sale/{saleId}/email"): Sample(
+        lambda r: {"to": "customer@receipts.test"}
+    ),
     # super admin (the targets are tenant A and its cashier)
     ("POST", "/api/v1/super-admin/admins"): Sample(
         lambda r: {"email": "second.root@platform.test", "password": PASSWORD, "name": "Root 2"},

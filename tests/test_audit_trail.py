@@ -428,6 +428,33 @@ CASES = {
         {"currency": "USD"},
         {"currency": "EUR"},
     ),
+    "receipt-template": Case(
+        "manager",
+        "PUT",
+        "/api/v1/receipts/template",
+        {"footer": "See you soon", "paper": "58mm"},
+        "tenant.settings.update",  # the company's template is part of its settings
+        "tenant",
+        {"receipt_footer": "", "receipt_paper_width_mm": 80},
+        {"receipt_footer": "See you soon", "receipt_paper_width_mm": 58},
+    ),
+    "receipt-email": Case(
+        "cashier",
+        "POST",
+        "/api/v1/receipts/sale/{sale}/email",
+        {"to": "customer@receipts.test"},
+        "receipt.email",
+        "sale",
+        None,
+        lambda world, entry: {
+            "document": "SALE",
+            "number": "INV-S1-000001",
+            "to": "customer@receipts.test",
+            "print_number": 1,
+            "gift": False,
+        },
+        setup=_a_sale,
+    ),
     "sa-admins-create": Case(
         "super",
         "POST",
@@ -1217,6 +1244,7 @@ CONTRACT_CASES = {
     ("POST", "/api/v1/purchases/:id/receive"): "purchases-receive",
     ("POST", "/api/v1/purchases/:id/payment"): "purchases-payment",
     ("POST", "/api/v1/purchases/:id/cancel"): "purchases-cancel",
+    ("PUT", "/api/v1/receipts/template"): "receipt-template",
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 
 from apps.core.errors import ValidationFailed
+from apps.core.renderers import camel_key
 
 # paper → (the settings' width in millimetres, the text format's columns)
 PAPERS: dict[str, tuple[int, int]] = {"58mm": (58, 32), "80mm": (80, 48), "A4": (210, 80)}
@@ -41,12 +42,15 @@ def fields_validate(fields: Any, *, field: str = "fields") -> dict[str, bool]:
     """`fields` (a partial map of FIELD_DEFAULTS' keys to booleans) completed with the defaults."""
     if not isinstance(fields, dict):
         raise ValidationFailed.for_field(field, "Must be an object of true/false flags.")
-    unknown = sorted(set(fields) - set(FIELD_DEFAULTS))
-    if unknown:
-        raise ValidationFailed.for_field(field, f"Unknown fields: {', '.join(unknown)}.")
-    wrong = sorted(name for name, value in fields.items() if not isinstance(value, bool))
-    if wrong:
-        raise ValidationFailed.for_field(field, f"Must be true or false: {', '.join(wrong)}.")
+    details = [
+        {"field": f"{field}.{camel_key(str(name))}", "message": "Unknown field."}
+        if name not in FIELD_DEFAULTS
+        else {"field": f"{field}.{camel_key(name)}", "message": "Must be true or false."}
+        for name, value in sorted(fields.items(), key=lambda item: str(item[0]))
+        if name not in FIELD_DEFAULTS or not isinstance(value, bool)
+    ]
+    if details:
+        raise ValidationFailed(details=details)
     return {**FIELD_DEFAULTS, **fields}
 
 

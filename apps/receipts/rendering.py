@@ -146,7 +146,7 @@ def receipt_view(data: dict) -> dict[str, Any]:
         import segno
 
         qr_svg = mark_safe(  # noqa: S308 - segno's own SVG of the sale number, no user markup
-            segno.make(data["qr_payload"], error="m").svg_inline(scale=2, border=2)
+            segno.make(data["qr_payload"], error="m").svg_inline(border=2, omitsize=True)
         )
     paper_mm, columns = layout.PAPERS[data["paper"]]
     return {

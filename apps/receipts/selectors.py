@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from apps.core.errors import BusinessRuleViolation, ErrorCode, NotFound
 from apps.receipts import layout
@@ -276,6 +278,7 @@ def receipt_data(
             issued_at, reason = sale.created_at, ""
         change_due, due_amount = sale.change_due, sale.due_amount
     store, customer = sale.store, sale.customer
+    zone = store.timezone or settings.timezone or "UTC"
     data: dict[str, Any] = {
         "document": document.kind,
         "title": "Gift receipt" if gift else TITLES[document.kind],
@@ -284,7 +287,8 @@ def receipt_data(
         "sale_number": sale.number,
         "return_id": document.sale_return.pk if document.sale_return else None,
         "issued_at": issued_at,
-        "time_zone": store.timezone or settings.timezone,
+        "time_zone": zone,
+        "issued_at_local": timezone.localtime(issued_at, ZoneInfo(zone)).isoformat(),
         "copy": print_number > 1,
         "print_number": print_number,
         "gift": gift,

@@ -13,10 +13,19 @@ from django.db import connection, transaction
 from apps.audit.services import audit_record
 from apps.core.db import UNSET, Unset, qualified_table, row_lock, row_update, sent
 from apps.core.errors import ServiceUnavailable, ValidationFailed
-from apps.receipts import layout
+from apps.receipts import layout, rendering
 from apps.receipts.models import ReceiptTemplate
-from apps.receipts.selectors import Document, ReceiptDocument, Template, company_template
+from apps.receipts.selectors import (
+    Document,
+    ReceiptDocument,
+    Template,
+    company_template,
+    receipt_for,
+    store_template,
+)
 from apps.stores.models import Store
+from apps.tenants.models import TenantSettings
+from apps.tenants.services import tenant_settings_update
 from apps.users.models import User
 
 TEMPLATE_FIELDS = (
@@ -62,28 +71,26 @@ def receipt_template_update(
     """Sets what is sent of the company's template (`store_id` None: kept in its settings) or of
     a store's own (created from the company's the first time, then independent of it). What is
     not sent stays as it is."""
-    from apps.receipts.selectors import store_template, template_for
-    from apps.tenants.selectors import tenant_settings_cached
-    from apps.tenants.services import tenant_settings_update
-
-    company_settings = tenant_settings_cached(tenant=tenant)
     changes = sent(
         header=header, footer=footer, show_logo=show_logo, fields=fields,
         return_policy_text=return_policy_text, paper=paper, locale=locale,
     )  # fmt: skip
-    if store_id is None:
-        changes = _template_changes(company_template(company_settings), changes)
-        updated = tenant_settings_update(
-            actor=actor,
-            tenant=tenant,
-            **{f"receipt_{key}": value for key, value in _as_settings(changes).items()},
-        )
-        return company_template(updated)
     with transaction.atomic():
+        # the company's settings read fresh and locked: `fields` is merged with what they hold
+        TenantSettings.objects.get_or_create(tenant=tenant)
+        company = TenantSettings.objects.select_for_update().get(tenant=tenant)
+        if store_id is None:
+            changes = _template_changes(company_template(company), changes)
+            updated = tenant_settings_update(
+                actor=actor,
+                tenant=tenant,
+                **{f"receipt_{key}": value for key, value in _as_settings(changes).items()},
+            )
+            return company_template(updated)
         store = row_lock(Store.objects.alive(), store_id)  # one creator of its template at a time
         row = ReceiptTemplate.objects.select_for_update().filter(store=store).first()
-        current = template_for(settings=company_settings, store_id=None) if row is None else None
-        changes = _template_changes(current or store_template(row), changes)
+        current = company_template(company) if row is None else store_template(row)
+        changes = _template_changes(current, changes)
         if row is None:
             values = {**current.as_dict(), **changes}
             row = ReceiptTemplate.objects.create(
@@ -124,26 +131,38 @@ COUNTERS = {
 }
 
 
+def _entity(document: ReceiptDocument) -> tuple[str, UUID]:
+    if document.kind == Document.RETURN:
+        return "sale_return", document.sale_return.pk
+    return "sale", document.sale.pk
+
+
+def _print_number_next(document: ReceiptDocument) -> int:
+    """One more receipt counted of `document`: its number (1 = the original). One UPDATE of the
+    counter itself, so concurrent generations get distinct numbers."""
+    table, column = COUNTERS[document.kind]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {qualified_table(table)} SET {column} = {column} + 1 "  # noqa: S608
+            f"WHERE id = %s RETURNING {column}",
+            [_entity(document)[1]],
+        )
+        (number,) = cursor.fetchone()
+    return number
+
+
 def receipt_issue(
     *, actor: User, document: ReceiptDocument, output: str, gift: bool = False
 ) -> int:
-    """Counts one more receipt generated of `document` and audits it; returns its number
-    (1 = the original, every later one is a copy). One conditional UPDATE: concurrent
-    generations get distinct numbers."""
-    table, column = COUNTERS[document.kind]
-    row_id = document.sale_return.pk if document.kind == Document.RETURN else document.sale.pk
+    """Counts one more receipt generated of `document` and audits it (`receipt.print`, then
+    `receipt.reprint`); returns its number: every one after the first is a copy."""
+    entity_type, entity_id = _entity(document)
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {qualified_table(table)} SET {column} = {column} + 1 "  # noqa: S608
-                "WHERE id = %s RETURNING " + column,
-                [row_id],
-            )
-            (number,) = cursor.fetchone()
+        number = _print_number_next(document)
         audit_record(
             action="receipt.print" if number == 1 else "receipt.reprint",
-            entity_type="sale_return" if document.kind == Document.RETURN else "sale",
-            entity_id=row_id,
+            entity_type=entity_type,
+            entity_id=entity_id,
             actor=actor,
             after={
                 "document": document.kind,
@@ -160,23 +179,21 @@ def receipt_email_send(
     *, actor: User, document: ReceiptDocument, to: str, gift: bool = False
 ) -> int:
     """Sends the receipt (text, with the HTML as an alternative) through Django's mail backend:
-    counted and audited like any receipt generated, plus an audit row naming the recipient.
-    A mail server that refuses answers 503 and nothing is recorded. Returns the print number."""
-    from apps.receipts import rendering
-    from apps.receipts.selectors import receipt_for
-
+    counted like any receipt generated, audited as `receipt.email` with the recipient. A mail
+    server that refuses answers 503 and nothing is recorded. Returns the print number."""
+    entity_type, entity_id = _entity(document)
     with transaction.atomic():
-        number = receipt_issue(actor=actor, document=document, output="email", gift=gift)
+        number = _print_number_next(document)
         view = rendering.receipt_view(
             receipt_for(document=document, tenant=actor.tenant, print_number=number, gift=gift)
         )
         audit_record(
             action="receipt.email",
-            entity_type="sale_return" if document.kind == Document.RETURN else "sale",
-            entity_id=document.sale_return.pk if document.sale_return else document.sale.pk,
+            entity_type=entity_type,
+            entity_id=entity_id,
             actor=actor,
             after={"document": document.kind, "number": document.number, "to": to,
-                   "print_number": number},
+                   "print_number": number, "gift": gift},
         )  # fmt: skip
         message = EmailMultiAlternatives(
             subject=f"{view['company_name']}: {view['title'].capitalize()} {document.number}",

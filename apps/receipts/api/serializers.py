@@ -32,12 +32,21 @@ class ReceiptTemplateSerializer(serializers.Serializer):
 
 
 class TemplateFieldsInputSerializer(serializers.Serializer):
+    """The parts to show or hide; a name that is not one of them is a 400."""
+
     cashier = serializers.BooleanField(required=False)
     customer = serializers.BooleanField(required=False)
     tax_summary = serializers.BooleanField(required=False)
     qr = serializers.BooleanField(required=False)
     loyalty = serializers.BooleanField(required=False)
     return_policy = serializers.BooleanField(required=False)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
 
 
 class ReceiptTemplateInputSerializer(serializers.Serializer):
@@ -162,6 +171,7 @@ class ReceiptDataSerializer(serializers.Serializer):
     return_id = serializers.UUIDField(allow_null=True)
     issued_at = serializers.DateTimeField()
     time_zone = serializers.CharField()
+    issued_at_local = serializers.CharField(help_text="ISO 8601 in the store's time zone")
     copy = serializers.BooleanField()
     print_number = serializers.IntegerField()
     gift = serializers.BooleanField()

@@ -186,3 +186,19 @@ def test_void_and_return_receipts(api, world_a, goods):
     )  # fmt: skip
     assert data["payments"] == [{"method": "CARD", "amount": str(-sale_now.total), "reference": ""}]
     assert (sale_now.void_receipt_count, sale_now.receipt_count) == (1, 0)
+
+
+def test_times_are_in_the_stores_time_zone(api, world_a, goods):
+    from datetime import datetime
+
+    from apps.stores.models import Store
+
+    with tenant_context(world_a.tenant):
+        Store.objects.filter(pk=world_a.store.pk).update(timezone="America/New_York")
+    client = api(world_a.cashier)
+    sale = checkout(client, world_a, line(goods.bread))
+    data = receipt(client, sale["id"]).json()["data"]["data"]
+    utc = datetime.fromisoformat(data["issuedAt"].replace("Z", "+00:00"))
+    local = datetime.fromisoformat(data["issuedAtLocal"])
+    assert data["timeZone"] == "America/New_York"
+    assert local == utc and local.utcoffset().total_seconds() == -5 * 3600  # EST in December

@@ -47,6 +47,7 @@ from apps.purchasing.services import (
     purchase_receive,
     supplier_create,
 )
+from apps.receipts.layout import FIELD_DEFAULTS
 from apps.sales.models import Sale, SaleReturn
 from apps.sales.pricing import Tender
 from apps.sales.services import (
@@ -263,7 +264,15 @@ class Command(BaseCommand):
         points; the loyalty program switched on (seeded once)."""
         if Customer.objects.exists() or CustomerGroup.objects.exists():
             return
-        tenant_settings_update(actor=owner, tenant=tenant, loyalty_enabled=True)
+        tenant_settings_update(
+            actor=owner,
+            tenant=tenant,
+            loyalty_enabled=True,
+            # the receipt template (GET/PUT /receipts/template)
+            receipt_footer="Thank you for shopping at Demo Retail!",
+            receipt_fields={**FIELD_DEFAULTS, "return_policy": True},
+            receipt_return_policy="Returns and exchanges within 30 days with this receipt.",
+        )
         groups = [
             customer_group_create(actor=owner, name=name, discount_percent=discount)
             for name, discount in DEMO_GROUPS
