@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("apps.expenses.api.urls")),
     path("", include("apps.purchasing.api.urls")),
     path("", include("apps.receipts.api.urls")),
+    path("", include("apps.reports.api.urls")),
     path("", include("apps.lookups.api.urls")),
     path("", include("apps.media.api.urls")),
     path("", include("apps.tenants.api.urls")),

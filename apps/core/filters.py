@@ -87,27 +87,35 @@ def query_flag(request, name: str, *, field: str | None = None) -> bool:
     raise ValidationFailed.for_field(field or camel_key(name), "Must be true or false.")
 
 
-def period_filter(request, queryset, *, time_zone: str = "UTC", field: str = "created_at"):
-    """`?from=` (inclusive) and `?to=`: a date-time (ISO 8601; without an offset, in
-    `time_zone`, the company's) bounds exactly, `to` exclusive; a date (`2026-11-22`) means that
-    whole day in `time_zone` — `from` its first instant, `to` up to its end (the day included),
-    day boundaries where the company is, not in UTC."""
+def period_bounds(request, *, time_zone: str = "UTC") -> tuple[datetime | None, datetime | None]:
+    """`?from=` (inclusive) and `?to=` (exclusive) as UTC instants, or None where absent: a
+    date-time (ISO 8601; without an offset, in `time_zone`, the company's) bounds exactly; a date
+    (`2026-11-22`) means that whole day in `time_zone` — `from` its first instant, `to` up to its
+    end (the day included), day boundaries where the company is, not in UTC."""
     zone = ZoneInfo(time_zone or "UTC")
+    bounds: list[datetime | None] = []
     for name in ("from", "to"):
         raw = request.query_params.get(name)
-        if raw is None:
-            continue
-        value = _bound(raw, zone, day_end=name == "to")
-        if value is None:
+        value = None if raw is None else instant_bound(raw, zone, day_end=name == "to")
+        if raw is not None and value is None:
             raise ValidationFailed.for_field(
                 name, "Must be a date (YYYY-MM-DD) or an ISO 8601 date-time."
             )
-        lookup = f"{field}__gte" if name == "from" else f"{field}__lt"
-        queryset = queryset.filter(**{lookup: value})
+        bounds.append(value)
+    return bounds[0], bounds[1]
+
+
+def period_filter(request, queryset, *, time_zone: str = "UTC", field: str = "created_at"):
+    """The rows of `queryset` whose `field` lies in the request's period (`period_bounds`)."""
+    start, end = period_bounds(request, time_zone=time_zone)
+    if start is not None:
+        queryset = queryset.filter(**{f"{field}__gte": start})
+    if end is not None:
+        queryset = queryset.filter(**{f"{field}__lt": end})
     return queryset
 
 
-def _bound(raw: str, zone: ZoneInfo, *, day_end: bool) -> datetime | None:
+def instant_bound(raw: str, zone: ZoneInfo, *, day_end: bool) -> datetime | None:
     try:
         if _DATE_ONLY.fullmatch(raw):
             day = date.fromisoformat(raw)

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+def _money(**kwargs):
+    return serializers.DecimalField(max_digits=16, decimal_places=2, **kwargs)
+
+
+def _quantity():
+    return serializers.DecimalField(max_digits=18, decimal_places=3)
+
+
+class SalesTotalsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    gross = _money()
+    discounts = _money()
+    tax = _money()
+    net = _money()
+    returns = _money()
+    voids = _money()
+    average_basket = _money()
+
+
+class ReportMethodTotalSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    total = _money()
+
+
+class SalesPointSerializer(serializers.Serializer):
+    period = serializers.DateField()
+    count = serializers.IntegerField()
+    net = _money()
+
+
+class SalesReportSerializer(serializers.Serializer):
+    totals = SalesTotalsSerializer()
+    by_payment_method = ReportMethodTotalSerializer(many=True)
+    series = SalesPointSerializer(many=True)
+
+
+class ExpenseCategoryTotalSerializer(serializers.Serializer):
+    category_id = serializers.UUIDField()
+    name = serializers.CharField()
+    total = _money()
+
+
+class ProfitExpensesSerializer(serializers.Serializer):
+    total = _money()
+    by_category = ExpenseCategoryTotalSerializer(many=True)
+
+
+class StoreProfitSerializer(serializers.Serializer):
+    store_id = serializers.UUIDField(allow_null=True)
+    name = serializers.CharField()
+    revenue = _money()
+    cost_of_goods = _money()
+    gross_profit = _money()
+    expenses = _money()
+
+
+class ProfitPointSerializer(serializers.Serializer):
+    period = serializers.DateField()
+    revenue = _money()
+    cost_of_goods = _money()
+    gross_profit = _money()
+
+
+class ProfitReportSerializer(serializers.Serializer):
+    revenue = _money()
+    cost_of_goods = _money()
+    gross_profit = _money()
+    margin = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    expenses = ProfitExpensesSerializer()
+    net_profit = _money()
+    by_store = StoreProfitSerializer(many=True)
+    series = ProfitPointSerializer(many=True)
+
+
+class StockFiguresSerializer(serializers.Serializer):
+    quantity = _quantity()
+    cost_value = _money()
+    retail_value = _money()
+    low_stock_count = serializers.IntegerField()
+
+
+class LocationStockSerializer(StockFiguresSerializer):
+    store_id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class CategoryStockSerializer(StockFiguresSerializer):
+    category_id = serializers.UUIDField(allow_null=True)
+    name = serializers.CharField()
+
+
+class StockReportSerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField(allow_null=True)
+    totals = StockFiguresSerializer()
+    by_location = LocationStockSerializer(many=True)
+    by_category = CategoryStockSerializer(many=True)
+
+
+class CashierFiguresSerializer(serializers.Serializer):
+    user_id = serializers.UUIDField()
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+    total = _money()
+    average_basket = _money()
+    items_per_sale = _money()
+    discounts = _money()
+    voids = serializers.IntegerField()
+    returns = _money()
+    cash_variance = _money()
+
+
+class CashierReportSerializer(serializers.Serializer):
+    cashiers = CashierFiguresSerializer(many=True)

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from apps.reports.api import views
+
+urlpatterns = [
+    path("reports/sales", views.SalesReportView.as_view(), name="report-sales"),
+    path("reports/profit", views.ProfitReportView.as_view(), name="report-profit"),
+    path("reports/stock", views.StockReportView.as_view(), name="report-stock"),
+    path("reports/cashier", views.CashierReportView.as_view(), name="report-cashier"),
+]

@@ -1,0 +1,398 @@
+"""The reports: aggregates computed in PostgreSQL over what the sales, returns, payments,
+shifts, expenses and the stock ledger stored — never over prices recomputed now.
+
+Definitions (the README's design notes say the same):
+- a sale counts in the period it was made, unless it is voided; a void counts (as `voids`) in the
+  period it was voided; a return (its refund) in the period it was made;
+- `net` = what the period's sales took (their totals, tax and rounding included) minus the
+  period's refunds — the figure the dashboard shows as the sales total;
+- revenue (profit) is net of tax: lines' totals less their tax, less the returned lines' refunds
+  less the tax share they held; cost of goods is the unit cost stored on each sale line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, NullIf, Round, TruncDay, TruncMonth, TruncWeek
+
+from apps.expenses.models import Expense
+from apps.sales.models import Payment, Sale, SaleItem, SaleReturn, SaleReturnItem, SaleStatus
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+PRECISE = DecimalField(max_digits=20, decimal_places=6)
+TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+
+
+@dataclass(frozen=True)
+class Period:
+    """A report's filters: UTC bounds (None: open), the company's time zone (day boundaries and
+    series periods), a store or all, and the series' step."""
+
+    start: datetime | None
+    end: datetime | None
+    time_zone: str
+    store_id: UUID | None = None
+    group_by: str = "day"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone or "UTC")
+
+    def of(self, queryset: QuerySet, field: str = "created_at", store: str = "store_id"):
+        if self.start is not None:
+            queryset = queryset.filter(**{f"{field}__gte": self.start})
+        if self.end is not None:
+            queryset = queryset.filter(**{f"{field}__lt": self.end})
+        if self.store_id is not None:
+            queryset = queryset.filter(**{store: self.store_id})
+        return queryset
+
+    def bucket(self, field: str = "created_at"):
+        return TRUNC[self.group_by](field, tzinfo=self.zone)
+
+    def dates(self) -> tuple[date | None, date | None]:
+        """The company-calendar days the bounds cover (for rows dated by day: expenses): from
+        the first day touched, up to (excluded) the day after the last one touched."""
+        first = self.start.astimezone(self.zone).date() if self.start else None
+        last = None
+        if self.end is not None:
+            local = self.end.astimezone(self.zone)
+            last = local.date()
+            if local.time() != datetime.min.time():
+                last = date.fromordinal(last.toordinal() + 1)
+        return first, last
+
+
+def _sum(expression) -> Coalesce:
+    return Coalesce(Sum(expression, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def _cents(value: Decimal) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _label(value) -> str:
+    return value.date().isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _completed_sales(period: Period) -> QuerySet[Sale]:
+    return period.of(Sale.objects.exclude(status=SaleStatus.VOIDED))
+
+
+# --- sales --------------------------------------------------------------------------------------
+def sales_report(*, period: Period) -> dict[str, Any]:
+    sales = _completed_sales(period).aggregate(
+        count=Count("id"),
+        gross=_sum("subtotal"),
+        discounts=_sum("discount_total"),
+        tax=_sum("tax_total"),
+        taken=_sum("total"),
+    )
+    refunds = period.of(SaleReturn.objects).aggregate(total=_sum("refund_total"))["total"]
+    voids = period.of(Sale.objects.filter(status=SaleStatus.VOIDED), field="voided_at")
+    voided = voids.aggregate(total=_sum("total"))["total"]
+    methods = (
+        period.of(Payment.objects)
+        .values("method")
+        .annotate(total=_sum("amount"))
+        .order_by("method")
+    )
+    count = sales["count"]
+    return {
+        "totals": {
+            "count": count,
+            "gross": sales["gross"],
+            "discounts": sales["discounts"],
+            "tax": sales["tax"],
+            "net": sales["taken"] - refunds,
+            "returns": refunds,
+            "voids": voided,
+            "average_basket": _cents(sales["taken"] / count) if count else ZERO,
+        },
+        "by_payment_method": [{"method": m["method"], "total": m["total"]} for m in methods],
+        "series": _sales_series(period),
+    }
+
+
+def _sales_series(period: Period) -> list[dict[str, Any]]:
+    buckets: dict[str, dict[str, Any]] = {}
+    for row in (
+        _completed_sales(period)
+        .annotate(period=period.bucket())
+        .values("period")
+        .annotate(count=Count("id"), taken=_sum("total"))
+    ):
+        buckets[_label(row["period"])] = {"count": row["count"], "net": row["taken"]}
+    for row in (
+        period.of(SaleReturn.objects)
+        .annotate(period=period.bucket())
+        .values("period")
+        .annotate(refunds=_sum("refund_total"))
+    ):
+        bucket = buckets.setdefault(_label(row["period"]), {"count": 0, "net": ZERO})
+        bucket["net"] -= row["refunds"]
+    return [{"period": key, **value} for key, value in sorted(buckets.items())]
+
+
+# --- profit -------------------------------------------------------------------------------------
+def _sold_lines(period: Period) -> QuerySet[SaleItem]:
+    lines = SaleItem.objects.exclude(sale__status=SaleStatus.VOIDED)
+    return period.of(lines, field="sale__created_at", store="sale__store_id")
+
+
+def _returned_lines(period: Period) -> QuerySet[SaleReturnItem]:
+    returned = SaleReturnItem.objects.all()
+    return period.of(returned, field="sale_return__created_at", store="sale_return__store_id")
+
+
+# the tax share a returned line's refund held (rounded per line, as its receipt shows)
+_RETURNED_TAX = Coalesce(
+    Round(
+        ExpressionWrapper(
+            F("refund_amount") * F("sale_item__tax_amount") / NullIf(F("sale_item__line_total"), 0),
+            output_field=PRECISE,
+        ),
+        2,
+    ),
+    Value(ZERO),
+    output_field=MONEY,
+)
+
+
+def _precise_sum(expression) -> Coalesce:
+    return Coalesce(Sum(expression, output_field=PRECISE), Value(Decimal(0)), output_field=PRECISE)
+
+
+def _profit_parts(period: Period, *group: str) -> dict[tuple, dict[str, Decimal]]:
+    """Revenue and (unrounded) cost of goods per `group` key (`period`, `store`, or none): the
+    sold lines' minus the returned lines'."""
+    parts: dict[tuple, dict[str, Decimal]] = {}
+    sources = (
+        (_sold_lines(period), "sale__", F("line_total") - F("tax_amount"),
+         F("quantity") * F("unit_cost"), 1),
+        (_returned_lines(period), "sale_return__", F("refund_amount") - _RETURNED_TAX,
+         F("quantity") * F("sale_item__unit_cost"), -1),
+    )  # fmt: skip
+    for lines, prefix, revenue, cost, sign in sources:
+        sums = {"revenue": _sum(revenue), "cost": _precise_sum(cost)}
+        if not group:
+            rows = [lines.aggregate(**sums)]
+        else:
+            keys = {"period": period.bucket(f"{prefix}created_at"), "store": F(f"{prefix}store_id")}
+            rows = lines.annotate(**{g: keys[g] for g in group}).values(*group).annotate(**sums)
+        for row in rows:
+            part = parts.setdefault(
+                tuple(row[g] for g in group), {"revenue": ZERO, "cost": Decimal(0)}
+            )
+            part["revenue"] += sign * row["revenue"]
+            part["cost"] += sign * row["cost"]
+    return parts
+
+
+def _expenses(period: Period) -> QuerySet[Expense]:
+    first, last = period.dates()
+    expenses = Expense.objects.alive()
+    if first is not None:
+        expenses = expenses.filter(date__gte=first)
+    if last is not None:
+        expenses = expenses.filter(date__lt=last)
+    if period.store_id is not None:
+        expenses = expenses.filter(store_id=period.store_id)
+    return expenses
+
+
+def _margin(revenue: Decimal, profit: Decimal) -> Decimal | None:
+    return _cents(profit * 100 / revenue) if revenue else None
+
+
+def profit_report(*, period: Period) -> dict[str, Any]:
+    from apps.stores.models import Store
+
+    total = _profit_parts(period).get((), {"revenue": ZERO, "cost": Decimal(0)})
+    revenue, cost = total["revenue"], _cents(total["cost"])
+    expenses = _expenses(period)
+    by_category = list(
+        expenses.values("category_id", name=F("category__name"))
+        .annotate(total=_sum("amount"))
+        .order_by("name", "category_id")
+    )
+    expense_total = sum((row["total"] for row in by_category), ZERO)
+    per_store = _profit_parts(period, "store")
+    store_expenses = {
+        row["store_id"]: row["total"]
+        for row in expenses.values("store_id").annotate(total=_sum("amount"))
+    }
+    store_ids = set(k[0] for k in per_store) | {k for k in store_expenses if k is not None}
+    names = dict(Store.objects.filter(pk__in=store_ids).values_list("pk", "name"))
+    by_store = []
+    for store_id in sorted(store_ids, key=lambda pk: (names.get(pk, ""), str(pk))):
+        part = per_store.get((store_id,), {"revenue": ZERO, "cost": Decimal(0)})
+        store_cost = _cents(part["cost"])
+        gross = part["revenue"] - store_cost
+        by_store.append(
+            {
+                "store_id": store_id,
+                "name": names.get(store_id, ""),
+                "revenue": part["revenue"],
+                "cost_of_goods": store_cost,
+                "gross_profit": gross,
+                "expenses": store_expenses.get(store_id, ZERO),
+            }
+        )
+    series = []
+    for (label,), part in sorted(
+        ((_label(k[0]),), v) for k, v in _profit_parts(period, "period").items()
+    ):
+        series_cost = _cents(part["cost"])
+        series.append(
+            {
+                "period": label,
+                "revenue": part["revenue"],
+                "cost_of_goods": series_cost,
+                "gross_profit": part["revenue"] - series_cost,
+            }
+        )
+    gross_profit = revenue - cost
+    return {
+        "revenue": revenue,
+        "cost_of_goods": cost,
+        "gross_profit": gross_profit,
+        "margin": _margin(revenue, gross_profit),
+        "expenses": {"total": expense_total, "by_category": by_category},
+        "net_profit": gross_profit - expense_total,
+        "by_store": by_store,
+        "series": series,
+    }
+
+
+# --- stock --------------------------------------------------------------------------------------
+def stock_report(*, store_id: UUID | None = None, as_of: datetime | None = None) -> dict[str, Any]:
+    """Stock valuation per location and category, at cost and at retail (today's costs and
+    prices), and the low-stock count. `as_of` (an instant): the quantities then, replayed from the
+    movement ledger (the sum of every movement of a level before it)."""
+    from apps.inventory.models import StockMovement
+    from apps.inventory.selectors import stock_level_list
+
+    levels = stock_level_list(store_ids=None if store_id is None else [store_id]).annotate(
+        retail_price=Coalesce(F("variant__price"), F("product__sell_price"), output_field=MONEY),
+        category_id=F("product__category_id"),
+        category_name=F("product__category__name"),
+    )
+    rows = list(
+        levels.values(
+            "store_id", "store_name", "product_id", "variant_id", "category_id", "category_name",
+            "quantity", "unit_cost", "retail_price", "threshold",
+        )
+    )  # fmt: skip
+    if as_of is not None:
+        movements = StockMovement.objects.filter(created_at__lt=as_of)
+        if store_id is not None:
+            movements = movements.filter(store_id=store_id)
+        replayed = {
+            (m["store_id"], m["product_id"], m["variant_id"]): m["quantity"]
+            for m in movements.values("store_id", "product_id", "variant_id").annotate(
+                quantity=Sum("delta")
+            )
+        }
+        for row in rows:
+            key = (row["store_id"], row["product_id"], row["variant_id"])
+            row["quantity"] = replayed.get(key, Decimal("0.000"))
+    totals = {"quantity": Decimal("0.000"), "cost_value": ZERO, "retail_value": ZERO,
+              "low_stock_count": 0}  # fmt: skip
+    locations: dict[UUID, dict[str, Any]] = {}
+    categories: dict[UUID | None, dict[str, Any]] = {}
+    for row in rows:
+        cost = _cents(row["quantity"] * row["unit_cost"])
+        retail = _cents(row["quantity"] * row["retail_price"])
+        low = row["quantity"] <= row["threshold"]
+        for bucket in (
+            totals,
+            locations.setdefault(
+                row["store_id"],
+                {"store_id": row["store_id"], "name": row["store_name"], **_empty_stock()},
+            ),
+            categories.setdefault(
+                row["category_id"],
+                {
+                    "category_id": row["category_id"],
+                    "name": row["category_name"] or "",
+                    **_empty_stock(),
+                },
+            ),
+        ):
+            bucket["quantity"] += row["quantity"]
+            bucket["cost_value"] += cost
+            bucket["retail_value"] += retail
+            bucket["low_stock_count"] += int(low)
+    by_name = lambda item: (item["name"], str(item.get("store_id") or item.get("category_id")))  # noqa: E731
+    return {
+        "as_of": as_of,
+        "totals": totals,
+        "by_location": sorted(locations.values(), key=by_name),
+        "by_category": sorted(categories.values(), key=by_name),
+    }
+
+
+def _empty_stock() -> dict[str, Any]:
+    return {"quantity": Decimal("0.000"), "cost_value": ZERO, "retail_value": ZERO,
+            "low_stock_count": 0}  # fmt: skip
+
+
+# --- cashiers -----------------------------------------------------------------------------------
+def cashier_report(*, period: Period) -> dict[str, Any]:
+    """Per person who sold, voided sales of, returned or closed a shift in the period."""
+    from apps.pos.models import Shift
+    from apps.users.models import User
+
+    people: dict[UUID, dict[str, Any]] = {}
+
+    def person(user_id: UUID) -> dict[str, Any]:
+        return people.setdefault(
+            user_id,
+            {"user_id": user_id, "name": "", "count": 0, "total": ZERO, "average_basket": ZERO,
+             "items_per_sale": Decimal("0.00"), "discounts": ZERO, "voids": 0, "returns": ZERO,
+             "cash_variance": ZERO, "_items": Decimal(0)},
+        )  # fmt: skip
+
+    for row in (
+        _completed_sales(period)
+        .values("cashier_id")
+        .annotate(count=Count("id"), total=_sum("total"), discounts=_sum("discount_total"))
+    ):
+        entry = person(row["cashier_id"])
+        entry.update(count=row["count"], total=row["total"], discounts=row["discounts"])
+    for row in _sold_lines(period).values("sale__cashier_id").annotate(items=Sum("quantity")):
+        person(row["sale__cashier_id"])["_items"] = row["items"]
+    voids = period.of(Sale.objects.filter(status=SaleStatus.VOIDED), field="voided_at")
+    for row in voids.values("cashier_id").annotate(count=Count("id")):
+        person(row["cashier_id"])["voids"] = row["count"]
+    returns = period.of(SaleReturn.objects.filter(created_by__isnull=False))
+    for row in returns.values("created_by").annotate(total=_sum("refund_total")):
+        person(row["created_by"])["returns"] = row["total"]
+    shifts = period.of(Shift.objects.filter(variance__isnull=False), field="closed_at")
+    for row in shifts.values("cashier_id").annotate(variance=_sum("variance")):
+        person(row["cashier_id"])["cash_variance"] = row["variance"]
+    names = dict(User.objects.filter(pk__in=list(people)).values_list("pk", "name"))
+    for entry in people.values():
+        entry["name"] = names.get(entry["user_id"], "")
+        items = entry.pop("_items")
+        if entry["count"]:
+            entry["average_basket"] = _cents(entry["total"] / entry["count"])
+            entry["items_per_sale"] = _cents(items / entry["count"])
+    return {"cashiers": sorted(people.values(), key=lambda e: (-e["total"], e["name"]))}
