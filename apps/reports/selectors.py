@@ -96,7 +96,8 @@ def _completed_sales(period: Period) -> QuerySet[Sale]:
 
 
 # --- sales --------------------------------------------------------------------------------------
-def sales_report(*, period: Period) -> dict[str, Any]:
+def sales_totals(*, period: Period) -> dict[str, Any]:
+    """The sales report's totals (also the dashboards' and store stats' sales figures)."""
     sales = _completed_sales(period).aggregate(
         count=Count("id"),
         gross=_sum("subtotal"),
@@ -107,24 +108,28 @@ def sales_report(*, period: Period) -> dict[str, Any]:
     refunds = period.of(SaleReturn.objects).aggregate(total=_sum("refund_total"))["total"]
     voids = period.of(Sale.objects.filter(status=SaleStatus.VOIDED), field="voided_at")
     voided = voids.aggregate(total=_sum("total"))["total"]
+    count, net = sales["count"], sales["taken"] - refunds
+    return {
+        "count": count,
+        "gross": sales["gross"],
+        "discounts": sales["discounts"],
+        "tax": sales["tax"],
+        "net": net,
+        "returns": refunds,
+        "voids": voided,
+        "average_basket": _cents(net / count) if count else ZERO,  # net of the refunds
+    }
+
+
+def sales_report(*, period: Period) -> dict[str, Any]:
     methods = (
         period.of(Payment.objects)
         .values("method")
         .annotate(total=_sum("amount"))
         .order_by("method")
     )
-    count = sales["count"]
     return {
-        "totals": {
-            "count": count,
-            "gross": sales["gross"],
-            "discounts": sales["discounts"],
-            "tax": sales["tax"],
-            "net": sales["taken"] - refunds,
-            "returns": refunds,
-            "voids": voided,
-            "average_basket": _cents(sales["taken"] / count) if count else ZERO,
-        },
+        "totals": sales_totals(period=period),
         "by_payment_method": [{"method": m["method"], "total": m["total"]} for m in methods],
         "series": _sales_series(period),
     }

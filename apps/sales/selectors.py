@@ -92,20 +92,12 @@ def day_and_month_start(*, time_zone: str, now=None):
 
 def sales_figures(*, since, store_id: UUID | None = None) -> dict:
     """Sales since `since` (voids excluded): their count, their total net of the refunds made
-    since then, and the average sale (two aggregate queries)."""
-    from decimal import Decimal
+    since then, and the average sale — the sales report's own totals, so they always agree."""
+    from apps.reports.selectors import Period, sales_totals
 
-    from django.db.models import Count, Sum
-
-    from apps.sales.models import SaleStatus
-
-    zero = Decimal("0.00")
-    sales = Sale.objects.filter(created_at__gte=since).exclude(status=SaleStatus.VOIDED)
-    returns = SaleReturn.objects.filter(created_at__gte=since)
-    if store_id is not None:
-        sales, returns = sales.filter(store_id=store_id), returns.filter(store_id=store_id)
-    row = sales.aggregate(count=Count("id"), gross=Sum("total"))
-    refunds = returns.aggregate(total=Sum("refund_total"))["total"] or zero
-    total = (row["gross"] or zero) - refunds
-    average = (total / row["count"]).quantize(Decimal("0.01")) if row["count"] else zero
-    return {"sales_count": row["count"], "sales_total": total, "average_sale": average}
+    totals = sales_totals(period=Period(since, None, "UTC", store_id))
+    return {
+        "sales_count": totals["count"],
+        "sales_total": totals["net"],
+        "average_sale": totals["average_basket"],
+    }

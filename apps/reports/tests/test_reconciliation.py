@@ -6,7 +6,7 @@ the stock report's `asOf` equals the levels replayed from the ledger."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -141,7 +141,7 @@ def test_sales_report_equals_the_lists(api, world_a, books, store):
         "net": str(taken - refunds),
         "returns": str(refunds),
         "voids": str(voided.total),  # voided in S1 on the 20th
-        "averageBasket": str((taken / len(kept)).quantize(D("0.01"))),
+        "averageBasket": str(((taken - refunds) / len(kept)).quantize(D("0.01"), ROUND_HALF_UP)),
     }
     # the day is New York's: the 00:30 sale of the 21st is out, the 23:30 one of the 20th in
     numbers = {s["number"] for s in kept}
@@ -181,16 +181,20 @@ def test_profit_uses_the_stored_line_costs(api, world_a, books):
         line = SaleItem.objects.get(pk=returned.sale_item_id)
     after = report(client, "profit", **DAY)
     assert after == before  # costs changed since: the report still uses the stored ones
-    return_tax = (returned.refund_amount * line.tax_amount / line.line_total).quantize(D("0.01"))
+    return_tax = (returned.refund_amount * line.tax_amount / line.line_total).quantize(
+        D("0.01"), ROUND_HALF_UP
+    )
     revenue = sum(x["line_total"] - x["tax_amount"] for x in lines) - (
         returned.refund_amount - return_tax
     )
     cost = (
         sum(x["quantity"] * x["unit_cost"] for x in lines) - returned.quantity * line.unit_cost
-    ).quantize(D("0.01"))
+    ).quantize(D("0.01"), ROUND_HALF_UP)
     assert (D(after["revenue"]), D(after["costOfGoods"])) == (revenue, cost)
     assert D(after["grossProfit"]) == revenue - cost
-    assert D(after["margin"]) == ((revenue - cost) * 100 / revenue).quantize(D("0.01"))
+    assert D(after["margin"]) == ((revenue - cost) * 100 / revenue).quantize(
+        D("0.01"), ROUND_HALF_UP
+    )
     expenses = every_page(client, "/api/v1/expenses", **DAY)
     assert D(after["expenses"]["total"]) == sum(D(e["amount"]) for e in expenses) == D("60.00")
     assert D(after["netProfit"]) == revenue - cost - D("60.00")
@@ -231,9 +235,9 @@ def test_stock_as_of_replays_the_ledger(api, world_a, books):
     # valued at today's costs and prices: oil 3.1234 / 7.99, bread 0.4000 / 1.25
     oil, bread = at_end_of_20th[(books["oil"].pk, None)], at_end_of_20th[(books["bread"].pk, None)]
     cents = D("0.01")
-    assert D(past["totals"]["costValue"]) == (oil * D("3.1234")).quantize(cents) + (
+    assert D(past["totals"]["costValue"]) == (oil * D("3.1234")).quantize(cents, ROUND_HALF_UP) + (
         bread * D("0.4000")
-    ).quantize(cents)
+    ).quantize(cents, ROUND_HALF_UP)
     assert D(past["totals"]["retailValue"]) == oil * D("7.99") + bread * D("1.25")
 
 
@@ -247,7 +251,7 @@ def test_cashier_report(api, world_a, books):
     total = late.total + morning.total
     assert admin == {
         "userId": str(world_a.admin.pk), "name": world_a.admin.name, "count": 2,
-        "total": str(total), "averageBasket": str((total / 2).quantize(D("0.01"))),
+        "total": str(total), "averageBasket": str((total / 2).quantize(D("0.01"), ROUND_HALF_UP)),
         "itemsPerSale": "3.00", "discounts": "0.00", "voids": 1, "returns": str(refund),
         "cashVariance": "0.00",
     }  # fmt: skip
@@ -273,3 +277,43 @@ def test_another_companys_store_is_404(api, world_a, world_b):
             f"/api/v1/reports/{name}", {"storeId": str(world_b.store.pk)}
         )
         assert response.status_code == 404, name
+
+
+def test_the_dashboard_and_store_stats_are_the_reports_figures(api, world_a, books):
+    """Both read the sales report's own totals: today's figures equal the report for today
+    (two sales today, one in each shop, one of them partly returned; November's are not today)."""
+    from django.utils import timezone
+
+    client = api(world_a.admin)
+    sold = []
+    for store, quantity in ((world_a.store, "4"), (world_a.other_store, "2")):
+        cart = {"storeId": str(store.pk), "items": [
+            {"productId": str(books["bread"].pk), "quantity": quantity}]}  # fmt: skip
+        response = client.post(
+            "/api/v1/sales/checkout",
+            {**cart, "payments": [{"method": "CASH", "amount": "20.00"}]},
+            format="json",
+        )
+        assert response.status_code == 201, response.content
+        sold.append(response.json()["data"])
+    returned = client.post(
+        f"/api/v1/sales/{sold[0]['id']}/return",
+        {"items": [{"itemId": sold[0]["items"][0]["id"], "quantity": "1"}],
+         "refundMethod": "CASH", "reason": "Stale"},
+        format="json",
+    )  # fmt: skip
+    assert returned.status_code == 201
+    today = timezone.localtime(timezone.now(), NY).date().isoformat()
+    totals = report(client, "sales", **{"from": today, "to": today})["totals"]
+    assert totals["count"] == 2 and D(totals["returns"]) == D(
+        returned.json()["data"]["refundTotal"]
+    )
+    dashboard = client.get("/api/v1/tenants/me/dashboard").json()["data"]["today"]
+    assert dashboard == {
+        "salesCount": 2, "salesTotal": totals["net"], "averageSale": totals["averageBasket"],
+    }  # fmt: skip
+    store = client.get(f"/api/v1/stores/{world_a.store.pk}/stats").json()["data"]["today"]
+    store_totals = report(
+        client, "sales", **{"from": today, "to": today, "storeId": str(world_a.store.pk)}
+    )["totals"]
+    assert store == {"salesCount": 1, "salesTotal": store_totals["net"]}
