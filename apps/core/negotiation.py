@@ -21,3 +21,13 @@ class JSONFirstNegotiation(DefaultContentNegotiation):
             renderer = renderers[0]
             return renderer, renderer.media_type
         return super().select_renderer(request, renderers, format_suffix)
+
+
+class OwnFormatNegotiation(DefaultContentNegotiation):
+    """For views whose `?format=` is their own parameter (a receipt as HTML, a report as CSV):
+    DRF's `format` override is not applied, the JSON renderer always answers (errors leave as the
+    envelope) and the view returns its documents itself."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = renderers[0]
+        return renderer, renderer.media_type

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from apps.core.errors import ValidationFailed
 from apps.core.filters import query_flag
+from apps.core.negotiation import OwnFormatNegotiation
 from apps.core.throttling import FixedWindowThrottle
 from apps.receipts import rendering, selectors, services
 from apps.receipts.api import serializers as s
@@ -71,12 +72,9 @@ def _view(request, sale_id, output: str, options: dict) -> tuple[dict, dict]:
 
 
 class JSONErrorsView(APIView):
-    """Documents (HTML, PDF, text) are answered as such; errors always as the JSON envelope.
-    DRF's `?format=` renderer override is not used: `format` is this view's own parameter."""
+    """Documents (HTML, PDF, text) are answered as such; errors always as the JSON envelope."""
 
-    def perform_content_negotiation(self, request, force=False):
-        renderer = self.get_renderers()[0]
-        return renderer, renderer.media_type
+    content_negotiation_class = OwnFormatNegotiation
 
 
 @extend_schema(tags=["receipts"])

@@ -4,13 +4,15 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import exports
 from apps.core.errors import ValidationFailed
 from apps.core.filters import PERIOD, instant_bound, period_bounds
-from apps.reports import selectors
+from apps.core.negotiation import OwnFormatNegotiation
+from apps.reports import selectors, tables
 from apps.reports.api import serializers as s
 from apps.stores.selectors import store_get
 from apps.tenants.selectors import company_time_zone
@@ -41,41 +43,84 @@ def _period(request) -> selectors.Period:
     return selectors.Period(start, end, time_zone, _store_id(request), group_by)
 
 
+FORMAT = OpenApiParameter(
+    "format", str, enum=list(exports.FORMATS), required=False, description="json (default)"
+)
+
+
+def responses(serializer) -> dict:
+    return {
+        (200, "application/json"): serializer,
+        (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The main list"),
+        (200, exports.XLSX): OpenApiResponse(OpenApiTypes.BINARY, description="Typed cells"),
+        (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="A table"),
+    }
+
+
 class ReportView(APIView):
+    """A report as JSON, or `?format=csv|xlsx|pdf` its main list as a file (tables.py)."""
+
     required_permission = "report:read"
+    content_negotiation_class = OwnFormatNegotiation
+    name = ""
+    serializer_class: type = s.SalesReportSerializer
+
+    def answer(self, request, report: dict):
+        output = request.query_params.get("format", "json")
+        if output not in exports.FORMATS:
+            raise ValidationFailed.for_field("format", "Must be one of: json, csv, xlsx, pdf.")
+        if output == "json":
+            return Response(self.serializer_class(report).data)
+        filters = {
+            name: request.query_params.get(name)
+            for name in ("from", "to", "store_id", "group_by", "as_of")
+        }
+        table = tables.report_table(self.name, report, filters)
+        name = f"{self.name}-report"
+        if output == "csv":
+            return exports.csv_response(table.keys, table.rows, name=name)
+        if output == "xlsx":
+            return exports.xlsx_response(table.keys, table.rows, name=name, summary=table.summary)
+        return exports.pdf_response(
+            table.keys, table.rows, name=name, title=table.title,
+            company=request.user.tenant.name, summary=table.summary,
+        )  # fmt: skip
 
 
 @extend_schema(
-    tags=["reports"], parameters=[*PERIOD, STORE_ID, GROUP_BY],
-    responses={200: s.SalesReportSerializer},
+    tags=["reports"], parameters=[*PERIOD, STORE_ID, GROUP_BY, FORMAT],
+    responses=responses(s.SalesReportSerializer),
 )  # fmt: skip
 class SalesReportView(ReportView):
     """Sales made in the period (voids excluded), their returns and voids, money taken by payment
     method, and a series by day, week or month in the company's time zone."""
 
+    name, serializer_class = "sales", s.SalesReportSerializer
+
     def get(self, request):
-        report = selectors.sales_report(period=_period(request))
-        return Response(s.SalesReportSerializer(report).data)
+        return self.answer(request, selectors.sales_report(period=_period(request)))
 
 
 @extend_schema(
-    tags=["reports"], parameters=[*PERIOD, STORE_ID, GROUP_BY],
-    responses={200: s.ProfitReportSerializer},
+    tags=["reports"], parameters=[*PERIOD, STORE_ID, GROUP_BY, FORMAT],
+    responses=responses(s.ProfitReportSerializer),
 )  # fmt: skip
 class ProfitReportView(ReportView):
     """Revenue net of tax and returns, cost of goods from the costs stored on the sale lines,
     gross profit and margin, the period's expenses by category, net profit; by store and
     series."""
 
+    name, serializer_class = "profit", s.ProfitReportSerializer
+
     def get(self, request):
-        report = selectors.profit_report(period=_period(request))
-        return Response(s.ProfitReportSerializer(report).data)
+        return self.answer(request, selectors.profit_report(period=_period(request)))
 
 
 @extend_schema(
     tags=["reports"],
     parameters=[
         STORE_ID,
+        FORMAT,
         OpenApiParameter(
             "asOf",
             {
@@ -89,11 +134,13 @@ class ProfitReportView(ReportView):
             " replayed from the movement ledger",
         ),
     ],
-    responses={200: s.StockReportSerializer},
+    responses=responses(s.StockReportSerializer),
 )
 class StockReportView(ReportView):
     """Stock valuation per location and category at cost and at retail, and the low-stock
     count: now, or `asOf` a past date."""
+
+    name, serializer_class = "stock", s.StockReportSerializer
 
     def get(self, request):
         as_of = None
@@ -105,17 +152,21 @@ class StockReportView(ReportView):
                 raise ValidationFailed.for_field(
                     "asOf", "Must be a date (YYYY-MM-DD) or an ISO 8601 date-time."
                 )
-        report = selectors.stock_report(store_id=_store_id(request), as_of=as_of)
-        return Response(s.StockReportSerializer(report).data)
+        return self.answer(
+            request, selectors.stock_report(store_id=_store_id(request), as_of=as_of)
+        )
 
 
 @extend_schema(
-    tags=["reports"], parameters=[*PERIOD, STORE_ID], responses={200: s.CashierReportSerializer}
+    tags=["reports"],
+    parameters=[*PERIOD, STORE_ID, FORMAT],
+    responses=responses(s.CashierReportSerializer),
 )
 class CashierReportView(ReportView):
     """Per cashier: sales, average basket, items per sale, discounts given, voids of their sales,
     refunds they made, and the cash variance of the shifts they closed."""
 
+    name, serializer_class = "cashier", s.CashierReportSerializer
+
     def get(self, request):
-        report = selectors.cashier_report(period=_period(request))
-        return Response(s.CashierReportSerializer(report).data)
+        return self.answer(request, selectors.cashier_report(period=_period(request)))

@@ -1,0 +1,139 @@
+"""Tables as files: CSV (streamed row by row), XLSX (typed cells) and PDF (a readable table).
+
+A table is a header of wire keys (camelCase, as in the JSON) and rows of plain values. Text that
+a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
+return) is prefixed with `'`; numbers are never touched (a negative amount stays a number)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from apps.core.renderers import camel_key
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMATS = ("json", "csv", "xlsx", "pdf")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def cell_text(value: Any) -> str:
+    """A value as CSV text: numbers as they are, text defused."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, Decimal, float)):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class _Line:
+    """A file-like object that hands back what csv.writer writes (one row at a time)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_rows(keys: Sequence[str], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    writer = csv.writer(_Line())
+    yield writer.writerow([camel_key(key) for key in keys])
+    for row in rows:
+        yield writer.writerow([cell_text(row.get(key)) for key in keys])
+
+
+def csv_response(keys: Sequence[str], rows: Iterable[dict[str, Any]], *, name: str):
+    response = StreamingHttpResponse(csv_rows(keys, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+def _xlsx_value(value: Any) -> Any:
+    if isinstance(value, (Decimal, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, datetime):
+        return timezone.make_naive(value, timezone.UTC) if timezone.is_aware(value) else value
+    if isinstance(value, date):
+        return value
+    if isinstance(value, UUID):
+        return str(value)
+    text = str(value)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return date.fromisoformat(text)  # series periods
+        except ValueError:
+            pass
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def xlsx_response(
+    keys: Sequence[str],
+    rows: Iterable[dict[str, Any]],
+    *,
+    name: str,
+    summary: Sequence[tuple[str, Any]] = (),
+):
+    """The rows on the first sheet (numbers as numbers, dates as dates, UTC times), the summary
+    (filters, totals, generation time) on a second."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(name[:31])
+    sheet.append([camel_key(key) for key in keys])
+    for row in rows:
+        sheet.append([_xlsx_value(row.get(key)) for key in keys])
+    about = book.create_sheet("Summary")
+    for label, value in summary:
+        about.append([label, _xlsx_value(value)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response
+
+
+def pdf_response(
+    keys: Sequence[str],
+    rows: Iterable[dict[str, Any]],
+    *,
+    name: str,
+    title: str,
+    company: str,
+    summary: Sequence[tuple[str, Any]] = (),
+):
+    """A landscape A4 table with the company, the title, the summary and the generation time
+    (WeasyPrint; every text escaped by the template, nothing fetched)."""
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "exports/table.html",
+        {
+            "title": title,
+            "company": company,
+            "generated_at": timezone.now(),
+            "summary": [(label, cell_text(value)) for label, value in summary],
+            "headers": [camel_key(key) for key in keys],
+            "rows": [[cell_text(row.get(key)) for key in keys] for row in rows],
+        },
+    )
+    pdf = HTML(string=html, url_fetcher=refuse_fetch).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response
+
+
+def refuse_fetch(url: str, *args, **kwargs):
+    """WeasyPrint's URL fetcher for every document: nothing is fetched. A URL a company wrote
+    (a logo, a stylesheet) must never make the server call into its own network."""
+    raise ValueError(f"not fetched: {url[:60]}")

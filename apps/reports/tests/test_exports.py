@@ -1,0 +1,101 @@
+"""Exports: CSV and XLSX parse back to the JSON figures, text that looks like a formula is
+defused (numbers are not), a PDF opens and holds the totals."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django_tenants.utils import tenant_context
+from openpyxl import load_workbook
+
+from apps.core.exports import cell_text
+from apps.receipts.tests.conftest import pdf_text
+from apps.reports.tests.test_reconciliation import books  # noqa: F401 (fixture)
+from apps.stores.models import Store
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+RANGE = {"from": "2026-11-20", "to": "2026-11-21"}
+
+
+def get(client, name, **query):
+    response = client.get(f"/api/v1/reports/{name}", query)
+    assert response.status_code == 200, response.content[:300]
+    return response
+
+
+def test_csv_is_the_jsons_main_list(api, world_a, books):  # noqa: F811
+    client = api(world_a.admin)
+    data = get(client, "sales", **RANGE).json()["data"]
+    response = get(client, "sales", format="csv", **RANGE)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="sales-report.csv"'
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows == [
+        {"period": row["period"], "count": str(row["count"]), "net": row["net"]}
+        for row in data["series"]
+    ]
+    cashiers = get(client, "cashier", **RANGE).json()["data"]["cashiers"]
+    exported = get(client, "cashier", format="csv", **RANGE)
+    rows = list(csv.DictReader(io.StringIO(b"".join(exported.streaming_content).decode())))
+    assert [r["userId"] for r in rows] == [c["userId"] for c in cashiers]
+    assert rows[0]["total"] == cashiers[0]["total"] and rows[0]["voids"] == "1"
+
+
+def test_xlsx_cells_are_typed_and_equal_the_json(api, world_a, books):  # noqa: F811
+    client = api(world_a.admin)
+    data = get(client, "profit", **RANGE).json()["data"]
+    response = get(client, "profit", format="xlsx", **RANGE)
+    book = load_workbook(io.BytesIO(response.content))
+    sheet = book.worksheets[0]
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert header == ("period", "revenue", "costOfGoods", "grossProfit")
+    assert [(r[0].date() if hasattr(r[0], "date") else r[0]) for r in rows] == [
+        date.fromisoformat(p["period"]) for p in data["series"]
+    ]
+    for row, point in zip(rows, data["series"], strict=True):
+        assert isinstance(row[1], (int, float)) and D(str(row[1])) == D(point["revenue"])
+        assert D(str(row[2])) == D(point["costOfGoods"])
+    summary = dict(book["Summary"].iter_rows(values_only=True))
+    assert D(str(summary["revenue"])) == D(data["revenue"])
+    assert D(str(summary["netProfit"])) == D(data["netProfit"])
+    assert summary["from"].date() == date(2026, 11, 20)  # a date cell
+
+
+def test_formula_looking_text_is_defused_but_numbers_are_not(api, world_a, books):  # noqa: F811
+    with tenant_context(world_a.tenant):
+        Store.objects.filter(pk=world_a.store.pk).update(name='=HYPERLINK("http://x","y")')
+    client = api(world_a.admin)
+    text = b"".join(get(client, "stock", format="csv").streaming_content).decode()
+    assert "'=HYPERLINK(" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+    book = load_workbook(io.BytesIO(get(client, "stock", format="xlsx").content))
+    names = [row[1] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert '\'=HYPERLINK("http://x","y")' in names
+    for name in ("=1+2", "+SUM(A1)", "-cmd", "@A1", "\tx"):
+        assert cell_text(name) == "'" + name
+    assert (cell_text(D("-4.50")), cell_text(-3), cell_text("Oil")) == ("-4.50", "-3", "Oil")
+
+
+def test_pdf_opens_and_holds_the_totals(api, world_a, books):  # noqa: F811
+    client = api(world_a.admin)
+    totals = get(client, "sales", **RANGE).json()["data"]["totals"]
+    response = get(client, "sales", format="pdf", **RANGE)
+    assert response["Content-Type"] == "application/pdf"
+    pages, text = pdf_text(response.content)
+    assert pages >= 1
+    for figure in ("count", "net", "returns", "averageBasket"):
+        assert f"{figure}" in text and str(totals[figure]) in text
+    assert "Company ACME" in text and "Sales report" in text and "2026-11-20" in text
+
+
+def test_an_unknown_format_is_400(api, world_a):
+    response = api(world_a.admin).get("/api/v1/reports/sales", {"format": "docx"})
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == [
+        {"field": "format", "message": "Must be one of: json, csv, xlsx, pdf."}
+    ]
