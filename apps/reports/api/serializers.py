@@ -116,3 +116,46 @@ class CashierFiguresSerializer(serializers.Serializer):
 
 class CashierReportSerializer(serializers.Serializer):
     cashiers = CashierFiguresSerializer(many=True)
+
+
+class BasketProductSerializer(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class BasketRuleSerializer(serializers.Serializer):
+    antecedent = BasketProductSerializer()
+    consequent = BasketProductSerializer()
+    baskets = serializers.IntegerField(help_text="Baskets holding both")
+    support = serializers.DecimalField(max_digits=8, decimal_places=4)
+    confidence = serializers.DecimalField(max_digits=8, decimal_places=4)
+    lift = serializers.DecimalField(max_digits=14, decimal_places=4)
+
+
+class MarketBasketSerializer(serializers.Serializer):
+    baskets = serializers.IntegerField()
+    rules = BasketRuleSerializer(many=True)
+
+
+class MarketBasketQuerySerializer(serializers.Serializer):
+    min_support = serializers.DecimalField(
+        max_digits=6, decimal_places=4, min_value=0, max_value=1, required=False,
+        default="0.0100",
+    )  # fmt: skip
+    min_confidence = serializers.DecimalField(
+        max_digits=6, decimal_places=4, min_value=0, max_value=1, required=False,
+        default="0.1000",
+    )  # fmt: skip
+    limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
+    exclude_product_ids = serializers.CharField(required=False, default="", allow_blank=True)
+
+    def validate_exclude_product_ids(self, value: str):
+        import uuid
+
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if len(parts) > 100:
+            raise serializers.ValidationError("At most 100 ids.")
+        try:
+            return [uuid.UUID(part) for part in parts]
+        except ValueError:
+            raise serializers.ValidationError("Comma-separated product ids (UUIDs).") from None

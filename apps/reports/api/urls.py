@@ -7,4 +7,5 @@ urlpatterns = [
     path("reports/profit", views.ProfitReportView.as_view(), name="report-profit"),
     path("reports/stock", views.StockReportView.as_view(), name="report-stock"),
     path("reports/cashier", views.CashierReportView.as_view(), name="report-cashier"),
+    path("analytics/market-basket", views.MarketBasketView.as_view(), name="market-basket"),
 ]

@@ -12,7 +12,7 @@ from apps.core import exports
 from apps.core.errors import ValidationFailed
 from apps.core.filters import PERIOD, instant_bound, period_bounds
 from apps.core.negotiation import OwnFormatNegotiation
-from apps.reports import selectors, tables
+from apps.reports import analytics, selectors, tables
 from apps.reports.api import serializers as s
 from apps.stores.selectors import store_get
 from apps.tenants.selectors import company_time_zone
@@ -170,3 +170,43 @@ class CashierReportView(ReportView):
 
     def get(self, request):
         return self.answer(request, selectors.cashier_report(period=_period(request)))
+
+
+@extend_schema(
+    tags=["analytics"],
+    parameters=[
+        *PERIOD,
+        STORE_ID,
+        OpenApiParameter(
+            "minSupport", OpenApiTypes.DECIMAL, required=False, description="0-1, default 0.01"
+        ),
+        OpenApiParameter(
+            "minConfidence", OpenApiTypes.DECIMAL, required=False, description="0-1, default 0.1"
+        ),
+        OpenApiParameter("limit", int, required=False, description="1-100, default 20"),
+        OpenApiParameter(
+            "excludeProductIds",
+            str,
+            required=False,
+            description="Comma-separated product ids (bags, gift cards…)",
+        ),
+    ],
+    responses={200: s.MarketBasketSerializer},
+)
+class MarketBasketView(ReportView):
+    """Products bought together: rules A → B with support, confidence and lift."""
+
+    name, serializer_class = "market-basket", s.MarketBasketSerializer
+
+    def get(self, request):
+        query = s.MarketBasketQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        options = query.validated_data
+        report = analytics.market_basket(
+            period=_period(request),
+            min_support=options["min_support"],
+            min_confidence=options["min_confidence"],
+            limit=options["limit"],
+            exclude_product_ids=options["exclude_product_ids"],
+        )
+        return Response(s.MarketBasketSerializer(report).data)
