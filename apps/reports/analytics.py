@@ -58,7 +58,7 @@ def market_basket(
             SELECT a.product_id AS x, b.product_id AS y, count(*) AS c
             FROM baskets a JOIN baskets b ON a.sale_id = b.sale_id AND a.product_id < b.product_id
             GROUP BY a.product_id, b.product_id
-            HAVING count(*) >= %s * (SELECT n FROM total)
+            HAVING count(*) >= %s::numeric * (SELECT n FROM total)
         )
         SELECT p.x, p.y, p.c, sx.c, sy.c, (SELECT n FROM total), px.name, py.name
         FROM pairs p

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
 
@@ -140,11 +142,11 @@ class MarketBasketSerializer(serializers.Serializer):
 class MarketBasketQuerySerializer(serializers.Serializer):
     min_support = serializers.DecimalField(
         max_digits=6, decimal_places=4, min_value=0, max_value=1, required=False,
-        default="0.0100",
+        default=Decimal("0.0100"),
     )  # fmt: skip
     min_confidence = serializers.DecimalField(
         max_digits=6, decimal_places=4, min_value=0, max_value=1, required=False,
-        default="0.1000",
+        default=Decimal("0.1000"),
     )  # fmt: skip
     limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
     exclude_product_ids = serializers.CharField(required=False, default="", allow_blank=True)

@@ -130,3 +130,9 @@ def test_bad_options_are_400(api, world_a, query, field):
     response = api(world_a.admin).get(URL, query)
     assert response.status_code == 400
     assert [d["field"] for d in response.json()["error"]["details"]] == [field]
+
+
+def test_the_defaults_apply(api, world_a, baskets):
+    """minSupport 0.01 and minConfidence 0.1 by default: every rule of the store qualifies."""
+    data = api(world_a.admin).get(URL, {"storeId": str(world_a.store.pk)}).json()["data"]
+    assert (data["baskets"], len(data["rules"])) == (5, 10)
