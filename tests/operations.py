@@ -99,6 +99,8 @@ ADDITIONS: dict[tuple[str, str], str | dict[str, str]] = {
     ("GET", "/api/v1/receipts/sale/{saleId}/link"): "receipt:generate",
     ("POST", "/api/v1/receipts/sale/{saleId}/email"): "receipt:generate",
     ("GET", "/api/v1/analytics/market-basket"): "report:read",
+    ("GET", "/api/v1/reports/sales-summary"): "report:read",
+    ("GET", "/api/v1/reports/financial"): "report:read",
     ("GET", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
     ("POST", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
     ("GET", "/api/v1/super-admin/tenants/{id}"): "SUPER_ADMIN",

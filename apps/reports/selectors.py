@@ -401,3 +401,105 @@ def cashier_report(*, period: Period) -> dict[str, Any]:
             entry["average_basket"] = _cents(entry["total"] / entry["count"])
             entry["items_per_sale"] = _cents(items / entry["count"])
     return {"cashiers": sorted(people.values(), key=lambda e: (-e["total"], e["name"]))}
+
+
+# --- MIPOS reports --------------------------------------------------------------------------------
+def sales_summary(*, period: Period, limit: int = 10) -> dict[str, Any]:
+    """Top products and categories by what the lines took (tax included), and when the shop
+    sells: sales and their totals per weekday (1 = Monday) and hour, in the company's zone."""
+    from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+
+    lines = _sold_lines(period)
+    products = (
+        lines.values("product_id", product_name=F("product__name"))
+        .annotate(
+            quantity=Sum("quantity"), total=_sum("line_total"), sales=Count("sale", distinct=True)
+        )
+        .order_by("-total", "product_name", "product_id")[:limit]
+    )
+    categories = (
+        lines.values("product__category_id", category_name=F("product__category__name"))
+        .annotate(quantity=Sum("quantity"), total=_sum("line_total"))
+        .order_by("-total", "category_name")[:limit]
+    )
+    heat = (
+        _completed_sales(period)
+        .annotate(
+            weekday=ExtractIsoWeekDay("created_at", tzinfo=period.zone),
+            hour=ExtractHour("created_at", tzinfo=period.zone),
+        )
+        .values("weekday", "hour")
+        .annotate(count=Count("id"), total=_sum("total"))
+        .order_by("weekday", "hour")
+    )
+    return {
+        "top_products": [{**row, "name": row.pop("product_name")} for row in products],
+        "top_categories": [
+            {
+                "category_id": row["product__category_id"],
+                "name": row["category_name"] or "",
+                "quantity": row["quantity"],
+                "total": row["total"],
+            }
+            for row in categories
+        ],
+        "heat_map": list(heat),
+    }
+
+
+AGEING = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
+
+
+def financial_report(*, period: Period, now: datetime) -> dict[str, Any]:
+    """The period's P&L and the money received by method; what customers owe (their due sales'
+    outstanding amounts, aged by the sale's date: 0-30, 31-60, 61-90, 90+ days) and what the shop
+    owes its suppliers, both as they stand `now`."""
+    from apps.purchasing.models import Supplier
+
+    profit = profit_report(period=period)
+    sales = sales_report(period=period)
+    outstanding = F("due_amount") - F("due_paid") - F("due_returned")
+    due = (
+        Sale.objects.exclude(status=SaleStatus.VOIDED)
+        .annotate(outstanding=outstanding)
+        .filter(outstanding__gt=0)
+    )
+    if period.store_id is not None:
+        due = due.filter(store_id=period.store_id)
+    buckets = {label: ZERO for label, _low, _high in AGEING}
+    customers = set()
+    for row in due.values("created_at", "outstanding", "customer_id"):
+        age = (now - row["created_at"]).days
+        label = next(
+            name for name, low, high in AGEING if age >= low and (high is None or age <= high)
+        )
+        buckets[label] += row["outstanding"]
+        customers.add(row["customer_id"])
+    suppliers = list(
+        Supplier.objects.alive()
+        .filter(balance__gt=0)
+        .values("id", "name", "balance")
+        .order_by("-balance", "name")
+    )
+    return {
+        "profit_and_loss": {
+            "revenue": profit["revenue"],
+            "cost_of_goods": profit["cost_of_goods"],
+            "gross_profit": profit["gross_profit"],
+            "expenses": profit["expenses"]["total"],
+            "net_profit": profit["net_profit"],
+        },
+        "payments_by_method": sales["by_payment_method"],
+        "receivables": {
+            "total": sum(buckets.values(), ZERO),
+            "customers": len(customers),
+            "ageing": [{"bucket": label, "total": buckets[label]} for label, _l, _h in AGEING],
+        },
+        "payables": {
+            "total": sum((s["balance"] for s in suppliers), ZERO),
+            "suppliers": [
+                {"supplier_id": s["id"], "name": s["name"], "balance": s["balance"]}
+                for s in suppliers
+            ],
+        },
+    }

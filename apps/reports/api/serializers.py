@@ -161,3 +161,68 @@ class MarketBasketQuerySerializer(serializers.Serializer):
             return [uuid.UUID(part) for part in parts]
         except ValueError:
             raise serializers.ValidationError("Comma-separated product ids (UUIDs).") from None
+
+
+class TopProductSerializer(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    name = serializers.CharField()
+    quantity = _quantity()
+    total = _money()
+    sales = serializers.IntegerField()
+
+
+class TopCategorySerializer(serializers.Serializer):
+    category_id = serializers.UUIDField(allow_null=True)
+    name = serializers.CharField()
+    quantity = _quantity()
+    total = _money()
+
+
+class HeatCellSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(help_text="1 = Monday … 7 = Sunday")
+    hour = serializers.IntegerField()
+    count = serializers.IntegerField()
+    total = _money()
+
+
+class SalesSummarySerializer(serializers.Serializer):
+    top_products = TopProductSerializer(many=True)
+    top_categories = TopCategorySerializer(many=True)
+    heat_map = HeatCellSerializer(many=True)
+
+
+class ProfitAndLossSerializer(serializers.Serializer):
+    revenue = _money()
+    cost_of_goods = _money()
+    gross_profit = _money()
+    expenses = _money()
+    net_profit = _money()
+
+
+class AgeingBucketSerializer(serializers.Serializer):
+    bucket = serializers.CharField()
+    total = _money()
+
+
+class ReceivablesSerializer(serializers.Serializer):
+    total = _money()
+    customers = serializers.IntegerField()
+    ageing = AgeingBucketSerializer(many=True)
+
+
+class SupplierOwedSerializer(serializers.Serializer):
+    supplier_id = serializers.UUIDField()
+    name = serializers.CharField()
+    balance = _money()
+
+
+class PayablesSerializer(serializers.Serializer):
+    total = _money()
+    suppliers = SupplierOwedSerializer(many=True)
+
+
+class FinancialReportSerializer(serializers.Serializer):
+    profit_and_loss = ProfitAndLossSerializer()
+    payments_by_method = ReportMethodTotalSerializer(many=True)
+    receivables = ReceivablesSerializer()
+    payables = PayablesSerializer()

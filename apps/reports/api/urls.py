@@ -7,5 +7,7 @@ urlpatterns = [
     path("reports/profit", views.ProfitReportView.as_view(), name="report-profit"),
     path("reports/stock", views.StockReportView.as_view(), name="report-stock"),
     path("reports/cashier", views.CashierReportView.as_view(), name="report-cashier"),
+    path("reports/sales-summary", views.SalesSummaryView.as_view(), name="report-sales-summary"),
+    path("reports/financial", views.FinancialReportView.as_view(), name="report-financial"),
     path("analytics/market-basket", views.MarketBasketView.as_view(), name="market-basket"),
 ]

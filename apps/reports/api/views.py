@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
@@ -210,3 +211,40 @@ class MarketBasketView(ReportView):
             exclude_product_ids=options["exclude_product_ids"],
         )
         return Response(s.MarketBasketSerializer(report).data)
+
+
+def _limit(request, default: int = 10) -> int:
+    raw = request.query_params.get("limit", str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise ValidationFailed.for_field("limit", "Must be a whole number from 1 to 100.")
+    return int(raw)
+
+
+@extend_schema(
+    tags=["reports"],
+    parameters=[*PERIOD, STORE_ID, OpenApiParameter("limit", int, required=False)],
+    responses={200: s.SalesSummarySerializer},
+)
+class SalesSummaryView(ReportView):
+    """Top products and categories, and sales by weekday and hour (company time zone)."""
+
+    name, serializer_class = "sales-summary", s.SalesSummarySerializer
+
+    def get(self, request):
+        report = selectors.sales_summary(period=_period(request), limit=_limit(request))
+        return Response(s.SalesSummarySerializer(report).data)
+
+
+@extend_schema(
+    tags=["reports"],
+    parameters=[*PERIOD, STORE_ID],
+    responses={200: s.FinancialReportSerializer},
+)
+class FinancialReportView(ReportView):
+    """The period's P&L and payments by method; receivables by age and payables as they stand."""
+
+    name, serializer_class = "financial", s.FinancialReportSerializer
+
+    def get(self, request):
+        report = selectors.financial_report(period=_period(request), now=timezone.now())
+        return Response(s.FinancialReportSerializer(report).data)

@@ -1,0 +1,96 @@
+"""The MIPOS reports: the sales summary (top products and categories, the weekday-by-hour heat
+map in the company's zone) and the financial report (P&L equal to the profit report, payments
+equal to the sales report, receivables aged by the due sale's date, payables)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from apps.customers.models import Customer
+from apps.purchasing.models import Supplier
+from apps.reports.tests.test_reconciliation import DAY, books, report  # noqa: F401 (fixture)
+from apps.sales.models import Sale, SaleItem
+from apps.sales.testing import sale_make
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+
+
+def test_sales_summary(api, world_a, books):  # noqa: F811
+    data = report(api(world_a.admin), "sales-summary", **DAY)
+    with tenant_context(world_a.tenant):
+        lines = SaleItem.objects.filter(sale_id__in=[books["late"]["id"], books["morning"]["id"]])
+        oil_total = sum(x.line_total for x in lines if x.product_id == books["oil"].pk)
+        bread_total = sum(x.line_total for x in lines if x.product_id == books["bread"].pk)
+    assert [(p["name"], p["quantity"], D(p["total"]), p["sales"]) for p in data["topProducts"]] == [
+        ("Oil", "4.000", oil_total, 2),
+        ("Bread", "2.000", bread_total, 1),
+    ]
+    # the 20th of November 2026 is a Friday (5): 10:00 in S2 and 23:30 in S1, New York time
+    assert [(c["weekday"], c["hour"], c["count"]) for c in data["heatMap"]] == [
+        (5, 10, 1),
+        (5, 23, 1),
+    ]
+    one = report(api(world_a.admin), "sales-summary", limit="1", **DAY)
+    assert [p["name"] for p in one["topProducts"]] == ["Oil"]
+    bad = api(world_a.admin).get("/api/v1/reports/sales-summary", {"limit": "0"})
+    assert bad.status_code == 400 and bad.json()["error"]["details"][0]["field"] == "limit"
+
+
+def test_financial_report(api, world_a, books):  # noqa: F811
+    with tenant_context(world_a.tenant):
+        rita = Customer.objects.create(code="C-FIN1", name="Rita", credit_limit=D("100"))
+        old = sale_make(
+            store=world_a.store,
+            cashier_id=world_a.cashier.pk,
+            product=books["bread"],
+            sequence=600_001,
+        )
+        recent = sale_make(
+            store=world_a.store,
+            cashier_id=world_a.cashier.pk,
+            product=books["bread"],
+            sequence=600_002,
+        )
+        now = timezone.now()
+        Sale.objects.filter(pk=old.pk).update(
+            customer=rita,
+            due_amount=D("30.00"),
+            due_paid=D("5.00"),
+            created_at=now - timedelta(days=45),
+        )
+        Sale.objects.filter(pk=recent.pk).update(
+            customer=rita, due_amount=D("12.00"), created_at=now - timedelta(days=3)
+        )
+        Supplier.objects.create(name="Fresh Foods", balance=D("250.00"))
+        Supplier.objects.create(name="Paid up", balance=D("0.00"))
+    client = api(world_a.admin)
+    data = report(client, "financial", **DAY)
+    profit = report(client, "profit", **DAY)
+    sales = report(client, "sales", **DAY)
+    assert data["profitAndLoss"] == {
+        "revenue": profit["revenue"],
+        "costOfGoods": profit["costOfGoods"],
+        "grossProfit": profit["grossProfit"],
+        "expenses": profit["expenses"]["total"],
+        "netProfit": profit["netProfit"],
+    }
+    assert data["paymentsByMethod"] == sales["byPaymentMethod"]
+    assert data["receivables"] == {
+        "total": "37.00",
+        "customers": 1,
+        "ageing": [
+            {"bucket": "0-30", "total": "12.00"},
+            {"bucket": "31-60", "total": "25.00"},
+            {"bucket": "61-90", "total": "0.00"},
+            {"bucket": "90+", "total": "0.00"},
+        ],
+    }
+    assert data["payables"]["total"] == "250.00"
+    assert [s["name"] for s in data["payables"]["suppliers"]] == ["Fresh Foods"]
