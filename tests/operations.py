@@ -101,6 +101,10 @@ ADDITIONS: dict[tuple[str, str], str | dict[str, str]] = {
     ("GET", "/api/v1/analytics/market-basket"): "report:read",
     ("GET", "/api/v1/reports/sales-summary"): "report:read",
     ("GET", "/api/v1/reports/financial"): "report:read",
+    ("GET", "/api/v1/reports/inventory"): "report:read",
+    ("GET", "/api/v1/analytics/trends"): "report:read",
+    ("GET", "/api/v1/analytics/top-products"): "report:read",
+    ("GET", "/api/v1/analytics/reorder-suggestions"): "report:read",
     ("GET", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
     ("POST", "/api/v1/super-admin/tenants"): "SUPER_ADMIN",
     ("GET", "/api/v1/super-admin/tenants/{id}"): "SUPER_ADMIN",
@@ -397,6 +401,8 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/api/v1/receipts/sale/{saleId}/email"): Sample(
         lambda r: {"to": "customer@receipts.test"}
     ),
+    # analytics: a period of a week
+    ("GET", "/api/v1/analytics/trends"): Sample(query={"from": "2026-11-23", "to": "2026-11-29"}),
     # super admin (the targets are tenant A and its cashier)
     ("POST", "/api/v1/super-admin/admins"): Sample(
         lambda r: {"email": "second.root@platform.test", "password": PASSWORD, "name": "Root 2"},

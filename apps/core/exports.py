@@ -137,3 +137,88 @@ def refuse_fetch(url: str, *args, **kwargs):
     """WeasyPrint's URL fetcher for every document: nothing is fetched. A URL a company wrote
     (a logo, a stylesheet) must never make the server call into its own network."""
     raise ValueError(f"not fetched: {url[:60]}")
+
+
+# --- lists as files -------------------------------------------------------------------------------
+PDF_ROWS_MAX = 2000  # a PDF is for reading: beyond this, the CSV or XLSX
+CHUNK = 500
+
+
+def export_format(request) -> str | None:
+    """`?format=csv|xlsx|pdf` (None for json or absent); anything else is a 400."""
+    from apps.core.errors import ValidationFailed
+
+    output = request.query_params.get("format")
+    if output in (None, "json"):
+        return None
+    if output not in FORMATS:
+        raise ValidationFailed.for_field("format", "Must be one of: json, csv, xlsx, pdf.")
+    return output
+
+
+def _scalars(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not isinstance(v, (dict, list))}
+
+
+def _in_schema(tenant, rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Rows read while a streamed response is sent: after the view has returned and the request
+    middleware has set the public schema back, so the tenant's schema is set again around it."""
+    from django.db import connection
+
+    connection.set_tenant(tenant)
+    try:
+        yield from rows
+    finally:
+        connection.set_schema_to_public()
+
+
+class ExportableListMixin:
+    """A list that also answers `?format=csv|xlsx|pdf`: every row the filters, search and sort
+    select (no pagination), as the list's serializer renders them (scalar fields only). CSV is
+    streamed in chunks; XLSX holds them in a write-only workbook; PDF stops at PDF_ROWS_MAX."""
+
+    export_name = "list"
+
+    def get_content_negotiator(self):
+        from apps.core.negotiation import OwnFormatNegotiation
+
+        return OwnFormatNegotiation()
+
+    def export_serializer(self, rows):
+        return self.get_serializer(rows, many=True)
+
+    def list(self, request, *args, **kwargs):
+        output = export_format(request)
+        if output is None:
+            return super().list(request, *args, **kwargs)
+        from django.db import connection
+
+        queryset = self.filter_queryset(self.get_queryset())
+        serializer = self.export_serializer([])
+        keys = [
+            name
+            for name, field in serializer.child.fields.items()
+            if not getattr(field, "many", False) and not hasattr(field, "fields")
+            and field.__class__.__name__ not in ("ListField", "DictField", "JSONField")
+        ]  # fmt: skip
+
+        def rows() -> Iterator[dict[str, Any]]:
+            chunk: list = []
+            for row in queryset.iterator(chunk_size=CHUNK):
+                chunk.append(row)
+                if len(chunk) == CHUNK:
+                    yield from (_scalars(d) for d in self.export_serializer(chunk).data)
+                    chunk = []
+            if chunk:
+                yield from (_scalars(d) for d in self.export_serializer(chunk).data)
+
+        name = self.export_name
+        if output == "csv":
+            return csv_response(keys, _in_schema(connection.tenant, rows()), name=name)
+        if output == "xlsx":
+            return xlsx_response(keys, rows(), name=name)
+        limited = [row for _, row in zip(range(PDF_ROWS_MAX), rows(), strict=False)]
+        return pdf_response(
+            keys, limited, name=name, title=name.title(), company=request.user.tenant.name,
+            summary=[("rows", len(limited))],
+        )  # fmt: skip

@@ -503,3 +503,107 @@ def financial_report(*, period: Period, now: datetime) -> dict[str, Any]:
             ],
         },
     }
+
+
+def inventory_report(
+    *, period: Period, now: datetime, dead_stock_days: int = 90, limit: int = 10
+) -> dict[str, Any]:
+    """Per product (or variant), from the movement ledger: the quantity at the period's start,
+    what came in and went out by movement type, and the quantity at its end (opening + in - out,
+    which is also the ledger's sum at the end). Then the slow movers (in stock, sold least in the
+    period) and the dead stock (in stock, no sale for `dead_stock_days`, with the days since the
+    last sale — null when never sold)."""
+    from django.db.models import Case, Max, When
+
+    from apps.catalog.models import Product, ProductVariant
+    from apps.inventory.models import StockLevel, StockMovement
+
+    movements = StockMovement.objects.all()
+    if period.store_id is not None:
+        movements = movements.filter(store_id=period.store_id)
+    key_of = ("product_id", "variant_id")
+    rows: dict[tuple, dict[str, Any]] = {}
+
+    def row(key: tuple) -> dict[str, Any]:
+        return rows.setdefault(
+            key,
+            {"product_id": key[0], "variant_id": key[1], "opening": Decimal("0.000"),
+             "in": {}, "out": {}, "closing": Decimal("0.000")},
+        )  # fmt: skip
+
+    if period.start is not None:
+        before = movements.filter(created_at__lt=period.start)
+        for found in before.values(*key_of).annotate(quantity=Sum("delta")):
+            row((found["product_id"], found["variant_id"]))["opening"] = found["quantity"]
+    during = movements
+    if period.start is not None:
+        during = during.filter(created_at__gte=period.start)
+    if period.end is not None:
+        during = during.filter(created_at__lt=period.end)
+    zero = Value(Decimal(0))
+    for found in during.values(*key_of, "type").annotate(
+        came=Coalesce(Sum(Case(When(delta__gt=0, then=F("delta")))), zero),
+        went=Coalesce(Sum(Case(When(delta__lt=0, then=-F("delta")))), zero),
+    ):
+        entry = row((found["product_id"], found["variant_id"]))
+        if found["came"]:
+            entry["in"][found["type"]] = found["came"]
+        if found["went"]:
+            entry["out"][found["type"]] = found["went"]
+    for entry in rows.values():
+        entry["closing"] = (
+            entry["opening"] + sum(entry["in"].values(), Decimal(0))
+            - sum(entry["out"].values(), Decimal(0))
+        )  # fmt: skip
+    products = dict(Product.objects.filter(pk__in={k[0] for k in rows}).values_list("pk", "name"))
+    variants = dict(
+        ProductVariant.objects.filter(pk__in={k[1] for k in rows if k[1]}).values_list("pk", "name")
+    )
+    for entry in rows.values():
+        entry["name"] = products.get(entry["product_id"], "")
+        entry["variant_name"] = variants.get(entry["variant_id"]) if entry["variant_id"] else None
+
+    # in stock now, with what the period sold and when each was last sold
+    levels = StockLevel.objects.filter(quantity__gt=0, product__deleted_at__isnull=True)
+    if period.store_id is not None:
+        levels = levels.filter(store_id=period.store_id)
+    on_hand = {
+        (r["product_id"], r["variant_id"]): r["quantity"]
+        for r in levels.values(*key_of).annotate(quantity=Sum("quantity"))
+    }
+    sold = {
+        (r["product_id"], r["variant_id"]): r["quantity"]
+        for r in _sold_lines(period).values(*key_of).annotate(quantity=Sum("quantity"))
+    }
+    every_sale = SaleItem.objects.exclude(sale__status=SaleStatus.VOIDED)
+    if period.store_id is not None:
+        every_sale = every_sale.filter(sale__store_id=period.store_id)
+    last_sold = {
+        (r["product_id"], r["variant_id"]): r["last"]
+        for r in every_sale.filter(
+            product_id__in={k[0] for k in on_hand}
+        ).values(*key_of).annotate(last=Max("sale__created_at"))
+    }  # fmt: skip
+    names = dict(Product.objects.filter(pk__in={k[0] for k in on_hand}).values_list("pk", "name"))
+
+    def item(key: tuple) -> dict[str, Any]:
+        last = last_sold.get(key)
+        return {
+            "product_id": key[0], "variant_id": key[1], "name": names.get(key[0], ""),
+            "on_hand": on_hand[key], "sold": sold.get(key, Decimal("0.000")),
+            "last_sold_at": last, "days_since_last_sale": (now - last).days if last else None,
+        }  # fmt: skip
+
+    slow = sorted(on_hand, key=lambda k: (sold.get(k, Decimal(0)), names.get(k[0], ""), str(k)))
+    dead = [
+        key for key in on_hand
+        if last_sold.get(key) is None or (now - last_sold[key]).days >= dead_stock_days
+    ]  # fmt: skip
+    return {
+        "products": sorted(rows.values(), key=lambda e: (e["name"], e["variant_name"] or "")),
+        "slow_movers": [item(key) for key in slow[:limit]],
+        "dead_stock": sorted(
+            (item(key) for key in dead),
+            key=lambda e: (-(e["days_since_last_sale"] or 10**6), e["name"]),
+        )[:limit],
+    }

@@ -14,6 +14,7 @@ from apps.catalog.api import serializers as s
 from apps.catalog.api.filters import ProductFilter, StatusViewFilter
 from apps.catalog.models import ProductStatus
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.exports import ExportableListMixin
 from apps.core.pagination import enveloped_response, page_params
 from apps.core.roles import Role
 
@@ -242,8 +243,13 @@ class ProductListMixin(SearchOrderMixin):
 
 @extend_schema(tags=["products"])
 class ProductViewSet(
-    ProductListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ExportableListMixin,
+    ProductListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
+    export_name = "products"
     required_permission = permissions("product:read", "product:write")
     lookup_value_regex = UUID_PATTERN
     filterset_class = ProductFilter

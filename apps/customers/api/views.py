@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from apps.core.db import UNSET
 from apps.core.errors import ValidationFailed
+from apps.core.exports import ExportableListMixin
 from apps.core.idempotency import idempotent
 from apps.core.openapi import IDEMPOTENCY_KEY
 from apps.customers import selectors, services
@@ -121,8 +122,12 @@ class LoyaltyProgramView(APIView):
 
 
 @extend_schema(tags=["customers"])
-class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CustomerViewSet(
+    ExportableListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Customers: contacts, group, credit limit, balance and loyalty points."""
+
+    export_name = "customers"
 
     required_permission = {
         "get": READ,

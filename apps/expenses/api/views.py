@@ -5,6 +5,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.exports import ExportableListMixin
 from apps.core.filters import StrictFilterBackend
 from apps.expenses import selectors, services
 from apps.expenses.api import serializers as s
@@ -60,8 +61,12 @@ class ExpenseSummaryView(APIView):
 
 
 @extend_schema(tags=["expenses"])
-class ExpenseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ExpenseViewSet(
+    ExportableListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """What the company spends, newest day first."""
+
+    export_name = "expenses"
 
     required_permission = {"get": READ, "post": WRITE, "patch": WRITE, "delete": WRITE}
     lookup_value_regex = UUID_PATTERN

@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.exports import ExportableListMixin
 from apps.core.filters import PERIOD, period_filter
 from apps.core.idempotency import idempotent
 from apps.core.openapi import IDEMPOTENCY_KEY
@@ -30,8 +31,10 @@ def _levels_response(levels: list[services.LevelView]) -> Response:
 
 
 @extend_schema(tags=["inventory"])
-class StockLevelListView(generics.ListAPIView):
+class StockLevelListView(ExportableListMixin, generics.ListAPIView):
     """Stock per location (a cashier sees their stores only)."""
+
+    export_name = "stock"
 
     required_permission = "inventory:read"
     serializer_class = s.StockLevelSerializer

@@ -226,3 +226,81 @@ class FinancialReportSerializer(serializers.Serializer):
     payments_by_method = ReportMethodTotalSerializer(many=True)
     receivables = ReceivablesSerializer()
     payables = PayablesSerializer()
+
+
+class ProductFlowSerializer(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    variant_id = serializers.UUIDField(allow_null=True)
+    name = serializers.CharField()
+    variant_name = serializers.CharField(allow_null=True)
+    opening = _quantity()
+    closing = _quantity()
+
+    def get_fields(self):
+        """`in` and `out` (Python keywords, so added here): quantities by movement type (SALE,
+        PURCHASE, TRANSFER_IN, ...), between `opening` and `closing`."""
+        fields = super().get_fields()
+        closing = fields.pop("closing")
+        fields["in"] = serializers.DictField(child=_quantity())
+        fields["out"] = serializers.DictField(child=_quantity())
+        fields["closing"] = closing
+        return fields
+
+
+class StockAgeSerializer(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    variant_id = serializers.UUIDField(allow_null=True)
+    name = serializers.CharField()
+    on_hand = _quantity()
+    sold = _quantity()
+    last_sold_at = serializers.DateTimeField(allow_null=True)
+    days_since_last_sale = serializers.IntegerField(allow_null=True)
+
+
+class InventoryReportSerializer(serializers.Serializer):
+    products = ProductFlowSerializer(many=True)
+    slow_movers = StockAgeSerializer(many=True)
+    dead_stock = StockAgeSerializer(many=True)
+
+
+class TrendFiguresSerializer(SalesTotalsSerializer):
+    to = serializers.DateTimeField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateTimeField()  # a Python keyword: added here
+        return fields
+
+
+class TrendChangeSerializer(serializers.Serializer):
+    count = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    gross = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    net = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    returns = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    average_basket = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+
+
+class TrendsSerializer(serializers.Serializer):
+    current = TrendFiguresSerializer()
+    previous = TrendFiguresSerializer()
+    change_percent = TrendChangeSerializer()
+
+
+class ReorderSuggestionSerializer(serializers.Serializer):
+    store_id = serializers.UUIDField()
+    product_id = serializers.UUIDField()
+    variant_id = serializers.UUIDField(allow_null=True)
+    name = serializers.CharField()
+    sold = _quantity()
+    per_day = _quantity()
+    needed = _quantity()
+    on_hand = _quantity()
+    on_order = _quantity()
+    suggested = serializers.IntegerField()
+
+
+class ReorderSuggestionsSerializer(serializers.Serializer):
+    days = serializers.IntegerField()
+    lead_time_days = serializers.IntegerField()
+    safety_days = serializers.IntegerField()
+    suggestions = ReorderSuggestionSerializer(many=True)

@@ -8,6 +8,14 @@ urlpatterns = [
     path("reports/stock", views.StockReportView.as_view(), name="report-stock"),
     path("reports/cashier", views.CashierReportView.as_view(), name="report-cashier"),
     path("reports/sales-summary", views.SalesSummaryView.as_view(), name="report-sales-summary"),
+    path("reports/inventory", views.InventoryReportView.as_view(), name="report-inventory"),
     path("reports/financial", views.FinancialReportView.as_view(), name="report-financial"),
+    path("analytics/trends", views.TrendsView.as_view(), name="analytics-trends"),
+    path("analytics/top-products", views.TopProductsView.as_view(), name="analytics-top-products"),
+    path(
+        "analytics/reorder-suggestions",
+        views.ReorderSuggestionsView.as_view(),
+        name="analytics-reorder-suggestions",
+    ),
     path("analytics/market-basket", views.MarketBasketView.as_view(), name="market-basket"),
 ]

@@ -248,3 +248,94 @@ class FinancialReportView(ReportView):
     def get(self, request):
         report = selectors.financial_report(period=_period(request), now=timezone.now())
         return Response(s.FinancialReportSerializer(report).data)
+
+
+@extend_schema(
+    tags=["reports"],
+    parameters=[
+        *PERIOD,
+        STORE_ID,
+        OpenApiParameter("limit", int, required=False, description="Slow movers, dead stock"),
+        OpenApiParameter("deadStockDays", int, required=False, description="Default 90"),
+    ],
+    responses={200: s.InventoryReportSerializer},
+)
+class InventoryReportView(ReportView):
+    """Per product from the ledger: opening, in and out by movement type, closing; slow movers
+    and dead stock."""
+
+    name, serializer_class = "inventory", s.InventoryReportSerializer
+
+    def get(self, request):
+        raw = request.query_params.get("dead_stock_days", "90")
+        if not raw.isdigit() or not 1 <= int(raw) <= 3650:
+            raise ValidationFailed.for_field("deadStockDays", "Must be a whole number of days.")
+        report = selectors.inventory_report(
+            period=_period(request), now=timezone.now(), dead_stock_days=int(raw),
+            limit=_limit(request),
+        )  # fmt: skip
+        return Response(s.InventoryReportSerializer(report).data)
+
+
+@extend_schema(
+    tags=["analytics"],
+    parameters=[*PERIOD, STORE_ID],
+    responses={200: s.TrendsSerializer},
+)
+class TrendsView(ReportView):
+    """Period over period: the sales totals of `from`..`to` against the same length before."""
+
+    name, serializer_class = "trends", s.TrendsSerializer
+
+    def get(self, request):
+        return Response(s.TrendsSerializer(analytics.trends(period=_period(request))).data)
+
+
+@extend_schema(
+    tags=["analytics"],
+    parameters=[*PERIOD, STORE_ID, OpenApiParameter("limit", int, required=False)],
+    responses={200: s.TopProductSerializer(many=True)},
+)
+class TopProductsView(ReportView):
+    """The best sellers of the period by what their lines took (the sales summary's list)."""
+
+    name, serializer_class = "top-products", s.TopProductSerializer
+
+    def get(self, request):
+        summary = selectors.sales_summary(period=_period(request), limit=_limit(request))
+        return Response(s.TopProductSerializer(summary["top_products"], many=True).data)
+
+
+def _days(request, name: str, public: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name, str(default))
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationFailed.for_field(public, f"Must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+@extend_schema(
+    tags=["analytics"],
+    parameters=[
+        STORE_ID,
+        OpenApiParameter("days", int, required=False, description="Sales looked at (30)"),
+        OpenApiParameter("leadTimeDays", int, required=False, description="Default 7"),
+        OpenApiParameter("safetyDays", int, required=False, description="Default 3"),
+        OpenApiParameter("limit", int, required=False, description="Default 50"),
+    ],
+    responses={200: s.ReorderSuggestionsSerializer},
+)
+class ReorderSuggestionsView(ReportView):
+    """What to order: sales velocity x (lead time + safety) against stock and open orders."""
+
+    name, serializer_class = "reorder-suggestions", s.ReorderSuggestionsSerializer
+
+    def get(self, request):
+        report = analytics.reorder_suggestions(
+            now=timezone.now(),
+            store_id=_store_id(request),
+            days=_days(request, "days", "days", 30, 1, 365),
+            lead_time_days=_days(request, "lead_time_days", "leadTimeDays", 7, 0, 365),
+            safety_days=_days(request, "safety_days", "safetyDays", 3, 0, 365),
+            limit=_limit(request, default=50),
+        )
+        return Response(s.ReorderSuggestionsSerializer(report).data)

@@ -3,6 +3,8 @@ hand; voided sales, other stores and excluded products leave the baskets."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -12,6 +14,7 @@ from apps.sales.testing import sale_make
 
 pytestmark = pytest.mark.django_db
 
+D = Decimal
 URL = "/api/v1/analytics/market-basket"
 
 
@@ -136,3 +139,83 @@ def test_the_defaults_apply(api, world_a, baskets):
     """minSupport 0.01 and minConfidence 0.1 by default: every rule of the store qualifies."""
     data = api(world_a.admin).get(URL, {"storeId": str(world_a.store.pk)}).json()["data"]
     assert (data["baskets"], len(data["rules"])) == (5, 10)
+
+
+def test_reorder_suggestions(api, world_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.inventory.models import StockLevel
+    from apps.purchasing.models import PurchaseOrder, PurchaseOrderItem, Supplier
+
+    with tenant_context(world_a.tenant):
+        fast = Product.objects.create(name="Fast seller", sku="RO-FAST", status="ACTIVE")
+        stocked = Product.objects.create(name="Well stocked", sku="RO-FULL", status="ACTIVE")
+        now = timezone.now()
+        for sequence, product, quantity, voided in (
+            (710_001, fast, "20", False),
+            (710_002, fast, "10", False),
+            (710_003, fast, "50", True),
+            (710_004, stocked, "30", False),
+        ):
+            sale = sale_make(
+                store=world_a.store,
+                cashier_id=world_a.cashier.pk,
+                product=product,
+                sequence=sequence,
+                quantity=quantity,
+            )
+            Sale.objects.filter(pk=sale.pk).update(
+                created_at=now - timedelta(days=5), status="VOIDED" if voided else "COMPLETED"
+            )
+        StockLevel.objects.create(store=world_a.store, product=fast, quantity=D("5"))
+        StockLevel.objects.create(store=world_a.store, product=stocked, quantity=D("100"))
+        supplier = Supplier.objects.create(name="RO supplier")
+        order = PurchaseOrder.objects.create(
+            number="PO-RO-1",
+            sequence=910_001,
+            supplier=supplier,
+            store=world_a.store,
+            total=D("0.00"),
+        )
+        PurchaseOrderItem.objects.create(
+            order=order,
+            position=0,
+            product=fast,
+            quantity=D("3"),
+            received_quantity=D("1"),
+            unit_cost=D("1.0000"),
+            line_total=D("3.00"),
+        )
+    response = api(world_a.manager).get(
+        "/api/v1/analytics/reorder-suggestions", {"storeId": str(world_a.store.pk)}
+    )
+    assert response.status_code == 200, response.content[:300]
+    data = response.json()["data"]
+    # 30 sold in 30 days (the voided 50 not): 1 a day x (7 + 3) = 10 needed; 5 on hand + 2 on order
+    assert data["suggestions"] == [
+        {
+            "storeId": str(world_a.store.pk),
+            "productId": str(fast.pk),
+            "variantId": None,
+            "name": "Fast seller",
+            "sold": "30.000",
+            "perDay": "1.000",
+            "needed": "10.000",
+            "onHand": "5.000",
+            "onOrder": "2.000",
+            "suggested": 3,
+        }
+    ]
+    longer = (
+        api(world_a.manager)
+        .get(
+            "/api/v1/analytics/reorder-suggestions",
+            {"storeId": str(world_a.store.pk), "leadTimeDays": "27"},
+        )
+        .json()["data"]["suggestions"]
+    )
+    assert [(s["name"], s["suggested"]) for s in longer] == [("Fast seller", 23)]
+    bad = api(world_a.manager).get("/api/v1/analytics/reorder-suggestions", {"days": "0"})
+    assert bad.status_code == 400 and bad.json()["error"]["details"][0]["field"] == "days"

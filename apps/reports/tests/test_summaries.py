@@ -5,7 +5,7 @@ equal to the sales report, receivables aged by the due sale's date, payables).""
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.utils import timezone
@@ -94,3 +94,82 @@ def test_financial_report(api, world_a, books):  # noqa: F811
     }
     assert data["payables"]["total"] == "250.00"
     assert [s["name"] for s in data["payables"]["suppliers"]] == ["Fresh Foods"]
+
+
+def test_inventory_report_follows_the_ledger(api, world_a, books):  # noqa: F811
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from apps.inventory.models import StockMovement
+
+    # "now" pinned: oil was last sold 5 days and 30 minutes before, bread 4 days 23.5 hours
+    with time_machine.travel(datetime(2026, 11, 26, 5, 0, tzinfo=UTC), tick=False):
+        client = api(world_a.admin)
+        data = report(client, "inventory", storeId=str(world_a.store.pk), **DAY)
+        dead = report(client, "inventory", storeId=str(world_a.store.pk), deadStockDays="5", **DAY)
+    rows = {row["name"]: row for row in data["products"]}
+    # S1 on the 20th: 50 of each found on the 19th; oil: 3 sold, 1 returned; bread: 2 sold, and
+    # 4 sold then voided
+    assert rows["Oil"] == {
+        "productId": str(books["oil"].pk),
+        "variantId": None,
+        "name": "Oil",
+        "variantName": None,
+        "opening": "50.000",
+        "in": {"RETURN": "1.000"},
+        "out": {"SALE": "3.000"},
+        "closing": "48.000",
+    }
+    assert (rows["Bread"]["in"], rows["Bread"]["out"], rows["Bread"]["closing"]) == (
+        {"VOID": "4.000"},
+        {"SALE": "6.000"},
+        "48.000",
+    )
+    with tenant_context(world_a.tenant):
+        for name, product in (("Oil", books["oil"]), ("Bread", books["bread"])):
+            ledger = StockMovement.objects.filter(
+                store=world_a.store, product=product, created_at__lt=books_end()
+            )
+            assert D(rows[name]["closing"]) == sum(m.delta for m in ledger)
+    slow = [(r["name"], r["sold"]) for r in data["slowMovers"]]
+    assert slow[:2] == [("Bread", "2.000"), ("Oil", "3.000")]
+    assert data["deadStock"] == []  # both sold within 90 days
+    assert [(r["name"], r["daysSinceLastSale"]) for r in dead["deadStock"]] == [("Oil", 5)]
+
+
+def books_end():
+    from apps.reports.tests.test_reconciliation import at
+
+    return at(21, 0)
+
+
+def test_trends_compare_with_the_period_before(api, world_a, books):  # noqa: F811
+    client = api(world_a.admin)
+    day_21 = {"from": "2026-11-21", "to": "2026-11-21"}
+    response = client.get("/api/v1/analytics/trends", day_21)
+    assert response.status_code == 200, response.content[:300]
+    data = response.json()["data"]
+    this, before = (
+        report(client, "sales", **day_21)["totals"],
+        report(client, "sales", **DAY)["totals"],
+    )
+    assert {k: data["current"][k] for k in this} == this
+    assert {k: data["previous"][k] for k in before} == before
+    assert (data["current"]["from"], data["previous"]["from"], data["previous"]["to"]) == (
+        "2026-11-21T05:00:00Z",
+        "2026-11-20T05:00:00Z",
+        "2026-11-21T05:00:00Z",
+    )
+    assert data["changePercent"]["count"] == "-50.00"  # 1 sale against 2
+    expected = (D(this["net"]) - D(before["net"])) * 100 / D(before["net"])
+    assert D(data["changePercent"]["net"]) == expected.quantize(D("0.01"), ROUND_HALF_UP)
+    refused = client.get("/api/v1/analytics/trends", {"from": "2026-11-21"})
+    assert refused.status_code == 400
+
+
+def test_top_products_are_the_summarys(api, world_a, books):  # noqa: F811
+    client = api(world_a.admin)
+    top = client.get("/api/v1/analytics/top-products", {**DAY, "limit": "5"})
+    assert top.status_code == 200
+    assert top.json()["data"] == report(client, "sales-summary", limit="5", **DAY)["topProducts"]

@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.exports import ExportableListMixin
 from apps.core.filters import PERIOD
 from apps.core.idempotency import idempotent
 from apps.core.openapi import IDEMPOTENCY_KEY
@@ -47,8 +48,12 @@ def checkout_of(values: dict) -> services.Checkout:
 
 
 @extend_schema(tags=["sales"])
-class SaleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SaleViewSet(
+    ExportableListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Sales of the company (a cashier sees their stores' only)."""
+
+    export_name = "sales"
 
     required_permission = {
         "get": "sale:read",
