@@ -42,6 +42,7 @@ bench: install
 	$(PY) bench/customers.py
 	$(PY) bench/pos_products.py
 	$(PY) bench/purchasing.py
+	$(PY) bench/reports.py
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	  && apt-get install -y -q wrk >/dev/null; } || { echo "bench/serving.py needs wrk:" \
 	  "apt-get install wrk (Debian/Ubuntu) or brew install wrk (macOS)"; exit 1; }

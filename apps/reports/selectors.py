@@ -229,7 +229,18 @@ def _margin(revenue: Decimal, profit: Decimal) -> Decimal | None:
 def profit_report(*, period: Period) -> dict[str, Any]:
     from apps.stores.models import Store
 
-    total = _profit_parts(period).get((), {"revenue": ZERO, "cost": Decimal(0)})
+    # one pass over the lines, by store and period; the totals, stores and series add it up
+    parts = _profit_parts(period, "store", "period")
+
+    def added(keep) -> dict[Any, dict[str, Decimal]]:
+        sums: dict[Any, dict[str, Decimal]] = {}
+        for (store_id, bucket), part in parts.items():
+            total = sums.setdefault(keep(store_id, bucket), {"revenue": ZERO, "cost": Decimal(0)})
+            total["revenue"] += part["revenue"]
+            total["cost"] += part["cost"]
+        return sums
+
+    total = added(lambda store_id, bucket: ()).get((), {"revenue": ZERO, "cost": Decimal(0)})
     revenue, cost = total["revenue"], _cents(total["cost"])
     expenses = _expenses(period)
     by_category = list(
@@ -238,7 +249,7 @@ def profit_report(*, period: Period) -> dict[str, Any]:
         .order_by("name", "category_id")
     )
     expense_total = sum((row["total"] for row in by_category), ZERO)
-    per_store = _profit_parts(period, "store")
+    per_store = added(lambda store_id, bucket: (store_id,))
     store_expenses = {
         row["store_id"]: row["total"]
         for row in expenses.values("store_id").annotate(total=_sum("amount"))
@@ -262,7 +273,7 @@ def profit_report(*, period: Period) -> dict[str, Any]:
         )
     series = []
     for (label,), part in sorted(
-        ((_label(k[0]),), v) for k, v in _profit_parts(period, "period").items()
+        ((_label(k[0]),), v) for k, v in added(lambda store_id, bucket: (bucket,)).items()
     ):
         series_cost = _cents(part["cost"])
         series.append(
@@ -607,3 +618,13 @@ def inventory_report(
             key=lambda e: (-(e["days_since_last_sale"] or 10**6), e["name"]),
         )[:limit],
     }
+
+
+def sale_line_list(*, period: Period) -> QuerySet[SaleItem]:
+    """Every line of the period's sales that are not voided, oldest first (the sale-lines
+    export), with the sale and its store in the same query."""
+    return (
+        _sold_lines(period)
+        .select_related("sale", "sale__store")
+        .order_by("sale__created_at", "sale_id", "position")
+    )

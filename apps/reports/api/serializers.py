@@ -304,3 +304,23 @@ class ReorderSuggestionsSerializer(serializers.Serializer):
     lead_time_days = serializers.IntegerField()
     safety_days = serializers.IntegerField()
     suggestions = ReorderSuggestionSerializer(many=True)
+
+
+class SaleLineSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    sale_id = serializers.UUIDField()
+    sale_number = serializers.CharField(source="sale.number")
+    sold_at = serializers.DateTimeField(source="sale.created_at")
+    store_id = serializers.UUIDField(source="sale.store_id")
+    store_code = serializers.CharField(source="sale.store.code")
+    product_id = serializers.UUIDField()
+    variant_id = serializers.UUIDField(allow_null=True)
+    name = serializers.CharField()
+    sku = serializers.CharField()
+    quantity = _quantity()
+    unit_price = _money()
+    discount = _money(source="discount_amount")
+    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    tax = _money(source="tax_amount")
+    total = _money(source="line_total")
+    unit_cost = serializers.DecimalField(max_digits=14, decimal_places=4)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("reports/stock", views.StockReportView.as_view(), name="report-stock"),
     path("reports/cashier", views.CashierReportView.as_view(), name="report-cashier"),
     path("reports/sales-summary", views.SalesSummaryView.as_view(), name="report-sales-summary"),
+    path("reports/sale-lines", views.SaleLinesView.as_view(), name="report-sale-lines"),
     path("reports/inventory", views.InventoryReportView.as_view(), name="report-inventory"),
     path("reports/financial", views.FinancialReportView.as_view(), name="report-financial"),
     path("analytics/trends", views.TrendsView.as_view(), name="analytics-trends"),

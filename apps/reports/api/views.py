@@ -6,15 +6,18 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core import exports
 from apps.core.errors import ValidationFailed
+from apps.core.exports import ExportableListMixin
 from apps.core.filters import PERIOD, instant_bound, period_bounds
 from apps.core.negotiation import OwnFormatNegotiation
 from apps.reports import analytics, selectors, tables
 from apps.reports.api import serializers as s
+from apps.sales.models import SaleItem
 from apps.stores.selectors import store_get
 from apps.tenants.selectors import company_time_zone
 
@@ -339,3 +342,19 @@ class ReorderSuggestionsView(ReportView):
             limit=_limit(request, default=50),
         )
         return Response(s.ReorderSuggestionsSerializer(report).data)
+
+
+@extend_schema(tags=["reports"], parameters=[*PERIOD, STORE_ID, FORMAT])
+class SaleLinesView(ExportableListMixin, generics.ListAPIView):
+    """Every line of the period's sales (voids excluded), oldest first: paginated as JSON;
+    `?format=csv` streams them all (XLSX, PDF as the other exports)."""
+
+    required_permission = "report:read"
+    serializer_class = s.SaleLineSerializer
+    export_name = "sale-lines"
+    filter_backends: list = []  # the period and the store are the filters
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SaleItem.objects.none()
+        return selectors.sale_line_list(period=_period(self.request))

@@ -127,6 +127,7 @@ def test_lists_export_every_row_the_filters_select(api, world_a, books, path, qu
     response = get_list(client, path, format="csv", **query)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
     def identity(row):  # stock levels are named by their location, product and variant
         if "id" in row:
             return str(row["id"])
@@ -153,3 +154,46 @@ def get_list(client, path, **query):
     response = client.get(path, query)
     assert response.status_code == 200, response.content[:300]
     return response
+
+
+def test_sale_lines_export_every_line_of_the_period(api, world_a, books):  # noqa: F811
+    from apps.sales.models import SaleItem
+
+    with tenant_context(world_a.tenant):
+        Store.objects.filter(pk=world_a.store.pk).update(code="S1")
+        lines = list(
+            SaleItem.objects.filter(
+                sale_id__in=[books["late"]["id"], books["morning"]["id"]]
+            ).order_by("sale__created_at", "sale_id", "position")
+        )
+    client = api(world_a.admin)
+    page = get_list(client, "/api/v1/reports/sale-lines", limit="1", **DAY_QUERY).json()
+    assert page["meta"]["total"] == len(lines) == 3  # the voided sale's line is out
+    exported = get_list(client, "/api/v1/reports/sale-lines", format="csv", **DAY_QUERY)
+    rows = list(csv.DictReader(io.StringIO(b"".join(exported.streaming_content).decode())))
+    assert [(r["id"], r["quantity"], r["total"], r["unitCost"]) for r in rows] == [
+        (str(x.pk), str(x.quantity), str(x.line_total), str(x.unit_cost)) for x in lines
+    ]
+    assert rows[0]["saleNumber"] == books["morning"]["number"]  # 10:00 before 23:30
+
+
+DAY_QUERY = {"from": "2026-11-20", "to": "2026-11-20"}
+
+
+def test_a_formula_looking_product_name_is_defused(api, world_a):
+    from apps.catalog.models import Product
+
+    with tenant_context(world_a.tenant):
+        Product.objects.create(name="=2+5", sku="FX-1", status="ACTIVE")
+        Product.objects.create(name="@SUM(A1:A9)", sku="FX-2", status="ACTIVE")
+    client = api(world_a.admin)
+    exported = get_list(client, "/api/v1/products", format="csv", search="FX-")
+    rows = list(csv.DictReader(io.StringIO(b"".join(exported.streaming_content).decode())))
+    assert sorted(r["name"] for r in rows) == ["'=2+5", "'@SUM(A1:A9)"]
+    book = load_workbook(
+        io.BytesIO(get_list(client, "/api/v1/products", format="xlsx", search="FX-").content)
+    )
+    cells = [c.value for row in book.worksheets[0].iter_rows(min_row=2) for c in row]
+    assert "'=2+5" in cells and not any(
+        c.data_type == "f" for row in book.worksheets[0].iter_rows() for c in row
+    )
