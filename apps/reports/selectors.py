@@ -121,16 +121,21 @@ def sales_totals(*, period: Period) -> dict[str, Any]:
     }
 
 
-def sales_report(*, period: Period) -> dict[str, Any]:
+def payments_by_method(*, period: Period) -> list[dict[str, Any]]:
+    """Every payment row of the period by method (change, refunds and voids negative)."""
     methods = (
         period.of(Payment.objects)
         .values("method")
         .annotate(total=_sum("amount"))
         .order_by("method")
     )
+    return [{"method": m["method"], "total": m["total"]} for m in methods]
+
+
+def sales_report(*, period: Period) -> dict[str, Any]:
     return {
         "totals": sales_totals(period=period),
-        "by_payment_method": [{"method": m["method"], "total": m["total"]} for m in methods],
+        "by_payment_method": payments_by_method(period=period),
         "series": _sales_series(period),
     }
 
@@ -468,7 +473,6 @@ def financial_report(*, period: Period, now: datetime) -> dict[str, Any]:
     from apps.purchasing.models import Supplier
 
     profit = profit_report(period=period)
-    sales = sales_report(period=period)
     outstanding = F("due_amount") - F("due_paid") - F("due_returned")
     due = (
         Sale.objects.exclude(status=SaleStatus.VOIDED)
@@ -500,7 +504,7 @@ def financial_report(*, period: Period, now: datetime) -> dict[str, Any]:
             "expenses": profit["expenses"]["total"],
             "net_profit": profit["net_profit"],
         },
-        "payments_by_method": sales["by_payment_method"],
+        "payments_by_method": payments_by_method(period=period),
         "receivables": {
             "total": sum(buckets.values(), ZERO),
             "customers": len(customers),
