@@ -1,4 +1,5 @@
 import re
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -85,6 +86,18 @@ def query_flag(request, name: str, *, field: str | None = None) -> bool:
     if value in ("true", "false"):
         return value == "true"
     raise ValidationFailed.for_field(field or camel_key(name), "Must be true or false.")
+
+
+def query_uuid(request, name: str) -> uuid.UUID | None:
+    """A UUID query parameter (`store_id`: sent as `storeId`, snake-cased by the middleware):
+    None when absent, 400 naming the parameter when it is not a UUID."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise ValidationFailed.for_field(camel_key(name), "Must be a valid UUID.") from None
 
 
 def period_bounds(request, *, time_zone: str = "UTC") -> tuple[datetime | None, datetime | None]:

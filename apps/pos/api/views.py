@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.errors import ValidationFailed
+from apps.core.filters import query_uuid
 from apps.core.idempotency import idempotent
 from apps.core.openapi import IDEMPOTENCY_KEY
 from apps.core.pagination import enveloped_response, page_params
-from apps.core.renderers import camel_key
 from apps.core.roles import Role
 from apps.pos import selectors, services
 from apps.pos.api import serializers as s
@@ -22,17 +22,6 @@ from apps.tenants.selectors import tenant_settings_cached
 UUID_PATTERN = r"[0-9a-fA-F-]{36}"
 TILL = "sale:create"  # every /pos operation: the till's own permission
 STORE_ID = OpenApiParameter("storeId", OpenApiTypes.UUID, required=False)
-
-
-def _uuid_param(request, name: str):
-    """A UUID query parameter (`store_id`: sent as `storeId`, snake-cased by the middleware)."""
-    raw = request.query_params.get(name)
-    if raw is None:
-        return None
-    try:
-        return serializers.UUIDField().to_internal_value(raw)
-    except serializers.ValidationError:
-        raise ValidationFailed.for_field(camel_key(name), "Must be a valid UUID.") from None
 
 
 @extend_schema(tags=["pos"], parameters=[STORE_ID], responses={200: s.ContextSerializer})
@@ -46,7 +35,7 @@ class ContextView(APIView):
         user = request.user
         stores = selectors.working_stores(user=user)
         chosen = None
-        store_id = _uuid_param(request, "store_id")
+        store_id = query_uuid(request, "store_id")
         if store_id is not None:
             chosen = next((store for store in stores if store.pk == store_id), None)
             if chosen is None:
@@ -83,11 +72,11 @@ class TillProductsView(APIView):
     required_permission = TILL
 
     def get(self, request):
-        store_id = _uuid_param(request, "store_id")
+        store_id = query_uuid(request, "store_id")
         if store_id is None:
             raise ValidationFailed.for_field("storeId", "This field is required.")
         store = services.till_store(actor=request.user, store_id=store_id)
-        category_id = _uuid_param(request, "category_id")
+        category_id = query_uuid(request, "category_id")
         page, limit = page_params(request)
         items = selectors.till_items(
             store_id=store.pk,
@@ -140,7 +129,7 @@ class CartViewSet(
         if getattr(self, "swagger_fake_view", False):
             return ParkedCart.objects.none()
         carts = selectors.visible_carts(actor=self.request.user)
-        store_id = _uuid_param(self.request, "store_id")
+        store_id = query_uuid(self.request, "store_id")
         return carts if store_id is None else carts.filter(store_id=store_id)
 
     @extend_schema(parameters=[STORE_ID])
@@ -193,7 +182,7 @@ class TillSalesView(mixins.ListModelMixin, viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):
             return SaleSerializer.Meta.model.objects.none()
         return selectors.till_sales(
-            user=self.request.user, shift_id=_uuid_param(self.request, "shift_id")
+            user=self.request.user, shift_id=query_uuid(self.request, "shift_id")
         )
 
 
@@ -212,7 +201,7 @@ class ShiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return Shift.objects.none()
         shifts = selectors.visible_shifts(actor=self.request.user)
         for field in ("store_id", "cashier_id"):
-            value = _uuid_param(self.request, field)
+            value = query_uuid(self.request, field)
             if value is not None:
                 shifts = shifts.filter(**{field: value})
         wanted = self.request.query_params.get("status")

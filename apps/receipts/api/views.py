@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import uuid
-
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -9,8 +7,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from apps.core.errors import ValidationFailed
-from apps.core.filters import query_flag
+from apps.core.filters import query_flag, query_uuid
 from apps.core.negotiation import OwnFormatNegotiation
 from apps.core.throttling import FixedWindowThrottle
 from apps.receipts import rendering, selectors, services
@@ -85,14 +82,8 @@ class ReceiptTemplateView(APIView):
     required_permission = {"get": "receipt:read", "put": "receipt:write"}
 
     def _store_id(self, request):
-        raw = request.query_params.get("store_id")
-        if raw is None:
-            return None
-        try:
-            store_id = uuid.UUID(raw)
-        except ValueError:
-            raise ValidationFailed.for_field("storeId", "Must be a valid UUID.") from None
-        return store_get(store_id=store_id).pk  # 404: not a store of the company
+        store_id = query_uuid(request, "store_id")
+        return None if store_id is None else store_get(store_id=store_id).pk  # 404: not ours
 
     @extend_schema(parameters=[STORE_ID], responses={200: s.ReceiptTemplateSerializer})
     def get(self, request):

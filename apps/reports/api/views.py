@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -13,7 +12,7 @@ from rest_framework.views import APIView
 from apps.core import exports
 from apps.core.errors import ValidationFailed
 from apps.core.exports import ExportableListMixin
-from apps.core.filters import PERIOD, instant_bound, period_bounds
+from apps.core.filters import PERIOD, instant_bound, period_bounds, query_uuid
 from apps.core.negotiation import OwnFormatNegotiation
 from apps.reports import analytics, selectors, tables
 from apps.reports.api import serializers as s
@@ -28,14 +27,8 @@ GROUP_BY = OpenApiParameter(
 
 
 def _store_id(request):
-    raw = request.query_params.get("store_id")
-    if raw is None:
-        return None
-    try:
-        store_id = uuid.UUID(raw)
-    except ValueError:
-        raise ValidationFailed.for_field("storeId", "Must be a valid UUID.") from None
-    return store_get(store_id=store_id).pk  # 404: not a location of the company
+    store_id = query_uuid(request, "store_id")
+    return None if store_id is None else store_get(store_id=store_id).pk  # 404: not ours
 
 
 def _period(request) -> selectors.Period:
@@ -344,7 +337,11 @@ class ReorderSuggestionsView(ReportView):
         return Response(s.ReorderSuggestionsSerializer(report).data)
 
 
-@extend_schema(tags=["reports"], parameters=[*PERIOD, STORE_ID, FORMAT])
+@extend_schema(
+    tags=["reports"],
+    parameters=[*PERIOD, STORE_ID, FORMAT],
+    responses=responses(s.SaleLineSerializer(many=True)),
+)
 class SaleLinesView(ExportableListMixin, generics.ListAPIView):
     """Every line of the period's sales (voids excluded), oldest first: paginated as JSON;
     `?format=csv` streams them all (XLSX, PDF as the other exports)."""
