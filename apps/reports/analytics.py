@@ -9,6 +9,7 @@ from uuid import UUID
 from django.db import connection
 
 from apps.core.db import qualified_table
+from apps.core.errors import ValidationFailed
 from apps.reports.selectors import Period
 
 RATIO = Decimal("0.0001")
@@ -111,8 +112,6 @@ def trends(*, period) -> dict[str, Any]:
     from apps.reports.selectors import sales_totals
 
     if period.start is None or period.end is None:
-        from apps.core.errors import ValidationFailed
-
         raise ValidationFailed.for_field("from", "Trends need both from and to.")
     previous = replace(period, start=period.start - (period.end - period.start), end=period.start)
     now, before = sales_totals(period=period), sales_totals(period=previous)

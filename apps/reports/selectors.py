@@ -334,8 +334,7 @@ def stock_report(*, store_id: UUID | None = None, as_of: datetime | None = None)
         for row in rows:
             key = (row["store_id"], row["product_id"], row["variant_id"])
             row["quantity"] = replayed.get(key, Decimal("0.000"))
-    totals = {"quantity": Decimal("0.000"), "cost_value": ZERO, "retail_value": ZERO,
-              "low_stock_count": 0}  # fmt: skip
+    totals = _empty_stock()
     locations: dict[UUID, dict[str, Any]] = {}
     categories: dict[UUID | None, dict[str, Any]] = {}
     for row in rows:

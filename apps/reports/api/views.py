@@ -209,11 +209,16 @@ class MarketBasketView(ReportView):
         return Response(s.MarketBasketSerializer(report).data)
 
 
-def _limit(request, default: int = 10) -> int:
-    raw = request.query_params.get("limit", str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
-        raise ValidationFailed.for_field("limit", "Must be a whole number from 1 to 100.")
+def _whole_number(request, name: str, public: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter within [low, high] (`public`: its wire name, for a 400)."""
+    raw = request.query_params.get(name, str(default))
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationFailed.for_field(public, f"Must be a whole number from {low} to {high}.")
     return int(raw)
+
+
+def _limit(request, default: int = 10) -> int:
+    return _whole_number(request, "limit", "limit", default, 1, 100)
 
 
 @extend_schema(
@@ -302,13 +307,6 @@ class TopProductsView(ReportView):
         return Response(s.TopProductSerializer(summary["top_products"], many=True).data)
 
 
-def _days(request, name: str, public: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name, str(default))
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ValidationFailed.for_field(public, f"Must be a whole number from {low} to {high}.")
-    return int(raw)
-
-
 @extend_schema(
     tags=["analytics"],
     parameters=[
@@ -329,9 +327,9 @@ class ReorderSuggestionsView(ReportView):
         report = analytics.reorder_suggestions(
             now=timezone.now(),
             store_id=_store_id(request),
-            days=_days(request, "days", "days", 30, 1, 365),
-            lead_time_days=_days(request, "lead_time_days", "leadTimeDays", 7, 0, 365),
-            safety_days=_days(request, "safety_days", "safetyDays", 3, 0, 365),
+            days=_whole_number(request, "days", "days", 30, 1, 365),
+            lead_time_days=_whole_number(request, "lead_time_days", "leadTimeDays", 7, 0, 365),
+            safety_days=_whole_number(request, "safety_days", "safetyDays", 3, 0, 365),
             limit=_limit(request, default=50),
         )
         return Response(s.ReorderSuggestionsSerializer(report).data)
