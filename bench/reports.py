@@ -7,7 +7,10 @@ time, and the process's peak memory before and after (flat: the export never hol
 Creates its own company in the development database (DATABASE_URL, or the embedded PostgreSQL
 under .data/) and removes it after.
 
-    .venv/bin/python bench/reports.py [--sales 250000] [--rounds 3] [--keep]
+    .venv/bin/python bench/reports.py [--sales 250000] [--rounds 3] [--keep] [--reuse]
+        [--only sales-summary,market-basket] [--no-csv]
+
+`--keep` leaves the company in place and `--reuse` measures a kept one again without seeding.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--sales", type=int, default=250_000)
 parser.add_argument("--rounds", type=int, default=3)
 parser.add_argument("--keep", action="store_true", help="keep the bench company afterwards")
+parser.add_argument("--reuse", action="store_true", help="measure a kept company, if any")
+parser.add_argument("--only", default="", help="comma-separated report names to measure")
+parser.add_argument("--no-csv", action="store_true", help="skip the sale-lines CSV export")
 args = parser.parse_args()
 
 import django  # noqa: E402
@@ -101,11 +107,12 @@ def seed(sales: int):
                 [store_ids, str(owner.pk), str(owner.pk), sales, sales],
             )
             cursor.execute(
-                "INSERT INTO sales_saleitem (id, sale_id, position, product_id, variant_id, name,"
-                " sku, quantity, unit_price, price_overridden, discount, line_discount,"
-                " group_discount, cart_discount, points_discount, discount_amount, tax_rate,"
-                " tax_amount, line_total, unit_cost, track_stock, returned_quantity)"
-                " SELECT gen_random_uuid(), s.id, k, p.id, NULL, p.name, p.sku, q.n, p.sell_price,"
+                "INSERT INTO sales_saleitem (id, sale_id, sold_at, store_id, position, product_id,"
+                " variant_id, name, sku, quantity, unit_price, price_overridden, discount,"
+                " line_discount, group_discount, cart_discount, points_discount, discount_amount,"
+                " tax_rate, tax_amount, line_total, unit_cost, track_stock, returned_quantity)"
+                " SELECT gen_random_uuid(), s.id, s.created_at, s.store_id, k, p.id, NULL, p.name,"
+                " p.sku, q.n, p.sell_price,"
                 " false, NULL, 0, 0, 0, 0, 0, 23, round(q.n * p.sell_price * 0.23, 2),"
                 " q.n * p.sell_price + round(q.n * p.sell_price * 0.23, 2), p.cost_price, true, 0"
                 " FROM sales_sale s CROSS JOIN generate_series(0, %s) AS k"
@@ -116,9 +123,10 @@ def seed(sales: int):
             )
             cursor.execute(
                 "UPDATE sales_sale s SET subtotal = l.net, tax_total = l.tax, total = l.total,"
-                " paid_total = l.total FROM (SELECT sale_id, sum(line_total - tax_amount) AS net,"
-                " sum(tax_amount) AS tax, sum(line_total) AS total FROM sales_saleitem"
-                " GROUP BY sale_id) AS l WHERE l.sale_id = s.id"
+                " paid_total = l.total, product_ids = l.ids FROM (SELECT sale_id,"
+                " sum(line_total - tax_amount) AS net, sum(tax_amount) AS tax,"
+                " sum(line_total) AS total, array_agg(DISTINCT product_id ORDER BY product_id)"
+                " AS ids FROM sales_saleitem GROUP BY sale_id) AS l WHERE l.sale_id = s.id"
             )
             cursor.execute(
                 "INSERT INTO sales_payment (id, created_at, updated_at, kind, method, amount,"
@@ -150,6 +158,12 @@ def seed(sales: int):
     return tenant, owner
 
 
+def kept_owner():
+    from apps.users.models import User
+
+    return User.objects.filter(tenant__slug=SLUG, email=f"owner@{SLUG}.bench").first()
+
+
 def timed(client: Client, headers: dict, path: str, query: dict) -> tuple[float, int]:
     started = time.perf_counter()
     response = client.get(path, query, **headers)
@@ -163,11 +177,15 @@ def timed(client: Client, headers: dict, path: str, query: dict) -> tuple[float,
 
 def main() -> None:
     call_command("migrate", verbosity=0)
-    company_remove(SLUG)
-    started = time.perf_counter()
-    _tenant, owner = seed(args.sales)
-    print(f"seeded {args.sales:,} sales, {args.sales * LINES_PER_SALE:,} lines in "
-          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    owner = kept_owner() if args.reuse else None
+    if owner is None:
+        company_remove(SLUG)
+        started = time.perf_counter()
+        _tenant, owner = seed(args.sales)
+        print(f"seeded {args.sales:,} sales, {args.sales * LINES_PER_SALE:,} lines in "
+              f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    else:
+        print("measuring the kept company (--reuse)")
     client = Client()
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token_pair_issue(user=owner).access}"}
     reports = [
@@ -176,11 +194,14 @@ def main() -> None:
         "/api/v1/reports/inventory", "/api/v1/analytics/market-basket",
         "/api/v1/analytics/top-products",
     ]  # fmt: skip
+    paths = [*reports, "/api/v1/reports/stock"]
+    if args.only:
+        paths = [p for p in paths if p.rsplit("/", 1)[1] in args.only.split(",")]
     print(f"{'report':38} {'year':>9} {'month':>9}   (median of {args.rounds}, target < 1 s)")
     worst = 0.0
     try:
         timed(client, headers, reports[0], {})  # warm
-        for path in [*reports, "/api/v1/reports/stock"]:
+        for path in paths:
             figures = []
             for start, end in (YEAR, MONTH):
                 query = {} if path.endswith("/stock") else {"from": start, "to": end}
@@ -188,6 +209,8 @@ def main() -> None:
                 figures.append(statistics.median(samples))
             worst = max(worst, *figures)
             print(f"{path:38} {figures[0] * 1000:8.0f}ms {figures[1] * 1000:8.0f}ms")
+        if args.no_csv:
+            return
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         seconds, size = timed(
             client, headers, "/api/v1/reports/sale-lines",
@@ -198,7 +221,7 @@ def main() -> None:
               f" peak RSS {before / 1024:.0f} MB before, {after / 1024:.0f} MB after")  # fmt: skip
         print(f"slowest report: {worst * 1000:.0f} ms ({'met' if worst < 1 else 'MISSED'})")
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             company_remove(SLUG)
 
 

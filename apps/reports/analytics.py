@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
 from django.db import connection
 
-from apps.core.db import qualified_table
 from apps.core.errors import ValidationFailed
-from apps.reports.selectors import Period
+from apps.reports.selectors import Period, counted_lines
 
 RATIO = Decimal("0.0001")
 
@@ -32,55 +32,41 @@ def market_basket(
     count). For A → B: support = baskets with both / baskets; confidence = baskets with both /
     baskets with A; lift = confidence / (baskets with B / baskets). Rules at or above both
     minimums, by lift, then support, then names; both directions of a pair are rules."""
-    sale, item = qualified_table("sales_sale"), qualified_table("sales_saleitem")
-    product = qualified_table("catalog_product")
-    where, params = ["s.status <> 'VOIDED'"], []
-    if period.start is not None:
-        where.append("s.created_at >= %s")
-        params.append(period.start)
-    if period.end is not None:
-        where.append("s.created_at < %s")
-        params.append(period.end)
-    if period.store_id is not None:
-        where.append("s.store_id = %s")
-        params.append(period.store_id)
-    if exclude_product_ids:
-        where.append("NOT (i.product_id = ANY(%s))")
-        params.append(list(exclude_product_ids))
+    from apps.catalog.models import Product
+    from apps.sales.models import Sale, SaleStatus
+
+    baskets = period.of(Sale.objects.exclude(status=SaleStatus.VOIDED)).exclude(product_ids=[])
+    excluded = list(exclude_product_ids)
+    if excluded:  # a basket of excluded products only is no basket
+        baskets = baskets.exclude(product_ids__contained_by=excluded)
+    total = baskets.count()
+    if not total:
+        return {"baskets": 0, "rules": []}
+    # each basket's products, and its pairs, are its sorted `product_ids` crossed with itself:
+    # x = y counts the baskets with x, x < y those with both (nothing read from the lines)
+    chosen, params = baskets.values("product_ids").order_by().query.sql_with_params()
+    keep = "AND NOT (x = ANY(%s)) AND NOT (y = ANY(%s))" if excluded else ""
     sql = f"""
-        WITH baskets AS (
-            SELECT DISTINCT i.sale_id, i.product_id
-            FROM {item} i JOIN {sale} s ON s.id = i.sale_id
-            WHERE {" AND ".join(where)}
-        ),
-        total AS (SELECT count(DISTINCT sale_id) AS n FROM baskets),
-        singles AS (SELECT product_id, count(*) AS c FROM baskets GROUP BY product_id),
-        pairs AS (
-            SELECT a.product_id AS x, b.product_id AS y, count(*) AS c
-            FROM baskets a JOIN baskets b ON a.sale_id = b.sale_id AND a.product_id < b.product_id
-            GROUP BY a.product_id, b.product_id
-            HAVING count(*) >= %s::numeric * (SELECT n FROM total)
-        )
-        SELECT p.x, p.y, p.c, sx.c, sy.c, (SELECT n FROM total), px.name, py.name
-        FROM pairs p
-        JOIN singles sx ON sx.product_id = p.x
-        JOIN singles sy ON sy.product_id = p.y
-        JOIN {product} px ON px.id = p.x
-        JOIN {product} py ON py.id = p.y
-    """  # noqa: S608 - identifiers from models, values bound
+        SELECT x, y, count(*) FROM ({chosen}) AS b, unnest(b.product_ids) AS x,
+             unnest(b.product_ids) AS y
+        WHERE x <= y {keep}
+        GROUP BY x, y HAVING x = y OR count(*) >= %s
+    """  # noqa: S608 - the inner query is the ORM's, values bound
+    at_least = max(1, math.ceil(min_support * total))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, min_support])
-        found = cursor.fetchall()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(DISTINCT i.sale_id) FROM {item} i JOIN {sale} s ON s.id = i.sale_id"  # noqa: S608
-            f" WHERE {' AND '.join(where)}",
-            params,
+        cursor.execute(sql, [*params, *([excluded, excluded] if excluded else []), at_least])
+        counted = cursor.fetchall()
+    singles = {x: c for x, y, c in counted if x == y}
+    found = [(x, y, c) for x, y, c in counted if x != y]
+    names = dict(
+        Product.objects.filter(pk__in={p for x, y, _ in found for p in (x, y)}).values_list(
+            "pk", "name"
         )
-        (baskets,) = cursor.fetchone()
+    )
     rules = []
-    for x, y, both, count_x, count_y, n, name_x, name_y in found:
-        support = Decimal(both) / n
+    for x, y, both in found:
+        count_x, count_y, name_x, name_y = singles[x], singles[y], names[x], names[y]
+        support = Decimal(both) / total
         for (a, name_a, count_a), (b, name_b, count_b) in (
             ((x, name_x, count_x), (y, name_y, count_y)),
             ((y, name_y, count_y), (x, name_x, count_x)),
@@ -95,13 +81,13 @@ def market_basket(
                     "baskets": both,
                     "support": _ratio(support),
                     "confidence": _ratio(confidence),
-                    "lift": _ratio(confidence / (Decimal(count_b) / n)),
+                    "lift": _ratio(confidence / (Decimal(count_b) / total)),
                 }
             )
     rules.sort(
         key=lambda r: (-r["lift"], -r["support"], r["antecedent"]["name"], r["consequent"]["name"])
     )
-    return {"baskets": baskets, "rules": rules[:limit]}
+    return {"baskets": total, "rules": rules[:limit]}
 
 
 def trends(*, period) -> dict[str, Any]:
@@ -151,22 +137,19 @@ def reorder_suggestions(
     from apps.catalog.models import Product
     from apps.inventory.models import StockLevel
     from apps.purchasing.models import PurchaseOrderItem, PurchaseStatus
-    from apps.sales.models import SaleItem, SaleStatus
 
-    key = ("sale__store_id", "product_id", "variant_id")
-    sold = SaleItem.objects.exclude(sale__status=SaleStatus.VOIDED).filter(
-        sale__created_at__gte=now - timedelta(days=days), sale__created_at__lt=now
-    )
+    key = ("store_id", "product_id", "variant_id")
+    sold = counted_lines().filter(sold_at__gte=now - timedelta(days=days), sold_at__lt=now)
     levels = StockLevel.objects.all()
     ordered = PurchaseOrderItem.objects.filter(
         order__status__in=[PurchaseStatus.ORDERED, PurchaseStatus.PARTIALLY_RECEIVED]
     )
     if store_id is not None:
-        sold = sold.filter(sale__store_id=store_id)
+        sold = sold.filter(store_id=store_id)
         levels = levels.filter(store_id=store_id)
         ordered = ordered.filter(order__store_id=store_id)
     velocity = {
-        (r["sale__store_id"], r["product_id"], r["variant_id"]): r["quantity"]
+        (r["store_id"], r["product_id"], r["variant_id"]): r["quantity"]
         for r in sold.values(*key).annotate(quantity=Sum("quantity"))
     }
     on_hand = {

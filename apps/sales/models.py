@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models import Q
 
@@ -80,6 +82,9 @@ class Sale(BaseModel):
     # receipts generated of the sale and of its void: every one after the first is a COPY
     receipt_count = models.PositiveIntegerField(default=0, db_default=0)
     void_receipt_count = models.PositiveIntegerField(default=0, db_default=0)
+    # the distinct products on its lines, sorted: the basket that market-basket analysis pairs
+    # up without reading (and de-duplicating) the lines. Written once, with the lines.
+    product_ids = ArrayField(models.UUIDField(), default=list, db_default=[])
 
     class Meta:
         constraints = [
@@ -108,6 +113,12 @@ class Sale(BaseModel):
 class SaleItem(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="items")
+    # the sale's time and store, copied with the line (neither ever changes): the reports that
+    # add up a year of lines filter them here instead of joining every line to its sale
+    sold_at = models.DateTimeField()
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     position = models.PositiveSmallIntegerField()
     product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
     variant = models.ForeignKey(
@@ -141,6 +152,9 @@ class SaleItem(models.Model):
                 name="sale_item_returned_within_sold",
             )
         ]
+        # lines arrive in time order: a block-range index keeps a month's lines cheap to find
+        # and costs the till almost nothing to maintain
+        indexes = [BrinIndex(fields=["sold_at"], name="sale_item_sold_at_brin")]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.name}"

@@ -417,6 +417,8 @@ def _unsaved_sale(priced: Priced, *, actor) -> Sale:
     sale.unsaved_items = [
         SaleItem(
             sale=sale,
+            sold_at=sale.created_at,
+            store_id=checkout.store_id,
             position=n,
             product_id=line.item.product_id,
             variant_id=line.item.variant_id,
@@ -439,6 +441,7 @@ def _unsaved_sale(priced: Priced, *, actor) -> Sale:
         )
         for n, (line, amounts) in enumerate(zip(priced.lines, totals.lines, strict=True))
     ]
+    sale.product_ids = sorted({line.product_id for line in sale.unsaved_items})
     references = list(checkout.references) + [""] * len(checkout.payments)
     sale.unsaved_payments = [
         Payment(

@@ -3,26 +3,35 @@ their objects with the ORM so they do not depend on the services' signatures).""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from apps.sales.models import Payment, Sale, SaleItem
 
 
-def sale_make(*, store, cashier_id, product, sequence: int, quantity: str = "2") -> Sale:
-    """A completed cash sale of `quantity` x `product` at 1.00, untaxed, in `store`."""
+def sale_make(
+    *, store, cashier_id, product, sequence: int, quantity: str = "2", also: Sequence = ()
+) -> Sale:
+    """A completed cash sale of `quantity` x `product` (and of each product in `also`) at 1.00
+    each, untaxed, in `store`."""
+    products = [product, *also]
     amount = Decimal(quantity)
+    total = amount * len(products)
     sale = Sale.objects.create(
         number=f"INV-{store.code}-{sequence:06d}", sequence=sequence, store=store,
-        cashier_id=cashier_id, subtotal=amount, discount_total=0, tax_total=0,
-        rounding_adjustment=0, total=amount, paid_total=amount, change_due=0, due_amount=0,
+        cashier_id=cashier_id, subtotal=total, discount_total=0, tax_total=0,
+        rounding_adjustment=0, total=total, paid_total=total, change_due=0, due_amount=0,
+        product_ids=sorted({p.pk for p in products}),
     )  # fmt: skip
-    SaleItem.objects.create(
-        sale=sale, position=0, product=product, name=product.name, sku=product.sku,
-        quantity=amount, unit_price=Decimal("1.00"), line_discount=0, group_discount=0,
-        cart_discount=0, points_discount=0, discount_amount=0, tax_rate=0, tax_amount=0,
-        line_total=amount, unit_cost=Decimal("0.40"), track_stock=product.track_stock,
-    )  # fmt: skip
+    for position, sold in enumerate(products):
+        SaleItem.objects.create(
+            sale=sale, sold_at=sale.created_at, store=store, position=position, product=sold,
+            name=sold.name, sku=sold.sku, quantity=amount, unit_price=Decimal("1.00"),
+            line_discount=0, group_discount=0, cart_discount=0, points_discount=0,
+            discount_amount=0, tax_rate=0, tax_amount=0, line_total=amount,
+            unit_cost=Decimal("0.40"), track_stock=sold.track_stock,
+        )  # fmt: skip
     Payment.objects.create(
-        kind="SALE", method="CASH", amount=amount, store=store, sale=sale, created_by=cashier_id
+        kind="SALE", method="CASH", amount=total, store=store, sale=sale, created_by=cashier_id
     )
     return sale

@@ -303,8 +303,8 @@ class TopProductsView(ReportView):
     name, serializer_class = "top-products", s.TopProductSerializer
 
     def get(self, request):
-        summary = selectors.sales_summary(period=_period(request), limit=_limit(request))
-        return Response(s.TopProductSerializer(summary["top_products"], many=True).data)
+        products = selectors.top_products(period=_period(request), limit=_limit(request))
+        return Response(s.TopProductSerializer(products, many=True).data)
 
 
 @extend_schema(

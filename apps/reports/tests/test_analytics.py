@@ -9,7 +9,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.catalog.models import Product
-from apps.sales.models import Sale, SaleItem
+from apps.sales.models import Sale
 from apps.sales.testing import sale_make
 
 pytestmark = pytest.mark.django_db
@@ -37,11 +37,8 @@ def baskets(world_a):
                 cashier_id=world_a.cashier.pk,
                 product=made[first],
                 sequence=sequence,
+                also=[made[key] for key in rest],
             )
-            template = SaleItem.objects.get(sale=sale)
-            for position, key in enumerate(rest, start=1):
-                template.pk, template.position, template.product = None, position, made[key]
-                template.save(force_insert=True)
             if voided:
                 Sale.objects.filter(pk=sale.pk).update(status="VOIDED")
 

@@ -4,18 +4,21 @@ equal to the sales report, receivables aged by the due sale's date, payables).""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+import time_machine
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from apps.catalog.models import Product
 from apps.customers.models import Customer
 from apps.purchasing.models import Supplier
 from apps.reports.tests.test_reconciliation import DAY, books, report  # noqa: F401 (fixture)
 from apps.sales.models import Sale, SaleItem
 from apps.sales.testing import sale_make
+from apps.sales.tests.conftest import company
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +176,48 @@ def test_top_products_are_the_summarys(api, world_a, books):  # noqa: F811
     top = client.get("/api/v1/analytics/top-products", {**DAY, "limit": "5"})
     assert top.status_code == 200
     assert top.json()["data"] == report(client, "sales-summary", limit="5", **DAY)["topProducts"]
+
+
+def _sold_at(world, product, *moments, also=()) -> None:
+    for n, moment in enumerate(moments, start=1):
+        with time_machine.travel(moment, tick=False):
+            sale_make(
+                store=world.store, cashier_id=world.cashier.pk, product=product,
+                sequence=810_000 + n, also=also,
+            )  # fmt: skip
+
+
+def test_the_heat_map_in_a_half_hour_zone(api, world_a):
+    """India is UTC+5:30: 18:29 UTC is Monday 23:59 there, 18:31 and 18:44 are Tuesday 00:01 and
+    00:14. A product on two lines of one sale is on one sale."""
+    company(world_a, timezone="Asia/Kolkata")
+    with tenant_context(world_a.tenant):
+        tea = Product.objects.create(name="Tea", sku="HEAT-TEA", status="ACTIVE")
+        _sold_at(
+            world_a, tea, *(datetime(2026, 11, 16, 18, m, tzinfo=UTC) for m in (29, 31, 44)),
+            also=[tea],
+        )  # fmt: skip
+    data = report(api(world_a.admin), "sales-summary", **{"from": "2026-11-16", "to": "2026-11-17"})
+    assert [(c["weekday"], c["hour"], c["count"], c["total"]) for c in data["heatMap"]] == [
+        (1, 23, 1, "4.00"),
+        (2, 0, 2, "8.00"),
+    ]
+    assert [(p["name"], p["quantity"], p["total"], p["sales"]) for p in data["topProducts"]] == [
+        ("Tea", "12.000", "12.00", 3)
+    ]
+
+
+def test_the_heat_map_across_the_end_of_summer_time(api, world_a):
+    """New York's clocks went back from 02:00 EDT to 01:00 EST on Sunday 1 November 2026: 05:10
+    and 05:50 UTC (01:10, 01:50 EDT) and 06:30 UTC (01:30 EST) are all 1 o'clock; 07:00 UTC is
+    02:00 EST."""
+    company(world_a, timezone="America/New_York")
+    with tenant_context(world_a.tenant):
+        tea = Product.objects.create(name="Tea", sku="HEAT-TEA", status="ACTIVE")
+        moments = [(5, 10), (5, 50), (6, 30), (7, 0)]
+        _sold_at(world_a, tea, *(datetime(2026, 11, 1, h, m, tzinfo=UTC) for h, m in moments))
+    data = report(api(world_a.admin), "sales-summary", **{"from": "2026-11-01", "to": "2026-11-01"})
+    assert [(c["weekday"], c["hour"], c["count"]) for c in data["heatMap"]] == [
+        (7, 1, 3),
+        (7, 2, 1),
+    ]

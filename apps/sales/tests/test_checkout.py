@@ -304,3 +304,30 @@ def test_a_retry_with_the_same_client_sale_id_returns_the_stored_sale(api, world
     assert sales_state(world_a) == before
     with tenant_context(world_a.tenant):
         assert Sale.objects.count() == 1
+
+
+def test_lines_carry_the_sales_time_and_store_and_the_sale_its_basket(api, world_a, shelf):
+    """What the reports read instead of joining every line to its sale: each line's copy of the
+    sale's time and store, and the sale's sorted, distinct products (a product on two lines is
+    one product of the basket)."""
+    response = api(world_a.cashier).post(
+        CHECKOUT,
+        body(
+            world_a,
+            line(shelf.water, "1"),
+            line(shelf.beans, "0.5"),
+            line(shelf.water, "2", discount=percent("10")),
+            payments=[cash("50.00")],
+        ),
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    with tenant_context(world_a.tenant):
+        sale = Sale.objects.get(pk=response.json()["data"]["id"])
+        lines = list(sale.items.order_by("position"))
+    assert [(x.product_id, x.sold_at, x.store_id) for x in lines] == [
+        (shelf.water.pk, sale.created_at, world_a.store.pk),
+        (shelf.beans.pk, sale.created_at, world_a.store.pk),
+        (shelf.water.pk, sale.created_at, world_a.store.pk),
+    ]
+    assert sale.product_ids == sorted([shelf.water.pk, shelf.beans.pk])
