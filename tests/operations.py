@@ -62,6 +62,9 @@ ADDITIONS: dict[tuple[str, str], str | dict[str, str]] = {
     ("GET", "/api/v1/products/status/{statusSlug}/{id}"): "product:read",
     ("POST", "/api/v1/products/{id}/images"): "product:write",
     ("GET", "/api/v1/images/{imageId}"): PUBLIC,
+    # account recovery (MIPOS "Auth")
+    ("POST", "/api/auth/forgot-password"): PUBLIC,
+    ("POST", "/api/auth/reset-password"): PUBLIC,
     ("GET", "/api/v1/lookups/{entity}"): {
         "products": "product:read",
         "categories": "category:read",
@@ -191,6 +194,10 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/api/auth/logout-all"): Sample(),
     ("PATCH", "/api/auth/change-password"): Sample(
         lambda r: {"currentPassword": PASSWORD, "newPassword": "Another-horse-43"}
+    ),
+    ("POST", "/api/auth/forgot-password"): Sample(lambda r: {"email": r.user.email}),
+    ("POST", "/api/auth/reset-password"): Sample(
+        lambda r: {"token": r.reset_token(), "newPassword": "Recovered-horse-45"}
     ),
     ("PATCH", "/api/v1/users/me"): Sample(lambda r: {"name": "Renamed Self"}),
     # staff (the target is the tenant's cashier)
@@ -567,6 +574,24 @@ class Refs:
 
     def refresh_token(self) -> str:
         return token_pair_issue(user=self.user).refresh
+
+    def reset_token(self) -> str:
+        """A password-reset token of the user, as `forgot-password` would have e-mailed it."""
+        import hashlib
+        import secrets
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from apps.users.models import PasswordResetToken
+
+        raw, now = secrets.token_urlsafe(32), timezone.now()
+        PasswordResetToken.objects.create(
+            user=self.user, token_hash=hashlib.sha256(raw.encode()).hexdigest(),
+            password_stamp=hashlib.sha256(self.user.password.encode()).hexdigest(),
+            created_at=now, expires_at=now + timedelta(minutes=30),
+        )  # fmt: skip
+        return raw
 
 
 STATUS_SLUGS = {

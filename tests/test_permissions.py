@@ -72,7 +72,7 @@ def test_every_path_parameter_has_a_real_object():
 
 def test_the_suite_is_not_empty():
     assert len(operations()) >= 79
-    assert len(PUBLIC_CASES) == 3  # login, refresh, public images
+    assert len(PUBLIC_CASES) == 5  # login, refresh, forgot and reset password, public images
     assert len(CASES) >= len(operations()) + 6 + 3 * 3  # lookup entities, status slugs
 
 

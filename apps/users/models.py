@@ -113,3 +113,23 @@ class RefreshTokenRotation(models.Model):
 
     def __str__(self) -> str:
         return f"rotation of {self.token_id}"
+
+
+class PasswordResetToken(models.Model):
+    """A one-time password-reset token sent by e-mail (`forgot-password`). Only its SHA-256 is
+    stored, so a copy of the table opens no account; `password_stamp` is the SHA-256 of the
+    password hash it was issued under, so any password change since refuses it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    password_stamp = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="password_reset_user_idx")]
+
+    def __str__(self) -> str:
+        return f"password reset of {self.user_id}"

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
+from django.conf import settings as django_settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -29,15 +34,17 @@ from apps.core.errors import (
     ValidationFailed,
 )
 from apps.core.events import publish_sessions_revoked, publish_user_access_changed
+from apps.core.mail import mail_send_later
 from apps.core.roles import Role
 from apps.tenants.models import Tenant
 from apps.users.cache import auth_cache_drop
 from apps.users.events import user_changed
-from apps.users.models import RefreshTokenRotation, User, normalize_email
+from apps.users.models import PasswordResetToken, RefreshTokenRotation, User, normalize_email
 from apps.users.throttling import (
     login_attempt_check,
     login_failure_record,
     login_failures_clear,
+    password_recovery_take,
 )
 from apps.users.tokens import TokenPair, refresh_tokens_blacklist_all, token_pair_issue
 
@@ -257,6 +264,87 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
         )
         tokens = token_pair_issue(user=user)
     return Session(user=user, tokens=tokens)
+
+
+# --- account recovery (forgot / reset password) ------------------------------------------------
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def password_recovery_request(*, email: str, ip: str | None) -> None:
+    """`forgot-password`: when an account that can sign in has `email`, a one-time token is
+    stored (hashed) and e-mailed after the commit, off the request path. Whether or not one
+    exists, the caller answers the same; the rate limit counts both alike."""
+    email = normalize_email(email)
+    password_recovery_take(ip=ip, email=email)
+    user = User.objects.select_related("tenant").filter(email=email).first()
+    if user is None or not user.can_sign_in or not user.has_usable_password():
+        return
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    minutes = django_settings.PASSWORD_RESET_TOKEN_MINUTES
+    with transaction.atomic():
+        PasswordResetToken.objects.create(
+            user=user,
+            token_hash=_sha256(token),
+            password_stamp=_sha256(user.password),
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+        )
+        audit_record(
+            action="auth.password_reset_request", entity_type="user", entity_id=user.pk,
+            actor=user, tenant=user.tenant,
+        )  # fmt: skip
+        link = django_settings.PASSWORD_RESET_URL.format(token=token)
+        mail_send_later(
+            EmailMessage(
+                subject="Reset your MIPOS password",
+                body=(
+                    f"Hello {user.name},\n\nSomeone asked to reset the password of your MIPOS"
+                    f" account. To choose a new one, open this link within {minutes} minutes:\n\n"
+                    f"{link}\n\nor send this token to POST /api/auth/reset-password:\n{token}\n\n"
+                    "It works once. If you did not ask for it, ignore this message: your"
+                    " password stays as it is.\n"
+                ),
+                from_email=django_settings.DEFAULT_FROM_EMAIL,
+                to=[user.email],
+            )
+        )
+
+
+def password_recovery_complete(*, token: str, new_password: str) -> None:
+    """`reset-password`: sets the password of the token's user and ends every session and
+    access token. The token is used up in the same transaction; it is refused when unknown,
+    used, expired, or when the password changed since it was issued."""
+    refused = ApplicationError(
+        "This reset link is invalid or has expired. Ask for a new one.",
+        code=ErrorCode.TOKEN_INVALID,
+        details=[{"field": "token", "message": "Invalid, used or expired."}],
+    )
+    with transaction.atomic():
+        found = (
+            PasswordResetToken.objects.select_for_update()
+            .filter(token_hash=_sha256(token), used_at__isnull=True)
+            .first()
+        )
+        now = timezone.now()
+        if found is None or found.expires_at <= now:
+            raise refused
+        user = user_lock(user_id=found.user_id)
+        if not user.can_sign_in or found.password_stamp != _sha256(user.password):
+            raise refused
+        password_validate(password=new_password, user=user, field="newPassword")
+        user.set_password(new_password)
+        user.save(update_fields=["password", "updated_at"])
+        PasswordResetToken.objects.filter(pk=found.pk).update(used_at=now)
+        user_sessions_revoke(user=user)
+        login_failures_clear(email=user.email)
+        audit_record(
+            action="auth.password_reset", entity_type="user", entity_id=user.pk, actor=user,
+            tenant=user.tenant,
+        )  # fmt: skip
 
 
 def super_admin_ensure(*, email: str, password: str, name: str = "Platform admin") -> User:

@@ -58,3 +58,32 @@ def login_failures_clear(*, email: str) -> None:
     cache = _cache()
     for key, _limit in _keys(None, email)[1:]:
         cache.delete_many([key, f"{key}:reset"])
+
+
+def _window_hit(key: str, limit: int, window: int, message: str) -> None:
+    """Counts one attempt against `key`; 429 (with the seconds left) once `limit` is passed."""
+    cache = _cache()
+    now = time.time()
+    if cache.add(key, 0, window):
+        cache.set(f"{key}:reset", now + window, window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window)
+        count = 1
+    if count > limit:
+        reset_at = cache.get(f"{key}:reset") or now + window
+        raise RateLimited(message, retry_after=int(reset_at - now) + 1)
+
+
+def password_recovery_take(*, ip: str | None, email: str) -> None:
+    """Counts a `forgot-password` request per client IP and per address (whether or not an
+    account has it: the limit itself tells nothing), platform-wide."""
+    account = hashlib.sha256(email.encode()).hexdigest()[:32]
+    window = settings.PASSWORD_RECOVERY_WINDOW_SECONDS
+    message = "Too many password reset requests. Retry later."
+    for key, limit in (
+        (f"recovery:ip:{ip or 'unknown'}", settings.PASSWORD_RECOVERY_PER_IP),
+        (f"recovery:acct:{account}", settings.PASSWORD_RECOVERY_PER_EMAIL),
+    ):
+        _window_hit(key, limit, window, message)

@@ -251,6 +251,13 @@ IDEMPOTENCY_PURGE_INTERVAL_MINUTES = int(env("IDEMPOTENCY_PURGE_INTERVAL_MINUTES
 LOGIN_FAILURES_PER_IP = int(env("LOGIN_FAILURES_PER_IP", "20"))
 LOGIN_FAILURES_PER_ACCOUNT = int(env("LOGIN_FAILURES_PER_ACCOUNT", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(env("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
+# account recovery: forgot-password requests per IP and per address per window, and how long
+# an e-mailed reset token lives; the link the e-mail holds ({token} is replaced)
+PASSWORD_RECOVERY_PER_IP = int(env("PASSWORD_RECOVERY_PER_IP", "10"))
+PASSWORD_RECOVERY_PER_EMAIL = int(env("PASSWORD_RECOVERY_PER_EMAIL", "3"))
+PASSWORD_RECOVERY_WINDOW_SECONDS = int(env("PASSWORD_RECOVERY_WINDOW_SECONDS", "3600"))
+PASSWORD_RESET_TOKEN_MINUTES = int(env("PASSWORD_RESET_TOKEN_MINUTES", "30"))
+PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", "http://localhost:5000/reset-password?token={token}")
 
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings as django_settings
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,9 +10,11 @@ from apps.core.roles import AUTHENTICATED, PUBLIC
 from apps.users import services
 from apps.users.api.serializers import (
     ChangePasswordInputSerializer,
+    ForgotPasswordInputSerializer,
     LoginInputSerializer,
     MessageSerializer,
     RefreshInputSerializer,
+    ResetPasswordInputSerializer,
     SessionSerializer,
     TokenPairSerializer,
     UserSerializer,
@@ -97,3 +100,43 @@ class ChangePasswordView(APIView):
         return Response(
             {"access_token": session.tokens.access, "refresh_token": session.tokens.refresh}
         )
+
+
+RECOVERY_SENT = (
+    "If an account uses this address, a link to reset its password is on its way. It works"
+    " once, within {minutes} minutes."
+)
+
+
+class ForgotPasswordView(APIView):
+    """Always 200 with the same body, whether or not an account has the address (the e-mail
+    is sent after the response); 429 past the per-IP or per-address limit."""
+
+    authentication_classes: list = []
+    required_permission = PUBLIC
+
+    @extend_schema(
+        request=ForgotPasswordInputSerializer, responses={200: MessageSerializer}, tags=["auth"]
+    )
+    def post(self, request):
+        data = ForgotPasswordInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_recovery_request(email=data.validated_data["email"], ip=current().ip)
+        minutes = django_settings.PASSWORD_RESET_TOKEN_MINUTES
+        return Response({"message": RECOVERY_SENT.format(minutes=minutes)})
+
+
+class ResetPasswordView(APIView):
+    """Sets a new password with an e-mailed token; every session and access token ends."""
+
+    authentication_classes: list = []
+    required_permission = PUBLIC
+
+    @extend_schema(
+        request=ResetPasswordInputSerializer, responses={200: MessageSerializer}, tags=["auth"]
+    )
+    def post(self, request):
+        data = ResetPasswordInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_recovery_complete(**data.validated_data)
+        return Response({"message": "Password changed. Sign in with the new password."})
