@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from apps.core.views import api_not_found, health
+from apps.core.views import api_not_found, health, health_live, metrics_view
 
 docs_options = {"authentication_classes": [], "permission_classes": [AllowAny]}
 
@@ -30,6 +30,9 @@ api_v1 = [
 
 urlpatterns = [
     path("health", health, name="health"),
+    path("health/ready", health, name="health-ready"),
+    path("health/live", health_live, name="health-live"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/auth/", include("apps.users.api.auth_urls")),
     path("api/v1/", include(api_v1)),

@@ -14,6 +14,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import aware_utcnow
 
+from apps.core import metrics
 from apps.core.context import RequestContext, reset_context, set_context, update_context
 from apps.core.errors import ErrorCode
 from apps.core.events import events_batched
@@ -68,9 +69,17 @@ class RequestContextMiddleware:
             )
         )
         started = time.perf_counter()
+        queries = [0]
+
+        def counted(execute, sql, params, many, context):
+            queries[0] += 1
+            return execute(sql, params, many, context)
+
         try:
-            with events_batched():
+            with events_batched(), connections[DEFAULT_DB_ALIAS].execute_wrapper(counted):
                 response = self.get_response(request)
+            seconds = time.perf_counter() - started
+            metrics.request_observed(request, response.status_code, seconds, queries[0])
             response["X-Request-ID"] = request_id
             user = getattr(request, "user", None)
             if user is not None and getattr(user, "is_authenticated", False):
@@ -81,7 +90,7 @@ class RequestContextMiddleware:
                     "method": request.method,
                     "path": request.path,
                     "status": response.status_code,
-                    "durationMs": round((time.perf_counter() - started) * 1000, 2),
+                    "durationMs": round(seconds * 1000, 2),
                 },
             )
             return response

@@ -2,26 +2,76 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from django.core.cache import caches
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from apps.core import metrics
 from apps.core.errors import ErrorCode
 from apps.core.exceptions import error_body
 
 logger = logging.getLogger("mipos.health")
 
 
-def health(request):
-    """200 when the database answers, 503 otherwise."""
+def health_live(request):
+    """Liveness: the process answers (nothing else is asked: a database outage must not get
+    every worker restarted)."""
+    return JsonResponse({"status": "ok"})
+
+
+def _database_ready() -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        logger.warning("health check: database unreachable")
-        return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
-    return JsonResponse({"status": "ok", "database": "up"})
+        return "down"
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return "migrations pending" if pending else "up"
+
+
+def _redis_ready() -> str | None:
+    """None when no Redis is configured."""
+    if not settings.REDIS_URL:
+        return None
+    try:
+        caches["platform"].get("health-probe")
+    except Exception:  # any client error means: not ready
+        return "down"
+    return "up"
+
+
+def health(request):
+    """Readiness (also `/health/ready`): 200 when the database answers with every migration
+    applied and Redis (when configured) answers; 503 naming what is not ready otherwise."""
+    checks = {"database": _database_ready()}
+    redis = _redis_ready()
+    if redis is not None:
+        checks["redis"] = redis
+    ready = all(value == "up" for value in checks.values())
+    if not ready:
+        logger.warning("health check: not ready %s", checks)
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
+    )
+
+
+def metrics_view(request):
+    """Prometheus exposition; only for `METRICS_TOKEN` or an allowed address (403 otherwise)."""
+    if not metrics.scrape_allowed(request):
+        return JsonResponse(
+            error_body(
+                ErrorCode.FORBIDDEN, "Metrics need the metrics token or an allowed address."
+            ),
+            status=403,
+        )
+    body, content_type = metrics.exposition()
+    return HttpResponse(body, content_type=content_type)
 
 
 @csrf_exempt  # a JSON 404 for any method; CSRF would turn unknown POSTs into HTML 403s

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.catalog.models import Product, ProductVariant
+from apps.core import metrics
 from apps.core.db import document_number_next, insert_or_conflict
 from apps.core.errors import (
     BusinessRuleViolation,
@@ -193,6 +194,7 @@ def stock_move(
             _write(
                 effective, now, movement_type, reason, note, reference_type, reference_id, actor_id
             )
+            metrics.stock_moved(movement_type, len(effective))
             default = Decimal(settings.default_low_stock_threshold)
             for m in effective:
                 events.stock_changed(level=m.level, before=m.before, default_threshold=default)

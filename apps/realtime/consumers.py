@@ -7,6 +7,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
+from apps.core import metrics
 from apps.realtime.auth import socket_identity
 
 # Close codes in the 4000 range are the application's: 4401 = not (or no longer) authenticated.
@@ -36,6 +37,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             return
         await self._join(frozenset(self.identity.groups))
         await self.accept()
+        metrics.WEBSOCKETS.inc()
         self._expiry = asyncio.get_running_loop().call_later(
             max(0.0, self.identity.expires_at - time.time()),
             lambda: asyncio.ensure_future(self._end()),
@@ -45,6 +47,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if self.identity is None:
             return
         self._expiry.cancel()
+        metrics.WEBSOCKETS.dec()
         await self._join(frozenset())
 
     async def _join(self, groups: frozenset[str]) -> None:
@@ -62,6 +65,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         self.ended = True
         if self.identity is not None:
             self._expiry.cancel()
+        metrics.WEBSOCKETS.dec()
         await self._join(frozenset())
         await self.close(code=CLOSE_UNAUTHENTICATED)
 

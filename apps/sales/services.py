@@ -32,6 +32,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.audit.services import audit_entry, audit_record
+from apps.core import metrics
 from apps.core.db import advisory_locks, document_number_next, insert_compiled, rows_insert
 from apps.core.errors import (
     BusinessRuleViolation,
@@ -375,6 +376,7 @@ def sale_checkout(*, actor, checkout: Checkout) -> CheckoutResult:
         rows_insert([sale], lines, payments, sale.unsaved_cash_events, [audit])
         _customer_side(sale, priced, actor=actor)
         events.sale_changed("sale.completed", sale)
+        metrics.checkout_completed()
     return CheckoutResult(sale=sale, replayed=False)
 
 

@@ -257,6 +257,13 @@ PASSWORD_RECOVERY_PER_IP = int(env("PASSWORD_RECOVERY_PER_IP", "10"))
 PASSWORD_RECOVERY_PER_EMAIL = int(env("PASSWORD_RECOVERY_PER_EMAIL", "3"))
 PASSWORD_RECOVERY_WINDOW_SECONDS = int(env("PASSWORD_RECOVERY_WINDOW_SECONDS", "3600"))
 PASSWORD_RESET_TOKEN_MINUTES = int(env("PASSWORD_RESET_TOKEN_MINUTES", "30"))
+# /metrics: a bearer token, or the client addresses (networks) that may scrape without one
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = [
+    net.strip()
+    for net in env("METRICS_ALLOWED_IPS", "127.0.0.1/32,::1/128").split(",")
+    if net.strip()
+]
 PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", "http://localhost:5000/reset-password?token={token}")
 
 # --- REST framework ----------------------------------------------------------------------------
