@@ -17,7 +17,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # X-Forwarded-Proto): plain-HTTP requests are redirected, and browsers are told to use HTTPS
 # only. Turn off with SECURE_SSL_REDIRECT=0 / SECURE_HSTS_SECONDS=0 when serving plain HTTP.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-SECURE_REDIRECT_EXEMPT = [r"^health$"]  # load-balancer probes may speak plain HTTP
+SECURE_REDIRECT_EXEMPT = [r"^health(/live|/ready)?$", r"^metrics$"]  # probes, scrapers: plain HTTP
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
