@@ -577,21 +577,9 @@ class Refs:
 
     def reset_token(self) -> str:
         """A password-reset token of the user, as `forgot-password` would have e-mailed it."""
-        import hashlib
-        import secrets
-        from datetime import timedelta
+        from apps.users.services import password_reset_token_issue
 
-        from django.utils import timezone
-
-        from apps.users.models import PasswordResetToken
-
-        raw, now = secrets.token_urlsafe(32), timezone.now()
-        PasswordResetToken.objects.create(
-            user=self.user, token_hash=hashlib.sha256(raw.encode()).hexdigest(),
-            password_stamp=hashlib.sha256(self.user.password.encode()).hexdigest(),
-            created_at=now, expires_at=now + timedelta(minutes=30),
-        )  # fmt: skip
-        return raw
+        return password_reset_token_issue(user=self.user)
 
 
 STATUS_SLUGS = {

@@ -273,6 +273,20 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def password_reset_token_issue(*, user: User) -> str:
+    """A new reset token of `user` (stored as its hash, with the stamp of the current
+    password), valid `PASSWORD_RESET_TOKEN_MINUTES`; returns the token itself."""
+    token, now = secrets.token_urlsafe(32), timezone.now()
+    PasswordResetToken.objects.create(
+        user=user,
+        token_hash=_sha256(token),
+        password_stamp=_sha256(user.password),
+        created_at=now,
+        expires_at=now + timedelta(minutes=django_settings.PASSWORD_RESET_TOKEN_MINUTES),
+    )
+    return token
+
+
 def password_recovery_request(*, email: str, ip: str | None) -> None:
     """`forgot-password`: when an account that can sign in has `email`, a one-time token is
     stored (hashed) and e-mailed after the commit, off the request path. Whether or not one
@@ -282,17 +296,9 @@ def password_recovery_request(*, email: str, ip: str | None) -> None:
     user = User.objects.select_related("tenant").filter(email=email).first()
     if user is None or not user.can_sign_in or not user.has_usable_password():
         return
-    token = secrets.token_urlsafe(32)
-    now = timezone.now()
     minutes = django_settings.PASSWORD_RESET_TOKEN_MINUTES
     with transaction.atomic():
-        PasswordResetToken.objects.create(
-            user=user,
-            token_hash=_sha256(token),
-            password_stamp=_sha256(user.password),
-            created_at=now,
-            expires_at=now + timedelta(minutes=minutes),
-        )
+        token = password_reset_token_issue(user=user)
         audit_record(
             action="auth.password_reset_request", entity_type="user", entity_id=user.pk,
             actor=user, tenant=user.tenant,

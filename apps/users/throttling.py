@@ -16,8 +16,12 @@ from django.core.cache import caches
 from apps.core.errors import RateLimited
 
 
+def _account(email: str) -> str:
+    return hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
 def _keys(ip: str | None, email: str) -> list[tuple[str, int]]:
-    account = hashlib.sha256(email.encode()).hexdigest()[:32]
+    account = _account(email)
     return [
         (f"login-fail:ip:{ip or 'unknown'}", settings.LOGIN_FAILURES_PER_IP),
         (f"login-fail:acct:{account}", settings.LOGIN_FAILURES_PER_ACCOUNT),
@@ -42,16 +46,21 @@ def login_attempt_check(*, ip: str | None, email: str) -> None:
             )
 
 
-def login_failure_record(*, ip: str | None, email: str) -> None:
+def _window_count(key: str, window: int) -> int:
+    """One more against `key` in its fixed window (started by the first); the count so far."""
     cache = _cache()
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    if cache.add(key, 0, window):
+        cache.set(f"{key}:reset", time.time() + window, window)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window)
+        return 1
+
+
+def login_failure_record(*, ip: str | None, email: str) -> None:
     for key, _limit in _keys(ip, email):
-        if cache.add(key, 0, window):
-            cache.set(f"{key}:reset", time.time() + window, window)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, window)
+        _window_count(key, settings.LOGIN_FAILURE_WINDOW_SECONDS)
 
 
 def login_failures_clear(*, email: str) -> None:
@@ -62,24 +71,16 @@ def login_failures_clear(*, email: str) -> None:
 
 def _window_hit(key: str, limit: int, window: int, message: str) -> None:
     """Counts one attempt against `key`; 429 (with the seconds left) once `limit` is passed."""
-    cache = _cache()
-    now = time.time()
-    if cache.add(key, 0, window):
-        cache.set(f"{key}:reset", now + window, window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window)
-        count = 1
-    if count > limit:
-        reset_at = cache.get(f"{key}:reset") or now + window
+    if _window_count(key, window) > limit:
+        now = time.time()
+        reset_at = _cache().get(f"{key}:reset") or now + window
         raise RateLimited(message, retry_after=int(reset_at - now) + 1)
 
 
 def password_recovery_take(*, ip: str | None, email: str) -> None:
     """Counts a `forgot-password` request per client IP and per address (whether or not an
     account has it: the limit itself tells nothing), platform-wide."""
-    account = hashlib.sha256(email.encode()).hexdigest()[:32]
+    account = _account(email)
     window = settings.PASSWORD_RECOVERY_WINDOW_SECONDS
     message = "Too many password reset requests. Retry later."
     for key, limit in (
