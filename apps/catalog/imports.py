@@ -35,6 +35,7 @@ from apps.catalog.services import catalogue_lock
 from apps.catalog.validation import clean_barcode, clean_sku
 from apps.core.errors import ApplicationError, ValidationFailed
 from apps.core.events import publish_event
+from apps.tenants.limits import PlanResource, current_tenant, plan_limit_guard
 
 MAX_ROWS = 50_000
 BATCH = 2_000
@@ -352,6 +353,11 @@ def products_bulk_import(
         if report.errors and mode == "all":
             transaction.set_rollback(True)
             raise ImportFailed(report)
+        plan_limit_guard(  # the whole file is refused when its new products pass the plan
+            resource=PlanResource.PRODUCTS,
+            tenant=current_tenant(actor),
+            adding=sum(1 for sku in plan.products if sku not in plan.existing),
+        )
         _write(plan, report, progress)
         audit_record(
             action="product.bulk_import",

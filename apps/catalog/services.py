@@ -46,6 +46,7 @@ from apps.core.db import (
 )
 from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, ValidationFailed
 from apps.core.validation import validate_range
+from apps.tenants.limits import PlanResource, current_tenant, plan_limit_guard
 
 # --- shared -------------------------------------------------------------------------------------
 
@@ -539,6 +540,7 @@ def product_create(
     with transaction.atomic():
         _references_hold(fields)
         _ensure_codes_free(sku=product.sku, barcode=product.barcode)
+        plan_limit_guard(resource=PlanResource.PRODUCTS, tenant=current_tenant(actor))
         insert_or_conflict(product, conflict=_conflict("sku"))
         _created(product, actor=actor, entity="product", fields=PRODUCT_FIELDS)
         product_changed("product.created", product)

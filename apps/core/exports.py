@@ -153,6 +153,10 @@ def export_format(request) -> str | None:
         return None
     if output not in FORMATS:
         raise ValidationFailed.for_field("format", "Must be one of: json, csv, xlsx, pdf.")
+    from apps.tenants.limits import plan_feature_require  # the company's plan decides
+    from apps.tenants.models import PlanFeature
+
+    plan_feature_require(tenant=getattr(request.user, "tenant", None), feature=PlanFeature.EXPORTS)
     return output
 
 

@@ -61,6 +61,8 @@ from apps.sales.models import (
     SaleStatus,
 )
 from apps.stores.models import Store, StoreKind
+from apps.tenants.limits import PlanResource, current_tenant, plan_limit_guard, tenant_package
+from apps.tenants.models import PlanFeature
 
 MAX_ITEMS = 100
 MAX_PAYMENTS = 10
@@ -236,6 +238,12 @@ def _settings(actor=None):
     return tenant_settings_cached(tenant=tenant)
 
 
+def _plan_has_loyalty(actor) -> bool:
+    """A company moved to a plan without loyalty keeps its points but earns no more."""
+    plan = tenant_package(current_tenant(actor))
+    return plan is None or plan.has_feature(PlanFeature.LOYALTY)
+
+
 # --- pricing the cart -----------------------------------------------------------------------------
 @dataclass
 class Priced:
@@ -303,7 +311,7 @@ def _price(checkout: Checkout, *, actor) -> Priced:
             details=[{"field": "payments", "message": f"{settlement.due_amount} short."}],
         )
     earned = 0
-    if customer is not None and settings.loyalty_enabled:
+    if customer is not None and settings.loyalty_enabled and _plan_has_loyalty(actor):
         paid = settlement.settled  # points are earned on what was paid, not on what is owed
         earned = math.floor(paid * settings.loyalty_points_per_unit)
     return Priced(
@@ -352,6 +360,8 @@ def sale_checkout(*, actor, checkout: Checkout) -> CheckoutResult:
         sale = _unsaved_sale(priced, actor=actor)
         sale.request_hash = fingerprint
         _stock_out(sale, priced, actor=actor)
+        # a plan's monthly sales: counted under its lock (companies with no such limit: no-op)
+        plan_limit_guard(resource=PlanResource.SALES_PER_MONTH, tenant=current_tenant(actor))
         # compiled before the counter is taken: less work while every other till waits on it
         lines = insert_compiled(sale.unsaved_items)
         payments = insert_compiled(sale.unsaved_payments)

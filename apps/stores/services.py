@@ -25,6 +25,12 @@ from apps.core.events import publish_user_access_changed
 from apps.core.validation import validate_pattern, validate_timezone
 from apps.stores.events import store_changed
 from apps.stores.models import Store, StoreAssignment, StoreKind
+from apps.tenants.limits import PlanResource, current_tenant, plan_limit_guard
+
+
+def _plan_resource(kind: str) -> PlanResource:
+    return PlanResource.WAREHOUSES if kind == StoreKind.WAREHOUSE else PlanResource.STORES
+
 
 STORE_FIELDS = ("name", "code", "kind", "address", "phone", "email", "timezone", "receipt_header")
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
@@ -86,6 +92,7 @@ def store_create(
         raise _duplicate_code()
     store = Store(**fields)
     with transaction.atomic():
+        plan_limit_guard(resource=_plan_resource(store.kind), tenant=current_tenant(actor))
         insert_or_conflict(store, conflict=_duplicate_code())
         audit_record(
             action="store.create",
@@ -128,6 +135,11 @@ def store_update(
         and Store.objects.alive().filter(code=changes["code"]).exclude(pk=store_id).exists()
     ):
         raise _duplicate_code()
+
+    def guard(store: Store, pending: dict[str, Any]) -> None:
+        if "kind" in pending:  # a store turned warehouse (or back) counts as the new kind
+            plan_limit_guard(resource=_plan_resource(pending["kind"]), tenant=current_tenant(actor))
+
     return row_update(
         lock=lambda: row_lock(Store.objects.alive(), store_id),
         changes=changes,
@@ -135,6 +147,7 @@ def store_update(
         action="store.update",
         entity_type="store",
         conflict=_duplicate_code(),
+        guard=guard,
         on_change=lambda store, _after: store_changed("store.updated", store),
     )
 

@@ -12,6 +12,53 @@ class TenantStatus(models.TextChoices):
     SUSPENDED = "SUSPENDED"
 
 
+class PlanFeature(models.TextChoices):
+    """What a subscription package may switch on (403 FEATURE_NOT_IN_PLAN without it)."""
+
+    ANALYTICS = "analytics"  # /analytics/*: market basket, trends, top products, reorder
+    EXPORTS = "exports"  # ?format=csv|xlsx|pdf on reports and lists
+    LOYALTY = "loyalty"  # loyalty points: switching them on, earning and redeeming
+    MULTI_STORE = "multiStore"  # stock transfers between locations
+
+
+class BillingPeriod(models.TextChoices):
+    MONTHLY = "MONTHLY"
+    YEARLY = "YEARLY"
+
+
+class Package(models.Model):
+    """A subscription plan: limits on what a company may create (null = unlimited), the features
+    it may use and its API request rate. Price and period are informational (no billing here)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True, max_length=1000)
+    price = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(max_length=3, default="USD")
+    billing_period = models.CharField(
+        max_length=8, choices=BillingPeriod.choices, default=BillingPeriod.MONTHLY
+    )
+    max_stores = models.PositiveIntegerField(null=True, blank=True)  # RETAIL locations
+    max_warehouses = models.PositiveIntegerField(null=True, blank=True)
+    max_users = models.PositiveIntegerField(null=True, blank=True)  # active staff
+    max_products = models.PositiveIntegerField(null=True, blank=True)
+    max_sales_per_month = models.PositiveIntegerField(null=True, blank=True)
+    features = models.JSONField(default=list, blank=True)  # PlanFeature values
+    # API requests per minute for the whole company (every user together); null = no own limit
+    requests_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["price", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def has_feature(self, feature: str) -> bool:
+        return feature in self.features
+
+
 class Tenant(TenantMixin):
     """A company. Its business data lives in its own PostgreSQL schema (`schema_name`)."""
 
@@ -29,6 +76,10 @@ class Tenant(TenantMixin):
     phone = models.CharField(max_length=32, blank=True)
     website = models.URLField(max_length=300, blank=True)
     logo_url = models.URLField(max_length=500, blank=True)
+    # The company's subscription; null = no plan: no limits, every feature (self-hosted use).
+    package = models.ForeignKey(
+        Package, null=True, blank=True, on_delete=models.PROTECT, related_name="tenants"
+    )
     # The migrated schema new tenants are cloned from; hidden from every listing.
     is_template = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

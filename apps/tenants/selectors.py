@@ -2,16 +2,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.core.errors import NotFound
-from apps.tenants.models import Tenant
+from apps.tenants.models import PlanFeature, Tenant
 
 ZERO = Decimal("0.00")
 
 
 def tenant_list() -> QuerySet[Tenant]:
-    return Tenant.objects.filter(is_template=False).prefetch_related("domains")
+    return (
+        Tenant.objects.filter(is_template=False)
+        .select_related("package")
+        .prefetch_related("domains")
+    )
 
 
 def tenant_get(*, tenant_id) -> Tenant:
@@ -88,3 +92,40 @@ def tenant_settings_cache_clear(*, tenant_id) -> None:
 def company_time_zone(tenant: Tenant) -> str:
     """The company's time zone: where its days begin and end (period filters, day figures)."""
     return tenant_settings_cached(tenant=tenant).timezone or "UTC"
+
+
+def package_list():
+    from django.db.models import Count
+
+    from apps.tenants.models import Package
+
+    return Package.objects.annotate(
+        tenant_count=Count("tenants", filter=Q(tenants__is_template=False))
+    )
+
+
+def package_get(*, package_id):
+    package = package_list().filter(pk=package_id).first()
+    if package is None:
+        raise NotFound("Package not found.")
+    return package
+
+
+def subscription_get(*, tenant: Tenant) -> dict:
+    """The company's plan, its limits and what the company uses of each (in its schema)."""
+    from apps.tenants.limits import LIMIT_FIELDS, PlanResource, resource_usage, tenant_package
+
+    package = tenant_package(tenant)
+    return {
+        "package": package,
+        "limits": {
+            resource.name.lower(): getattr(package, field) if package else None
+            for resource, field in LIMIT_FIELDS.items()
+        },
+        "usage": {
+            resource.name.lower(): resource_usage(resource, tenant=tenant)
+            for resource in PlanResource
+        },
+        "features": sorted(package.features) if package else sorted(PlanFeature.values),
+        "requests_per_minute": package.requests_per_minute if package else None,
+    }

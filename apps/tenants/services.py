@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from apps.audit.services import audit_record
-from apps.core.db import UNSET, Unset, row_lock, row_update, sent
+from apps.core.db import UNSET, Unset, insert_or_conflict, row_lock, row_update, sent
 from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, ValidationFailed
 from apps.core.events import publish_event, publish_tenant_access_changed
 from apps.core.roles import Role
@@ -22,7 +22,16 @@ from apps.core.validation import (
     validate_timezone,
 )
 from apps.receipts import layout
-from apps.tenants.models import Domain, Tenant, TenantSettings, TenantStatus
+from apps.tenants.limits import plan_feature_require
+from apps.tenants.models import (
+    BillingPeriod,
+    Domain,
+    Package,
+    PlanFeature,
+    Tenant,
+    TenantSettings,
+    TenantStatus,
+)
 from apps.tenants.selectors import tenant_settings_cache_clear
 from apps.users.cache import auth_cache_drop_tenant
 from apps.users.models import User, normalize_email
@@ -63,9 +72,11 @@ def tenant_create(
     owner_email: str,
     owner_password: str,
     owner_name: str,
+    package_id: UUID | None = None,
     actor: User | None = None,
 ) -> TenantWithOwner:
-    """Creates a company (schema cloned from the template), its primary domain and its ADMIN."""
+    """Creates a company (schema cloned from the template), its primary domain and its ADMIN,
+    on the plan `package_id` (none: no plan, no limits)."""
     name, slug, owner_email = name.strip(), slug.strip().lower(), normalize_email(owner_email)
     errors = []
     if not name:
@@ -92,7 +103,8 @@ def tenant_create(
     password_validate(password=owner_password, field="ownerPassword")
 
     with transaction.atomic():
-        tenant = Tenant(name=name, slug=slug, schema_name=schema_name_for(slug))
+        package = _package_for(package_id) if package_id is not None else None
+        tenant = Tenant(name=name, slug=slug, schema_name=schema_name_for(slug), package=package)
         try:
             with transaction.atomic():
                 tenant.save(verbosity=0)
@@ -128,6 +140,7 @@ def tenant_create(
                 "status": tenant.status,
                 "ownerId": str(owner.pk),
                 "ownerEmail": owner.email,
+                "packageId": str(package.pk) if package else None,
             },
         )
     return TenantWithOwner(tenant=tenant, owner=owner)
@@ -148,8 +161,12 @@ def tenant_profile_update(
     phone: str | Unset = UNSET,
     website: str | Unset = UNSET,
     logo_url: str | Unset = UNSET,
+    package_id: UUID | Unset | None = UNSET,
 ) -> Tenant:
+    """The company's profile; `package_id` (the platform's super admins only: the views decide)
+    moves it to another plan (null: no plan), audited in the same row as the rest."""
     changes = sent(
+        package_id=package_id,
         name=name,
         legal_name=legal_name,
         tax_id=tax_id,
@@ -164,8 +181,11 @@ def tenant_profile_update(
         if not changes["name"]:
             raise ValidationFailed.for_field("name", "This field may not be blank.")
 
+    if changes.get("package_id") is not None:
+        _package_for(changes["package_id"])  # 400 when there is no such plan
+
     def on_change(tenant: Tenant, after: dict) -> None:
-        auth_cache_drop_tenant(tenant.pk)  # cached users carry their company
+        auth_cache_drop_tenant(tenant.pk)  # cached users carry their company and its plan
         publish_event(
             "tenant.updated", {"id": tenant.pk, "name": tenant.name}, schema=tenant.schema_name
         )
@@ -289,6 +309,9 @@ def tenant_settings_update(
         )
     )
 
+    if changes.get("loyalty_enabled") is True:
+        plan_feature_require(tenant=tenant, feature=PlanFeature.LOYALTY)
+
     def lock() -> TenantSettings:
         TenantSettings.objects.get_or_create(tenant=tenant)
         return TenantSettings.objects.select_for_update().get(tenant=tenant)
@@ -340,3 +363,193 @@ def tenant_suspend(*, actor: User | None, tenant: Tenant) -> Tenant:
 
 def tenant_restore(*, actor: User | None, tenant: Tenant) -> Tenant:
     return _tenant_status_change(actor=actor, tenant=tenant, to=TenantStatus.ACTIVE)
+
+
+# --- subscription packages ----------------------------------------------------------------------
+PACKAGE_LIMITS = (
+    "max_stores",
+    "max_warehouses",
+    "max_users",
+    "max_products",
+    "max_sales_per_month",
+)
+
+
+def _package_for(package_id: UUID) -> Package:
+    package = Package.objects.filter(pk=package_id).first()
+    if package is None:
+        raise ValidationFailed.for_field("packageId", "There is no such package.")
+    return package
+
+
+def _package_duplicate() -> Conflict:
+    return Conflict(
+        "A package with this name already exists.",
+        details=[{"field": "name", "message": "Already in use."}],
+    )
+
+
+def _package_clean(changes: dict) -> dict:
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+        if not changes["name"]:
+            raise ValidationFailed.for_field("name", "This field may not be blank.")
+    if "currency" in changes:
+        changes["currency"] = validate_currency(changes["currency"], field="currency")
+    if "price" in changes:
+        validate_range(changes["price"], field="price", low=0)
+    if "billing_period" in changes and changes["billing_period"] not in BillingPeriod.values:
+        raise ValidationFailed.for_field("billingPeriod", "Must be MONTHLY or YEARLY.")
+    if "features" in changes:
+        unknown = sorted(set(changes["features"]) - set(PlanFeature.values))
+        if unknown:
+            raise ValidationFailed.for_field(
+                "features", f"Unknown: {', '.join(unknown)}. Known: {', '.join(PlanFeature)}."
+            )
+        changes["features"] = sorted(set(changes["features"]))
+    return changes
+
+
+def _package_snapshot(package: Package) -> dict:
+    return {
+        "name": package.name,
+        "price": package.price,
+        "currency": package.currency,
+        "billing_period": package.billing_period,
+        **{limit: getattr(package, limit) for limit in PACKAGE_LIMITS},
+        "features": package.features,
+        "requests_per_minute": package.requests_per_minute,
+    }
+
+
+def package_create(
+    *,
+    actor: User,
+    name: str,
+    description: str = "",
+    price: Decimal = Decimal("0.00"),
+    currency: str = "USD",
+    billing_period: str = BillingPeriod.MONTHLY,
+    max_stores: int | None = None,
+    max_warehouses: int | None = None,
+    max_users: int | None = None,
+    max_products: int | None = None,
+    max_sales_per_month: int | None = None,
+    features: list[str] = (),
+    requests_per_minute: int | None = None,
+) -> Package:
+    fields = _package_clean(
+        {
+            "name": name,
+            "description": description,
+            "price": price,
+            "currency": currency,
+            "billing_period": billing_period,
+            "max_stores": max_stores,
+            "max_warehouses": max_warehouses,
+            "max_users": max_users,
+            "max_products": max_products,
+            "max_sales_per_month": max_sales_per_month,
+            "features": list(features),
+            "requests_per_minute": requests_per_minute,
+        }
+    )
+    if Package.objects.filter(name__iexact=fields["name"]).exists():
+        raise _package_duplicate()
+    package = Package(**fields)
+    with transaction.atomic():
+        insert_or_conflict(package, conflict=_package_duplicate())
+        audit_record(
+            action="package.create",
+            entity_type="package",
+            entity_id=package.pk,
+            actor=actor,
+            tenant=None,
+            after=_package_snapshot(package),
+        )
+    return package
+
+
+def _plan_users_drop(package_id: UUID) -> None:
+    """Cached users carry their company's plan: drop those of every company on it."""
+    for tenant_id in Tenant.objects.filter(package_id=package_id).values_list("pk", flat=True):
+        auth_cache_drop_tenant(tenant_id)
+
+
+def package_update(
+    *,
+    actor: User,
+    package_id: UUID,
+    name: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    price: Decimal | Unset = UNSET,
+    currency: str | Unset = UNSET,
+    billing_period: str | Unset = UNSET,
+    max_stores: int | Unset | None = UNSET,
+    max_warehouses: int | Unset | None = UNSET,
+    max_users: int | Unset | None = UNSET,
+    max_products: int | Unset | None = UNSET,
+    max_sales_per_month: int | Unset | None = UNSET,
+    features: list[str] | Unset = UNSET,
+    requests_per_minute: int | Unset | None = UNSET,
+) -> Package:
+    """Lowering a limit below what a company uses is allowed: its new creates are refused."""
+    changes = _package_clean(
+        sent(
+            name=name,
+            description=description,
+            price=price,
+            currency=currency,
+            billing_period=billing_period,
+            max_stores=max_stores,
+            max_warehouses=max_warehouses,
+            max_users=max_users,
+            max_products=max_products,
+            max_sales_per_month=max_sales_per_month,
+            features=features,
+            requests_per_minute=requests_per_minute,
+        )
+    )
+    if "name" in changes and (
+        Package.objects.filter(name__iexact=changes["name"]).exclude(pk=package_id).exists()
+    ):
+        raise _package_duplicate()
+    return row_update(
+        lock=lambda: row_lock(Package.objects.all(), package_id),
+        changes=changes,
+        actor=actor,
+        action="package.update",
+        entity_type="package",
+        conflict=_package_duplicate(),
+        on_change=lambda package, _after: _plan_users_drop(package.pk),
+        tenant=None,
+    )
+
+
+def package_delete(*, actor: User, package_id: UUID) -> None:
+    """A package that a company is on cannot be deleted (422 IN_USE): move them first."""
+    with transaction.atomic():
+        package = row_lock(Package.objects.all(), package_id)  # companies joining it wait
+        in_use = Tenant.objects.filter(package_id=package.pk).count()
+        if in_use:
+            raise BusinessRuleViolation(
+                f"{in_use} compan{'y is' if in_use == 1 else 'ies are'} on this package.",
+                code=ErrorCode.IN_USE,
+                details=[{"field": "id", "message": "Move the companies to another package."}],
+            )
+        before = _package_snapshot(package)
+        try:
+            with transaction.atomic():
+                package.delete()
+        except IntegrityError:  # a company was moved onto it meanwhile (the FK refuses)
+            raise BusinessRuleViolation(
+                "A company is on this package.", code=ErrorCode.IN_USE
+            ) from None
+        audit_record(
+            action="package.delete",
+            entity_type="package",
+            entity_id=package_id,
+            actor=actor,
+            tenant=None,
+            before=before,
+        )

@@ -75,7 +75,7 @@ def _attnames(model) -> list[str]:
 def _auth_user_sql() -> str:
     from django_tenants.utils import get_public_schema_name
 
-    from apps.tenants.models import Tenant, TenantSettings
+    from apps.tenants.models import Package, Tenant, TenantSettings
 
     public = get_public_schema_name()
 
@@ -87,15 +87,17 @@ def _auth_user_sql() -> str:
 
     # identifiers from model metadata; the user id is a bound parameter
     return (
-        f"SELECT {select(User, 'u')}, {select(Tenant, 't')}, {select(TenantSettings, 's')}"  # noqa: S608
+        f"SELECT {select(User, 'u')}, {select(Tenant, 't')}, {select(TenantSettings, 's')},"  # noqa: S608
+        f" {select(Package, 'p')}"
         f" FROM {table(User)} u"
         f' LEFT JOIN {table(Tenant)} t ON t."id" = u."tenant_id"'
         f' LEFT JOIN {table(TenantSettings)} s ON s."tenant_id" = t."id"'
+        f' LEFT JOIN {table(Package)} p ON p."id" = t."package_id"'
         ' WHERE u."id" = $1::uuid'
     )
 
 
-_AUTH_USER = PreparedStatement("mipos_auth_user_v2", _auth_user_sql, parameters=1)
+_AUTH_USER = PreparedStatement("mipos_auth_user_v3", _auth_user_sql, parameters=1)
 
 
 def _auth_user_row(user_id) -> tuple | None:
@@ -104,12 +106,12 @@ def _auth_user_row(user_id) -> tuple | None:
 
 @functools.cache
 def _auth_user_layout() -> tuple[tuple[list[str], int], ...]:
-    """(attribute names, end column) of user, company and settings in a row, in that order.
-    Model metadata never changes while the process runs."""
-    from apps.tenants.models import Tenant, TenantSettings
+    """(attribute names, end column) of user, company, settings and plan in a row, in that
+    order. Model metadata never changes while the process runs."""
+    from apps.tenants.models import Package, Tenant, TenantSettings
 
     layout, end = [], 0
-    for model in (User, Tenant, TenantSettings):
+    for model in (User, Tenant, TenantSettings, Package):
         names = _attnames(model)
         end += len(names)
         layout.append((names, end))
@@ -135,22 +137,31 @@ def _instance(model, db: str, names: list[str], values) -> object:
 
 
 def auth_user_get(*, user_id) -> User | None:
-    """The user `user_id` with `user.tenant` and `user.tenant.settings` loaded (one query)."""
+    """The user `user_id` with `user.tenant`, `user.tenant.settings` and `user.tenant.package`
+    loaded (one query)."""
     from django.db import connection
 
-    from apps.tenants.models import Tenant, TenantSettings
+    from apps.tenants.models import Package, Tenant, TenantSettings
 
     row = _auth_user_row(user_id)
     if row is None:
         return None
     db = connection.alias
-    (user_names, user_end), (tenant_names, tenant_end), (settings_names, _) = _auth_user_layout()
+    layout = _auth_user_layout()
+    (user_names, user_end), (tenant_names, tenant_end) = layout[0], layout[1]
+    (settings_names, settings_end), (package_names, _) = layout[2], layout[3]
     user = _instance(User, db, user_names, row[:user_end])
     tenant = None
     if row[user_end] is not None:
         tenant = _instance(Tenant, db, tenant_names, row[user_end:tenant_end])
         if row[tenant_end] is not None:
-            tenant_settings = _instance(TenantSettings, db, settings_names, row[tenant_end:])
+            tenant_settings = _instance(
+                TenantSettings, db, settings_names, row[tenant_end:settings_end]
+            )
             Tenant.settings.related.set_cached_value(tenant, tenant_settings)
+        package = None
+        if row[settings_end] is not None:
+            package = _instance(Package, db, package_names, row[settings_end:])
+        Tenant.package.field.set_cached_value(tenant, package)
     User.tenant.field.set_cached_value(user, tenant)
     return user

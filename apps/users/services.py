@@ -211,7 +211,7 @@ def session_refresh(*, refresh_token: str) -> Session:
         else:
             BlacklistedToken.objects.create(token=outstanding)
             RefreshTokenRotation.objects.create(token=outstanding)
-            tokens = token_pair_issue(user=user)
+            tokens = token_pair_issue(user=user, rotated_from=payload)  # keeps its authAt
             audit_record(
                 action="auth.refresh",
                 entity_type="user",
@@ -476,9 +476,11 @@ def staff_create(
     store_ids: Iterable[UUID] = (),
 ) -> User:
     from apps.stores.services import store_assignments_set
+    from apps.tenants.limits import PlanResource, plan_limit_guard
 
     _guard_manager_vs_admin(actor, _staff_role(role))
     with transaction.atomic():
+        plan_limit_guard(resource=PlanResource.USERS, tenant=tenant)
         user = user_create(
             email=email,
             password=password,
@@ -625,11 +627,20 @@ def staff_deactivate(*, actor: User, user_id: UUID) -> User:
     )
 
 
+def _guard_plan_users(user: User, pending: dict) -> None:
+    """A user put back into service counts against the company's plan like a new one."""
+    from apps.tenants.limits import PlanResource, plan_limit_guard
+
+    if user.tenant_id is not None and pending and not (user.is_active and user.deleted_at is None):
+        plan_limit_guard(resource=PlanResource.USERS, tenant=user.tenant)
+
+
 def staff_restore(*, actor: User, user_id: UUID) -> User:
-    def guard(user: User, _pending: dict) -> None:
+    def guard(user: User, pending: dict) -> None:
         if user.deleted_at is not None:
             raise NotFound("User not found.")
         _guard_manager_vs_admin(actor, user.role)
+        _guard_plan_users(user, pending)
 
     return _user_state_set(
         actor=actor,
@@ -753,6 +764,7 @@ def user_undelete(*, actor: User, user_id: UUID) -> User:
         changes={"deleted_at": None, "is_active": True},
         action="user.restore",
         event="user.restored",
+        guard=_guard_plan_users,
     )
 
 

@@ -47,4 +47,4 @@ def test_barcode_scan_queries(api, world_a, shared, product_queries, variant_que
     assert len(variant) == variant_queries, variant
     if shared is None:  # the user and the settings are read, fresh, on every scan, in one query
         # the prepared statement joins user, company and settings (apps.users.selectors)
-        assert "EXECUTE mipos_auth_user_v2(" in product[0]
+        assert "EXECUTE mipos_auth_user_v3(" in product[0]

@@ -19,6 +19,7 @@ from apps.inventory.api.filters import (
     TransferFilter,
 )
 from apps.inventory.models import StockLevel
+from apps.tenants.models import PlanFeature
 from apps.tenants.selectors import company_time_zone
 
 
@@ -166,6 +167,8 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         "receive": "inventory:write",
         "cancel": "inventory:write",
     }
+    # new transfers need the plan's multiStore; those under way may still be finished
+    required_feature = {"create": PlanFeature.MULTI_STORE}
     serializer_class = s.TransferSerializer
     filterset_class = TransferFilter
     ordering_fields = ["number", "created_at"]

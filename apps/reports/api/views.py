@@ -18,6 +18,8 @@ from apps.reports import analytics, selectors, tables
 from apps.reports.api import serializers as s
 from apps.sales.models import SaleItem
 from apps.stores.selectors import store_get
+from apps.tenants.limits import plan_feature_require
+from apps.tenants.models import PlanFeature
 from apps.tenants.selectors import company_time_zone
 
 STORE_ID = OpenApiParameter("storeId", OpenApiTypes.UUID, required=False)
@@ -68,6 +70,7 @@ class ReportView(APIView):
             raise ValidationFailed.for_field("format", "Must be one of: json, csv, xlsx, pdf.")
         if output == "json":
             return Response(self.serializer_class(report).data)
+        plan_feature_require(tenant=request.user.tenant, feature=PlanFeature.EXPORTS)
         filters = {
             name: request.query_params.get(name)
             for name in ("from", "to", "store_id", "group_by", "as_of")
@@ -191,6 +194,7 @@ class CashierReportView(ReportView):
     responses={200: s.MarketBasketSerializer},
 )
 class MarketBasketView(ReportView):
+    required_feature = PlanFeature.ANALYTICS
     """Products bought together: rules A → B with support, confidence and lift."""
 
     name, serializer_class = "market-basket", s.MarketBasketSerializer
@@ -284,6 +288,7 @@ class InventoryReportView(ReportView):
     responses={200: s.TrendsSerializer},
 )
 class TrendsView(ReportView):
+    required_feature = PlanFeature.ANALYTICS
     """Period over period: the sales totals of `from`..`to` against the same length before."""
 
     name, serializer_class = "trends", s.TrendsSerializer
@@ -298,6 +303,7 @@ class TrendsView(ReportView):
     responses={200: s.TopProductSerializer(many=True)},
 )
 class TopProductsView(ReportView):
+    required_feature = PlanFeature.ANALYTICS
     """The best sellers of the period by what their lines took (the sales summary's list)."""
 
     name, serializer_class = "top-products", s.TopProductSerializer
@@ -319,6 +325,7 @@ class TopProductsView(ReportView):
     responses={200: s.ReorderSuggestionsSerializer},
 )
 class ReorderSuggestionsView(ReportView):
+    required_feature = PlanFeature.ANALYTICS
     """What to order: sales velocity x (lead time + safety) against stock and open orders."""
 
     name, serializer_class = "reorder-suggestions", s.ReorderSuggestionsSerializer

@@ -5,6 +5,7 @@ from apps.superadmin.api import views
 
 router = SimpleRouter(trailing_slash="")
 router.register("super-admin/tenants", views.TenantAdminViewSet, basename="super-admin-tenants")
+router.register("super-admin/packages", views.PackageViewSet, basename="super-admin-packages")
 router.register("super-admin/admins", views.SuperAdminViewSet, basename="super-admin-admins")
 router.register("super-admin/users", views.PlatformUserViewSet, basename="super-admin-users")
 

@@ -20,10 +20,13 @@ from apps.superadmin.selectors import platform_stats
 from apps.tenants import selectors as tenant_selectors
 from apps.tenants import services as tenant_services
 from apps.tenants.api.serializers import (
+    PackageInputSerializer,
+    PackageSerializer,
+    PackageUpdateInputSerializer,
+    TenantAdminUpdateInputSerializer,
     TenantCreatedSerializer,
     TenantCreateInputSerializer,
     TenantDetailSerializer,
-    TenantProfileInputSerializer,
     TenantSerializer,
 )
 from apps.users import selectors as user_selectors
@@ -70,9 +73,11 @@ class TenantAdminViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return Response(TenantDetailSerializer(self.get_object()).data)
 
-    @extend_schema(request=TenantProfileInputSerializer, responses={200: TenantDetailSerializer})
+    @extend_schema(
+        request=TenantAdminUpdateInputSerializer, responses={200: TenantDetailSerializer}
+    )
     def partial_update(self, request, pk=None):
-        data = TenantProfileInputSerializer(data=request.data)
+        data = TenantAdminUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tenant = tenant_services.tenant_profile_update(
             actor=request.user, tenant_id=self.get_object().pk, **data.validated_data
@@ -92,6 +97,51 @@ class TenantAdminViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self._render(
             tenant_services.tenant_restore(actor=request.user, tenant=self.get_object())
         )
+
+
+@extend_schema(tags=["super-admin"])
+class PackageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Subscription packages: limits, features and request rate of the companies on them."""
+
+    required_permission = SUPER_ADMIN
+    serializer_class = PackageSerializer
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "price", "created_at"]
+    ordering = ["price", "name"]
+
+    def get_queryset(self):
+        return tenant_selectors.package_list()
+
+    def _render(self, package_id, status_code=status.HTTP_200_OK) -> Response:
+        package = tenant_selectors.package_get(package_id=package_id)
+        return Response(PackageSerializer(package).data, status=status_code)
+
+    @extend_schema(request=PackageInputSerializer, responses={201: PackageSerializer})
+    def create(self, request):
+        data = PackageInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        package = tenant_services.package_create(actor=request.user, **data.validated_data)
+        return self._render(package.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: PackageSerializer})
+    def retrieve(self, request, pk=None):
+        return self._render(tenant_selectors.package_get(package_id=pk).pk)
+
+    @extend_schema(request=PackageUpdateInputSerializer, responses={200: PackageSerializer})
+    def partial_update(self, request, pk=None):
+        data = PackageUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        package = tenant_selectors.package_get(package_id=pk)
+        tenant_services.package_update(
+            actor=request.user, package_id=package.pk, **data.validated_data
+        )
+        return self._render(package.pk)
+
+    @extend_schema(request=None, responses={200: PackageSerializer})
+    def destroy(self, request, pk=None):
+        package = tenant_selectors.package_get(package_id=pk)  # rendered as it was
+        tenant_services.package_delete(actor=request.user, package_id=package.pk)
+        return Response(PackageSerializer(package).data)
 
 
 @extend_schema(tags=["super-admin"])

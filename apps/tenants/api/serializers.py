@@ -2,16 +2,72 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.tenants.models import Tenant, TenantSettings
+from apps.tenants.models import BillingPeriod, Package, PlanFeature, Tenant, TenantSettings
 from apps.users.api.serializers import UserSerializer
+
+LIMIT_FIELDS = ["max_stores", "max_warehouses", "max_users", "max_products", "max_sales_per_month"]
+
+
+class PackageSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Package
+        fields = ["id", "name"]
+
+
+class PackageSerializer(serializers.ModelSerializer):
+    tenant_count = serializers.IntegerField(read_only=True)  # companies on the plan
+    features = serializers.ListField(child=serializers.ChoiceField(choices=PlanFeature.choices))
+
+    class Meta:
+        model = Package
+        fields = [
+            "id",
+            "name",
+            "description",
+            "price",
+            "currency",
+            "billing_period",
+            *LIMIT_FIELDS,
+            "features",
+            "requests_per_minute",
+            "tenant_count",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class PackageInputSerializer(serializers.Serializer):
+    """Types and lengths; uniqueness, currencies and feature names are the service's."""
+
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=1000, allow_blank=True, required=False)
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, required=False)
+    currency = serializers.CharField(max_length=3, required=False)
+    billing_period = serializers.ChoiceField(choices=BillingPeriod.choices, required=False)
+    max_stores = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    max_warehouses = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    max_users = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    max_products = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    max_sales_per_month = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    features = serializers.ListField(
+        child=serializers.ChoiceField(choices=PlanFeature.choices), max_length=20, required=False
+    )
+    requests_per_minute = serializers.IntegerField(
+        min_value=1, max_value=1_000_000, allow_null=True, required=False
+    )
+
+
+class PackageUpdateInputSerializer(PackageInputSerializer):
+    name = serializers.CharField(max_length=100, required=False)
 
 
 class TenantSerializer(serializers.ModelSerializer):
     domain = serializers.SerializerMethodField()
+    package = PackageSummarySerializer(allow_null=True)
 
     class Meta:
         model = Tenant
-        fields = ["id", "name", "slug", "status", "domain", "created_at", "updated_at"]
+        fields = ["id", "name", "slug", "status", "domain", "package", "created_at", "updated_at"]
 
     def get_domain(self, tenant: Tenant) -> str | None:
         primary = [d.domain for d in tenant.domains.all() if d.is_primary]
@@ -24,6 +80,7 @@ class TenantCreateInputSerializer(serializers.Serializer):
     owner_email = serializers.EmailField(max_length=254)
     owner_password = serializers.CharField(max_length=128, trim_whitespace=False)
     owner_name = serializers.CharField(max_length=150)
+    package_id = serializers.UUIDField(allow_null=True, required=False)
 
 
 class TenantCreatedSerializer(serializers.Serializer):
@@ -54,6 +111,12 @@ class TenantProfileInputSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
     website = serializers.URLField(max_length=300, allow_blank=True, required=False)
     logo_url = serializers.URLField(max_length=500, allow_blank=True, required=False)
+
+
+class TenantAdminUpdateInputSerializer(TenantProfileInputSerializer):
+    """What the platform may change of a company: its profile and its plan (null: no plan)."""
+
+    package_id = serializers.UUIDField(allow_null=True, required=False)
 
 
 class TenantSettingsSerializer(serializers.ModelSerializer):
@@ -92,3 +155,33 @@ class TenantDashboardSerializer(serializers.Serializer):
     low_stock_count = serializers.IntegerField()
     open_transfers = serializers.IntegerField()
     customer_dues = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+class PlanLimitsSerializer(serializers.Serializer):
+    stores = serializers.IntegerField(allow_null=True)
+    warehouses = serializers.IntegerField(allow_null=True)
+    users = serializers.IntegerField(allow_null=True)
+    products = serializers.IntegerField(allow_null=True)
+    sales_per_month = serializers.IntegerField(allow_null=True)
+
+
+class PlanUsageSerializer(serializers.Serializer):
+    stores = serializers.IntegerField()
+    warehouses = serializers.IntegerField()
+    users = serializers.IntegerField()
+    products = serializers.IntegerField()
+    sales_per_month = serializers.IntegerField()
+
+
+class SubscriptionPackageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Package
+        fields = ["id", "name", "description", "price", "currency", "billing_period"]
+
+
+class SubscriptionSerializer(serializers.Serializer):
+    package = SubscriptionPackageSerializer(allow_null=True)
+    limits = PlanLimitsSerializer()
+    usage = PlanUsageSerializer()
+    features = serializers.ListField(child=serializers.CharField())
+    requests_per_minute = serializers.IntegerField(allow_null=True)

@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 
 from apps.tenants import selectors, services
 from apps.tenants.api.serializers import (
+    SubscriptionSerializer,
     TenantDashboardSerializer,
     TenantProfileInputSerializer,
     TenantProfileSerializer,
@@ -59,4 +60,17 @@ class TenantDashboardView(APIView):
     def get(self, request):
         return Response(
             TenantDashboardSerializer(selectors.tenant_dashboard(tenant=request.user.tenant)).data
+        )
+
+
+@extend_schema(tags=["tenants"])
+class TenantSubscriptionView(APIView):
+    """The company's plan, its limits and what the company uses of each."""
+
+    required_permission = "ADMIN/MANAGER"
+
+    @extend_schema(responses={200: SubscriptionSerializer})
+    def get(self, request):
+        return Response(
+            SubscriptionSerializer(selectors.subscription_get(tenant=request.user.tenant)).data
         )

@@ -50,5 +50,5 @@ def test_the_statement_is_prepared_once_per_session(world_a):
     with CaptureQueriesContext(connection) as queries:
         auth_user_get(user_id=world_a.admin.pk)
     assert [q["sql"].split("(")[0] for q in queries.captured_queries] == [
-        "EXECUTE mipos_auth_user_v2"
+        "EXECUTE mipos_auth_user_v3"
     ]
