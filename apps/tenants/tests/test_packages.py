@@ -428,3 +428,20 @@ def test_a_company_without_a_plan_has_no_limits_and_every_feature(api, world_a):
     data = response.json()["data"]
     assert (data["package"], data["features"]) == (None, ALL_FEATURES)
     assert set(data["limits"].values()) == {None}
+
+
+# --- the company's request rate -------------------------------------------------------------------
+def test_the_plan_limits_the_whole_companys_requests_per_minute(api, world_a, world_b):
+    on_plan(world_a, requests_per_minute=3)
+    admin, manager = api(world_a.admin), api(world_a.manager)
+    answers = [
+        admin.get("/api/v1/stores").status_code,
+        manager.get("/api/v1/stores").status_code,
+        admin.get("/api/v1/stores").status_code,
+    ]
+    assert answers == [200, 200, 200]
+    limited = manager.get("/api/v1/stores")  # the fourth of the company in this minute
+    assert (limited.status_code, error(limited)["code"]) == (429, "RATE_LIMITED")
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    # another company (no plan) is not affected
+    assert api(world_b.admin).get("/api/v1/stores").status_code == 200

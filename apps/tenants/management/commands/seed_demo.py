@@ -61,8 +61,8 @@ from apps.sales.services import (
 )
 from apps.stores.models import Store, StoreKind
 from apps.stores.services import store_create
-from apps.tenants.models import Tenant
-from apps.tenants.services import tenant_create, tenant_settings_update
+from apps.tenants.models import Package, Tenant
+from apps.tenants.services import package_create, tenant_create, tenant_settings_update
 from apps.users.models import User
 from apps.users.services import staff_create, super_admin_ensure
 
@@ -94,6 +94,41 @@ DEMO_SUPPLIERS = [  # (name, contact, email without its domain suffix, phone, pa
 ]
 FLOAT = Decimal("100.00")  # each demo shift's opening float
 ZERO = Decimal("0.00")
+
+
+# Informational prices; limits sized so the demo company fits its Business plan with room to try.
+DEMO_PACKAGES = [
+    {
+        "name": "Starter",
+        "description": "One shop, the till and the basics.",
+        "price": Decimal("19.00"),
+        "max_stores": 1,
+        "max_warehouses": 0,
+        "max_users": 3,
+        "max_products": 500,
+        "max_sales_per_month": 2000,
+        "features": ["exports"],
+        "requests_per_minute": 600,
+    },
+    {
+        "name": "Business",
+        "description": "A few shops and a warehouse, with loyalty and analytics.",
+        "price": Decimal("79.00"),
+        "max_stores": 5,
+        "max_warehouses": 2,
+        "max_users": 25,
+        "max_products": 5000,
+        "max_sales_per_month": 20000,
+        "features": ["analytics", "exports", "loyalty", "multiStore"],
+        "requests_per_minute": 6000,
+    },
+    {
+        "name": "Enterprise",
+        "description": "No limits.",
+        "price": Decimal("299.00"),
+        "features": ["analytics", "exports", "loyalty", "multiStore"],
+    },
+]
 
 
 def _demo_sale(rng, store, shelf, customers, cashier, owner) -> None:
@@ -140,7 +175,8 @@ class Command(BaseCommand):
         self._step(
             "super admin", lambda: super_admin_ensure(email=SUPER_ADMIN[0], password=SUPER_ADMIN[1])
         )
-        tenant = self._step("company", self._company)
+        plans = self._step("packages", self._packages) or {}
+        tenant = self._step("company", lambda: self._company(plans.get("Business")))
         if tenant is not None:
             owner = self._owner(tenant)
             with tenant_context(tenant):
@@ -168,7 +204,19 @@ class Command(BaseCommand):
             self.problems.append(f"{name}: {exc}")
             return None
 
-    def _company(self) -> Tenant:
+    @staticmethod
+    def _packages() -> dict[str, Package]:
+        """The platform's three plans (kept as they are when they exist: an operator may have
+        edited them)."""
+        super_admin = User.objects.get(email=SUPER_ADMIN[0])
+        plans = {}
+        for fields in DEMO_PACKAGES:
+            plans[fields["name"]] = Package.objects.filter(
+                name=fields["name"]
+            ).first() or package_create(actor=super_admin, **fields)
+        return plans
+
+    def _company(self, plan: Package | None) -> Tenant:
         tenant = Tenant.objects.filter(slug=DEMO_COMPANY["slug"]).first()
         if tenant is None:
             tenant = tenant_create(
@@ -177,6 +225,7 @@ class Command(BaseCommand):
                 owner_email=OWNER[0],
                 owner_password=OWNER[1],
                 owner_name="Demo Owner",
+                package_id=plan.pk if plan else None,
             ).tenant
         return tenant
 
@@ -330,6 +379,7 @@ class Command(BaseCommand):
             for code, email in (("DT", DEMO_STAFF[1][1]), ("MALL", DEMO_STAFF[2][1]))
         }
         today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        today_margin = timedelta(minutes=35)  # a shift closes 30 minutes after its last sale
         for days_ago in range(DEMO_SALE_DAYS, -1, -1):
             for code in ("DT", "MALL"):
                 store = stores[code]
@@ -349,6 +399,11 @@ class Command(BaseCommand):
                     day + timedelta(hours=rng.randint(9, 19), minutes=rng.randint(0, 59))
                     for _ in range(rng.randint(3, 6))
                 )
+                if days_ago == 0:  # today's sales in the part of the day gone by, whatever the hour
+                    room = (timezone.now() - day - today_margin).total_seconds()
+                    moments = sorted(
+                        day + timedelta(seconds=rng.uniform(0, room)) for _ in moments
+                    ) if room > 0 else []  # fmt: skip
                 moments = [moment for moment in moments if moment <= timezone.now()]
                 cashier = cashiers[code]
                 if not moments:
@@ -496,6 +551,11 @@ class Command(BaseCommand):
             "Stores: " + ", ".join(f"{s['code']} {s['name']} ({s['kind']})" for s in DEMO_STORES)
         )
         if tenant is not None:
+            plan = Tenant.objects.filter(pk=tenant.pk).values_list("package__name", flat=True)[0]
+            self.stdout.write(
+                f"Plan: {plan or 'none (no limits)'}; packages: "
+                + ", ".join(Package.objects.values_list("name", flat=True))
+            )
             with tenant_context(tenant):
                 self.stdout.write(f"Catalogue: {Product.objects.alive().count()} products")
                 levels, low = StockLevel.objects.count(), stock_totals()["low_stock_count"]
