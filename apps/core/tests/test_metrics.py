@@ -66,3 +66,16 @@ def test_liveness_and_readiness(client):
     assert (live.status_code, live.json()) == (200, {"status": "ok"})
     ready = client.get("/health/ready")
     assert (ready.status_code, ready.json()) == (200, {"status": "ok", "database": "up"})
+
+
+def test_readiness_is_503_while_a_migration_is_not_applied(client):
+    from django.db.migrations.recorder import MigrationRecorder
+
+    # the test's transaction is rolled back: the record comes back afterwards
+    MigrationRecorder.Migration.objects.filter(app="tenants", name="0007_packages").delete()
+    ready = client.get("/health/ready")
+    assert (ready.status_code, ready.json()) == (
+        503,
+        {"status": "unavailable", "database": "migrations pending"},
+    )
+    assert client.get("/health/live").status_code == 200  # the process itself is alive
