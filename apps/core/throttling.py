@@ -28,12 +28,20 @@ class FixedWindowThrottle(SimpleRateThrottle):
         # anonymous request on a tenant domain is routed to that schema, so every tenant domain
         # would otherwise hand out a fresh budget.
         cache = caches["platform"]
-        cache.add(key, 0, self.duration + 1)
+        # One cache operation per request once the window's counter exists (a round trip with
+        # Redis): increment first, create only when it is missing. Two first requests racing to
+        # create it: `add` lets one win, the other increments what the winner created.
         try:
             count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, self.duration + 1)
-            count = 1
+        except ValueError:  # no counter yet in this window (or it just expired)
+            if cache.add(key, 1, self.duration + 1):
+                count = 1
+            else:
+                try:
+                    count = cache.incr(key)
+                except ValueError:  # expired again in between: start the window afresh
+                    cache.set(key, 1, self.duration + 1)
+                    count = 1
         self._wait = window_start + self.duration - now
         return count <= self.num_requests
 
