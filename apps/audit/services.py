@@ -97,6 +97,52 @@ def audit_entry(
     )
 
 
+OPERATOR_ACCESS = "operator.access"
+
+
+def _query_without_secrets(query: str) -> str:
+    return "&".join(
+        part for part in query.split("&") if part and not _is_secret(part.split("=", 1)[0])
+    )
+
+
+def operator_access_record(
+    *,
+    operator,
+    tenant,
+    method: str,
+    path: str,
+    query: str,
+    reason: str,
+    status: int,
+) -> list[AuditLog]:
+    """One request a platform operator made inside `tenant` (apps.core.operator), on both trails:
+    the company's (tenant = the company, which its admins read at `GET /audit?action=
+    operator.access`) and the platform's (tenant = null). One INSERT, its own transaction."""
+    after = {
+        "method": method,
+        "path": path[:500],
+        "query": _query_without_secrets(query)[:1000],
+        "reason": reason,
+        "status": status,
+    }
+    rows = []
+    for trail in (tenant, None):
+        entry = audit_entry(
+            action=OPERATOR_ACCESS,
+            entity_type="tenant",
+            entity_id=tenant.pk,
+            actor=operator,
+            after=after,
+            tenant=tenant,
+        )
+        entry.tenant = trail  # `tenant=None` would mean "the current schema's"
+        rows.append(entry)
+    with transaction.atomic():
+        AuditLog.objects.bulk_create(rows)
+    return rows
+
+
 @contextmanager
 def audit_maintenance():
     """Lets the enclosed transaction delete audit rows (tests' and benchmarks' own clean-up only;

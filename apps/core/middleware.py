@@ -153,11 +153,16 @@ def tenant_for_schema(schema: str):
     return Tenant.from_db("default", names, [known[name] for name in names])
 
 
+_ACT_AS_TENANT = "HTTP_X_ACT_AS_TENANT"  # apps.core.operator.TENANT_META
+
+
 class TenantRoutingMiddleware:
     """Selects the tenant schema for the request from the verified access token (never from input).
 
     A host that is a tenant's domain accepts only that tenant's tokens. DRF's authentication then
     re-checks that the token's tenant, the user's tenant and the selected schema agree.
+    The one exception: a SUPER_ADMIN token with `X-Act-As-Tenant` (and a reason), checked, routed
+    and audited by `apps.core.operator` — a request without that header pays one dict lookup.
     """
 
     def __init__(self, get_response):
@@ -187,6 +192,14 @@ class TenantRoutingMiddleware:
                     status=401,
                 )
             schema = token_schema
+
+        if _ACT_AS_TENANT in request.META:  # a platform operator acting in one company
+            from apps.core.operator import operator_request
+
+            try:
+                return operator_request(request, db=db, token=token, get_response=self.get_response)
+            finally:
+                db.set_schema_to_public()
 
         if schema:
             tenant = host_tenant
