@@ -5,10 +5,12 @@ they cannot show different totals."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -200,9 +202,48 @@ def receipt_html(view: dict) -> str:
     return render_to_string("receipts/receipt.html", {"r": view})
 
 
-def receipt_document_html(view: dict, *, preview: bool = False) -> str:
-    """A whole HTML page of the receipt; `preview` adds the print button."""
-    return render_to_string("receipts/page.html", {"r": view, "preview": preview})
+# The preview's one script (no inline handler: the page's CSP allows this text by its hash).
+PRINT_SCRIPT = (
+    'document.getElementById("print").addEventListener("click", function () { window.print(); });'
+)
+_PRINT_SCRIPT_SAFE = mark_safe(PRINT_SCRIPT)  # noqa: S308 - this module's constant, no input
+
+
+def receipt_document_html(view: dict, *, preview: bool = False, nonce: str | None = None) -> str:
+    """A whole HTML page of the receipt; `preview` adds the print button. `nonce` marks its
+    style elements for the page's Content-Security-Policy (`receipt_page_policy`)."""
+    return render_to_string(
+        "receipts/page.html",
+        {"r": view, "preview": preview, "nonce": nonce, "print_script": _PRINT_SCRIPT_SAFE},
+    )
+
+
+_ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def receipt_page_policy(view: dict, *, preview: bool, nonce: str) -> str:
+    """The Content-Security-Policy of a receipt page: nothing loads but the company's logo (its
+    own origin); its styles by the response's nonce; the preview's print script by its hash; no
+    frame, form or base URL."""
+    from apps.core.security import csp_hash, csp_policy
+
+    images = ["'self'"]
+    if view.get("logo_url"):
+        parts = urlsplit(view["logo_url"])
+        origin = f"{parts.scheme}://{parts.netloc}".lower()
+        if _ORIGIN.fullmatch(origin):
+            images.append(origin)
+    directives = {
+        "default-src": ["'none'"],
+        "style-src": [f"'nonce-{nonce}'"],
+        "img-src": images,
+        "base-uri": ["'none'"],
+        "form-action": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+    if preview:
+        directives["script-src"] = [csp_hash(PRINT_SCRIPT)]
+    return csp_policy(directives)
 
 
 def receipt_pdf(view: dict) -> bytes:

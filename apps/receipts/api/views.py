@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from apps.core.filters import query_flag, query_uuid
 from apps.core.negotiation import OwnFormatNegotiation
+from apps.core.security import CSP_HEADER, csp_nonce
 from apps.core.throttling import FixedWindowThrottle
 from apps.receipts import rendering, selectors, services
 from apps.receipts.api import serializers as s
@@ -66,6 +67,17 @@ def _view(request, sale_id, output: str, options: dict) -> tuple[dict, dict]:
         paper=options.get("paper"),
     )
     return data, rendering.receipt_view(data)
+
+
+def _page(view: dict, *, preview: bool) -> HttpResponse:
+    """The receipt as an HTML page under its Content-Security-Policy (a fresh style nonce)."""
+    nonce = csp_nonce()
+    response = HttpResponse(
+        rendering.receipt_document_html(view, preview=preview, nonce=nonce),
+        content_type=CONTENT_TYPES["html"],
+    )
+    response[CSP_HEADER] = rendering.receipt_page_policy(view, preview=preview, nonce=nonce)
+    return response
 
 
 class JSONErrorsView(APIView):
@@ -145,12 +157,9 @@ class SaleReceiptView(JSONErrorsView):
             response = HttpResponse(rendering.receipt_pdf(view), content_type="application/pdf")
             response["Content-Disposition"] = f'inline; filename="{data["number"]}.pdf"'
             return response
-        body = (
-            rendering.receipt_document_html(view)
-            if output == "html"
-            else rendering.receipt_text(view)
-        )
-        return HttpResponse(body, content_type=CONTENT_TYPES[output])
+        if output == "text":
+            return HttpResponse(rendering.receipt_text(view), content_type=CONTENT_TYPES[output])
+        return _page(view, preview=False)
 
 
 @extend_schema(
@@ -176,9 +185,7 @@ class SaleReceiptPreviewView(JSONErrorsView):
     def get(self, request, sale_id):
         options = _query(request)
         _data, view = _view(request, sale_id, "preview", options)
-        response = HttpResponse(
-            rendering.receipt_document_html(view, preview=True), content_type=CONTENT_TYPES["html"]
-        )
+        response = _page(view, preview=True)
         response["Cache-Control"] = "private, no-store"
         response["Referrer-Policy"] = "no-referrer"  # the link's signature stays on this page
         return response
