@@ -9,7 +9,8 @@ import re
 ERROR_STATUSES = {
     "400": "Validation error",
     "401": "Missing, invalid or revoked token",
-    "403": "Role lacks the permission, or the company is suspended",
+    "403": "Role lacks the permission, the company is suspended, or an operator's write needs "
+    "a fresh login (REAUTH_REQUIRED)",
     "404": "Not found, or another tenant's",
     "405": "Method not allowed",
     "409": "Conflict (duplicate)",

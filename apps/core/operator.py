@@ -47,8 +47,6 @@ REASON_HEADER = "X-Act-As-Reason"
 TENANT_META = "HTTP_X_ACT_AS_TENANT"
 REASON_META = "HTTP_X_ACT_AS_REASON"
 REASON_MIN_LENGTH, REASON_MAX_LENGTH = 3, 500
-# 403: an operator's write inside a company needs a recent password check (ErrorCode's family)
-REAUTH_REQUIRED = "REAUTH_REQUIRED"
 READ_METHODS = frozenset({"GET", "HEAD"})
 ACTING_ROLE = Role.ADMIN  # what the operator may do inside the company (README design notes)
 API_PREFIX = "/api/v1/"
@@ -140,7 +138,7 @@ def operator_access_open(request: HttpRequest, *, token) -> OperatorAccess | Jso
         minutes = _reauth_minutes()
         return _refuse(
             403,
-            REAUTH_REQUIRED,
+            ErrorCode.REAUTH_REQUIRED,
             f"Writes inside a company need a password check in the last {minutes} minutes: "
             "log in again (POST /api/auth/login) and use the new access token.",
         )
