@@ -67,6 +67,15 @@ def _refuse(status: int, code: str, message: str, field: str | None = None) -> J
     return JsonResponse(error_body(code, message, details), status=status)
 
 
+def _header_text(value: str) -> str:
+    """A header as the client wrote it: WSGI hands headers over decoded as Latin-1, so a reason
+    typed in UTF-8 ("Müller's till") is read back as UTF-8 when it is valid UTF-8."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
 def _reauth_minutes() -> int:
     return getattr(settings, "OPERATOR_WRITE_REAUTH_MINUTES", 15)  # mipos/settings/base.py
 
@@ -102,7 +111,7 @@ def operator_access_open(request: HttpRequest, *, token) -> OperatorAccess | Jso
             f"{TENANT_HEADER} applies to company endpoints ({API_PREFIX}…) only.",
             TENANT_HEADER,
         )
-    reason = request.META.get(REASON_META, "").strip()
+    reason = _header_text(request.META.get(REASON_META, "")).strip()
     if not REASON_MIN_LENGTH <= len(reason) <= REASON_MAX_LENGTH:
         return _refuse(
             400,

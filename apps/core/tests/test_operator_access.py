@@ -288,6 +288,14 @@ def test_the_longest_reason_is_accepted(api, super_admin, world_a):
     assert response.status_code == 200
 
 
+def test_a_reason_in_utf8_is_kept_as_written(api, super_admin, world_a):
+    reason = "Müller's till: Zählung prüfen"
+    raw = reason.encode().decode("latin-1")  # what WSGI hands over for those bytes
+    response = api(super_admin).get("/api/v1/stores", **acting(world_a.tenant, raw))
+    assert response.status_code == 200
+    assert {row.after["reason"] for row in access_rows()} == {reason}
+
+
 def test_unknown_template_or_malformed_company_is_404(api, super_admin):
     client = api(super_admin)
     template = Tenant.objects.get(is_template=True)
