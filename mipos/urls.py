@@ -26,6 +26,7 @@ api_v1 = [
     path("", include("apps.tenants.api.urls")),
     path("", include("apps.audit.api.urls")),
     path("", include("apps.superadmin.api.urls")),
+    path("", include("apps.devtools.api.urls")),
 ]
 
 urlpatterns = [

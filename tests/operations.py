@@ -115,6 +115,7 @@ ADDITIONS: dict[tuple[str, str], str | dict[str, str]] = {
     ("PATCH", "/api/v1/super-admin/tenants/{id}"): "SUPER_ADMIN",
     ("POST", "/api/v1/super-admin/tenants/{id}/suspend"): "SUPER_ADMIN",
     ("POST", "/api/v1/super-admin/tenants/{id}/restore"): "SUPER_ADMIN",
+    ("GET", "/api/v1/super-admin/logs"): "SUPER_ADMIN",  # dev-tools log viewer
 }
 
 # --- which object of a tenant fills a path parameter ---------------------------------------------

@@ -43,6 +43,12 @@ def test_query_count_does_not_grow_with_the_page(operation, client, world_a, sup
         from apps.users.services import super_admin_ensure
 
         super_admin_ensure(email="second.root@platform.test", password="Second-root-2026")
+    if operation.path == "/api/v1/super-admin/logs":  # stored log lines to list
+        from apps.devtools.services import log_entries_write
+
+        log_entries_write(
+            entries=[{"level": "ERROR", "level_no": 40, "logger": "t", "message": "x"}] * 2
+        )
     caller = super_admin if platform else world_a.admin
     headers = {"HTTP_AUTHORIZATION": bearer(caller)}
     client.get(operation.path, {"limit": 1}, **headers)  # warm whatever is cached per process

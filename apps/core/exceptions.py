@@ -105,5 +105,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
             str(exc.detail) if not isinstance(exc.detail, (dict, list)) else exc.default_detail
         )
         return error_response(exc.status_code, code, str(message), [], headers)
-    logger.exception("Unhandled error", exc_info=exc)
+    request = context.get("request")
+    where = {"method": request.method, "path": request.path, "status": 500} if request else {}
+    logger.exception("Unhandled error", exc_info=exc, extra=where)
     return error_response(500, ErrorCode.INTERNAL_ERROR, "An unexpected error occurred.")

@@ -43,6 +43,7 @@ SHARED_APPS = [
     "apps.realtime",
     "apps.media",
     "apps.lookups",
+    "apps.devtools",
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -344,12 +345,31 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # --- logging: JSON lines with request id, tenant and user ----------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
+# The dev-tools log store (apps/devtools/log_store.py): the lines worth keeping go on a bounded
+# in-process queue (full: dropped and counted) that a background thread writes in batches to a
+# public-schema table, purged by age and row count.
+LOG_STORE_ENABLED = env_bool("LOG_STORE_ENABLED", True)
+LOG_STORE_BACKGROUND = True  # False: only `log_store.flush()` writes the queue (tests)
+LOG_STORE_REQUEST_LEVEL = env("LOG_STORE_REQUEST_LEVEL", "INFO")  # "mipos.request" lines
+LOG_STORE_LEVEL = env("LOG_STORE_LEVEL", "WARNING")  # every other logger
+LOG_STORE_QUEUE_SIZE = int(env("LOG_STORE_QUEUE_SIZE", "10000"))
+LOG_STORE_BATCH_SIZE = int(env("LOG_STORE_BATCH_SIZE", "500"))
+LOG_STORE_FLUSH_SECONDS = float(env("LOG_STORE_FLUSH_SECONDS", "2"))
+LOG_RETENTION_DAYS = int(env("LOG_RETENTION_DAYS", "7"))
+LOG_RETENTION_MAX_ROWS = int(env("LOG_RETENTION_MAX_ROWS", "200000"))
+LOG_RETENTION_PURGE_MINUTES = int(env("LOG_RETENTION_PURGE_MINUTES", "10"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "apps.core.logging.JsonLineFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json"},
+        "log_store": {"class": "apps.devtools.log_store.LogStoreHandler"},
+    },
+    "root": {
+        "handlers": ["console", "log_store"] if LOG_STORE_ENABLED else ["console"],
+        "level": LOG_LEVEL,
+    },
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},

@@ -1,0 +1,24 @@
+from django.contrib import admin
+
+from apps.devtools.models import LogEntry
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(admin.ModelAdmin):
+    """Read-only: the lines are written by the log store and removed by its retention only."""
+
+    list_display = ("time", "level", "logger", "status", "method", "path", "tenant", "request_id")
+    list_filter = ("level", "logger")
+    search_fields = ("message", "path", "=request_id", "=tenant", "exception_type")
+    date_hierarchy = "time"
+    ordering = ("-time", "-id")
+    show_full_result_count = False  # no COUNT(*) of the whole table on every page
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
