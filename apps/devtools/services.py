@@ -30,6 +30,7 @@ _KEY_VALUE = re.compile(
     (?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&}}\]\)]+)   # the value: quoted or bare
     """
 )
+_SECRET_NAME = re.compile(_SECRET_KEY, re.IGNORECASE)
 _CREDENTIAL = re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
@@ -44,18 +45,23 @@ def text_redacted(text: str) -> str:
 
 
 def _strings_redacted(value: Any) -> Any:
+    """Strings redacted (`text_redacted`) at every depth, and the whole value of a key that
+    names a credential the key scrubber keeps (`Authorization`, `Cookie`, `apiKey`)."""
     if isinstance(value, str):
         return text_redacted(value)
     if isinstance(value, dict):
-        return {key: _strings_redacted(item) for key, item in value.items()}
+        return {
+            key: REDACTED if _SECRET_NAME.fullmatch(str(key)) else _strings_redacted(item)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [_strings_redacted(item) for item in value]
     return value
 
 
 def extra_scrubbed(extra: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The extras as JSON: entries whose key names a secret dropped at every depth (the audit
-    trail's scrubber), credential-looking values inside strings redacted."""
+    """The extras as JSON: entries whose key names a password, token or secret dropped at every
+    depth (the audit trail's scrubber), other credentials and credential-looking text redacted."""
     if not extra:
         return {}
     plain = json.loads(json.dumps(_drop_secrets(dict(extra)), default=str))

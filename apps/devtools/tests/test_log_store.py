@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +16,7 @@ from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
 from apps.core.context import RequestContext, reset_context, set_context
-from apps.devtools.log_store import LogStoreHandler
+from apps.devtools.log_store import LogStore, LogStoreHandler
 from apps.devtools.models import LogEntry
 from apps.devtools.services import log_entries_purge, log_entries_write, text_redacted
 
@@ -114,6 +116,27 @@ def test_a_full_queue_drops_and_counts_and_never_blocks(stored_logs):
     assert sorted(LogEntry.objects.values_list("message", flat=True)) == ["error 0", "error 1"]
 
 
+def test_the_background_thread_writes_full_batches_off_the_request_path(monkeypatch):
+    batches: list[tuple[list[str], bool]] = []
+    written = threading.Event()
+
+    def write(*, entries):
+        names = [entry["message"] for entry in entries]
+        batches.append((names, threading.current_thread() is threading.main_thread()))
+        written.set()
+        return len(entries)
+
+    monkeypatch.setattr("apps.devtools.services.log_entries_write", write)
+    store = LogStore().configure(background=True, batch_size=2, flush_seconds=600, purge_minutes=0)
+    store.offer(record("apps.sales", logging.ERROR, "error 0"))
+    assert store.pending() == 1  # queued only: nothing written by the logging call
+    store.offer(record("apps.sales", logging.ERROR, "error 1"))  # a full batch wakes the thread
+    assert written.wait(timeout=30)
+    assert batches == [(["error 0", "error 1"], False)]
+    assert store.pending() == 0
+    assert store._thread.daemon and store._thread.name == "mipos-log-store"
+
+
 def test_batches_are_one_insert_each(stored_logs):
     stored_logs.configure(background=False, batch_size=3)
     handler = LogStoreHandler()
@@ -132,7 +155,8 @@ def test_secrets_are_scrubbed_at_every_depth_and_in_text(stored_logs):
         "password": SECRET,
         "profile": {"newPassword": SECRET, "currentPassword": SECRET},
         "sessions": [{"refreshToken": SECRET, "token": SECRET, "clientSecret": SECRET}],
-        "headers": {"Authorization": f"Bearer {SECRET}"},
+        "headers": {"Authorization": f"Bearer {SECRET}", "Cookie": SECRET, "Accept": "*/*"},
+        "upstream": [{"authorization": SECRET, "x_api_key": SECRET, "note": f"Basic {SECRET}"}],
     }
     jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
     try:
@@ -145,7 +169,7 @@ def test_secrets_are_scrubbed_at_every_depth_and_in_text(stored_logs):
             body=body,
             attempt=2,
         )
-        failing.exc_info = __import__("sys").exc_info()
+        failing.exc_info = sys.exc_info()
     LogStoreHandler().handle(failing)
     stored_logs.flush()
     row = LogEntry.objects.get()
@@ -160,7 +184,14 @@ def test_secrets_are_scrubbed_at_every_depth_and_in_text(stored_logs):
             "email": "ana@acme.test",
             "profile": {},
             "sessions": [{}],
-            "headers": {"Authorization": "Bearer [REDACTED]"},
+            "headers": {"Authorization": "[REDACTED]", "Cookie": "[REDACTED]", "Accept": "*/*"},
+            "upstream": [
+                {
+                    "authorization": "[REDACTED]",
+                    "x_api_key": "[REDACTED]",
+                    "note": "Basic [REDACTED]",
+                }
+            ],
         },
     }
 
