@@ -234,3 +234,19 @@ def test_query_count_does_not_grow_with_the_page(api, super_admin, seeded):
     with CaptureQueriesContext(connection) as filtered:
         client.get(LOGS, {"limit": 100, "tenant": "acme", "level": "INFO", "search": "e"})
     assert len(filtered) == len(one) + 1  # the company's schema, looked up once
+
+
+def test_the_console_lists_the_lines_read_only(super_admin, seeded):
+    from django.test import Client
+
+    console = Client()
+    console.force_login(super_admin)
+    listing = console.get("/admin/devtools/logentry/", {"q": "r-22"})
+    assert listing.status_code == 200
+    assert "/api/v1/sales/checkout" in listing.content.decode()
+    row = LogEntry.objects.get(request_id="r-22")
+    detail = console.get(f"/admin/devtools/logentry/{row.pk}/change/")
+    assert detail.status_code == 200  # a view page: no save button, no delete link
+    assert 'name="_save"' not in detail.content.decode()
+    assert console.get("/admin/devtools/logentry/add/").status_code == 403
+    assert console.post(f"/admin/devtools/logentry/{row.pk}/delete/").status_code == 403
