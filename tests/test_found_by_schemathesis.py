@@ -78,3 +78,29 @@ def test_the_category_tree_refuses_a_malformed_page(api, world_a):
         response = client.get(f"/api/v1/products/categories?view=tree&{query}")
         assert response.status_code == 400, query
     assert client.get("/api/v1/products/categories?view=tree&page=1").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "body"),
+    [
+        ("/api/v1/users/me", "patch", '{"email": "new@acme.test", "currentPassword": "\\ud800"}'),
+        (
+            "/api/auth/change-password",
+            "patch",
+            '{"currentPassword": "\\ud800x", "newPassword": "A"}',
+        ),
+        ("/api/v1/products", "post", '{"name": "Caf\\udce9", "sku": "SUR-1"}'),
+    ],
+)
+def test_a_lone_surrogate_in_text_is_a_400_not_a_500(api, world_a, path, method, body):
+    """A lone surrogate is valid JSON but no UTF-8 text: the password hasher (and PostgreSQL)
+    raised UnicodeEncodeError on it."""
+    from apps.users.models import User
+
+    before = User.objects.filter(pk=world_a.admin.pk).values("email", "password").get()
+    response = getattr(api(world_a.admin), method)(path, body, content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"][0]["message"] == "Surrogate characters are not allowed."
+    assert User.objects.filter(pk=world_a.admin.pk).values("email", "password").get() == before

@@ -26,6 +26,13 @@ def enforce_json_types() -> None:
         def to_internal_value(self, data, _original=original):
             if not isinstance(data, str):
                 self.fail("invalid")
+            if not data.isascii():
+                try:  # a lone surrogate (valid JSON) is no UTF-8 text: PostgreSQL and the
+                    data.encode("utf-8")  # password hashers refuse it later, as a 500
+                except UnicodeEncodeError:
+                    raise serializers.ValidationError(
+                        "Surrogate characters are not allowed."
+                    ) from None
             return _original(self, data)
 
         field_class.to_internal_value = to_internal_value
