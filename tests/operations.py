@@ -116,6 +116,13 @@ ADDITIONS: dict[tuple[str, str], str | dict[str, str]] = {
     ("POST", "/api/v1/super-admin/tenants/{id}/suspend"): "SUPER_ADMIN",
     ("POST", "/api/v1/super-admin/tenants/{id}/restore"): "SUPER_ADMIN",
     ("GET", "/api/v1/super-admin/logs"): "SUPER_ADMIN",  # dev-tools log viewer
+    # subscription packages (MIPOS "Packages")
+    ("GET", "/api/v1/super-admin/packages"): "SUPER_ADMIN",
+    ("POST", "/api/v1/super-admin/packages"): "SUPER_ADMIN",
+    ("GET", "/api/v1/super-admin/packages/{id}"): "SUPER_ADMIN",
+    ("PATCH", "/api/v1/super-admin/packages/{id}"): "SUPER_ADMIN",
+    ("DELETE", "/api/v1/super-admin/packages/{id}"): "SUPER_ADMIN",
+    ("GET", "/api/v1/tenants/me/subscription"): "ADMIN/MANAGER",
 }
 
 # --- which object of a tenant fills a path parameter ---------------------------------------------
@@ -136,6 +143,7 @@ RESOURCES: dict[str, str] = {
     "/api/v1/users/{id}": "cashier",
     "/api/v1/super-admin/users/{userId}": "cashier",
     "/api/v1/super-admin/tenants/{id}": "tenant",
+    "/api/v1/super-admin/packages/{id}": "package",  # a plan no company is on
     "/api/v1/inventory/stock/{storeId}": "store",
     "/api/v1/inventory/stock/{storeId}/{productId}": "stock_product",
     "/api/v1/inventory/transfers/{id}": "transfer",
@@ -428,6 +436,16 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         status=201,
     ),
     ("PATCH", "/api/v1/super-admin/tenants/{id}"): Sample(lambda r: {"legalName": "Acme Lda"}),
+    ("POST", "/api/v1/super-admin/packages"): Sample(
+        lambda r: {
+            "name": "Sample plan",
+            "price": "19.00",
+            "maxStores": 2,
+            "features": ["analytics", "exports"],
+        },
+        status=201,
+    ),
+    ("PATCH", "/api/v1/super-admin/packages/{id}"): Sample(lambda r: {"maxProducts": 500}),
     ("POST", "/api/v1/super-admin/tenants/{id}/suspend"): Sample(),
     ("POST", "/api/v1/super-admin/tenants/{id}/restore"): Sample(
         by_role={"SUPER_ADMIN": Expect(422, "TENANT_STATE")}  # the company is not suspended
@@ -604,6 +622,7 @@ def make_refs(world) -> Refs:
         VariantTypeValue,
     )
     from apps.media.models import ImageAsset
+    from apps.tenants.models import Package
 
     suffix = world.tenant.slug.upper()
     with tenant_context(world.tenant):
@@ -614,6 +633,8 @@ def make_refs(world) -> Refs:
             "store": world.other_store.pk,  # nobody works there: it may be renamed or deleted
             "cashier": world.cashier.pk,
             "tenant": world.tenant.pk,
+            "package": Package.objects.create(name=f"Ref plan {suffix}", max_stores=9).pk,
+            "package_2": Package.objects.create(name=f"Ref plan 2 {suffix}").pk,  # lists
             "brand": Brand.objects.create(name=f"Ref brand {suffix}").pk,
             "unit": Unit.objects.create(name=f"Ref unit {suffix}", abbreviation="ru").pk,
             # second rows, so every list has a page of several (tests/test_query_counts.py)

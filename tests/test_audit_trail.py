@@ -5,6 +5,7 @@ row expected. A sanity check makes sure every write row of the contract has a ca
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,6 +35,15 @@ class Case:
     after: object = None
     query: str = ""
     setup: Callable | None = None
+
+
+AUDITED_PLAN = uuid.UUID(int=77)
+
+
+def audited_plan():
+    from apps.tenants.models import Package
+
+    Package.objects.create(id=AUDITED_PLAN, name="Plan for the audit")
 
 
 def deactivate_cashier(world):
@@ -660,6 +670,39 @@ CASES = {
         "tenant",
         {"phone": ""},
         {"phone": "12"},
+    ),
+    "sa-packages-create": Case(
+        "super",
+        "POST",
+        "/api/v1/super-admin/packages",
+        {"name": "Audited plan", "maxUsers": 4, "features": ["exports"]},
+        "package.create",
+        "new",
+        None,
+        {
+            "name": "Audited plan",
+            "price": "0.00",
+            "currency": "USD",
+            "billing_period": "MONTHLY",
+            "max_stores": None,
+            "max_warehouses": None,
+            "max_users": 4,
+            "max_products": None,
+            "max_sales_per_month": None,
+            "features": ["exports"],
+            "requests_per_minute": None,
+        },
+    ),
+    "sa-tenants-plan": Case(
+        "super",
+        "PATCH",
+        "/api/v1/super-admin/tenants/{tenant}",
+        {"packageId": str(AUDITED_PLAN)},
+        "tenant.update",
+        "tenant",
+        {"package_id": None},
+        {"package_id": str(AUDITED_PLAN)},
+        setup=lambda w: audited_plan(),
     ),
     "sa-tenants-suspend": Case(
         "super",

@@ -89,16 +89,19 @@ AUTH_USER_MODEL = "users.User"
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestContextMiddleware",
+    # before the tenant routing, so that its early refusals carry the security headers too
+    # (HSTS, nosniff, X-Frame-Options: DENY) and a plain-HTTP request is redirected first
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.core.security.AdminContentSecurityPolicyMiddleware",  # the CSP of /admin/
     "apps.core.middleware.TenantRoutingMiddleware",
     "djangorestframework_camel_case.middleware.CamelCaseMiddleWare",
-    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 APPEND_SLASH = False  # trailing slashes under /api are stripped by RequestContextMiddleware
 
@@ -242,6 +245,10 @@ SIMPLE_JWT = {
 # with REDIS_URL; without Redis, other processes may lag by up to this). 0 disables the cache.
 AUTH_USER_CACHE_SECONDS = int(env("AUTH_USER_CACHE_SECONDS", "10"))
 
+# A platform operator acting in a company (X-Act-As-Tenant) may write only with a token from a
+# password login this recent (refreshed tokens keep their login's time); reads any time.
+OPERATOR_WRITE_REAUTH_MINUTES = int(env("OPERATOR_WRITE_REAUTH_MINUTES", "15"))
+
 # Idempotency-Key records are kept this many hours (a retry within them replays the first
 # response), then purged by `manage.py purge_idempotency_keys` and, with no cron, by completed
 # requests: at most once per tenant per purge window of this many minutes (0: command only).
@@ -270,7 +277,10 @@ PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", "http://localhost:5000/reset-pass
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.users.authentication.TenantJWTAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["apps.core.permissions.HasPermission"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "apps.core.permissions.HasPermission",
+        "apps.tenants.api.permissions.PlanFeatureRequired",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["apps.core.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.core.negotiation.JSONFirstNegotiation",
     # JSON only: form encodings make DRF treat empty fields as absent. Upload views declare
@@ -292,6 +302,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "apps.core.throttling.AnonThrottle",
         "apps.core.throttling.UserThrottle",
+        "apps.tenants.api.throttling.CompanyThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", "600/min"),
@@ -326,6 +337,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
         "apps.core.openapi.envelope_postprocessing_hook",
+        "apps.core.operator.operator_openapi_hook",
     ],
     "ENUM_NAME_OVERRIDES": {},
 }
