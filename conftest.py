@@ -13,7 +13,7 @@ from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
 from apps.catalog.models import Category, Product, ProductVariant
-from apps.core.middleware import _TENANTS_BY_SCHEMA
+from apps.core.middleware import _TENANTS_BY_SCHEMA, _VERIFIED_TOKENS
 from apps.core.roles import Role
 from apps.stores.models import Store
 from apps.tenants.models import Tenant
@@ -183,14 +183,16 @@ def super_admin(worlds, db) -> User:
 @pytest.fixture(autouse=True)
 def _clean_state():
     """Throttle counters and cached rows live in the caches; the schema must not leak from one
-    test to the next."""
+    test to the next, nor a token verified (at another moment of a moved clock) by another test."""
     for alias in ("default", "platform", "shared"):
         caches[alias].clear()
     _TENANTS_BY_SCHEMA.clear()  # tenants created by a rolled-back test must not linger
+    _VERIFIED_TOKENS.clear()
     yield
     for alias in ("default", "platform", "shared"):
         caches[alias].clear()
     _TENANTS_BY_SCHEMA.clear()
+    _VERIFIED_TOKENS.clear()
     connection.set_schema_to_public()
 
 

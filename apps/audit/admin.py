@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from apps.audit.models import AuditLog
+from apps.core.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyAdmin):
     """Read-only: the trail cannot be added to, changed or deleted from the console."""
 
     list_display = ("created_at", "tenant", "actor", "action", "entity_type", "entity_id", "ip")
@@ -12,12 +13,3 @@ class AuditLogAdmin(admin.ModelAdmin):
     search_fields = ("action", "entity_type", "entity_id", "actor__email", "request_id")
     list_select_related = ("tenant", "actor")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -18,20 +18,20 @@ def _is_secret(key: Any) -> bool:
     return isinstance(key, str) and any(marker in key.lower() for marker in _SECRET_MARKERS)
 
 
-def _drop_secrets(value: Any) -> Any:
+def secrets_dropped(value: Any) -> Any:
     """`value` without any entry whose key names a secret, at any depth (dicts inside lists
     inside dicts too)."""
     if isinstance(value, dict):
-        return {key: _drop_secrets(item) for key, item in value.items() if not _is_secret(key)}
+        return {key: secrets_dropped(item) for key, item in value.items() if not _is_secret(key)}
     if isinstance(value, list | tuple):
-        return [_drop_secrets(item) for item in value]
+        return [secrets_dropped(item) for item in value]
     return value
 
 
 def _scrub(values: dict[str, Any] | None) -> dict[str, Any] | None:
     if values is None:
         return None
-    return json.loads(json.dumps(_drop_secrets(values), cls=DjangoJSONEncoder))
+    return json.loads(json.dumps(secrets_dropped(values), cls=DjangoJSONEncoder))
 
 
 def changed_fields(

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.devtools.models import LogEntry
 
 
 @admin.register(LogEntry)
-class LogEntryAdmin(admin.ModelAdmin):
+class LogEntryAdmin(ReadOnlyAdmin):
     """Read-only: the lines are written by the log store and removed by its retention only."""
 
     list_display = ("time", "level", "logger", "status", "method", "path", "tenant", "request_id")
@@ -13,12 +14,3 @@ class LogEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "time"
     ordering = ("-time", "-id")
     show_full_result_count = False  # no COUNT(*) of the whole table on every page
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

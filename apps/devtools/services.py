@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.audit.services import _drop_secrets  # the one key-based scrubber (audit trail's)
+from apps.audit.services import secrets_dropped  # the one key-based scrubber
 from apps.core.db import rows_insert
 from apps.devtools.models import LogEntry
 
@@ -64,7 +64,7 @@ def extra_scrubbed(extra: Mapping[str, Any] | None) -> dict[str, Any]:
     depth (the audit trail's scrubber), other credentials and credential-looking text redacted."""
     if not extra:
         return {}
-    plain = json.loads(json.dumps(_drop_secrets(dict(extra)), default=str))
+    plain = json.loads(json.dumps(secrets_dropped(dict(extra)), default=str))
     return _strings_redacted(plain)
 
 

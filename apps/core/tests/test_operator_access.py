@@ -19,7 +19,6 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.audit.models import AuditLog
 from apps.core import operator
-from apps.core.middleware import _VERIFIED_TOKENS
 from apps.stores.models import Store
 from apps.tenants.models import Tenant, TenantStatus
 from apps.users.models import User
@@ -30,13 +29,6 @@ pytestmark = pytest.mark.django_db
 
 REASON = "Ticket #4711: stock figures look wrong"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _no_verified_tokens():
-    _VERIFIED_TOKENS.clear()
-    yield
-    _VERIFIED_TOKENS.clear()
 
 
 def acting(tenant, reason: str | None = REASON) -> dict[str, str]:

@@ -25,7 +25,6 @@ from apps.core.events import (
     publish_tenant_access_changed,
     publish_user_access_changed,
 )
-from apps.core.middleware import _VERIFIED_TOKENS
 from apps.core.roles import Role
 from apps.realtime.tests.redis_server import cross_process_setup
 from apps.stores.models import StoreAssignment
@@ -47,13 +46,6 @@ async def access_changed(socket) -> None:
 
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _no_verified_tokens():
-    _VERIFIED_TOKENS.clear()
-    yield
-    _VERIFIED_TOKENS.clear()
 
 
 def socket_for(user) -> WebsocketCommunicator:

@@ -17,13 +17,6 @@ ME = "/api/auth/me"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _no_verified_tokens():
-    _VERIFIED_TOKENS.clear()
-    yield
-    _VERIFIED_TOKENS.clear()
-
-
 def test_a_cached_token_is_refused_once_expired(client, world_a):
     with time_machine.travel(START, tick=False) as traveller:
         access = token_pair_issue(user=world_a.cashier).access
