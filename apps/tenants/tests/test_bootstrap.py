@@ -38,6 +38,23 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(worlds):
     assert "Shifts: " in output and " closed with a Z report, 1 open" in output
     assert "Expenses: " in output and " in 5 categories" in output
     assert "Purchasing: 3 suppliers, 6 purchase orders" in output
+    assert "Plan: Business; packages: Starter, Business, Enterprise" in output
+    # the three plans once, and the demo company within its plan's limits
+    from apps.tenants.models import Package
+    from apps.tenants.selectors import subscription_get
+
+    assert list(Package.objects.values_list("name", "max_stores", "max_products")) == [
+        ("Starter", 1, 500),
+        ("Business", 5, 5000),
+        ("Enterprise", None, None),
+    ]
+    assert demo.package.name == "Business"
+    from django_tenants.utils import tenant_context
+
+    with tenant_context(demo):
+        subscription = subscription_get(tenant=demo)
+    limits, usage = subscription["limits"], subscription["usage"]
+    assert all(usage[name] <= limit for name, limit in limits.items()), (limits, usage)
 
 
 def test_seed_demo_sales_are_consistent(worlds):
