@@ -45,7 +45,7 @@ from apps.core.db import (
     snapshot,
 )
 from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, ValidationFailed
-from apps.core.validation import validate_range
+from apps.core.validation import validate_range, validate_text
 from apps.tenants.limits import PlanResource, current_tenant, plan_limit_guard
 
 # --- shared -------------------------------------------------------------------------------------
@@ -130,10 +130,7 @@ def _referenced(model, pk, field: str) -> None:
 
 
 def _name(value: str, field: str = "name") -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationFailed.for_field(field, "This field may not be blank.")
-    return value
+    return validate_text(value, field=field)
 
 
 def _created(instance, *, actor, entity: str, fields: Iterable[str], action: str = "") -> None:

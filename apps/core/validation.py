@@ -177,6 +177,14 @@ def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+def validate_text(value: str | None, *, field: str, required: bool = True) -> str:
+    """`value` without surrounding whitespace; a required one may not end up empty (400)."""
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationFailed.for_field(field, "This field may not be blank.")
+    return value
+
+
 def validate_timezone(value: str, *, field: str) -> str:
     if value not in _time_zones():
         raise ValidationFailed.for_field(field, f"'{value}' is not an IANA time zone.")

@@ -51,7 +51,7 @@ from apps.core.errors import (
     ValidationFailed,
 )
 from apps.core.roles import Role
-from apps.core.validation import validate_range
+from apps.core.validation import validate_range, validate_text
 from apps.customers.events import customer_changed, customer_totals_changed
 from apps.customers.models import (
     Customer,
@@ -84,10 +84,7 @@ class Reference:
 
 # --- validation -----------------------------------------------------------------------------------
 def _text(value: str, field: str, *, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationFailed.for_field(field, "This field may not be blank.")
-    return value
+    return validate_text(value, field=field, required=required)
 
 
 def _clean(changes: dict[str, Any]) -> dict[str, Any]:

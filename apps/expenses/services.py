@@ -22,7 +22,7 @@ from apps.core.db import (
     snapshot,
 )
 from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, ValidationFailed
-from apps.core.validation import validate_range
+from apps.core.validation import validate_range, validate_text
 from apps.expenses.models import Expense, ExpenseCategory
 from apps.stores.models import Store
 
@@ -40,9 +40,7 @@ def _category_conflict() -> Conflict:
 
 
 def expense_category_create(*, actor, name: str) -> ExpenseCategory:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed.for_field("name", "This field may not be blank.")
+    name = validate_text(name, field="name")
     if live_name_taken(ExpenseCategory.objects.alive(), name):
         raise _category_conflict()
     category = ExpenseCategory(name=name)

@@ -30,6 +30,7 @@ from apps.core.errors import (
     ValidationFailed,
 )
 from apps.core.roles import Role
+from apps.core.validation import validate_text
 from apps.pos import events, selectors
 from apps.pos.models import (
     MAIN_DRAWER,
@@ -144,9 +145,7 @@ def shift_cash(*, actor, shift_id: UUID, type: str, amount: Decimal, reason: str
     if type not in MANUAL_CASH_TYPES:
         raise ValidationFailed.for_field("type", "PAY_IN, PAY_OUT or CASH_DROP.")
     _money(amount, "amount", positive=True)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed.for_field("reason", "This field may not be blank.")
+    reason = validate_text(reason, field="reason")
     with transaction.atomic():
         shift = _shift_lock(actor=actor, shift_id=shift_id)
         if type in OUT_OF_DRAWER:

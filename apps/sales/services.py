@@ -43,6 +43,7 @@ from apps.core.errors import (
 )
 from apps.core.roles import Role
 from apps.core.serializers import quantity_text
+from apps.core.validation import validate_text
 from apps.customers import services as customers
 from apps.customers.models import Customer
 from apps.inventory.services import StockChange, StockKey, item_identity_check, stock_move
@@ -575,9 +576,7 @@ def sale_void(*, actor, sale_id: UUID, reason: str) -> Sale:
     its method, the customer's account, store credit and points are restored exactly. Refused
     (422) once a due of the sale was collected, or when the customer no longer holds the
     points the sale earned."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed.for_field("reason", "This field may not be blank.")
+    reason = validate_text(reason, field="reason")
     settings = _settings(actor)
     with transaction.atomic():
         sale = _sale_lock(sale_id, "void")
@@ -697,9 +696,7 @@ def sale_return(
     rest to store credit (a customer's sale) or to the sale's other methods. Points earned on
     the returned share are taken back; those the customer no longer holds are taken from the
     refund at the program's point value."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed.for_field("reason", "This field may not be blank.")
+    reason = validate_text(reason, field="reason")
     if not items:
         raise ValidationFailed.for_field("items", "At least one item is required.")
     settings = _settings(actor)

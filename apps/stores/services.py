@@ -22,7 +22,7 @@ from apps.core.db import (
 )
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.events import publish_user_access_changed
-from apps.core.validation import validate_pattern, validate_timezone
+from apps.core.validation import validate_pattern, validate_text, validate_timezone
 from apps.stores.events import store_changed
 from apps.stores.models import Store, StoreAssignment, StoreKind
 from apps.tenants.limits import PlanResource, current_tenant, plan_limit_guard
@@ -51,9 +51,7 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     if changes.get("timezone"):
         validate_timezone(changes["timezone"], field="timezone")
     if "name" in changes:
-        changes["name"] = changes["name"].strip()
-        if not changes["name"]:
-            raise ValidationFailed.for_field("name", "This field may not be blank.")
+        changes["name"] = validate_text(changes["name"], field="name")
     return changes
 
 

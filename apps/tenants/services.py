@@ -19,6 +19,7 @@ from apps.core.validation import (
     validate_currency,
     validate_pattern,
     validate_range,
+    validate_text,
     validate_timezone,
 )
 from apps.receipts import layout
@@ -177,9 +178,7 @@ def tenant_profile_update(
         logo_url=logo_url,
     )
     if "name" in changes:
-        changes["name"] = changes["name"].strip()
-        if not changes["name"]:
-            raise ValidationFailed.for_field("name", "This field may not be blank.")
+        changes["name"] = validate_text(changes["name"], field="name")
 
     if changes.get("package_id") is not None:
         _package_for(changes["package_id"])  # 400 when there is no such plan
@@ -391,9 +390,7 @@ def _package_duplicate() -> Conflict:
 
 def _package_clean(changes: dict) -> dict:
     if "name" in changes:
-        changes["name"] = changes["name"].strip()
-        if not changes["name"]:
-            raise ValidationFailed.for_field("name", "This field may not be blank.")
+        changes["name"] = validate_text(changes["name"], field="name")
     if "currency" in changes:
         changes["currency"] = validate_currency(changes["currency"], field="currency")
     if "price" in changes:
