@@ -38,6 +38,9 @@ CHECKOUTS = Counter("mipos_checkouts_total", "Sales completed at checkout")
 STOCK_MOVEMENTS = Counter(
     "mipos_stock_movements_total", "Stock movements written (ledger rows)", ["type"]
 )
+# log lines the dev-tools log store lost: its queue was full, or a batch could not be written
+LOG_LINES_DROPPED = Counter("mipos_log_lines_dropped_total", "Log lines dropped: queue full")
+LOG_LINES_FAILED = Counter("mipos_log_lines_failed_total", "Log lines lost: batch not written")
 WEBSOCKETS = Gauge(
     "mipos_websocket_connections", "Open websocket connections", multiprocess_mode="livesum"
 )

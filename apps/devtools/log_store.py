@@ -31,6 +31,7 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
+from apps.core import metrics
 from apps.core.context import current
 from apps.core.logging import _STANDARD
 
@@ -207,6 +208,7 @@ class LogStore:
         except queue.Full:
             with self._lock:
                 self.dropped += 1
+            metrics.LOG_LINES_DROPPED.inc()
             return False
         if self.background:
             if self._thread is None or self._pid != os.getpid():
@@ -258,6 +260,7 @@ class LogStore:
                     raise
                 with self._lock:
                     self.failed += len(batch)
+                metrics.LOG_LINES_FAILED.inc(len(batch))
                 connection.close()
                 continue
             written += len(batch)

@@ -107,11 +107,18 @@ def test_the_request_context_and_the_request_line_columns_are_kept(stored_logs):
 
 
 def test_a_full_queue_drops_and_counts_and_never_blocks(stored_logs):
+    from prometheus_client import REGISTRY
+
+    def dropped_metric() -> float:  # what /metrics shows
+        return REGISTRY.get_sample_value("mipos_log_lines_dropped_total") or 0.0
+
+    dropped_before = dropped_metric()
     stored_logs.configure(background=False, queue_size=2)
     handler = LogStoreHandler()
     for n in range(5):
         handler.handle(record("apps.sales", logging.ERROR, f"error {n}"))
     assert (stored_logs.pending(), stored_logs.dropped) == (2, 3)
+    assert dropped_metric() == dropped_before + 3
     assert stored_logs.flush() == 2
     assert sorted(LogEntry.objects.values_list("message", flat=True)) == ["error 0", "error 1"]
 
