@@ -338,6 +338,8 @@ def products_bulk_import(
     #    (createMissing) are rolled back here.
     with transaction.atomic():
         plan = _validate(parsed, parse_errors, report, create_missing)
+        if dry_run and not (report.errors and mode == "all"):
+            _plan_room_guard(plan, actor)  # a dry run tells, too, when the plan has no room
         transaction.set_rollback(True)
     if report.errors and mode == "all":
         raise ImportFailed(report)
@@ -353,11 +355,7 @@ def products_bulk_import(
         if report.errors and mode == "all":
             transaction.set_rollback(True)
             raise ImportFailed(report)
-        plan_limit_guard(  # the whole file is refused when its new products pass the plan
-            resource=PlanResource.PRODUCTS,
-            tenant=current_tenant(actor),
-            adding=sum(1 for sku in plan.products if sku not in plan.existing),
-        )
+        _plan_room_guard(plan, actor)
         _write(plan, report, progress)
         audit_record(
             action="product.bulk_import",
@@ -381,6 +379,16 @@ def products_bulk_import(
             },
         )
     return report
+
+
+def _plan_room_guard(plan: Plan, actor) -> None:
+    """The whole file is refused (422 PLAN_LIMIT_REACHED) when its new products would pass the
+    company's plan; updates of existing SKUs do not count."""
+    plan_limit_guard(
+        resource=PlanResource.PRODUCTS,
+        tenant=current_tenant(actor),
+        adding=sum(1 for sku in plan.products if sku not in plan.existing),
+    )
 
 
 def _validate(

@@ -279,6 +279,10 @@ def test_product_limit_for_one_product_and_for_an_import(api, world_a):
     one = client.post("/api/v1/products", {"name": "One", "sku": "LIM-1"}, format="json")
     assert one.status_code == 201, one.content
     rows = [{"sku": f"LIM-{n}", "name": f"Item {n}", "sellPrice": "1.00"} for n in (2, 3)]
+    dry = client.post(
+        "/api/v1/products/bulk-import", {"rows": rows, "dryRun": True}, format="json"
+    )  # a dry run says so too
+    assert (dry.status_code, error(dry)["details"][0]["requested"]) == (422, 2)
     imported = client.post("/api/v1/products/bulk-import", {"rows": rows}, format="json")
     assert (imported.status_code, error(imported)["details"][0]) == (
         422,
