@@ -75,6 +75,33 @@ def insert_or_conflict(instance: models.Model, *, conflict: Conflict) -> None:
         raise conflict from None
 
 
+def row_create(
+    instance: M,
+    *,
+    conflict: Conflict,
+    actor: Any,
+    action: str,
+    entity_type: str,
+    after: dict[str, Any],
+    tenant: Any = None,
+) -> M:
+    """Inserts `instance` and writes its one audit row (`after`), in one transaction (or the
+    caller's): a unique-index violation is `conflict` (409) and leaves neither."""
+    from apps.audit.services import audit_record
+
+    with transaction.atomic():
+        insert_or_conflict(instance, conflict=conflict)
+        audit_record(
+            action=action,
+            entity_type=entity_type,
+            entity_id=instance.pk,
+            actor=actor,
+            tenant=tenant,
+            after=after,
+        )
+    return instance
+
+
 def fields_save(
     instance: models.Model, changes: Mapping[str, Any], *, conflict: Conflict | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:

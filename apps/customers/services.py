@@ -36,6 +36,7 @@ from apps.core.db import (
     insert_or_conflict,
     live_name_taken,
     qualified_table,
+    row_create,
     row_lock,
     row_soft_delete,
     row_update,
@@ -354,16 +355,14 @@ def customer_group_create(*, actor, name: str, discount_percent: Decimal) -> Cus
     if _group_name_taken(fields["name"]):
         raise _group_conflict()
     group = CustomerGroup(**fields)
-    with transaction.atomic():
-        insert_or_conflict(group, conflict=_group_conflict())
-        audit_record(
-            action="customer_group.create",
-            entity_type="customer_group",
-            entity_id=group.pk,
-            actor=actor,
-            after=snapshot(group, GROUP_FIELDS),
-        )
-    return group
+    return row_create(
+        group,
+        conflict=_group_conflict(),
+        actor=actor,
+        action="customer_group.create",
+        entity_type="customer_group",
+        after=snapshot(group, GROUP_FIELDS),
+    )
 
 
 def customer_group_update(

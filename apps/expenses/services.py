@@ -13,8 +13,8 @@ from apps.audit.services import audit_record
 from apps.core.db import (
     UNSET,
     Unset,
-    insert_or_conflict,
     live_name_taken,
+    row_create,
     row_lock,
     row_soft_delete,
     row_update,
@@ -43,17 +43,14 @@ def expense_category_create(*, actor, name: str) -> ExpenseCategory:
     name = validate_text(name, field="name")
     if live_name_taken(ExpenseCategory.objects.alive(), name):
         raise _category_conflict()
-    category = ExpenseCategory(name=name)
-    with transaction.atomic():
-        insert_or_conflict(category, conflict=_category_conflict())
-        audit_record(
-            action="expense_category.create",
-            entity_type="expense_category",
-            entity_id=category.pk,
-            actor=actor,
-            after={"name": name},
-        )
-    return category
+    return row_create(
+        ExpenseCategory(name=name),
+        conflict=_category_conflict(),
+        actor=actor,
+        action="expense_category.create",
+        entity_type="expense_category",
+        after={"name": name},
+    )
 
 
 def expense_category_delete(*, actor, category_id: UUID) -> ExpenseCategory:

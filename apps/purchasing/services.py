@@ -29,8 +29,8 @@ from apps.core.db import (
     UNSET,
     Unset,
     document_number_next,
-    insert_or_conflict,
     live_name_taken,
+    row_create,
     row_lock,
     row_soft_delete,
     row_update,
@@ -128,16 +128,14 @@ def supplier_create(
     if _supplier_name_taken(fields["name"]):
         raise _supplier_conflict()
     supplier = Supplier(**fields)
-    with transaction.atomic():
-        insert_or_conflict(supplier, conflict=_supplier_conflict())
-        audit_record(
-            action="supplier.create",
-            entity_type="supplier",
-            entity_id=supplier.pk,
-            actor=actor,
-            after=snapshot(supplier, SUPPLIER_FIELDS),
-        )
-    return supplier
+    return row_create(
+        supplier,
+        conflict=_supplier_conflict(),
+        actor=actor,
+        action="supplier.create",
+        entity_type="supplier",
+        after=snapshot(supplier, SUPPLIER_FIELDS),
+    )
 
 
 def supplier_update(

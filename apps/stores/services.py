@@ -9,11 +9,10 @@ from uuid import UUID
 
 from django.db import transaction
 
-from apps.audit.services import audit_record
 from apps.core.db import (
     UNSET,
     Unset,
-    insert_or_conflict,
+    row_create,
     row_lock,
     row_soft_delete,
     row_update,
@@ -91,12 +90,12 @@ def store_create(
     store = Store(**fields)
     with transaction.atomic():
         plan_limit_guard(resource=_plan_resource(store.kind), tenant=current_tenant(actor))
-        insert_or_conflict(store, conflict=_duplicate_code())
-        audit_record(
+        row_create(
+            store,
+            conflict=_duplicate_code(),
+            actor=actor,
             action="store.create",
             entity_type="store",
-            entity_id=store.pk,
-            actor=actor,
             after=store_snapshot(store),
         )
         store_changed("store.created", store)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from apps.audit.services import audit_record
-from apps.core.db import UNSET, Unset, insert_or_conflict, row_lock, row_update, sent
+from apps.core.db import UNSET, Unset, row_create, row_lock, row_update, sent
 from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, ValidationFailed
 from apps.core.events import publish_event, publish_tenant_access_changed
 from apps.core.roles import Role
@@ -454,17 +454,14 @@ def package_create(
     if Package.objects.filter(name__iexact=fields["name"]).exists():
         raise _package_duplicate()
     package = Package(**fields)
-    with transaction.atomic():
-        insert_or_conflict(package, conflict=_package_duplicate())
-        audit_record(
-            action="package.create",
-            entity_type="package",
-            entity_id=package.pk,
-            actor=actor,
-            tenant=None,
-            after=_package_snapshot(package),
-        )
-    return package
+    return row_create(
+        package,
+        conflict=_package_duplicate(),
+        actor=actor,
+        action="package.create",
+        entity_type="package",
+        after=_package_snapshot(package),
+    )
 
 
 def _plan_users_drop(package_id: UUID) -> None:
