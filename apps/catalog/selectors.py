@@ -20,7 +20,11 @@ from apps.catalog.models import (
     VariantType,
     VariantTypeValue,
 )
-from apps.core.db import qualified_cursor, qualified_table
+from apps.core.db import (
+    SchemaPreparedStatement,
+    numbered_placeholders,
+    qualified_table,
+)
 from apps.core.errors import NotFound
 
 
@@ -238,23 +242,32 @@ WHERE v.barcode = %s AND v.deleted_at IS NULL AND p.deleted_at IS NULL
 _CATALOG_TABLE = re.compile(r"\b(catalog_[a-z_]+)\b")
 
 
-@functools.lru_cache(maxsize=256)
 def _schema_qualified(sql: str, schema: str) -> str:
     """`sql` with every catalogue table named with its schema (text in, text out: cacheable)."""
     return _CATALOG_TABLE.sub(lambda match: qualified_table(match.group(1), schema), sql)
+
+
+# Prepared per company schema: parsing and planning these took the server longer than running
+# them, on every scan.
+_PRODUCT_BY_BARCODE = SchemaPreparedStatement(
+    "mipos_barcode_product_v1",
+    lambda schema: numbered_placeholders(_schema_qualified(PRODUCT_BY_BARCODE, schema)),
+    parameters=1,
+)
+_VARIANT_BY_BARCODE = SchemaPreparedStatement(
+    "mipos_barcode_variant_v1",
+    lambda schema: numbered_placeholders(_schema_qualified(VARIANT_BY_BARCODE, schema)),
+    parameters=1,
+)
 
 
 def barcode_lookup(*, code: str, tenant) -> dict:
     """What a till needs after a scan: the product or variant, its price, tax and unit."""
     from apps.tenants.selectors import tenant_settings_cached
 
-    schema = connection.schema_name
-    with qualified_cursor() as cursor:  # no SET search_path round trip on the hot path
-        cursor.execute(_schema_qualified(PRODUCT_BY_BARCODE, schema), [code])
-        row = cursor.fetchone()
-        if row is None:
-            cursor.execute(_schema_qualified(VARIANT_BY_BARCODE, schema), [code])
-            row = cursor.fetchone()
+    row = _PRODUCT_BY_BARCODE.fetchone([code])
+    if row is None:
+        row = _VARIANT_BY_BARCODE.fetchone([code])
     if row is None:
         raise NotFound("No product or variant has this barcode.")
     (product_id, variant_id, product_name, variant_name, sku, price, tax_rate, status,

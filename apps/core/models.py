@@ -6,6 +6,24 @@ from django.db import models
 from django.utils import timezone
 
 
+class DeferredLoadedTogether(models.Model):
+    """Deferred fields load together: the first one read loads every deferred field of the
+    instance in one query (Django's default is one query per field read). For rows read with
+    only their hot columns (the request's user, company, settings and plan: see
+    apps.users.selectors.auth_user_get)."""
+
+    class Meta:
+        abstract = True
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        if fields is not None:
+            deferred = self.get_deferred_fields()
+            requested = set(fields)
+            if requested & deferred:
+                fields = requested | deferred
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+
+
 class BaseModel(models.Model):
     """UUID primary key and timestamps, for every business table."""
 

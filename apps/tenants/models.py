@@ -6,6 +6,8 @@ from decimal import Decimal
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
+from apps.core.models import DeferredLoadedTogether
+
 
 class TenantStatus(models.TextChoices):
     ACTIVE = "ACTIVE"
@@ -26,7 +28,7 @@ class BillingPeriod(models.TextChoices):
     YEARLY = "YEARLY"
 
 
-class Package(models.Model):
+class Package(DeferredLoadedTogether, models.Model):
     """A subscription plan: limits on what a company may create (null = unlimited), the features
     it may use and its API request rate. Price and period are informational (no billing here)."""
 
@@ -59,7 +61,7 @@ class Package(models.Model):
         return feature in self.features
 
 
-class Tenant(TenantMixin):
+class Tenant(DeferredLoadedTogether, TenantMixin):
     """A company. Its business data lives in its own PostgreSQL schema (`schema_name`)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -106,7 +108,7 @@ class Domain(DomainMixin):
         return self.domain
 
 
-class TenantSettings(models.Model):
+class TenantSettings(DeferredLoadedTogether, models.Model):
     """The company's operating settings, one row per tenant (kept beside the tenant row so the
     platform console can read them without entering the schema)."""
 

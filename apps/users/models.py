@@ -6,7 +6,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
 
-from apps.core.models import SoftDeleteQuerySet
+from apps.core.models import DeferredLoadedTogether, SoftDeleteQuerySet
 from apps.core.roles import Role
 
 
@@ -32,7 +32,7 @@ class UserManager(BaseUserManager.from_queryset(SoftDeleteQuerySet)):
         return self.create_user(email, password, **fields)
 
 
-class User(AbstractBaseUser):
+class User(DeferredLoadedTogether, AbstractBaseUser):
     """One platform-wide user table: email is unique across tenants, so login needs no tenant.
 
     A user belongs to one tenant (super admins to none). `token_version` is copied into every token;

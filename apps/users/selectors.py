@@ -4,7 +4,7 @@ import functools
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections
-from django.db.models import OuterRef, QuerySet
+from django.db.models import DEFERRED, OuterRef, QuerySet
 
 from apps.core.db import PreparedStatement, qualified_table
 from apps.core.errors import NotFound
@@ -55,21 +55,62 @@ def super_admin_list() -> QuerySet[User]:
     return User.objects.filter(role=Role.SUPER_ADMIN, deleted_at__isnull=True)
 
 
-# The authenticated user of every request (the till's hot path), with their company and its
-# settings, in one statement. Compiling the equivalent `select_related` queryset cost more than
-# running it, and planning the three-table join (~0.3 ms) more than executing it, so the statement
-# is fixed SQL (column lists from the models, so it follows migrations), prepared once per
-# session, with its tables schema-qualified (all public): a plan that fits every tenant. It is
-# the request's leading statement (see PreparedStatement): it also sets the tenant's search path
-# and stands in for the connection's health check.
+# The authenticated user of every request (the till's hot path), with their company, its
+# settings and its plan, in one statement. Compiling the equivalent `select_related` queryset
+# cost more than running it, and planning the join (~0.3 ms) more than executing it, so the
+# statement is fixed SQL (column lists from the models, so it follows migrations), prepared once
+# per session, with its tables schema-qualified (all public): a plan that fits every tenant. It
+# is the request's leading statement (see PreparedStatement): it also sets the tenant's search
+# path and stands in for the connection's health check.
+#
+# Only the columns requests read are selected: each column costs the server, the driver and the
+# model on every request (the full rows, 71 columns, took twice the time of these). The rest are
+# deferred and load together, in one query, the first time one of them is read
+# (DeferredLoadedTogether): the profile pages, receipts and the plan's own page pay that query.
+AUTH_DEFERRED: dict[str, frozenset[str]] = {
+    "users.User": frozenset(
+        {"password", "last_login", "phone", "avatar_url", "created_at", "updated_at"}
+    ),
+    "tenants.Tenant": frozenset(
+        {
+            "legal_name",
+            "tax_id",
+            "address",
+            "email",
+            "phone",
+            "website",
+            "logo_url",
+            "created_at",
+            "updated_at",
+        }
+    ),
+    "tenants.TenantSettings": frozenset(
+        {
+            "receipt_header",
+            "receipt_footer",
+            "receipt_show_logo",
+            "receipt_paper_width_mm",
+            "receipt_fields",
+            "receipt_return_policy",
+            "receipt_locale",
+            "updated_at",
+        }
+    ),
+    "tenants.Package": frozenset(
+        {"description", "price", "currency", "billing_period", "created_at", "updated_at"}
+    ),
+}
 
 
-def _columns(model) -> list[str]:
-    return [field.column for field in model._meta.concrete_fields]
+def _auth_fields(model) -> list:
+    deferred = AUTH_DEFERRED[model._meta.label]
+    return [field for field in model._meta.concrete_fields if field.attname not in deferred]
 
 
-def _attnames(model) -> list[str]:
-    return [field.attname for field in model._meta.concrete_fields]
+def _auth_models() -> tuple:
+    from apps.tenants.models import Package, Tenant, TenantSettings
+
+    return (User, Tenant, TenantSettings, Package)
 
 
 def _auth_user_sql() -> str:
@@ -80,7 +121,7 @@ def _auth_user_sql() -> str:
     public = get_public_schema_name()
 
     def select(model, alias: str) -> str:
-        return ", ".join(f'{alias}."{column}"' for column in _columns(model))
+        return ", ".join(f'{alias}."{field.column}"' for field in _auth_fields(model))
 
     def table(model) -> str:
         return qualified_table(model._meta.db_table, public)
@@ -97,7 +138,7 @@ def _auth_user_sql() -> str:
     )
 
 
-_AUTH_USER = PreparedStatement("mipos_auth_user_v3", _auth_user_sql, parameters=1)
+_AUTH_USER = PreparedStatement("mipos_auth_user_v4", _auth_user_sql, parameters=1)
 
 
 def _auth_user_row(user_id) -> tuple | None:
@@ -105,63 +146,70 @@ def _auth_user_row(user_id) -> tuple | None:
 
 
 @functools.cache
-def _auth_user_layout() -> tuple[tuple[list[str], int], ...]:
-    """(attribute names, end column) of user, company, settings and plan in a row, in that
-    order. Model metadata never changes while the process runs."""
-    from apps.tenants.models import Package, Tenant, TenantSettings
-
-    layout, end = [], 0
-    for model in (User, Tenant, TenantSettings, Package):
-        names = _attnames(model)
-        end += len(names)
-        layout.append((names, end))
+def _auth_user_layout() -> tuple[tuple[int, int], ...]:
+    """(start, end) columns of user, company, settings and plan in a row, in that order. Model
+    metadata never changes while the process runs."""
+    layout, start = [], 0
+    for model in _auth_models():
+        end = start + len(_auth_fields(model))
+        layout.append((start, end))
+        start = end
     return tuple(layout)
 
 
 @functools.cache
-def _converters(model) -> tuple[tuple[int, object], ...]:
-    """(position, field) of the model's columns whose raw value the ORM converts on reading
+def _slots(model) -> tuple[tuple[int | None, ...], tuple[tuple[int, object], ...]]:
+    """For each concrete field of `model`: its position among the selected columns, or None
+    when deferred; and (position, field) of those whose raw value the ORM converts on reading
     (JSON arrives as text from this raw row, as Django's psycopg configuration asks)."""
-    return tuple(
+    selected = {field.attname: index for index, field in enumerate(_auth_fields(model))}
+    fields = model._meta.concrete_fields
+    slots = tuple(selected.get(field.attname) for field in fields)
+    converters = tuple(
         (index, field)
-        for index, field in enumerate(model._meta.concrete_fields)
-        if hasattr(field, "from_db_value")
+        for index, field in enumerate(fields)
+        if slots[index] is not None and hasattr(field, "from_db_value")
     )
+    return slots, converters
 
 
-def _instance(model, db: str, names: list[str], values) -> object:
-    values = list(values)
-    for index, field in _converters(model):
-        values[index] = field.from_db_value(values[index], None, connections[db])
-    return model.from_db(db, names, values)
+def _instance(model, db: str, values) -> object:
+    """An instance of `model` from its selected columns, the others deferred."""
+    slots, converters = _slots(model)
+    row = [DEFERRED if slot is None else values[slot] for slot in slots]
+    for index, field in converters:
+        row[index] = field.from_db_value(row[index], None, connections[db])
+    return model.from_db(db, None, row)  # a full-length row: from_db reads no names
+
+
+def _loaded(model, db: str, values) -> object | None:
+    """The instance, or None when the LEFT JOIN found no row (its primary key is null)."""
+    slots, _ = _slots(model)
+    pk_slot = slots[model._meta.concrete_fields.index(model._meta.pk)]
+    return None if values[pk_slot] is None else _instance(model, db, values)
 
 
 def auth_user_get(*, user_id) -> User | None:
     """The user `user_id` with `user.tenant`, `user.tenant.settings` and `user.tenant.package`
-    loaded (one query)."""
+    loaded (one query; the columns no request needs are deferred, see AUTH_DEFERRED)."""
     from django.db import connection
 
-    from apps.tenants.models import Package, Tenant, TenantSettings
+    from apps.tenants.models import Tenant
 
     row = _auth_user_row(user_id)
     if row is None:
         return None
     db = connection.alias
-    layout = _auth_user_layout()
-    (user_names, user_end), (tenant_names, tenant_end) = layout[0], layout[1]
-    (settings_names, settings_end), (package_names, _) = layout[2], layout[3]
-    user = _instance(User, db, user_names, row[:user_end])
-    tenant = None
-    if row[user_end] is not None:
-        tenant = _instance(Tenant, db, tenant_names, row[user_end:tenant_end])
-        if row[tenant_end] is not None:
-            tenant_settings = _instance(
-                TenantSettings, db, settings_names, row[tenant_end:settings_end]
-            )
+    (user_cols, tenant_cols, settings_cols, package_cols) = _auth_user_layout()
+    user_model, tenant_model, settings_model, package_model = _auth_models()
+    user = _instance(user_model, db, row[slice(*user_cols)])
+    tenant = _loaded(tenant_model, db, row[slice(*tenant_cols)])
+    if tenant is not None:
+        tenant_settings = _loaded(settings_model, db, row[slice(*settings_cols)])
+        if tenant_settings is not None:
             Tenant.settings.related.set_cached_value(tenant, tenant_settings)
-        package = None
-        if row[settings_end] is not None:
-            package = _instance(Package, db, package_names, row[settings_end:])
-        Tenant.package.field.set_cached_value(tenant, package)
+        Tenant.package.field.set_cached_value(
+            tenant, _loaded(package_model, db, row[slice(*package_cols)])
+        )
     User.tenant.field.set_cached_value(user, tenant)
     return user

@@ -5,6 +5,8 @@ from it, so a scan is one query (two for a variant barcode); without one, both a
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.conf import settings
 from django.core.cache import caches as caches_handler
@@ -39,12 +41,19 @@ def test_barcode_scan_queries(api, world_a, shared, product_queries, variant_que
     with override_settings(CACHES=caches):
         caches_handler["shared"].clear()
         client = api(world_a.cashier)
-        client.get(LOOKUP + "4006381333931")  # warms whatever may be cached
+        # warm whatever may be cached, and prepare the lookups on this session
+        client.get(LOOKUP + "4006381333931")
+        client.get(LOOKUP + "96385074")
         product = scan_queries(client, "4006381333931")
         variant = scan_queries(client, "96385074")
         caches_handler["shared"].clear()
     assert len(product) == product_queries, product
     assert len(variant) == variant_queries, variant
+    # the lookups run as statements prepared for this company's schema (apps.catalog.selectors)
+    # (with the shared cache the first of them also carries the search path)
+    assert re.search(r"EXECUTE mipos_barcode_product_v1_\d+\('4006381333931'\)$", product[-1])
+    assert re.search(r"EXECUTE mipos_barcode_product_v1_\d+\('96385074'\)$", variant[-2])
+    assert re.search(r"^EXECUTE mipos_barcode_variant_v1_\d+\('96385074'\)$", variant[-1])
     if shared is None:  # the user and the settings are read, fresh, on every scan, in one query
         # the prepared statement joins user, company and settings (apps.users.selectors)
-        assert "EXECUTE mipos_auth_user_v3(" in product[0]
+        assert "EXECUTE mipos_auth_user_v4(" in product[0]
