@@ -8,6 +8,7 @@ nothing writes nothing: no UPDATE, no audit row, no event."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -428,18 +429,18 @@ class SchemaPreparedStatement(PreparedStatement):
         self._per_session = per_session
 
     def _prepared(self, cursor, session) -> str:
-        registry = getattr(session, "mipos_schema_prepared", None)
-        if registry is None:
-            registry = session.mipos_schema_prepared = {"sequence": 0}
-        by_schema: dict[str, str] = registry.setdefault(self.name, {})
+        statements = getattr(session, "mipos_schema_prepared", None)
+        if statements is None:
+            statements = session.mipos_schema_prepared = {}
+            session.mipos_statement_numbers = itertools.count(1)
+        by_schema: dict[str, str] = statements.setdefault(self.name, {})
         schema = connection.schema_name
         name = by_schema.pop(schema, None)  # re-inserted below: dicts keep insertion order
         if name is None:
             if len(by_schema) >= self._per_session:
                 oldest = next(iter(by_schema))
                 cursor.execute(f"DEALLOCATE {by_schema.pop(oldest)}")
-            registry["sequence"] += 1
-            name = f"{self.name}_{registry['sequence']}"
+            name = f"{self.name}_{next(session.mipos_statement_numbers)}"
             cursor.execute(f"PREPARE {name} AS {self._build_for(schema)}")
         by_schema[schema] = name
         return f"EXECUTE {name}({self._placeholders})"

@@ -7,11 +7,18 @@ a second real session ending the first as a server restart would."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import DataError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from apps.core.db import PreparedStatement
+from apps.core.db import (
+    PreparedStatement,
+    SchemaPreparedStatement,
+    numbered_placeholders,
+    qualified_table,
+)
 
 COMPANY_NAME = PreparedStatement(
     "mipos_test_company_name_v1",
@@ -106,3 +113,71 @@ def test_inside_a_transaction_django_runs_its_own_check(session, worlds):
     with transaction.atomic():
         assert COMPANY_NAME.fetchone([str(world.tenant.pk)]) == (world.tenant.name,)
     assert session == [True]  # Django's `SELECT 1`: a dead connection cannot be replaced here
+
+
+PRODUCT_ID = SchemaPreparedStatement(
+    "mipos_test_product_id_v1",
+    lambda schema: (
+        f'SELECT p."id" FROM {qualified_table("catalog_product", schema)} p WHERE p."barcode" = $1'
+    ),
+    parameters=1,
+    per_session=1,
+)
+
+
+def _prepared_here() -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, statement FROM pg_prepared_statements"
+            " WHERE name LIKE 'mipos\\_test\\_product\\_id\\_v1\\_%' ORDER BY name"
+        )
+        return cursor.fetchall()
+
+
+def test_a_schema_statement_reads_only_the_routed_companys_rows(session, worlds):
+    """One statement per schema on the same session: a company's scan never runs another
+    company's statement, and the same code finds nothing in the other company."""
+    a, b = worlds["a"], worlds["b"]
+    assert a.product.pk != b.product.pk
+    connection.set_tenant(a.tenant)
+    assert PRODUCT_ID.fetchone([a.product.barcode]) == (a.product.pk,)
+    assert PRODUCT_ID.fetchone([b.product.barcode]) is None
+    connection.set_tenant(b.tenant)
+    assert PRODUCT_ID.fetchone([b.product.barcode]) == (b.product.pk,)
+    assert PRODUCT_ID.fetchone([a.product.barcode]) is None
+    connection.set_tenant(a.tenant)
+    assert PRODUCT_ID.fetchone([a.product.barcode]) == (a.product.pk,)
+
+
+def test_a_schema_statement_is_prepared_once_per_schema_and_the_session_stays_bounded(
+    session, worlds
+):
+    a, b = worlds["a"], worlds["b"]
+    connection.set_tenant(a.tenant)
+    PRODUCT_ID.fetchone([a.product.barcode])
+    with CaptureQueriesContext(connection) as queries:
+        assert PRODUCT_ID.fetchone([a.product.barcode]) == (a.product.pk,)
+    assert len(queries.captured_queries) == 1
+    assert re.fullmatch(
+        rf"EXECUTE mipos_test_product_id_v1_\d+\('{a.product.barcode}'\)",
+        queries.captured_queries[0]["sql"],
+    )
+    [(first, text)] = _prepared_here()
+    assert f'"{a.tenant.schema_name}"."catalog_product"' in text
+
+    # per_session=1: preparing b's statement deallocates a's
+    connection.set_tenant(b.tenant)
+    with CaptureQueriesContext(connection) as queries:
+        assert PRODUCT_ID.fetchone([b.product.barcode]) == (b.product.pk,)
+    assert [q["sql"].split(" ")[0] for q in queries.captured_queries] == [
+        "DEALLOCATE",
+        "PREPARE",
+        "SET",  # the pending search path rides with the EXECUTE
+    ]
+    [(second, text)] = _prepared_here()
+    assert second != first and f'"{b.tenant.schema_name}"."catalog_product"' in text
+
+
+def test_placeholders_are_numbered_in_order():
+    assert numbered_placeholders("a = %s AND b = %s OR c = %s") == "a = $1 AND b = $2 OR c = $3"
+    assert numbered_placeholders("SELECT 1") == "SELECT 1"
