@@ -116,9 +116,8 @@ def _auth_models() -> tuple:
 def _auth_user_sql() -> str:
     from django_tenants.utils import get_public_schema_name
 
-    from apps.tenants.models import Package, Tenant, TenantSettings
-
     public = get_public_schema_name()
+    user, tenant, settings, package = _auth_models()
 
     def select(model, alias: str) -> str:
         return ", ".join(f'{alias}."{field.column}"' for field in _auth_fields(model))
@@ -128,12 +127,12 @@ def _auth_user_sql() -> str:
 
     # identifiers from model metadata; the user id is a bound parameter
     return (
-        f"SELECT {select(User, 'u')}, {select(Tenant, 't')}, {select(TenantSettings, 's')},"  # noqa: S608
-        f" {select(Package, 'p')}"
-        f" FROM {table(User)} u"
-        f' LEFT JOIN {table(Tenant)} t ON t."id" = u."tenant_id"'
-        f' LEFT JOIN {table(TenantSettings)} s ON s."tenant_id" = t."id"'
-        f' LEFT JOIN {table(Package)} p ON p."id" = t."package_id"'
+        f"SELECT {select(user, 'u')}, {select(tenant, 't')}, {select(settings, 's')},"  # noqa: S608
+        f" {select(package, 'p')}"
+        f" FROM {table(user)} u"
+        f' LEFT JOIN {table(tenant)} t ON t."id" = u."tenant_id"'
+        f' LEFT JOIN {table(settings)} s ON s."tenant_id" = t."id"'
+        f' LEFT JOIN {table(package)} p ON p."id" = t."package_id"'
         ' WHERE u."id" = $1::uuid'
     )
 
@@ -158,10 +157,11 @@ def _auth_user_layout() -> tuple[tuple[int, int], ...]:
 
 
 @functools.cache
-def _slots(model) -> tuple[tuple[int | None, ...], tuple[tuple[int, object], ...]]:
+def _slots(model) -> tuple[tuple[int | None, ...], tuple[tuple[int, object], ...], int]:
     """For each concrete field of `model`: its position among the selected columns, or None
-    when deferred; and (position, field) of those whose raw value the ORM converts on reading
-    (JSON arrives as text from this raw row, as Django's psycopg configuration asks)."""
+    when deferred; (position, field) of those whose raw value the ORM converts on reading (JSON
+    arrives as text from this raw row, as Django's psycopg configuration asks); and the primary
+    key's position among the selected columns."""
     selected = {field.attname: index for index, field in enumerate(_auth_fields(model))}
     fields = model._meta.concrete_fields
     slots = tuple(selected.get(field.attname) for field in fields)
@@ -170,12 +170,12 @@ def _slots(model) -> tuple[tuple[int | None, ...], tuple[tuple[int, object], ...
         for index, field in enumerate(fields)
         if slots[index] is not None and hasattr(field, "from_db_value")
     )
-    return slots, converters
+    return slots, converters, selected[model._meta.pk.attname]
 
 
 def _instance(model, db: str, values) -> object:
     """An instance of `model` from its selected columns, the others deferred."""
-    slots, converters = _slots(model)
+    slots, converters, _ = _slots(model)
     row = [DEFERRED if slot is None else values[slot] for slot in slots]
     for index, field in converters:
         row[index] = field.from_db_value(row[index], None, connections[db])
@@ -184,9 +184,7 @@ def _instance(model, db: str, values) -> object:
 
 def _loaded(model, db: str, values) -> object | None:
     """The instance, or None when the LEFT JOIN found no row (its primary key is null)."""
-    slots, _ = _slots(model)
-    pk_slot = slots[model._meta.concrete_fields.index(model._meta.pk)]
-    return None if values[pk_slot] is None else _instance(model, db, values)
+    return None if values[_slots(model)[2]] is None else _instance(model, db, values)
 
 
 def auth_user_get(*, user_id) -> User | None:
