@@ -153,11 +153,14 @@ def export_format(request) -> str | None:
         return None
     if output not in FORMATS:
         raise ValidationFailed.for_field("format", "Must be one of: json, csv, xlsx, pdf.")
-    from apps.tenants.limits import plan_feature_require  # the company's plan decides
-    from apps.tenants.models import PlanFeature
-
-    plan_feature_require(tenant=getattr(request.user, "tenant", None), feature=PlanFeature.EXPORTS)
     return output
+
+
+def file_requested(request) -> bool:
+    """Whether the request asks for a file rather than JSON. A view that can answer one says so
+    with an `export_requested(request)` method, which the company's plan gates (the `exports`
+    feature, apps.tenants.api.permissions) before the view runs."""
+    return request.query_params.get("format") in FORMATS[1:]
 
 
 def _scalars(data: dict[str, Any]) -> dict[str, Any]:
@@ -190,6 +193,9 @@ class ExportableListMixin:
 
     def export_serializer(self, rows):
         return self.get_serializer(rows, many=True)
+
+    def export_requested(self, request) -> bool:
+        return getattr(self, "action", "list") == "list" and file_requested(request)
 
     def list(self, request, *args, **kwargs):
         output = export_format(request)

@@ -379,6 +379,22 @@ def test_features_not_in_the_plan_are_refused(api, world_a):
     assert audit_count(action="tenant.settings.update") == 0
 
 
+def test_a_file_outside_the_plan_is_refused_before_the_report_is_computed(api, world_a):
+    on_plan(world_a, features=[])
+    admin = api(world_a.admin)
+    admin.get("/api/v1/reports/sales")  # the session's statements prepared
+    with CaptureQueriesContext(connection) as queries:
+        refused = admin.get("/api/v1/reports/sales", {"format": "csv"})
+    assert (refused.status_code, error(refused)["code"]) == (403, "FEATURE_NOT_IN_PLAN")
+    assert error(refused)["message"] == "Your plan (Plan 1) does not include exports."
+    assert [q["sql"].split("(")[0].split("; ")[-1] for q in queries.captured_queries] == [
+        "EXECUTE mipos_auth_user_v4"
+    ]  # the user, read with the plan: no report query ran
+    # a list's detail route has no file form: ?format= there is no export, and not refused as one
+    product = admin.get(f"/api/v1/products/{world_a.product.pk}", {"format": "csv"})
+    assert (product.status_code, product.json()["data"]["id"]) == (200, str(world_a.product.pk))
+
+
 def test_features_in_the_plan_are_served(api, world_a):
     on_plan(world_a, features=["analytics", "exports"])
     admin = api(world_a.admin)
