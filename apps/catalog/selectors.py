@@ -22,6 +22,7 @@ from apps.catalog.models import (
 )
 from apps.core.db import (
     SchemaPreparedStatement,
+    execute_prepared,
     numbered_placeholders,
     qualified_table,
 )
@@ -170,8 +171,9 @@ class ProductRows:
             # ORM-compiled SQL with placeholders, never values: the parameters follow.
             total_sql = f"(SELECT COUNT(*) FROM ({counted_sql}) counted)"  # noqa: S608
             params = (*counted_params, *params)  # the count comes first in the statement
-        with connection.cursor() as cursor:
-            cursor.execute(PRODUCT_ROWS_SQL.format(total=total_sql, page=page_sql), params)
+        sql = PRODUCT_ROWS_SQL.format(total=total_sql, page=page_sql)
+        with connection.cursor() as cursor:  # planning it cost about what running it does
+            execute_prepared(cursor, sql, params)
             rows = cursor.fetchall()
         total = rows[0][-1] if rows and with_total else None
         return [row[:-1] for row in rows], total

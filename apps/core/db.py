@@ -9,6 +9,7 @@ nothing writes nothing: no UPDATE, no audit row, no event."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -409,6 +410,18 @@ class PreparedStatement:
         return self._execute
 
 
+_PLACEHOLDER = re.compile(r"%([%s])")
+
+
+def _statement_number(session) -> int:
+    """A number for a new prepared statement's name, unique on this PostgreSQL session (kept on
+    the driver's connection object, which dies with the session)."""
+    numbers = getattr(session, "mipos_statement_numbers", None)
+    if numbers is None:
+        numbers = session.mipos_statement_numbers = itertools.count(1)
+    return next(numbers)
+
+
 class SchemaPreparedStatement(PreparedStatement):
     """A PreparedStatement over one tenant's tables: one prepared statement per schema (its
     tables named with that schema, `qualified_table`), so the plan is never shared across
@@ -432,7 +445,6 @@ class SchemaPreparedStatement(PreparedStatement):
         statements = getattr(session, "mipos_schema_prepared", None)
         if statements is None:
             statements = session.mipos_schema_prepared = {}
-            session.mipos_statement_numbers = itertools.count(1)
         by_schema: dict[str, str] = statements.setdefault(self.name, {})
         schema = connection.schema_name
         name = by_schema.pop(schema, None)  # re-inserted below: dicts keep insertion order
@@ -440,16 +452,51 @@ class SchemaPreparedStatement(PreparedStatement):
             if len(by_schema) >= self._per_session:
                 oldest = next(iter(by_schema))
                 cursor.execute(f"DEALLOCATE {by_schema.pop(oldest)}")
-            name = f"{self.name}_{next(session.mipos_statement_numbers)}"
+            name = f"{self.name}_{_statement_number(session)}"
             cursor.execute(f"PREPARE {name} AS {self._build_for(schema)}")
         by_schema[schema] = name
         return f"EXECUTE {name}({self._placeholders})"
 
 
+def execute_prepared(cursor, sql: str, params: Sequence[Any], *, per_session: int = 32) -> None:
+    """Runs `sql` (ORM-style: `%s` placeholders, `%%` for a literal percent sign) as a statement
+    prepared on this session for the current schema, keyed by its text: a statement whose planning
+    costs about what running it does, repeated with the same text (a list's default page). The
+    session keeps its `per_session` most recently used texts and deallocates the oldest.
+
+    Inside a transaction it runs unprepared (a failed PREPARE would abort the transaction); and
+    when PostgreSQL cannot prepare the text (a parameter whose type it cannot infer), it runs
+    unprepared too."""
+    if connection.in_atomic_block:
+        cursor.execute(sql, params)
+        return
+    session = connection.connection
+    prepared = getattr(session, "mipos_text_prepared", None)
+    if prepared is None:
+        prepared = session.mipos_text_prepared = {}
+    key = (connection.schema_name, sql)
+    name = prepared.pop(key, None)  # re-inserted below: dicts keep insertion order
+    if name is None:
+        if len(prepared) >= per_session:
+            cursor.execute(f"DEALLOCATE {prepared.pop(next(iter(prepared)))}")
+        name = f"mipos_text_{_statement_number(session)}"
+        try:
+            cursor.execute(f"PREPARE {name} AS {numbered_placeholders(sql)}")
+        except DatabaseError:
+            cursor.execute(sql, params)
+            return
+    prepared[key] = name
+    arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
+    cursor.execute(f"EXECUTE {name}{arguments}", params)
+
+
 def numbered_placeholders(sql: str) -> str:
-    """`sql` with its `%s` placeholders written as `$1`, `$2`, … (PREPARE's notation)."""
-    first, *rest = sql.split("%s")
-    return first + "".join(f"${index}{part}" for index, part in enumerate(rest, 1))
+    """`sql` with its `%s` placeholders written as `$1`, `$2`, … (PREPARE's notation) and `%%` as
+    the literal `%` it stands for."""
+    numbers = itertools.count(1)
+    return _PLACEHOLDER.sub(
+        lambda match: "%" if match.group(1) == "%" else f"${next(numbers)}", sql
+    )
 
 
 def _take_pending_health_check() -> bool:

@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.core.db import (
     PreparedStatement,
     SchemaPreparedStatement,
+    execute_prepared,
     numbered_placeholders,
     qualified_table,
 )
@@ -181,3 +182,85 @@ def test_a_schema_statement_is_prepared_once_per_schema_and_the_session_stays_bo
 def test_placeholders_are_numbered_in_order():
     assert numbered_placeholders("a = %s AND b = %s OR c = %s") == "a = $1 AND b = $2 OR c = $3"
     assert numbered_placeholders("SELECT 1") == "SELECT 1"
+
+
+def _text_statements() -> list[str]:
+    """The session's prepared texts, as PostgreSQL holds them, oldest first."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT regexp_replace(statement, '^PREPARE mipos_text_[0-9]+ AS ', '')"
+            " FROM pg_prepared_statements WHERE name LIKE 'mipos\\_text\\_%' ORDER BY prepare_time"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+BY_BARCODE = (
+    'SELECT p."id" FROM "catalog_product" p WHERE p."barcode" = %s AND p."sku" LIKE \'P-%%\''
+)
+COUNT_BY_SKU = 'SELECT count(*) FROM "catalog_product" WHERE "sku" = %s'
+
+
+@pytest.fixture
+def new_session(session):
+    """A PostgreSQL session of its own: nothing prepared on it yet."""
+    connection.close()
+    connection.ensure_connection()
+    return session
+
+
+def _run(sql: str, params: list, **options):
+    with connection.cursor() as cursor:
+        execute_prepared(cursor, sql, params, **options)
+        return cursor.fetchall()
+
+
+def test_a_repeated_text_is_prepared_once_per_company_and_reads_that_companys_rows(
+    new_session, worlds
+):
+    """Keyed by the schema and the text (an unqualified text reads the search path's tables):
+    the same text in two companies is two statements, each reading its own company's rows."""
+    a, b = worlds["a"], worlds["b"]
+    connection.set_tenant(a.tenant)
+    assert _run(BY_BARCODE, [a.product.barcode]) == [(a.product.pk,)]
+    with CaptureQueriesContext(connection) as queries:
+        assert _run(BY_BARCODE, [a.product.barcode]) == [(a.product.pk,)]
+        assert _run(BY_BARCODE, [b.product.barcode]) == []
+    assert [q["sql"].split(" ")[0] for q in queries.captured_queries] == ["EXECUTE", "EXECUTE"]
+    connection.set_tenant(b.tenant)
+    assert _run(BY_BARCODE, [b.product.barcode]) == [(b.product.pk,)]
+    assert _run(BY_BARCODE, [a.product.barcode]) == []
+    # `%%` is the literal percent sign it stands for, `%s` the parameters in order
+    assert (
+        _text_statements()
+        == [
+            'SELECT p."id" FROM "catalog_product" p WHERE p."barcode" = $1 AND p."sku" LIKE \'P-%\''
+        ]
+        * 2
+    )
+
+
+def test_the_session_keeps_only_its_most_recent_texts(new_session, worlds):
+    connection.set_tenant(worlds["a"].tenant)
+    assert _run(BY_BARCODE, ["no such code"], per_session=1) == []
+    with CaptureQueriesContext(connection) as queries:
+        assert _run(COUNT_BY_SKU, ["P-100"], per_session=1) == [(1,)]
+    assert [q["sql"].split(" ")[0] for q in queries.captured_queries] == [
+        "DEALLOCATE",
+        "PREPARE",
+        "EXECUTE",
+    ]
+    assert _text_statements() == ['SELECT count(*) FROM "catalog_product" WHERE "sku" = $1']
+
+
+def test_a_text_the_server_cannot_prepare_runs_unprepared(new_session, worlds):
+    connection.set_tenant(worlds["a"].tenant)
+    assert _run("SELECT %s + %s", [1, 2]) == [(3,)]  # unknown + unknown: no operator to pick
+    assert _text_statements() == []
+
+
+def test_inside_a_transaction_the_text_runs_unprepared(new_session, worlds):
+    a = worlds["a"]
+    connection.set_tenant(a.tenant)
+    with transaction.atomic():
+        assert _run(BY_BARCODE, [a.product.barcode]) == [(a.product.pk,)]
+    assert _text_statements() == []
