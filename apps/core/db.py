@@ -466,7 +466,7 @@ def execute_prepared(cursor, sql: str, params: Sequence[Any], *, per_session: in
 
     Inside a transaction it runs unprepared (a failed PREPARE would abort the transaction); and
     when PostgreSQL cannot prepare the text (a parameter whose type it cannot infer), it runs
-    unprepared too."""
+    unprepared, then and on the session's later calls with that text (no PREPARE retried)."""
     if connection.in_atomic_block:
         cursor.execute(sql, params)
         return
@@ -478,16 +478,23 @@ def execute_prepared(cursor, sql: str, params: Sequence[Any], *, per_session: in
     name = prepared.pop(key, None)  # re-inserted below: dicts keep insertion order
     if name is None:
         if len(prepared) >= per_session:
-            cursor.execute(f"DEALLOCATE {prepared.pop(next(iter(prepared)))}")
+            oldest = prepared.pop(next(iter(prepared)))
+            if oldest:
+                cursor.execute(f"DEALLOCATE {oldest}")
         name = f"mipos_text_{_statement_number(session)}"
         try:
             cursor.execute(f"PREPARE {name} AS {numbered_placeholders(sql)}")
         except DatabaseError:
-            cursor.execute(sql, params)
-            return
+            name = _UNPREPARED
     prepared[key] = name
+    if name == _UNPREPARED:
+        cursor.execute(sql, params)
+        return
     arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
     cursor.execute(f"EXECUTE {name}{arguments}", params)
+
+
+_UNPREPARED = ""  # a text PostgreSQL could not prepare on this session
 
 
 def numbered_placeholders(sql: str) -> str:

@@ -255,6 +255,9 @@ def test_the_session_keeps_only_its_most_recent_texts(new_session, worlds):
 def test_a_text_the_server_cannot_prepare_runs_unprepared(new_session, worlds):
     connection.set_tenant(worlds["a"].tenant)
     assert _run("SELECT %s + %s", [1, 2]) == [(3,)]  # unknown + unknown: no operator to pick
+    with CaptureQueriesContext(connection) as queries:
+        assert _run("SELECT %s + %s", [2, 3]) == [(5,)]
+    assert [q["sql"] for q in queries.captured_queries] == ["SELECT 2 + 3"]  # not tried again
     assert _text_statements() == []
 
 
