@@ -442,19 +442,11 @@ class SchemaPreparedStatement(PreparedStatement):
         self._per_session = per_session
 
     def _prepared(self, cursor, session) -> str:
-        statements = getattr(session, "mipos_schema_prepared", None)
-        if statements is None:
-            statements = session.mipos_schema_prepared = {}
-        by_schema: dict[str, str] = statements.setdefault(self.name, {})
         schema = connection.schema_name
-        name = by_schema.pop(schema, None)  # re-inserted below: dicts keep insertion order
-        if name is None:
-            if len(by_schema) >= self._per_session:
-                oldest = next(iter(by_schema))
-                cursor.execute(f"DEALLOCATE {by_schema.pop(oldest)}")
-            name = f"{self.name}_{_statement_number(session)}"
-            cursor.execute(f"PREPARE {name} AS {self._build_for(schema)}")
-        by_schema[schema] = name
+        name = _session_statement(
+            cursor, session, self.name, schema,
+            text=lambda: self._build_for(schema), keep=self._per_session,
+        )  # fmt: skip
         return f"EXECUTE {name}({self._placeholders})"
 
 
@@ -471,22 +463,14 @@ def execute_prepared(cursor, sql: str, params: Sequence[Any], *, per_session: in
         cursor.execute(sql, params)
         return
     session = connection.connection
-    prepared = getattr(session, "mipos_text_prepared", None)
-    if prepared is None:
-        prepared = session.mipos_text_prepared = {}
     key = (connection.schema_name, sql)
-    name = prepared.pop(key, None)  # re-inserted below: dicts keep insertion order
-    if name is None:
-        if len(prepared) >= per_session:
-            oldest = prepared.pop(next(iter(prepared)))
-            if oldest:
-                cursor.execute(f"DEALLOCATE {oldest}")
-        name = f"mipos_text_{_statement_number(session)}"
-        try:
-            cursor.execute(f"PREPARE {name} AS {numbered_placeholders(sql)}")
-        except DatabaseError:
-            name = _UNPREPARED
-    prepared[key] = name
+    try:
+        name = _session_statement(
+            cursor, session, "mipos_text", key,
+            text=lambda: numbered_placeholders(sql), keep=per_session,
+        )  # fmt: skip
+    except DatabaseError:
+        _session_statements(session, "mipos_text")[key] = name = _UNPREPARED
     if name == _UNPREPARED:
         cursor.execute(sql, params)
         return
@@ -495,6 +479,34 @@ def execute_prepared(cursor, sql: str, params: Sequence[Any], *, per_session: in
 
 
 _UNPREPARED = ""  # a text PostgreSQL could not prepare on this session
+
+
+def _session_statements(session, family: str) -> dict:
+    """The statements of `family` prepared on this PostgreSQL session, key → name, least recently
+    used first (kept on the driver's connection object, which dies with the session)."""
+    families = getattr(session, "mipos_session_statements", None)
+    if families is None:
+        families = session.mipos_session_statements = {}
+    return families.setdefault(family, {})
+
+
+def _session_statement(
+    cursor, session, family: str, key, *, text: Callable[[], str], keep: int
+) -> str:
+    """The name of `family`'s statement for `key` on this session, preparing `text()` under a new
+    name first when there is none (and deallocating the family's least recently used beyond
+    `keep`). A failed PREPARE raises and records nothing."""
+    statements = _session_statements(session, family)
+    name = statements.pop(key, None)  # re-inserted below: dicts keep insertion order
+    if name is None:
+        if len(statements) >= keep:
+            oldest = statements.pop(next(iter(statements)))
+            if oldest != _UNPREPARED:
+                cursor.execute(f"DEALLOCATE {oldest}")
+        name = f"{family}_{_statement_number(session)}"
+        cursor.execute(f"PREPARE {name} AS {text()}")
+    statements[key] = name
+    return name
 
 
 def numbered_placeholders(sql: str) -> str:

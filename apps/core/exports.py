@@ -21,7 +21,8 @@ from django.utils import timezone
 from apps.core.renderers import camel_key
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FORMATS = ("json", "csv", "xlsx", "pdf")
+FILE_FORMATS = ("csv", "xlsx", "pdf")
+FORMATS = ("json", *FILE_FORMATS)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -160,7 +161,7 @@ def file_requested(request) -> bool:
     """Whether the request asks for a file rather than JSON. A view that can answer one says so
     with an `export_requested(request)` method, which the company's plan gates (the `exports`
     feature, apps.tenants.api.permissions) before the view runs."""
-    return request.query_params.get("format") in FORMATS[1:]
+    return request.query_params.get("format") in FILE_FORMATS
 
 
 def _scalars(data: dict[str, Any]) -> dict[str, Any]:

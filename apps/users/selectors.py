@@ -107,6 +107,7 @@ def _auth_fields(model) -> list:
     return [field for field in model._meta.concrete_fields if field.attname not in deferred]
 
 
+@functools.cache
 def _auth_models() -> tuple:
     from apps.tenants.models import Package, Tenant, TenantSettings
 
@@ -192,8 +193,6 @@ def auth_user_get(*, user_id) -> User | None:
     loaded (one query; the columns no request needs are deferred, see AUTH_DEFERRED)."""
     from django.db import connection
 
-    from apps.tenants.models import Tenant
-
     row = _auth_user_row(user_id)
     if row is None:
         return None
@@ -205,9 +204,9 @@ def auth_user_get(*, user_id) -> User | None:
     if tenant is not None:
         tenant_settings = _loaded(settings_model, db, row[slice(*settings_cols)])
         if tenant_settings is not None:
-            Tenant.settings.related.set_cached_value(tenant, tenant_settings)
-        Tenant.package.field.set_cached_value(
+            tenant_model.settings.related.set_cached_value(tenant, tenant_settings)
+        tenant_model.package.field.set_cached_value(
             tenant, _loaded(package_model, db, row[slice(*package_cols)])
         )
-    User.tenant.field.set_cached_value(user, tenant)
+    user_model.tenant.field.set_cached_value(user, tenant)
     return user
