@@ -39,6 +39,7 @@ class Expense(SoftDeleteModel):
         "stores.Store", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)  # the company's when recorded
     date = models.DateField()  # the company's calendar day it belongs to
     description = models.CharField(max_length=500, blank=True)
     payment_method = models.CharField(

@@ -25,6 +25,7 @@ from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, Validat
 from apps.core.validation import validate_range, validate_text
 from apps.expenses.models import Expense, ExpenseCategory
 from apps.stores.models import Store
+from apps.tenants.selectors import company_currency
 
 EXPENSE_FIELDS = (
     "category_id", "store_id", "amount", "date", "description", "payment_method", "reference",
@@ -110,7 +111,9 @@ def expense_create(
             "description": description, "payment_method": payment_method, "reference": reference,
         }
     )  # fmt: skip
-    expense = Expense(**fields, created_by=getattr(actor, "pk", None))
+    expense = Expense(
+        **fields, currency=company_currency(), created_by=getattr(actor, "pk", None)
+    )
     with transaction.atomic():
         expense.save(force_insert=True)
         audit_record(

@@ -68,6 +68,7 @@ class PurchaseOrder(BaseModel):
     expected_at = models.DateField(null=True, blank=True)
     note = models.CharField(max_length=1000, blank=True)
     total = models.DecimalField(**MONEY)  # the lines' totals, as ordered
+    currency = models.CharField(max_length=3)  # the company's when ordered
     received_total = models.DecimalField(**MONEY, default=Decimal("0.00"))  # value received
     paid_total = models.DecimalField(**MONEY, default=Decimal("0.00"))
     # cancelled after a part was received: closed, what is payable is what was received
@@ -162,6 +163,7 @@ class SupplierPayment(BaseModel):
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="payments")
     order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)  # the order's
     method = models.CharField(max_length=20, choices=PaymentMethod.choices)
     reference = models.CharField(max_length=120, blank=True)
     paid_at = models.DateTimeField(default=timezone.now)

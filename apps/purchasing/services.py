@@ -47,6 +47,7 @@ from apps.core.errors import (
 )
 from apps.inventory.services import ItemRef, StockChange, StockKey, items_check, stock_move
 from apps.purchasing import events
+from apps.tenants.selectors import company_currency
 from apps.purchasing.models import (
     PaymentMethod,
     PurchaseOrder,
@@ -261,6 +262,7 @@ def purchase_create(
             expected_at=expected_at,
             note=(note or "").strip(),
             total=total,
+            currency=company_currency(),
             created_by=getattr(actor, "pk", None),
         )
         for line in lines:
@@ -546,7 +548,8 @@ def purchase_pay(
                 details=[{"field": "amount", "message": f"At most {order.due_amount}."}],
             )
         payment = SupplierPayment.objects.create(
-            supplier_id=order.supplier_id, order=order, amount=amount, method=method,
+            supplier_id=order.supplier_id, order=order, amount=amount, currency=order.currency,
+            method=method,
             reference=(reference or "").strip(), paid_at=paid_at or timezone.now(),
             created_by=getattr(actor, "pk", None),
         )  # fmt: skip

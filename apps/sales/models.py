@@ -67,7 +67,10 @@ class Sale(BaseModel):
         max_digits=5, decimal_places=2, default=Decimal("0.00")
     )
     cart_discount = models.JSONField(null=True, blank=True)  # {type, value} as sent
+    # the pricing mode and currency it was sold in: its documents show these, whatever the
+    # company's settings say later
     prices_include_tax = models.BooleanField(default=False)
+    currency = models.CharField(max_length=3)
     note = models.CharField(max_length=500, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_by = models.UUIDField(null=True, blank=True)
@@ -172,6 +175,7 @@ class Payment(BaseModel):
     kind = models.CharField(max_length=10, choices=PaymentKind.choices)
     method = models.CharField(max_length=20, choices=PaymentMethod.choices)
     amount = models.DecimalField(**MONEY)  # signed: money in +, money out -
+    currency = models.CharField(max_length=3)
     reference = models.CharField(max_length=120, blank=True)
     store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
     sale = models.ForeignKey(
@@ -223,6 +227,8 @@ class SaleReturn(BaseModel):
     store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
     refund_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
     refund_total = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)  # the sale's
+    prices_include_tax = models.BooleanField(default=False)  # the sale's
     applied_to_due = models.DecimalField(**MONEY, default=Decimal("0.00"))  # of it, owed less
     points_reversed = models.PositiveIntegerField(default=0)
     reason = models.CharField(max_length=500)

@@ -69,11 +69,26 @@ class LineAmounts:
 
 @dataclass
 class CartTotals:
+    """The figures every document shows, one identity per pricing mode (before cash rounding,
+    which the settlement adds as the rounding adjustment):
+    - prices exclude tax: subtotal - discount_total + tax_total = total;
+    - prices include tax: subtotal - discount_total = total (tax_total is contained in it).
+    The subtotal is Σ quantity x unit price, as the prices are shown: with tax when they
+    include it, without when they do not."""
+
     lines: list[LineAmounts]
-    subtotal: Decimal  # before discounts, without tax
+    subtotal: Decimal  # Σ line gross, before discounts, in the prices' own mode
     discount_total: Decimal
     tax_total: Decimal
-    total: Decimal  # = Σ line totals = subtotal - discount_total + tax_total
+    total: Decimal  # = Σ line totals
+
+
+def document_identity_holds(
+    *, subtotal, discount_total, tax_total, rounding_adjustment, total, prices_include_tax: bool
+) -> bool:
+    """The identity a sale's (or quote's, receipt's) figures satisfy; see `CartTotals`."""
+    tax = ZERO if prices_include_tax else tax_total
+    return subtotal - discount_total + tax + rounding_adjustment == total
 
 
 def allocate(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
@@ -153,7 +168,7 @@ def price_cart(
     total = sum((a.line_total for a in amounts), ZERO)
     return CartTotals(
         lines=amounts,
-        subtotal=total + discount_total - tax_total,
+        subtotal=sum((a.gross for a in amounts), ZERO),
         discount_total=discount_total,
         tax_total=tax_total,
         total=total,

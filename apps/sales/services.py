@@ -425,6 +425,7 @@ def _unsaved_sale(priced: Priced, *, actor) -> Sale:
         shift_id=priced.shift_id,
         cart_discount=_discount_json(checkout.discount),
         prices_include_tax=priced.prices_include_tax,
+        currency=priced.settings.currency,
         note=checkout.note,
     )
     sale.unsaved_items = [
@@ -461,6 +462,7 @@ def _unsaved_sale(priced: Priced, *, actor) -> Sale:
             kind=PaymentKind.SALE,
             method=tender.method,
             amount=tender.amount,
+            currency=sale.currency,
             reference=references[n],
             store_id=checkout.store_id,
             sale=sale,
@@ -476,6 +478,7 @@ def _unsaved_sale(priced: Priced, *, actor) -> Sale:
                 kind=PaymentKind.CHANGE,
                 method=PaymentMethod.CASH,
                 amount=-settlement.change_due,
+                currency=sale.currency,
                 store_id=checkout.store_id,
                 sale=sale,
                 customer=priced.customer,
@@ -604,6 +607,7 @@ def sale_void(*, actor, sale_id: UUID, reason: str) -> Sale:
                 kind=PaymentKind.VOID,
                 method=method,
                 amount=-amount,
+                currency=sale.currency,
                 store_id=sale.store_id,
                 sale=sale,
                 customer_id=sale.customer_id,
@@ -768,6 +772,8 @@ def sale_return(
             store_id=sale.store_id,
             refund_method=refund_method,
             refund_total=refund,
+            currency=sale.currency,
+            prices_include_tax=sale.prices_include_tax,
             applied_to_due=to_due,
             points_reversed=points - shortfall,
             reason=reason,
@@ -883,6 +889,7 @@ def _refund_money(
             kind=PaymentKind.REFUND,
             method=m,
             amount=-part,
+            currency=sale.currency,
             store_id=sale.store_id,
             sale=sale,
             sale_return=sale_return_row,
@@ -963,14 +970,15 @@ def due_collect(
                 raise ValidationFailed.for_field("storeId", "Name the store that takes it.")
             store_id = dues[0].store_id
         shift_id = _store(store_id, actor=actor).shift_id
-        required = _settings(actor).require_open_shift
-        if method == PaymentMethod.CASH and shift_id is None and required:
+        settings = _settings(actor)
+        if method == PaymentMethod.CASH and shift_id is None and settings.require_open_shift:
             raise pos.shift_required()
         payment = Payment.objects.create(
             id=payment_id,
             kind=PaymentKind.DUE,
             method=method,
             amount=amount,
+            currency=settings.currency,
             reference=reference,
             store_id=store_id,
             customer_id=customer_id,

@@ -21,6 +21,7 @@ def sale_make(
         number=f"INV-{store.code}-{sequence:06d}", sequence=sequence, store=store,
         cashier_id=cashier_id, subtotal=total, discount_total=0, tax_total=0,
         rounding_adjustment=0, total=total, paid_total=total, change_due=0, due_amount=0,
+        currency="USD",
         product_ids=sorted({p.pk for p in products}),
     )  # fmt: skip
     for position, sold in enumerate(products):
@@ -32,6 +33,7 @@ def sale_make(
             unit_cost=Decimal("0.40"), track_stock=sold.track_stock,
         )  # fmt: skip
     Payment.objects.create(
-        kind="SALE", method="CASH", amount=total, store=store, sale=sale, created_by=cashier_id
+        kind="SALE", method="CASH", amount=total, currency="USD", store=store, sale=sale,
+        created_by=cashier_id,
     )
     return sale

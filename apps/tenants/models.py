@@ -108,6 +108,10 @@ class Domain(DomainMixin):
         return self.domain
 
 
+def default_max_discount_percent() -> dict[str, str]:
+    return {"CASHIER": "10", "MANAGER": "50", "ADMIN": "100"}
+
+
 class TenantSettings(DeferredLoadedTogether, models.Model):
     """The company's operating settings, one row per tenant (kept beside the tenant row so the
     platform console can read them without entering the schema)."""
@@ -123,6 +127,8 @@ class TenantSettings(DeferredLoadedTogether, models.Model):
 
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="settings")
     currency = models.CharField(max_length=3, default="USD")
+    # ISO 3166-1 alpha-2: the country phone numbers are read in (blank: international form only)
+    country = models.CharField(max_length=2, blank=True, default="")
     timezone = models.CharField(max_length=64, default="UTC")
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0.00"))
     prices_include_tax = models.BooleanField(default=False)
@@ -133,6 +139,9 @@ class TenantSettings(DeferredLoadedTogether, models.Model):
     allow_negative_stock = models.BooleanField(default=False)
     default_low_stock_threshold = models.PositiveIntegerField(default=5)
     require_open_shift = models.BooleanField(default=False)
+    # the largest discount (percent of a line's or the cart's price) each role may give on its
+    # own; beyond it a checkout needs a manager's approval (apps.sales.approval)
+    max_discount_percent = models.JSONField(default=default_max_discount_percent)
     parked_cart_hours = models.PositiveIntegerField(default=24)  # a parked cart expires after
     void_window_hours = models.PositiveIntegerField(default=24)
     loyalty_enabled = models.BooleanField(default=False)

@@ -89,6 +89,14 @@ def tenant_settings_cache_clear(*, tenant_id) -> None:
     shared_drop([_settings_cache_key(tenant_id)], marker_seconds=30)
 
 
+def company_currency() -> str:
+    """The currency of the company whose schema the connection is on: what a new document
+    (sale, order, expense) is recorded in, and keeps."""
+    from django.db import connection
+
+    return tenant_settings_cached(tenant=connection.tenant).currency
+
+
 def company_time_zone(tenant: Tenant) -> str:
     """The company's time zone: where its days begin and end (period filters, day figures)."""
     return tenant_settings_cached(tenant=tenant).timezone or "UTC"
