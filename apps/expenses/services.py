@@ -111,9 +111,7 @@ def expense_create(
             "description": description, "payment_method": payment_method, "reference": reference,
         }
     )  # fmt: skip
-    expense = Expense(
-        **fields, currency=company_currency(), created_by=getattr(actor, "pk", None)
-    )
+    expense = Expense(**fields, currency=company_currency(), created_by=getattr(actor, "pk", None))
     with transaction.atomic():
         expense.save(force_insert=True)
         audit_record(

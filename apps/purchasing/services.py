@@ -47,7 +47,6 @@ from apps.core.errors import (
 )
 from apps.inventory.services import ItemRef, StockChange, StockKey, items_check, stock_move
 from apps.purchasing import events
-from apps.tenants.selectors import company_currency
 from apps.purchasing.models import (
     PaymentMethod,
     PurchaseOrder,
@@ -58,6 +57,7 @@ from apps.purchasing.models import (
     Supplier,
     SupplierPayment,
 )
+from apps.tenants.selectors import company_currency
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")

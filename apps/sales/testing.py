@@ -33,7 +33,12 @@ def sale_make(
             unit_cost=Decimal("0.40"), track_stock=sold.track_stock,
         )  # fmt: skip
     Payment.objects.create(
-        kind="SALE", method="CASH", amount=total, currency="USD", store=store, sale=sale,
+        kind="SALE",
+        method="CASH",
+        amount=total,
+        currency="USD",
+        store=store,
+        sale=sale,
         created_by=cashier_id,
     )
     return sale
