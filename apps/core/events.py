@@ -30,6 +30,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.renderers import camelize
+
 logger = logging.getLogger("mipos.events")
 
 
@@ -140,10 +142,13 @@ def user_group(user_id: Any) -> str:
 
 
 def event_message(event: str, data: dict) -> dict:
+    """The one place a payload takes its wire form: JSON values, and the REST casing (camelCase
+    keys, nested ones too — the same `camelize` the API renderer applies), whatever casing the
+    publisher used (a settings change publishes its snake_case field names)."""
     return {
         "type": "event.message",
         "event": event,
-        "data": json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
+        "data": camelize(json.loads(json.dumps(data, cls=DjangoJSONEncoder))),
         "at": timezone.now().isoformat(),
     }
 
