@@ -51,6 +51,8 @@ class User(DeferredLoadedTogether, AbstractBaseUser):
     is_active = models.BooleanField(default=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     token_version = models.PositiveIntegerField(default=0)
+    # the approval PIN (PUT /users/me/pin), hashed like the password; blank: none set
+    pin_hash = models.CharField(max_length=128, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -69,7 +69,7 @@ def super_admin_list() -> QuerySet[User]:
 # (DeferredLoadedTogether): the profile pages, receipts and the plan's own page pay that query.
 AUTH_DEFERRED: dict[str, frozenset[str]] = {
     "users.User": frozenset(
-        {"password", "last_login", "phone", "avatar_url", "created_at", "updated_at"}
+        {"password", "pin_hash", "last_login", "phone", "avatar_url", "created_at", "updated_at"}
     ),
     "tenants.Tenant": frozenset(
         {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,7 +12,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from django.conf import settings as django_settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import EmailMessage
@@ -41,6 +43,9 @@ from apps.users.cache import auth_cache_drop
 from apps.users.events import user_changed
 from apps.users.models import PasswordResetToken, RefreshTokenRotation, User, normalize_email
 from apps.users.throttling import (
+    approval_attempt_check,
+    approval_failure_record,
+    approval_failures_clear,
     login_attempt_check,
     login_failure_record,
     login_failures_clear,
@@ -266,6 +271,75 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
     return Session(user=user, tokens=tokens)
 
 
+# --- the approval PIN (apps.sales.approval) ----------------------------------------------------
+
+PIN_DIGITS = re.compile(r"[0-9]{4,8}")
+
+
+def _pin_guessable(pin: str) -> bool:
+    """One digit repeated or a run up or down (0000, 1234, 9876): the first PINs anyone tries,
+    and a thief gets five tries per window (apps.users.throttling)."""
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(pin)}
+    return len(steps) == 1 and steps <= {-1, 0, 1}
+
+
+def pin_set(*, user: User, pin: str, current_password: str) -> User:
+    """Sets the caller's approval PIN: 4 to 8 digits, not trivially guessable, stored hashed
+    like a password. It needs the current password, like every change of a credential."""
+    if not PIN_DIGITS.fullmatch(pin):
+        raise ValidationFailed.for_field("pin", "4 to 8 digits.")
+    if _pin_guessable(pin):
+        raise ValidationFailed.for_field(
+            "pin", "Too easy to guess: not one digit repeated, nor a run such as 1234."
+        )
+    with transaction.atomic():
+        user = user_lock(user_id=user.pk)
+        if not user.check_password(current_password):
+            raise ValidationFailed.for_field("currentPassword", "Current password is incorrect.")
+        user.pin_hash = make_password(pin)
+        user.save(update_fields=["pin_hash", "updated_at"])
+        audit_record(
+            action="user.pin_set", entity_type="user", entity_id=user.pk, actor=user,
+            tenant=user.tenant,
+        )  # fmt: skip
+    return user
+
+
+def approver_verify(
+    *,
+    tenant_id: UUID,
+    email: str = "",
+    password: str = "",
+    user_id: UUID | None = None,
+    pin: str = "",
+) -> User | None:
+    """The active user of company `tenant_id` these credentials name (email and password, or
+    user id and PIN), else None. Every refusal counts against that approver (per company), and
+    past the limit this answers 429 instead, even to the right secret. A user of another
+    company, an inactive one, or one without a PIN is refused without their secret being
+    checked (a dummy hash is checked instead, so the answer takes the same time)."""
+    global _DUMMY_HASH
+    if user_id is not None:
+        user = User.objects.filter(pk=user_id).first()
+        approver, secret, stored = str(user_id), pin, user.pin_hash if user else ""
+    else:
+        email = normalize_email(email)
+        user = User.objects.filter(email=email).first()
+        # one budget per approver, whichever way they are named
+        approver = str(user.pk) if user else f"email:{_sha256(email)[:32]}"
+        secret, stored = password, user.password if user else ""
+    approval_attempt_check(tenant_id=tenant_id, approver=approver)
+    usable = user is not None and user.tenant_id == tenant_id and user.can_sign_in and bool(stored)
+    if not usable:
+        _DUMMY_HASH = _DUMMY_HASH or make_password("dummy-password-for-timing")
+        check_password(secret, _DUMMY_HASH)
+    if not usable or not check_password(secret, stored):
+        approval_failure_record(tenant_id=tenant_id, approver=approver)
+        return None
+    approval_failures_clear(tenant_id=tenant_id, approver=approver)
+    return user
+
+
 # --- account recovery (forgot / reset password) ------------------------------------------------
 
 
@@ -303,7 +377,12 @@ def password_recovery_request(*, email: str, ip: str | None) -> None:
             action="auth.password_reset_request", entity_type="user", entity_id=user.pk,
             actor=user, tenant=user.tenant,
         )  # fmt: skip
-        link = django_settings.PASSWORD_RESET_URL.format(token=token)
+        custom = django_settings.PASSWORD_RESET_URL  # a reset page of the operator's own
+        link = (
+            custom.format(token=token)
+            if custom
+            else f"{django_settings.PUBLIC_URL}/reset-password?token={token}"
+        )
         mail_send_later(
             EmailMessage(
                 subject="Reset your MIPOS password",
@@ -794,6 +873,7 @@ def user_hard_delete(*, actor: User, user_id: UUID, anonymise: bool = False) -> 
                     "phone": "",
                     "avatar_url": "",
                     "password": make_password(None),  # unusable
+                    "pin_hash": "",
                     "is_active": False,
                     "deleted_at": user.deleted_at or timezone.now(),
                 },

@@ -1,4 +1,5 @@
-"""Failed-login throttling per client IP and per account.
+"""Failed-login throttling per client IP and per account; refused discount approvals per
+approver (apps.sales.approval).
 
 The counters are platform-wide: they live in the `platform` cache (no schema in the key; Redis
 when configured, else this process's memory). The default cache prefixes every key with the
@@ -32,18 +33,24 @@ def _cache():
     return caches["platform"]
 
 
+def _window_full_check(key: str, limit: int, window: int, message: str) -> None:
+    """429 (with the seconds until `key`'s window resets) once `limit` failures are counted."""
+    cache = _cache()
+    if (cache.get(key) or 0) >= limit:
+        now = time.time()
+        reset_at = cache.get(f"{key}:reset") or now + window
+        raise RateLimited(message, retry_after=int(reset_at - now) + 1)
+
+
 def login_attempt_check(*, ip: str | None, email: str) -> None:
     """Raises 429 (with the seconds until the window resets) once a limit is reached."""
-    cache = _cache()
-    now = time.time()
     for key, limit in _keys(ip, email):
-        count = cache.get(key) or 0
-        if count >= limit:
-            reset_at = cache.get(f"{key}:reset") or now + settings.LOGIN_FAILURE_WINDOW_SECONDS
-            raise RateLimited(
-                "Too many failed sign-in attempts. Retry later.",
-                retry_after=int(reset_at - now) + 1,
-            )
+        _window_full_check(
+            key,
+            limit,
+            settings.LOGIN_FAILURE_WINDOW_SECONDS,
+            "Too many failed sign-in attempts. Retry later.",
+        )
 
 
 def _window_count(key: str, window: int) -> int:
@@ -88,3 +95,33 @@ def password_recovery_take(*, ip: str | None, email: str) -> None:
         (f"recovery:acct:{account}", settings.PASSWORD_RECOVERY_PER_EMAIL),
     ):
         _window_hit(key, limit, window, message)
+
+
+def _approval_key(*, tenant_id, approver: str) -> str:
+    # per company: a manager's secret is only ever checked in their own company (see
+    # apps.users.services.approver_verify), so another company's guesses need not lock them out
+    return f"approval-fail:{tenant_id}:{approver}"
+
+
+def approval_attempt_check(*, tenant_id, approver: str) -> None:
+    """429 (with the seconds until the window resets) once an approver has had
+    APPROVAL_FAILURES_PER_APPROVER refused approvals in the window: a PIN of 4 digits is not
+    guessed at the till's speed."""
+    _window_full_check(
+        _approval_key(tenant_id=tenant_id, approver=approver),
+        settings.APPROVAL_FAILURES_PER_APPROVER,
+        settings.APPROVAL_FAILURE_WINDOW_SECONDS,
+        "Too many refused approvals for this approver. Retry later.",
+    )
+
+
+def approval_failure_record(*, tenant_id, approver: str) -> None:
+    _window_count(
+        _approval_key(tenant_id=tenant_id, approver=approver),
+        settings.APPROVAL_FAILURE_WINDOW_SECONDS,
+    )
+
+
+def approval_failures_clear(*, tenant_id, approver: str) -> None:
+    key = _approval_key(tenant_id=tenant_id, approver=approver)
+    _cache().delete_many([key, f"{key}:reset"])

@@ -128,5 +128,13 @@ class ProfileUpdateInputSerializer(serializers.Serializer):
     )
 
 
+class PinSetInputSerializer(serializers.Serializer):
+    pin = serializers.CharField(
+        max_length=32, trim_whitespace=False,
+        help_text="4 to 8 digits; not one digit repeated nor a run such as 1234",
+    )  # fmt: skip
+    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
 class PasswordResetInputSerializer(serializers.Serializer):
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)

@@ -10,7 +10,9 @@ from apps.core.roles import AUTHENTICATED
 from apps.users import selectors, services
 from apps.users.api.filters import StaffFilter
 from apps.users.api.serializers import (
+    MessageSerializer,
     PasswordResetInputSerializer,
+    PinSetInputSerializer,
     ProfileUpdateInputSerializer,
     StaffCreateInputSerializer,
     StaffSerializer,
@@ -93,3 +95,22 @@ class ProfileView(APIView):
         data.is_valid(raise_exception=True)
         user = services.profile_update(actor=request.user, **data.validated_data)
         return Response(UserSerializer(user).data)
+
+
+class PinView(APIView):
+    """PUT /users/me/pin: the caller's approval PIN (a manager approving a discount beyond a
+    cashier's limit at the till, apps.sales.approval). Company staff only."""
+
+    required_permission = "ADMIN/MANAGER/CASHIER"
+
+    @extend_schema(
+        request=PinSetInputSerializer,
+        responses={200: MessageSerializer},
+        tags=["users"],
+        description="Needs the current password (400 when wrong, as for a password change).",
+    )
+    def put(self, request):
+        data = PinSetInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.pin_set(user=request.user, **data.validated_data)
+        return Response({"message": "PIN set."})
