@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     FEATURE_NOT_IN_PLAN = "FEATURE_NOT_IN_PLAN"  # 403: the company's plan lacks the feature
     TENANT_SUSPENDED = "TENANT_SUSPENDED"
     REAUTH_REQUIRED = "REAUTH_REQUIRED"  # 403: an operator's write needs a recent password check
+    APPROVAL_REQUIRED = "APPROVAL_REQUIRED"  # 403: a discount beyond the seller's limit
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     CONFLICT = "CONFLICT"

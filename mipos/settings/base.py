@@ -259,6 +259,9 @@ IDEMPOTENCY_PURGE_INTERVAL_MINUTES = int(env("IDEMPOTENCY_PURGE_INTERVAL_MINUTES
 LOGIN_FAILURES_PER_IP = int(env("LOGIN_FAILURES_PER_IP", "20"))
 LOGIN_FAILURES_PER_ACCOUNT = int(env("LOGIN_FAILURES_PER_ACCOUNT", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(env("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
+# refused discount approvals (wrong PIN or password) allowed per approver per window
+APPROVAL_FAILURES_PER_APPROVER = int(env("APPROVAL_FAILURES_PER_APPROVER", "5"))
+APPROVAL_FAILURE_WINDOW_SECONDS = int(env("APPROVAL_FAILURE_WINDOW_SECONDS", "900"))
 # account recovery: forgot-password requests per IP and per address per window, and how long
 # an e-mailed reset token lives; the link the e-mail holds ({token} is replaced)
 PASSWORD_RECOVERY_PER_IP = int(env("PASSWORD_RECOVERY_PER_IP", "10"))
