@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     LAST_ADMIN = "LAST_ADMIN"
     USER_HAS_HISTORY = "USER_HAS_HISTORY"
     TENANT_STATE = "TENANT_STATE"
+    CURRENCY_LOCKED = "CURRENCY_LOCKED"  # 422: documents exist in the company's currency
     IN_USE = "IN_USE"
     PLAN_LIMIT_REACHED = "PLAN_LIMIT_REACHED"  # 422: one more would pass the plan's limit
     CATEGORY_CYCLE = "CATEGORY_CYCLE"

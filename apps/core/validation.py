@@ -198,6 +198,16 @@ def validate_currency(value: str, *, field: str) -> str:
     return code
 
 
+def validate_country(value: str, *, field: str) -> str:
+    """An ISO 3166-1 alpha-2 code (upper case), or blank for none."""
+    import phonenumbers
+
+    code = value.strip().upper()
+    if code and code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationFailed.for_field(field, f"'{value}' is not an ISO 3166-1 alpha-2 country.")
+    return code
+
+
 def validate_range(value: Decimal | int, *, field: str, low=None, high=None):
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"

@@ -12,7 +12,14 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.core.roles import Role
-from apps.pos.models import CashEvent, CashEventType, ParkedCart, Shift, ShiftStatus
+from apps.pos.models import (
+    CashEvent,
+    CashEventType,
+    ParkedCart,
+    Shift,
+    ShiftStatus,
+    ZReport,
+)
 from apps.sales.selectors import visible_store_ids
 from apps.stores.models import Store, StoreAssignment
 
@@ -55,19 +62,53 @@ def open_shift_of(*, cashier_id: UUID, store_id: UUID | None = None) -> Shift | 
     return shifts.first()
 
 
-def open_shift_id_locked(*, cashier_id: UUID | None, store_id: UUID) -> UUID | None:
-    """The cashier's open shift at the store, share-locked until the transaction ends (a close
-    waits for the sale; a sale after the close finds none)."""
-    if cashier_id is None:
-        return None
+# The open shift whose drawer takes the cash of a sale, refund, void or due payment rung by a
+# user at a store, whoever rings it: the user's own shift there; else the MAIN drawer's; else
+# the store's only open shift. None when no such drawer is open (then the company's
+# `require_open_shift` decides: refuse, or record the cash outside any shift, which the store's
+# next X/Z report shows). Share-locked until the transaction ends: a close waits for the sale,
+# and a sale after the close finds no shift. A scalar subquery with two parameters (user id,
+# store id expression) so that the checkout can read it in its one store statement.
+DRAWER_SHIFT_SQL = (  # 'MAIN' is MAIN_DRAWER
+    "(SELECT sh.id FROM pos_shift sh WHERE sh.store_id = {store} AND sh.status = 'OPEN'"
+    " AND ((sh.cashier_id = %s) IS TRUE OR sh.drawer = 'MAIN'"
+    " OR NOT EXISTS (SELECT 1 FROM pos_shift o WHERE o.store_id = sh.store_id"
+    " AND o.status = 'OPEN' AND o.id <> sh.id))"
+    " ORDER BY (sh.cashier_id = %s) IS TRUE DESC, sh.drawer = 'MAIN' DESC"
+    " LIMIT 1 FOR SHARE)"
+)
+
+
+def drawer_shift_id_locked(*, user_id: UUID | None, store_id: UUID) -> UUID | None:
+    """The open shift whose drawer takes cash rung by `user_id` at the store (see
+    DRAWER_SHIFT_SQL), share-locked until the transaction ends."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id FROM pos_shift WHERE cashier_id = %s AND store_id = %s AND status = 'OPEN'"
-            " FOR SHARE",
-            [cashier_id, store_id],
+            "SELECT " + DRAWER_SHIFT_SQL.format(store="%s"), [store_id, user_id, user_id]
         )
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def outside_shift_cash(*, store_id: UUID, until) -> dict[str, Any]:
+    """Cash taken or paid out at the store outside any shift (no drawer was open and the company
+    does not require one) since the store's previous Z report: shown on its next X/Z report so
+    the drawer counts can be reconciled with the payments."""
+    from apps.sales.models import Payment, PaymentMethod
+
+    previous = (
+        ZReport.objects.filter(store_id=store_id, created_at__lt=until)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    payments = Payment.objects.filter(
+        store_id=store_id, method=PaymentMethod.CASH, shift__isnull=True, created_at__lte=until
+    )
+    if previous is not None:
+        payments = payments.filter(created_at__gt=previous)
+    found = payments.aggregate(count=Count("id"), total=Sum("amount"))
+    return {"count": found["count"], "cash": found["total"] or ZERO}
 
 
 def last_closed_shift(*, store_id: UUID, drawer: str) -> Shift | None:
@@ -119,6 +160,7 @@ def shift_figures(shift: Shift) -> dict[str, Any]:
     returns = SaleReturn.objects.filter(shift=shift).aggregate(
         count=Count("id"), total=Sum("refund_total")
     )
+    now = timezone.now()
     return {
         "opening_float": shift.opening_float,
         "cash_sales": cash(CashEventType.SALE),
@@ -139,7 +181,8 @@ def shift_figures(shift: Shift) -> dict[str, Any]:
         "returns_total": returns["total"] or ZERO,
         "voids_count": voids["count"],
         "voids_total": voids["total"] or ZERO,
-        "generated_at": timezone.now(),
+        "outside_shift": outside_shift_cash(store_id=shift.store_id, until=now),
+        "generated_at": now,
     }
 
 

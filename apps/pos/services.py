@@ -262,10 +262,11 @@ def _jsonable(value):
 
 # --- what sales, returns, voids and due collections record ----------------------------------------
 def till_shift_id(*, actor, store_id: UUID, required: bool) -> UUID | None:
-    """The actor's open shift at `store_id`, share-locked until the caller commits (a close
+    """The open shift whose drawer takes cash the actor rings at `store_id` (their own, else
+    the store's; see selectors.DRAWER_SHIFT_SQL), share-locked until the caller commits (a close
     waits for it), or None; with `required`, none is 422 SHIFT_REQUIRED."""
-    shift_id = selectors.open_shift_id_locked(
-        cashier_id=getattr(actor, "pk", None), store_id=store_id
+    shift_id = selectors.drawer_shift_id_locked(
+        user_id=getattr(actor, "pk", None), store_id=store_id
     )
     if shift_id is None and required:
         raise shift_required()
@@ -276,7 +277,7 @@ def shift_required() -> BusinessRuleViolation:
     return BusinessRuleViolation(
         "The company requires an open shift: open one at this store first.",
         code=ErrorCode.SHIFT_REQUIRED,
-        details=[{"field": "storeId", "message": "No open shift of yours here."}],
+        details=[{"field": "storeId", "message": "No open shift at this store."}],
     )
 
 

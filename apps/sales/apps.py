@@ -5,3 +5,10 @@ class SalesConfig(AppConfig):
     name = "apps.sales"
     label = "sales"
     verbose_name = "Sales"
+
+    def ready(self) -> None:
+        from apps.sales.models import Sale
+        from apps.tenants.documents import money_documents_register
+
+        # documents keep the currency they were made in: the company's may not change under them
+        money_documents_register(lambda: Sale.objects.exists())

@@ -47,6 +47,7 @@ from apps.core.validation import validate_text
 from apps.customers import services as customers
 from apps.customers.models import Customer
 from apps.inventory.services import StockChange, StockKey, item_identity_check, stock_move
+from apps.pos import selectors as pos_selectors
 from apps.pos import services as pos
 from apps.pos.models import CashEventType
 from apps.sales import events, pricing
@@ -187,23 +188,25 @@ def _lines(checkout: Checkout, *, actor, settings) -> list[SaleLine]:
 @dataclass(frozen=True)
 class TillStore:
     code: str
-    shift_id: UUID | None  # the actor's open shift there, share-locked
+    shift_id: UUID | None  # the open shift whose drawer takes the cash, share-locked
+
+
+# the store, whether the user works there, and the drawer's shift: one statement per checkout
+TILL_STORE_SQL = (  # noqa: S608 (constant pieces)
+    "SELECT s.code, s.kind, EXISTS (SELECT 1 FROM stores_storeassignment a"
+    " WHERE a.store_id = s.id AND a.user_id = %s), {drawer_shift}"
+    " FROM stores_store s WHERE s.id = %s AND s.deleted_at IS NULL FOR SHARE OF s"
+).format(drawer_shift=pos_selectors.DRAWER_SHIFT_SQL.format(store="s.id"))
 
 
 def _store(store_id: UUID, *, actor) -> TillStore:
     """The live store the sale is made in: RETAIL (422 INVALID_LOCATION for a warehouse) and,
-    for a cashier, one of theirs (403); share-locked until the sale commits, with the actor's
-    open shift there (a close waits for this sale; see apps.pos.services). One statement."""
+    for a cashier, one of theirs (403); share-locked until the sale commits, with the open shift
+    whose drawer takes its cash, whoever rings it (a close waits for this sale; see
+    apps.pos.selectors.DRAWER_SHIFT_SQL). One statement."""
     user_id = getattr(actor, "pk", None)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT s.code, s.kind, EXISTS (SELECT 1 FROM stores_storeassignment a"
-            " WHERE a.store_id = s.id AND a.user_id = %s),"
-            " (SELECT sh.id FROM pos_shift sh WHERE sh.store_id = s.id AND sh.cashier_id = %s"
-            " AND sh.status = 'OPEN' FOR SHARE)"
-            " FROM stores_store s WHERE s.id = %s AND s.deleted_at IS NULL FOR SHARE OF s",
-            [user_id, user_id, store_id],
-        )
+        cursor.execute(TILL_STORE_SQL, [user_id, user_id, user_id, store_id])
         row = cursor.fetchone()
     if row is None:
         raise ValidationFailed.for_field("storeId", "Unknown store.")
@@ -264,7 +267,9 @@ class Priced:
     settings: Any  # the company's, as read for this checkout
 
 
-def _price(checkout: Checkout, *, actor) -> Priced:
+def _price(checkout: Checkout, *, actor, cart_only: bool = False) -> Priced:
+    """`cart_only`: a cart being built (a quote without payments): priced in full, what it
+    leaves due is not a refusal, and points are estimated as if it is paid in full."""
     settings = _settings(actor)
     till = _store(checkout.store_id, actor=actor)
     if till.shift_id is None and settings.require_open_shift:
@@ -305,7 +310,7 @@ def _price(checkout: Checkout, *, actor) -> Priced:
     settlement = pricing.settle(
         totals.total, checkout.payments, rounding_step=Decimal(settings.cash_rounding)
     )
-    if settlement.due_amount > 0 and customer is None:
+    if settlement.due_amount > 0 and customer is None and not cart_only:
         raise BusinessRuleViolation(
             f"{settlement.due_amount} is not paid: only a customer's sale can be paid later.",
             code=ErrorCode.PAYMENT_INSUFFICIENT,
@@ -313,7 +318,8 @@ def _price(checkout: Checkout, *, actor) -> Priced:
         )
     earned = 0
     if customer is not None and settings.loyalty_enabled and _plan_has_loyalty(actor):
-        paid = settlement.settled  # points are earned on what was paid, not on what is owed
+        # points are earned on what was paid, not on what is owed
+        paid = settlement.total if cart_only else settlement.settled
         earned = math.floor(paid * settings.loyalty_points_per_unit)
     return Priced(
         checkout=checkout,
@@ -394,13 +400,30 @@ def sale_checkout(*, actor, checkout: Checkout) -> CheckoutResult:
 def sale_quote(*, actor, checkout: Checkout) -> Sale:
     """The sale this checkout would make, refusals included: the checkout itself, run in a
     transaction that is rolled back (its number given back, its events and audit row
-    dropped), so a quote cannot differ from the checkout. The answer carries no number."""
+    dropped), so a quote cannot differ from the checkout. The answer carries no number.
+
+    Without payments it prices the cart the till is building: every figure, the stock and the
+    points checked as a checkout checks them, nothing paid (`dueAmount` = the total, no cash
+    rounding since no cash is tendered) and nothing refused for being unpaid."""
+    if not checkout.payments:
+        return _cart_quote(actor=actor, checkout=checkout)
     with transaction.atomic():
         result = sale_checkout(actor=actor, checkout=checkout)
         transaction.set_rollback(True)
     if not result.replayed:
         result.sale.number, result.sale.sequence = "", None
     return result.sale
+
+
+def _cart_quote(*, actor, checkout: Checkout) -> Sale:
+    with transaction.atomic():
+        priced = _price(checkout, actor=actor, cart_only=True)
+        sale = _unsaved_sale(priced, actor=actor)
+        _stock_out(sale, priced, actor=actor)
+        _customer_side(sale, priced, actor=actor, charge_due=False)
+        transaction.set_rollback(True)
+    sale.number, sale.sequence = "", None
+    return sale
 
 
 def _unsaved_sale(priced: Priced, *, actor) -> Sale:
@@ -523,9 +546,10 @@ def _stock_out(sale: Sale, priced: Priced, *, actor) -> None:
     )
 
 
-def _customer_side(sale: Sale, priced: Priced, *, actor) -> None:
+def _customer_side(sale: Sale, priced: Priced, *, actor, charge_due: bool = True) -> None:
     """What the customer owes, spends from store credit, redeems and earns — each through the
-    customers' ledger services, in this transaction."""
+    customers' ledger services, in this transaction. `charge_due=False`: a cart not yet paid
+    (its due is not a debt yet)."""
     if priced.customer is None:
         return
     reference = customers.Reference("sale", sale.pk)
@@ -536,7 +560,7 @@ def _customer_side(sale: Sale, priced: Priced, *, actor) -> None:
     kwargs = {"actor": actor, "customer_id": priced.customer.pk, "reference": reference}
     if store_credit:
         customers.customer_credit_use(amount=store_credit, note=sale.number, **kwargs)
-    if sale.due_amount:
+    if sale.due_amount and charge_due:
         customers.customer_charge(amount=sale.due_amount, note=sale.number, **kwargs)
     if sale.points_redeemed:
         customers.loyalty_redeem(points=sale.points_redeemed, note=sale.number, **kwargs)

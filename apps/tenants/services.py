@@ -9,6 +9,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django_tenants.utils import schema_context
 
 from apps.audit.services import audit_record
 from apps.core.db import UNSET, Unset, row_create, row_lock, row_update, sent
@@ -16,6 +17,7 @@ from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, Validat
 from apps.core.events import publish_event, publish_tenant_access_changed
 from apps.core.roles import Role
 from apps.core.validation import (
+    validate_country,
     validate_currency,
     validate_pattern,
     validate_range,
@@ -23,6 +25,7 @@ from apps.core.validation import (
     validate_timezone,
 )
 from apps.receipts import layout
+from apps.tenants.documents import money_documents_exist
 from apps.tenants.limits import plan_feature_require
 from apps.tenants.models import (
     BillingPeriod,
@@ -205,9 +208,44 @@ def tenant_settings_get(*, tenant: Tenant) -> TenantSettings:
     return TenantSettings.objects.get_or_create(tenant=tenant)[0]
 
 
+DISCOUNT_ROLES = (Role.CASHIER, Role.MANAGER, Role.ADMIN)
+
+
+def _validate_max_discount(value) -> dict[str, str]:
+    """Every role's limit, a percent from 0 to 100 (the whole map is sent: what GET answers)."""
+    field = "maxDiscountPercent"
+    if isinstance(value, dict):  # the camelCase parser lower-cases all-capital keys
+        value = {str(role).upper(): percent for role, percent in value.items()}
+    if not isinstance(value, dict) or set(value) != set(DISCOUNT_ROLES):
+        raise ValidationFailed.for_field(
+            field, f"One percent for each of {', '.join(DISCOUNT_ROLES)}."
+        )
+    limits = {}
+    for role in DISCOUNT_ROLES:
+        try:
+            percent = Decimal(str(value[role]))
+        except (ArithmeticError, ValueError):
+            percent = None
+        if (
+            percent is None
+            or not percent.is_finite()
+            or not 0 <= percent <= 100
+            or percent != percent.quantize(Decimal("0.01"))
+        ):
+            raise ValidationFailed.for_field(
+                f"{field}.{role}", "A percent from 0 to 100, at most two decimals."
+            )
+        limits[role] = format(percent.normalize(), "f")  # "10", "12.5"
+    return limits
+
+
 def _validate_settings(changes: dict) -> dict:
     if "currency" in changes:
         changes["currency"] = validate_currency(changes["currency"], field="currency")
+    if "country" in changes:
+        changes["country"] = validate_country(changes["country"], field="country")
+    if "max_discount_percent" in changes:
+        changes["max_discount_percent"] = _validate_max_discount(changes["max_discount_percent"])
     if "timezone" in changes:
         validate_timezone(changes["timezone"], field="timezone")
     if "tax_rate" in changes:
@@ -279,10 +317,18 @@ def tenant_settings_update(
     receipt_fields: dict[str, bool] | Unset = UNSET,
     receipt_return_policy: str | Unset = UNSET,
     receipt_locale: str | Unset = UNSET,
+    country: str | Unset = UNSET,
+    max_discount_percent: dict[str, str] | Unset = UNSET,
+    force_currency_change: bool = False,
 ) -> TenantSettings:
+    """Changes the settings sent. The currency cannot change once the company has documents
+    with money on them (each keeps its own; 422 CURRENCY_LOCKED) unless `force_currency_change`
+    says the admin means it: old documents then still show their own currency."""
     changes = _validate_settings(
         sent(
             currency=currency,
+            country=country,
+            max_discount_percent=max_discount_percent,
             timezone=timezone,
             tax_rate=tax_rate,
             prices_include_tax=prices_include_tax,
@@ -315,6 +361,21 @@ def tenant_settings_update(
         TenantSettings.objects.get_or_create(tenant=tenant)
         return TenantSettings.objects.select_for_update().get(tenant=tenant)
 
+    def guard(_settings: TenantSettings, pending: dict) -> None:
+        if "currency" not in pending or force_currency_change:
+            return
+        with schema_context(tenant.schema_name):
+            documented = money_documents_exist()
+        if documented:
+            raise BusinessRuleViolation(
+                "The company has documents in its currency: send forceCurrencyChange to change it"
+                " (they keep their own).",
+                code=ErrorCode.CURRENCY_LOCKED,
+                details=[
+                    {"field": "currency", "message": f"Documents exist in {_settings.currency}."}
+                ],
+            )
+
     def on_change(_settings: TenantSettings, after: dict) -> None:
         publish_event("tenant.settings.updated", after, schema=tenant.schema_name)
         transaction.on_commit(lambda: tenant_settings_cache_clear(tenant_id=tenant.pk))
@@ -325,6 +386,7 @@ def tenant_settings_update(
         actor=actor,
         action="tenant.settings.update",
         entity_type="tenant_settings",
+        guard=guard,
         on_change=on_change,
         tenant=tenant,
         entity_id=tenant.pk,

@@ -34,6 +34,11 @@ class MethodTotalSerializer(serializers.Serializer):
     total = serializers.DecimalField(**MONEY)
 
 
+class OutsideShiftSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    cash = serializers.DecimalField(**MONEY)
+
+
 class XReportSerializer(serializers.Serializer):
     """The shift's figures now (what the Z report freezes at the close)."""
 
@@ -64,6 +69,10 @@ class XReportSerializer(serializers.Serializer):
     returns_total = serializers.DecimalField(**MONEY)
     voids_count = serializers.IntegerField(help_text="Sales voided during the shift")
     voids_total = serializers.DecimalField(**MONEY)
+    outside_shift = OutsideShiftSerializer(
+        help_text="Cash taken or paid out at the store with no drawer open, since its previous"
+        " Z report: not in expectedCash"
+    )
     generated_at = serializers.DateTimeField()
 
 
@@ -132,6 +141,8 @@ class ParkInput(serializers.Serializer):
         check = CheckoutInputSerializer(data=body)
         if not check.is_valid():
             raise serializers.ValidationError({"cart": check.errors})
+        # a manager's password or PIN is for the request it came with: never kept with the cart
+        attrs["cart"] = {key: value for key, value in cart.items() if key != "approval"}
         return attrs
 
 

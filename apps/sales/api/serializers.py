@@ -59,8 +59,8 @@ class SaleReturnSerializer(serializers.ModelSerializer):
     class Meta:
         model = SaleReturn
         fields = [
-            "id", "number", "sale_id", "items", "refund_total", "refund_method", "reason",
-            "points_reversed", "sale", "created_at",
+            "id", "number", "sale_id", "items", "refund_total", "currency", "prices_include_tax",
+            "refund_method", "reason", "points_reversed", "sale", "created_at",
         ]  # fmt: skip
 
     def get_sale(self, sale_return) -> dict:
@@ -78,6 +78,7 @@ class SaleSerializer(serializers.ModelSerializer):
         model = Sale
         fields = [
             "id", "number", "status", "store_id", "cashier_id", "customer_id", "client_sale_id",
+            "currency", "prices_include_tax",
             "subtotal", "discount_total", "tax_total", "rounding_adjustment", "total",
             "paid_total", "change_due", "due_amount", "due_paid", "points_earned",
             "points_redeemed", "points_value", "note", "items", "payments", "created_at",
@@ -145,6 +146,8 @@ def sale_json(sale: Sale, *, hide_cost: bool) -> dict:
         "cashier_id": str(sale.cashier_id),
         "customer_id": _uuid(sale.customer_id),
         "client_sale_id": _uuid(sale.client_sale_id),
+        "currency": sale.currency,
+        "prices_include_tax": sale.prices_include_tax,
         "subtotal": _money(sale.subtotal),
         "discount_total": _money(sale.discount_total),
         "tax_total": _money(sale.tax_total),
@@ -260,7 +263,8 @@ class PaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payment
         fields = [
-            "id", "kind", "method", "amount", "reference", "store_id", "sale_id", "sale_number",
+            "id", "kind", "method", "amount", "currency", "reference", "store_id", "sale_id",
+            "sale_number",
             "customer_id", "return_id", "created_by", "created_at",
         ]  # fmt: skip
 

@@ -90,10 +90,37 @@ def test_the_documented_order_on_a_worked_example():
 
 
 def test_prices_that_include_tax_contain_it():
+    # the subtotal is the prices as shown (with their tax); the tax is contained, not added
     totals = price_cart([LineInput(D("1"), D("12.30"), D("23"))], prices_include_tax=True)
     assert (totals.lines[0].tax_amount, totals.total, totals.subtotal) == (
-        D("2.30"), D("12.30"), D("10.00"),
+        D("2.30"), D("12.30"), D("12.30"),
     )  # fmt: skip
+
+
+def test_inclusive_discounted_cart_adds_up_as_printed():
+    """Issue 25's receipt: 2 x 11.47 at 23 % included, 4.29 off the cart. It printed
+    Subtotal 19.45 (neither the gross nor the net); the subtotal is the gross, 22.94."""
+    totals = price_cart(
+        [LineInput(D("2"), D("11.47"), D("23"))],
+        cart_discount=Discount("AMOUNT", D("4.29")),
+        prices_include_tax=True,
+    )
+    assert (totals.subtotal, totals.discount_total, totals.tax_total, totals.total) == (
+        D("22.94"), D("4.29"), D("3.49"), D("18.65"),
+    )  # fmt: skip
+    assert totals.subtotal - totals.discount_total == totals.total
+
+
+def test_exclusive_discounted_cart_adds_the_tax():
+    totals = price_cart(
+        [LineInput(D("2"), D("11.47"), D("23"))],
+        cart_discount=Discount("AMOUNT", D("4.29")),
+        prices_include_tax=False,
+    )
+    assert (totals.subtotal, totals.discount_total, totals.tax_total, totals.total) == (
+        D("22.94"), D("4.29"), D("4.29"), D("22.94"),
+    )  # fmt: skip
+    assert totals.subtotal - totals.discount_total + totals.tax_total == totals.total
 
 
 @pytest.mark.parametrize(
@@ -138,7 +165,10 @@ def test_totals_reconcile_to_the_cent(lines, group, cart, points_share, inclusiv
         prices_include_tax=inclusive,
     )
     assert totals.total == sum((a.line_total for a in totals.lines), ZERO)
-    assert totals.subtotal - totals.discount_total + totals.tax_total == totals.total
+    # the pricing mode's identity: tax added to an exclusive subtotal, contained in an inclusive
+    added_tax = ZERO if inclusive else totals.tax_total
+    assert totals.subtotal - totals.discount_total + added_tax == totals.total
+    assert totals.subtotal == sum((a.gross for a in totals.lines), ZERO)
     assert sum((a.points_discount for a in totals.lines), ZERO) == points
     for amounts in totals.lines:
         assert amounts.taxable >= 0

@@ -81,7 +81,13 @@ def test_quote_equals_checkout(world_a, shelf, lines, cart_percent, inclusive, s
             [getattr(i, f) for f in LINE_AMOUNTS] for i in stored_lines
         ]
         assert stored.total - stored.rounding_adjustment == sum(i.line_total for i in stored_lines)
-        assert stored.subtotal - stored.discount_total + stored.tax_total == sum(
+        # the identity of the pricing mode: tax is added to an exclusive subtotal, contained in
+        # an inclusive one
+        added_tax = D("0.00") if inclusive else stored.tax_total
+        assert stored.subtotal - stored.discount_total + added_tax == sum(
             i.line_total for i in stored_lines
+        )
+        assert stored.subtotal == sum(
+            (i.quantity * i.unit_price).quantize(D("0.01")) for i in stored_lines
         )
         assert stored.paid_total - stored.change_due + stored.due_amount == stored.total

@@ -133,6 +133,9 @@ class TenantSettingsInputSerializer(serializers.ModelSerializer):
         exclude = ["id", "tenant", "updated_at"]
         extra_kwargs = {name: {"required": False} for name in ("currency", "timezone")}
 
+    # with documents in the company's currency, changing it must be meant (they keep theirs)
+    force_currency_change = serializers.BooleanField(required=False, default=False)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, partial=True, **kwargs)
 

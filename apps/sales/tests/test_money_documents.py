@@ -1,0 +1,205 @@
+"""Documents keep the currency and pricing mode they were made in, and a quote prices a cart
+that is still being built (issue 25, points 1 to 3)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+from apps.audit.models import AuditLog
+from apps.customers.models import Customer
+from apps.sales.models import Payment, Sale, SaleReturn
+from apps.sales.tests.conftest import CHECKOUT, cash, company, line, sales_state
+from apps.tenants.models import TenantSettings
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+QUOTE = "/api/v1/sales/quote"
+SETTINGS = "/api/v1/tenants/me/settings"
+
+
+def body(world, *items, payments=(), **extra) -> dict:
+    return {"storeId": str(world.store.pk), "items": list(items), "payments": list(payments),
+            **extra}  # fmt: skip
+
+
+def sale_of(client, world, *items, payments, **extra) -> dict:
+    response = client.post(CHECKOUT, body(world, *items, payments=payments, **extra), format="json")
+    assert response.status_code == 201, response.content
+    return response.json()["data"]
+
+
+def figures(data: dict) -> tuple:
+    return tuple(
+        data[k] for k in ("subtotal", "discountTotal", "taxTotal", "roundingAdjustment", "total")
+    )
+
+
+# --- point 1: the identity on the wire ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("inclusive", "expected"),
+    [
+        # 2 x 11.47, 23 % tax, 4.29 off: the issue's receipt printed Subtotal 19.45
+        (True, ("22.94", "4.29", "3.49", "0.00", "18.65")),
+        (False, ("22.94", "4.29", "4.29", "0.00", "22.94")),
+    ],
+)
+def test_a_discounted_sale_adds_up_in_both_pricing_modes(api, world_a, shelf, inclusive, expected):
+    company(world_a, tax_rate=D("23"), prices_include_tax=inclusive)
+    with tenant_context(world_a.tenant):
+        shelf.water.__class__.objects.filter(pk=shelf.water.pk).update(sell_price=D("11.47"))
+    connection.set_schema_to_public()
+    data = sale_of(
+        api(world_a.admin), world_a, line(shelf.water, "2"),
+        discount={"type": "AMOUNT", "value": "4.29"}, payments=[cash("30.00")],
+    )  # fmt: skip
+    assert figures(data) == expected
+    assert data["pricesIncludeTax"] is inclusive
+    subtotal, discounts, tax, rounding, total = (D(v) for v in expected)
+    added = D("0") if inclusive else tax
+    assert subtotal - discounts + added + rounding == total
+    with tenant_context(world_a.tenant):
+        stored = Sale.objects.get(pk=data["id"])
+        assert (stored.subtotal, stored.total, stored.prices_include_tax) == (
+            subtotal, total, inclusive,
+        )  # fmt: skip
+
+
+# --- point 2: currency kept -----------------------------------------------------------------------
+def test_a_sale_keeps_its_currency_when_the_company_s_changes(api, world_a, shelf):
+    company(world_a, currency="USD")
+    admin = api(world_a.admin)
+    sale = sale_of(admin, world_a, line(shelf.water, "2"), payments=[cash("2.00")])
+    assert sale["currency"] == "USD"
+    item = sale["items"][0]["id"]
+    returned = admin.post(
+        f"/api/v1/sales/{sale['id']}/return",
+        {"items": [{"itemId": item, "quantity": "1"}], "refundMethod": "CASH", "reason": "x"},
+        format="json",
+    )
+    assert returned.status_code == 201, returned.content
+    assert (returned.json()["data"]["currency"], returned.json()["data"]["pricesIncludeTax"]) == (
+        "USD", False,
+    )  # fmt: skip
+    forced = admin.patch(SETTINGS, {"currency": "EUR", "forceCurrencyChange": True}, format="json")
+    assert forced.status_code == 200, forced.content
+    assert forced.json()["data"]["currency"] == "EUR"
+    detail = admin.get(f"/api/v1/sales/{sale['id']}").json()["data"]
+    assert detail["currency"] == "USD"
+    assert detail["returns"][0]["currency"] == "USD"
+    payments = admin.get(f"/api/v1/payments?saleId={sale['id']}").json()["data"]
+    assert {p["currency"] for p in payments} == {"USD"}
+    new = sale_of(admin, world_a, line(shelf.water), payments=[cash("0.80")])
+    assert new["currency"] == "EUR"
+    with tenant_context(world_a.tenant):
+        assert set(Payment.objects.values_list("currency", flat=True)) == {"USD", "EUR"}
+        assert SaleReturn.objects.get().currency == "USD"
+
+
+def test_changing_the_currency_once_documents_exist_must_be_forced(api, world_a, shelf):
+    company(world_a, currency="USD")
+    admin = api(world_a.admin)
+    # no documents yet: the currency is the company's to set
+    free = admin.patch(SETTINGS, {"currency": "GBP"}, format="json")
+    assert free.status_code == 200 and free.json()["data"]["currency"] == "GBP"
+    sale_of(admin, world_a, line(shelf.water), payments=[cash("0.80")])
+    audit_before = AuditLog.objects.filter(action="tenant.settings.update").count()
+    refused = admin.patch(SETTINGS, {"currency": "EUR", "taxRate": "6"}, format="json")
+    assert refused.status_code == 422, refused.content
+    assert refused.json()["error"]["code"] == "CURRENCY_LOCKED"
+    assert refused.json()["error"]["details"][0]["field"] == "currency"
+    row = TenantSettings.objects.get(tenant=world_a.tenant)
+    assert (row.currency, row.tax_rate) == ("GBP", D("0.00"))
+    assert AuditLog.objects.filter(action="tenant.settings.update").count() == audit_before
+    # the same currency again is no change: allowed
+    same = admin.patch(SETTINGS, {"currency": "GBP", "taxRate": "6"}, format="json")
+    assert same.status_code == 200 and same.json()["data"]["taxRate"] == "6.00"
+    # a manager may not change settings at all
+    manager = api(world_a.manager).patch(
+        SETTINGS, {"currency": "EUR", "forceCurrencyChange": True}, format="json"
+    )
+    assert manager.status_code == 403
+    assert TenantSettings.objects.get(tenant=world_a.tenant).currency == "GBP"
+
+
+def test_settings_country_and_discount_limits_are_validated(api, world_a):
+    admin = api(world_a.admin)
+    before = TenantSettings.objects.filter(tenant=world_a.tenant).values().get()
+    for sent, field in (
+        ({"country": "XX"}, "country"),
+        ({"country": "Portugal"}, "country"),
+        ({"maxDiscountPercent": {"CASHIER": "10"}}, "maxDiscountPercent"),
+        ({"maxDiscountPercent": {"CASHIER": "101", "MANAGER": "50", "ADMIN": "100"}},
+         "maxDiscountPercent.CASHIER"),
+        ({"maxDiscountPercent": {"CASHIER": "5", "MANAGER": "x", "ADMIN": "100"}},
+         "maxDiscountPercent.MANAGER"),
+    ):  # fmt: skip
+        response = admin.patch(SETTINGS, sent, format="json")
+        assert response.status_code == 400, (sent, response.content)
+        assert response.json()["error"]["details"][0]["field"] == field
+    assert TenantSettings.objects.filter(tenant=world_a.tenant).values().get() == before
+    assert before["max_discount_percent"] == {"CASHIER": "10", "MANAGER": "50", "ADMIN": "100"}
+    changed = admin.patch(
+        SETTINGS,
+        {"country": "pt", "maxDiscountPercent": {"CASHIER": "12.50", "MANAGER": "40",
+                                                  "ADMIN": "100"}},
+        format="json",
+    )  # fmt: skip
+    assert changed.status_code == 200, changed.content
+    data = changed.json()["data"]
+    assert data["country"] == "PT"
+    assert data["maxDiscountPercent"] == {"CASHIER": "12.5", "MANAGER": "40", "ADMIN": "100"}
+
+
+# --- point 3: a quote prices the cart -------------------------------------------------------------
+def test_a_quote_without_payments_prices_the_cart_and_says_what_is_due(api, world_a, shelf):
+    company(world_a, tax_rate=D("23"), prices_include_tax=True, cash_rounding="0.05")
+    client = api(world_a.cashier)
+    before = sales_state(world_a)
+    quoted = client.post(
+        QUOTE, body(world_a, line(shelf.water, "3"), line(shelf.wrap)), format="json"
+    )
+    assert quoted.status_code == 200, quoted.content
+    data = quoted.json()["data"]
+    # 3 x 0.80 + 1.00, tax included; no cash tendered, so no rounding
+    assert figures(data) == ("3.40", "0.00", "0.64", "0.00", "3.40")
+    assert (data["paidTotal"], data["dueAmount"], data["changeDue"]) == ("0.00", "3.40", "0.00")
+    assert (data["number"], data["currency"], data["pricesIncludeTax"], data["payments"]) == (
+        None, "USD", True, [],
+    )  # fmt: skip
+    assert sales_state(world_a) == before
+
+
+def test_a_cart_quote_refuses_what_the_checkout_would(api, world_a, shelf):
+    client = api(world_a.cashier)
+    before = sales_state(world_a)
+    too_many = client.post(QUOTE, body(world_a, line(shelf.water, "21")), format="json")
+    assert too_many.status_code == 422
+    assert too_many.json()["error"]["code"] == "INSUFFICIENT_STOCK"
+    # payments sent are checked exactly as checkout checks them
+    short = client.post(
+        QUOTE, body(world_a, line(shelf.water, "2"), payments=[cash("1.00")]), format="json"
+    )
+    assert short.status_code == 422
+    assert short.json()["error"]["code"] == "PAYMENT_INSUFFICIENT"
+    assert sales_state(world_a) == before
+
+
+def test_a_cart_quote_for_a_customer_estimates_points_and_charges_nothing(api, world_a, shelf):
+    company(world_a, loyalty_enabled=True, loyalty_points_per_unit=D("1"))
+    with tenant_context(world_a.tenant):
+        customer = Customer.objects.create(name="Ana", credit_limit=D("0.00"))
+    connection.set_schema_to_public()
+    before = sales_state(world_a)
+    quoted = api(world_a.cashier).post(
+        QUOTE, body(world_a, line(shelf.beans, "1"), customerId=str(customer.pk)), format="json"
+    )
+    assert quoted.status_code == 200, quoted.content
+    data = quoted.json()["data"]
+    # 24.00 due (no credit limit applies to a cart not yet paid), 24 points if paid in full
+    assert (data["total"], data["dueAmount"], data["pointsEarned"]) == ("24.00", "24.00", 24)
+    assert sales_state(world_a) == before
