@@ -31,8 +31,8 @@ class ExpenseSerializer(serializers.ModelSerializer):
     class Meta:
         model = Expense
         fields = [
-            "id", "category_id", "category", "store_id", "store", "amount", "date", "description",
-            "payment_method", "reference", "created_by", "created_at", "updated_at",
+            "id", "category_id", "category", "store_id", "store", "amount", "currency", "date",
+            "description", "payment_method", "reference", "created_by", "created_at", "updated_at",
         ]  # fmt: skip
 
 

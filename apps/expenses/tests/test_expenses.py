@@ -71,6 +71,7 @@ def test_create_answers_the_expense_and_refusals_change_nothing(api, world_a, bo
     assert (first["amount"], first["date"], first["category"]["name"], first["store"]["name"]) == (
         "800.00", "2026-10-31", "Rent", world_a.store.name,
     )  # fmt: skip
+    assert first["currency"] == "USD"  # the company's when recorded, kept by the expense
     before = state(world_a)
     for body, field in (
         ({"amount": "0.00"}, "amount"),

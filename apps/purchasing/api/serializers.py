@@ -50,7 +50,9 @@ class OrderSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PurchaseOrder
-        fields = ["id", "number", "status", "total", "paid_total", "due_amount", "created_at"]
+        fields = [
+            "id", "number", "status", "total", "currency", "paid_total", "due_amount", "created_at",
+        ]  # fmt: skip
 
 
 class SupplierLedgerEntrySerializer(serializers.Serializer):
@@ -100,7 +102,7 @@ class SupplierPaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = SupplierPayment
         fields = [
-            "id", "order_id", "supplier_id", "amount", "method", "reference", "paid_at",
+            "id", "order_id", "supplier_id", "amount", "currency", "method", "reference", "paid_at",
             "created_by", "created_at",
         ]  # fmt: skip
 
@@ -118,8 +120,8 @@ class PurchaseSerializer(serializers.ModelSerializer):
         model = PurchaseOrder
         fields = [
             "id", "number", "status", "supplier_id", "supplier_name", "store_id", "expected_at",
-            "note", "total", "received_total", "paid_total", "payable_total", "due_amount",
-            "closed_short", "created_by", "created_at", "updated_at",
+            "note", "currency", "total", "received_total", "paid_total", "payable_total",
+            "due_amount", "closed_short", "created_by", "created_at", "updated_at",
         ]  # fmt: skip
 
 

@@ -44,12 +44,14 @@ def test_create_an_order_through_the_api(api, world_a, goods, acme):
         data["total"],
         data["paidTotal"],
         data["dueAmount"],
+        data["currency"],
     ) == (
         "PO-000001",
         "ORDERED",
         "34.34",
         "0.00",
         "34.34",
+        "USD",  # the company's when ordered, kept by the order
     )  # fmt: skip  (9.3331 -> 9.33; 25.0125 -> 25.01)
     assert [(i["quantity"], i["receivedQuantity"], i["unitCost"], i["lineTotal"])
             for i in data["items"]] == [
