@@ -203,3 +203,45 @@ def test_a_cart_quote_for_a_customer_estimates_points_and_charges_nothing(api, w
     # 24.00 due (no credit limit applies to a cart not yet paid), 24 points if paid in full
     assert (data["total"], data["dueAmount"], data["pointsEarned"]) == ("24.00", "24.00", 24)
     assert sales_state(world_a) == before
+
+
+# --- the migration of existing rows ---------------------------------------------------------------
+def test_the_migration_rewrites_inclusive_subtotals_and_dates_currencies(api, world_a, shelf):
+    """Runs sales 0006's forward SQL on rows stored the old way: an inclusive sale's subtotal
+    was total + discounts - tax (19.45 for the issue's 2 x 11.47, 4.29 off, 3.49 tax)."""
+    import importlib
+
+    from django.db import connection as db
+
+    migration = importlib.import_module(
+        "apps.sales.migrations.0006_document_currency_inclusive_subtotal"
+    )
+    company(world_a, currency="CHF", tax_rate=D("23"), prices_include_tax=True)
+    with tenant_context(world_a.tenant):
+        shelf.water.__class__.objects.filter(pk=shelf.water.pk).update(sell_price=D("11.47"))
+    connection.set_schema_to_public()
+    data = sale_of(
+        api(world_a.admin), world_a, line(shelf.water, "2"),
+        discount={"type": "AMOUNT", "value": "4.29"}, payments=[cash("18.65")],
+    )  # fmt: skip
+    with tenant_context(world_a.tenant):
+        Sale.objects.filter(pk=data["id"]).update(subtotal=D("19.45"), currency="")
+        Payment.objects.filter(sale_id=data["id"]).update(currency="")
+        exclusive = Sale.objects.create(
+            number="OLD-1", sequence=99, store_id=world_a.store.pk, cashier_id=world_a.admin.pk,
+            subtotal=D("10.00"), discount_total=D("1.00"), tax_total=D("2.07"),
+            rounding_adjustment=D("0.00"), total=D("11.07"), paid_total=D("11.07"),
+            change_due=D("0.00"), due_amount=D("0.00"), prices_include_tax=False, currency="",
+        )  # fmt: skip
+        (run_sql,) = [op for op in migration.Migration.operations if hasattr(op, "sql")]
+        with db.cursor() as cursor:
+            for statement in run_sql.sql:
+                cursor.execute(statement)
+        migrated = Sale.objects.get(pk=data["id"])
+        assert (migrated.subtotal, migrated.currency) == (D("22.94"), "CHF")
+        assert migrated.subtotal - migrated.discount_total == migrated.total
+        assert set(
+            Payment.objects.filter(sale_id=data["id"]).values_list("currency", flat=True)
+        ) == {"CHF"}
+        untouched = Sale.objects.get(pk=exclusive.pk)
+        assert (untouched.subtotal, untouched.currency) == (D("10.00"), "CHF")
