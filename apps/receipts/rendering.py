@@ -36,6 +36,7 @@ class Row:
     label: str
     value: str
     strong: bool = False
+    key: str = ""  # a totals row's figure (the HTML's data-total), for pages and tests to find
 
 
 @dataclass
@@ -70,6 +71,9 @@ def _lines(*texts: str) -> list[str]:
 
 
 def _items(data: dict, f: Formatter) -> list[Line]:
+    """Each line's amount is quantity x unit price less its discounts, in the prices' own mode
+    (without the tax the totals add when prices exclude it), so the lines add up to
+    subtotal - discounts as printed below them."""
     lines = []
     for item in data["items"]:
         if data["gift"]:
@@ -80,11 +84,12 @@ def _items(data: dict, f: Formatter) -> list[Line]:
             notes.append(f"Discount -{f.money(item['discount'])}")
         if data["document"] == Document.RETURN and not item.get("restock", True):
             notes.append("Not restocked")
+        amount = item["total"] if data["prices_include_tax"] else item["total"] - item["tax"]
         lines.append(
             Line(
                 item["name"],
                 f"{f.number(item['quantity'])} x {f.money(item['unit_price'])}",
-                f.money(item["total"]),
+                f.money(amount),
                 notes,
             )
         )
@@ -92,19 +97,37 @@ def _items(data: dict, f: Formatter) -> list[Line]:
 
 
 def _totals(data: dict, f: Formatter) -> list[Row]:
+    """The stored figures, in the order their identity adds them up: prices excluding tax,
+    subtotal - discounts + tax + rounding = total; prices including tax, subtotal - discounts +
+    rounding = total, the tax it contains shown after the total, per rate, as "included"."""
     totals = data["totals"]
     if totals is None:
         return []
-    rows = [Row("Subtotal", f.money(totals["subtotal"]))]
+    rows = [Row("Subtotal", f.money(totals["subtotal"]), key="subtotal")]
     if totals["discount_total"]:
-        rows.append(Row("Discounts", f.money(-totals["discount_total"])))
-    rows.append(Row("Tax", f.money(totals["tax_total"])))
+        rows.append(Row("Discounts", f.money(-totals["discount_total"]), key="discounts"))
+    if not data["prices_include_tax"]:
+        rows.append(Row("Tax", f.money(totals["tax_total"]), key="tax"))
     if totals["rounding_adjustment"]:
-        rows.append(Row("Rounding", f.money(totals["rounding_adjustment"])))
+        rows.append(Row("Rounding", f.money(totals["rounding_adjustment"]), key="rounding"))
     label = {Document.SALE: "TOTAL", Document.RETURN: "REFUND", Document.VOID: "VOIDED"}
     rows.append(
-        Row(f"{label[data['document']]} {data['currency']}", f.money(totals["total"]), True)
+        Row(
+            f"{label[data['document']]} {data['currency']}",
+            f.money(totals["total"]),
+            strong=True,
+            key="total",
+        )
     )
+    if data["prices_include_tax"]:
+        by_rate: dict[Decimal, Decimal] = {}
+        for item in data["items"]:
+            by_rate[item["tax_rate"]] = by_rate.get(item["tax_rate"], Decimal(0)) + item["tax"]
+        rows += [
+            Row(f"Tax included {f.number(rate)}%", f.money(tax), key="tax-included")
+            for rate, tax in sorted(by_rate.items())
+            if tax
+        ]
     return rows
 
 

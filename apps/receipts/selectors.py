@@ -208,7 +208,8 @@ def _sale_part(sale: Sale, lines: list[SaleItem]) -> dict[str, Any]:
 def _return_part(sale_return: SaleReturn, lines: dict[UUID, SaleItem]) -> dict[str, Any]:
     """What was returned and refunded. The refund of a line holds its share of the line's tax
     (rounded to the cent per line); the refund's own cash rounding is what the refund total
-    holds beyond its lines."""
+    holds beyond its lines. The subtotal is in the sale's pricing mode (the refunds without
+    their tax when prices excluded it), so the return's figures satisfy the sale's identity."""
     items, taxed = [], []
     for item in sale_return.items.all():
         line = lines[item.sale_item_id]
@@ -233,14 +234,15 @@ def _return_part(sale_return: SaleReturn, lines: dict[UUID, SaleItem]) -> dict[s
         taxed.append((line.tax_rate, item.refund_amount, tax))
     lines_total = sum((item["total"] for item in items), ZERO)
     summary = _tax_summary(taxed)
+    tax_total = sum((row["tax"] for row in summary), ZERO)
     return {
         "items": items,
         "tax_summary": summary,
         "discounts": None,
         "totals": {
-            "subtotal": lines_total,
+            "subtotal": lines_total if sale_return.prices_include_tax else lines_total - tax_total,
             "discount_total": ZERO,
-            "tax_total": sum((row["tax"] for row in summary), ZERO),
+            "tax_total": tax_total,
             "rounding_adjustment": sale_return.refund_total - lines_total,
             "total": sale_return.refund_total,
         },
@@ -258,7 +260,9 @@ def receipt_data(
     gift: bool,
 ) -> dict[str, Any]:
     """The receipt as data (snake_case keys; the API camel-cases them). `print_number` is this
-    generation's number (1 = the original); `gift` leaves every price out."""
+    print's number (1 = the original, 0 = not a print: a preview or a data read, never a COPY);
+    `gift` leaves every price out. Currency and pricing mode are the document's own, as stored,
+    never the company's current settings."""
     sale, fields = document.sale, template.fields
     lines = list(sale.items.all())
     payments = list(sale.payments.all())
@@ -294,7 +298,8 @@ def receipt_data(
         "gift": gift,
         "paper": template.paper,
         "locale": template.locale,
-        "currency": settings.currency,
+        "currency": (document.sale_return or sale).currency,
+        "prices_include_tax": (document.sale_return or sale).prices_include_tax,
         "company": {
             "name": tenant.name,
             "legal_name": tenant.legal_name,

@@ -1,5 +1,6 @@
-"""Writes for receipts: templates, the count of receipts generated of a document (so every one
-after the first is a COPY), and receipts sent by e-mail. Each is audited in its transaction."""
+"""Writes for receipts: templates, the count of receipts given of a document (printed with
+`?print=true` or e-mailed, so every one after the first is a COPY; previews and data reads are
+not counted), and receipts sent by e-mail. Each is audited in its transaction."""
 
 from __future__ import annotations
 
@@ -154,8 +155,8 @@ def _print_number_next(document: ReceiptDocument) -> int:
 def receipt_issue(
     *, actor: User, document: ReceiptDocument, output: str, gift: bool = False
 ) -> int:
-    """Counts one more receipt generated of `document` and audits it (`receipt.print`, then
-    `receipt.reprint`); returns its number: every one after the first is a copy."""
+    """Counts one more receipt printed of `document` and audits it (`receipt.print`, then
+    `receipt.reprint`); returns its number: every one given after the first is a copy."""
     entity_type, entity_id = _entity(document)
     with transaction.atomic():
         number = _print_number_next(document)
@@ -180,7 +181,8 @@ def receipt_email_send(
 ) -> int:
     """Sends the receipt (text, with the HTML as an alternative) through Django's mail backend:
     counted like any receipt generated, audited as `receipt.email` with the recipient. A mail
-    server that refuses answers 503 and nothing is recorded. Returns the print number."""
+    server that refuses answers 503 and nothing is recorded. Returns the print number: an
+    e-mail is the original unless a receipt was already given (printed or e-mailed)."""
     entity_type, entity_id = _entity(document)
     with transaction.atomic():
         number = _print_number_next(document)

@@ -172,12 +172,18 @@ class ReceiptDataSerializer(serializers.Serializer):
     issued_at = serializers.DateTimeField()
     time_zone = serializers.CharField()
     issued_at_local = serializers.CharField(help_text="ISO 8601 in the store's time zone")
-    copy = serializers.BooleanField()
-    print_number = serializers.IntegerField()
+    copy = serializers.BooleanField(help_text="A print after the first receipt given")
+    print_number = serializers.IntegerField(
+        help_text="1 the original, 2+ copies; 0 for a preview or data read (not counted)"
+    )
     gift = serializers.BooleanField()
     paper = serializers.CharField()
     locale = serializers.CharField()
-    currency = serializers.CharField()
+    currency = serializers.CharField(help_text="The document's own, as stored when it was made")
+    prices_include_tax = serializers.BooleanField(
+        help_text="The document's pricing mode, as stored: true, the tax is included in the "
+        "subtotal and total; false, taxTotal is added to them"
+    )
     company = ReceiptCompanySerializer()
     store = ReceiptStoreSerializer()
     header = serializers.CharField()

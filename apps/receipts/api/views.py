@@ -35,6 +35,19 @@ DOCUMENT_PARAMETERS = [
     OpenApiParameter("gift", bool, required=False, description="Leave every price out"),
     OpenApiParameter("paper", str, enum=["58mm", "80mm", "A4"], required=False),
 ]
+PRINT = OpenApiParameter(
+    "print",
+    bool,
+    required=False,
+    description=(
+        "true: this is the receipt given to the customer (the document the till prints). Only "
+        "this takes a print number: the first print is the original, every later one (and any "
+        "after an e-mailed receipt) says `*** COPY ***`, each audited (`receipt.print`, "
+        "`receipt.reprint`). Without it (default false) the answer is a preview or a data read: "
+        "nothing is counted or audited, `copy` is false and `printNumber` is 0. The same for "
+        "void (`document=VOID`) and return (`returnId`) receipts, each counted on its own."
+    ),
+)
 CONTENT_TYPES = {"html": "text/html; charset=utf-8", "text": "text/plain; charset=utf-8"}
 
 
@@ -53,12 +66,17 @@ def _document(request, sale_id, options: dict) -> selectors.ReceiptDocument:
     )
 
 
-def _view(request, sale_id, output: str, options: dict) -> tuple[dict, dict]:
-    """Counts and audits one more receipt of the document asked for; its data and view."""
+def _view(
+    request, sale_id, output: str, options: dict, *, printed: bool = False
+) -> tuple[dict, dict]:
+    """The document asked for as data and view; `printed`: counted and audited as one more
+    receipt given (print number 1 the original, then copies), else a preview (number 0)."""
     document = _document(request, sale_id, options)
-    number = services.receipt_issue(
-        actor=request.user, document=document, output=output, gift=options["gift"]
-    )
+    number = 0
+    if printed:
+        number = services.receipt_issue(
+            actor=request.user, document=document, output=output, gift=options["gift"]
+        )
     data = selectors.receipt_for(
         document=document,
         tenant=request.user.tenant,
@@ -124,6 +142,7 @@ class ReceiptTemplateView(APIView):
     tags=["receipts"],
     parameters=[
         OpenApiParameter("format", str, enum=["json", "html", "pdf", "text"], required=False),
+        PRINT,
         *DOCUMENT_PARAMETERS,
     ],
     responses={
@@ -137,15 +156,17 @@ class ReceiptTemplateView(APIView):
 )
 class SaleReceiptView(JSONErrorsView):
     """A receipt of the sale (or of its void, or of one of its returns): its data and HTML, or
-    `?format=html|pdf|text` the document itself. Every one generated after the first is marked
-    COPY."""
+    `?format=html|pdf|text` the document itself. `?print=true` is the receipt given: it takes
+    the next print number (every one after the first, e-mails included, is marked COPY);
+    without it nothing is counted."""
 
     required_permission = GENERATE
 
     def get(self, request, sale_id):
         options = _query(request, s.ReceiptOutputQuerySerializer)
         output = options.get("format") or "json"
-        data, view = _view(request, sale_id, output, options)
+        printed = query_flag(request, "print")
+        data, view = _view(request, sale_id, output, options, printed=printed)
         if output == "json":
             return Response(
                 {
@@ -174,7 +195,8 @@ class SaleReceiptView(JSONErrorsView):
 )
 class SaleReceiptPreviewView(JSONErrorsView):
     """The receipt as a printable page sized to the paper, with a print button. Opened with the
-    bearer token, or without one from a signed link (`.../link`)."""
+    bearer token, or without one from a signed link (`.../link`). A preview: never counted as
+    a receipt given, never marked COPY."""
 
     required_permission = GENERATE
     authentication_classes = [

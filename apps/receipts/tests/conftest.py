@@ -52,6 +52,31 @@ def goods(world_a) -> Goods:
     return Goods(customer=customer, **made)
 
 
+@pytest.fixture
+def inclusive_sale(api, world_a) -> dict:
+    """Issue 25's sale: prices include tax, 2 x 11.47 at 23 % with a 4.29 cart discount, paid by
+    card, in USD. It stores subtotal 22.94, discounts 4.29, tax 3.49 (included), total 18.65.
+    Made by the admin (a cashier's discount limit is another matter)."""
+    from apps.sales.tests.conftest import company
+
+    company(world_a, prices_include_tax=True, currency="USD", cash_rounding="0.00")
+    with tenant_context(world_a.tenant):
+        tea = Product.objects.create(
+            name="Green tea 500g", sku="R-TEA", status="ACTIVE", sell_price=Decimal("11.47"),
+            cost_price=Decimal("4.00"), tax_rate=Decimal("23.00"),
+        )  # fmt: skip
+        stock_adjust(
+            actor=world_a.admin, store_id=world_a.store.pk, reason="FOUND",
+            items=[AdjustItem(tea.pk, None, Decimal("10"))],
+        )  # fmt: skip
+    connection.set_schema_to_public()
+    return checkout(
+        api(world_a.admin), world_a, line(tea, "2"),
+        payments=[{"method": "CARD", "amount": "18.65"}],
+        discount={"type": "AMOUNT", "value": "4.29"},
+    )  # fmt: skip
+
+
 def line(product, quantity="1", **extra) -> dict:
     return {"productId": str(product.pk), "quantity": quantity, **extra}
 

@@ -22,6 +22,8 @@ FORMS = [
     ("GET", "", {"format": "html"}),
     ("GET", "", {"format": "pdf"}),
     ("GET", "", {"format": "text"}),
+    ("GET", "", {"format": "text", "print": "true"}),
+    ("GET", "", {"document": "VOID", "print": "true"}),
     ("GET", "", {"gift": "true"}),
     ("GET", "", {"document": "VOID"}),
     ("GET", "/preview", {}),
@@ -61,13 +63,15 @@ def test_a_cashier_reaches_only_their_stores_receipts(api, world_a):
     cashier, manager = api(world_a.cashier), api(world_a.manager)
     for suffix in ("", "/preview", "/link"):
         assert cashier.get(f"/api/v1/receipts/sale/{elsewhere.pk}{suffix}").status_code == 404
-    assert manager.get(f"/api/v1/receipts/sale/{elsewhere.pk}").status_code == 200
+    assert manager.get(f"/api/v1/receipts/sale/{elsewhere.pk}?print=true").status_code == 200
     with tenant_context(world_a.tenant):
         assert Sale.objects.get(pk=elsewhere.pk).receipt_count == 1
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", [{}, {"format": "text"}, {"format": "html"}])
+@pytest.mark.parametrize(
+    "query", [{}, {"format": "text"}, {"format": "html"}, {"format": "text", "print": "true"}]
+)
 @pytest.mark.parametrize("suffix", ["", "/preview"])
 def test_a_receipt_costs_the_same_queries_for_one_line_or_ten(api, world_a, goods, query, suffix):
     client = api(world_a.cashier)

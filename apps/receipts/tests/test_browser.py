@@ -77,6 +77,44 @@ def test_the_preview_fits_the_paper_and_shows_the_sales_total(api, world_a, good
     assert shot.stat().st_size > 1000
 
 
+@pytest.mark.django_db
+def test_an_inclusive_discounted_sale_prints_its_stored_figures(
+    api, world_a, inclusive_sale, tmp_path
+):
+    """Issue 25: 2 x 11.47 at 23 % included with a 4.29 cart discount prints Subtotal 22.94,
+    Discounts -4.29, TOTAL 18.65 and the 3.49 of tax as included in it (it once printed a
+    subtotal of 19.45), in the printed page (the document the till prints) and the preview."""
+    sync_playwright = _browser_or_skip()
+    client = api(world_a.admin)
+    url = f"/api/v1/receipts/sale/{inclusive_sale['id']}"
+    printed = client.get(url, {"format": "html", "print": "true", "paper": "58mm"})
+    preview = client.get(f"{url}/preview", {"paper": "80mm"})
+    assert (printed.status_code, preview.status_code) == (200, 200)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            seen = []
+            for name, response in (("printed", printed), ("preview", preview)):
+                page = browser.new_page(viewport={"width": 303, "height": 900})
+                page.set_content(response.content.decode(), wait_until="load")
+                page.screenshot(path=str(tmp_path / f"inclusive-{name}.png"), full_page=True)
+                seen.append(
+                    page.evaluate(
+                        """() => [...document.querySelectorAll('table.totals tr')].map(
+                             tr => [tr.dataset.total, ...[...tr.cells].map(td => td.innerText)])"""
+                    )
+                )
+        finally:
+            browser.close()
+    expected = [
+        ["subtotal", "Subtotal", "22.94"],
+        ["discounts", "Discounts", "-4.29"],
+        ["total", "TOTAL USD", "18.65"],
+        ["tax-included", "Tax included 23%", "3.49"],
+    ]
+    assert seen == [expected, expected]
+
+
 def _look_at(page, html: str, shot):
     """Loads the page and reads what the checks need: widths, the total, the item names, how
     many script elements the receipt holds, and a full-page screenshot."""

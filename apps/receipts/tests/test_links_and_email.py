@@ -53,8 +53,11 @@ def test_a_link_opens_the_preview_without_a_token(client, api, world_a, sale):
     page = response.content.decode()
     assert sale["number"] in page and 'id="print"' in page and "@media print" in page
     assert "max-width: 58mm" in page
-    entry = AuditLog.objects.filter(action="receipt.print").get()
-    assert (entry.actor_id, entry.after["output"]) == (world_a.cashier.pk, "preview")
+    # a preview is not a receipt given: not counted, not audited as a print, never a COPY
+    assert "*** COPY ***" not in page and client.get(path).status_code == 200
+    assert "*** COPY ***" not in client.get(path).content.decode()
+    assert receipt_count(world_a, sale["id"]) == 0
+    assert not AuditLog.objects.filter(action__startswith="receipt.").exists()
 
 
 def test_a_link_expires_after_ten_minutes(client, api, world_a, sale):
@@ -94,7 +97,7 @@ def test_a_link_dies_with_its_user_session_or_company(client, api, world_a, sale
     Tenant.objects.filter(pk=world_a.tenant.pk).update(status="ACTIVE")
     User.objects.filter(pk=world_a.cashier.pk).update(is_active=False)
     assert client.get(path).status_code == 401
-    assert receipt_count(world_a, sale["id"]) == 1  # only the one that was allowed
+    assert receipt_count(world_a, sale["id"]) == 0  # previews are never counted
 
 
 def test_a_link_signed_for_another_company_finds_nothing(client, world_a, world_b, sale):
