@@ -44,15 +44,9 @@ class Customer(SoftDeleteModel):
     code = models.CharField(max_length=16, unique=True)  # C-000123, per company, never reused
     name = models.CharField(max_length=200)
     email = models.CharField(max_length=254, blank=True)
+    # E.164 ("+351912345678", apps.core.phones): what uniqueness compares and the API sends. Rows
+    # older than migration 0003 that would have duplicated another's number keep their text.
     phone = models.CharField(max_length=40, blank=True)
-    # The phone's digits: what uniqueness and search compare ("+351 912-000" = "351912000").
-    phone_digits = models.GeneratedField(
-        expression=models.Func(
-            F("phone"), Value(r"[^0-9]"), Value(""), Value("g"), function="regexp_replace"
-        ),
-        output_field=models.CharField(max_length=40),
-        db_persist=True,
-    )
     tax_id = models.CharField(max_length=40, blank=True)
     address = models.TextField(blank=True, max_length=1000)
     notes = models.TextField(blank=True, max_length=2000)
@@ -97,8 +91,8 @@ class Customer(SoftDeleteModel):
                 name="customer_email_uniq",
             ),
             models.UniqueConstraint(
-                "phone_digits",
-                condition=Q(deleted_at__isnull=True) & ~Q(phone_digits=""),
+                "phone",
+                condition=Q(deleted_at__isnull=True) & ~Q(phone=""),
                 name="customer_phone_uniq",
             ),
             models.CheckConstraint(

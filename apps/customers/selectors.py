@@ -10,7 +10,9 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 
 from apps.core.errors import NotFound
+from apps.core.phones import TYPED, phone_national_digits
 from apps.customers.models import Customer, CustomerGroup, CustomerLedgerEntry, LoyaltyEntry
+from apps.tenants.selectors import tenant_settings_cached
 
 PHONE_LIKE = re.compile(r"^\+?[0-9()./-]+$")
 
@@ -28,7 +30,15 @@ def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Custome
     on its digits, so "+351 912-000" finds "351912000". A search of only one- or two-letter
     words is too short for trigrams: "an" finds names starting with "an", as a typeahead does,
     and "jo s" those starting with "jo" with a later word starting with "s" — a range of the
-    name index (`customer_name_idx`), so the page and its count read only that range."""
+    name index (`customer_name_idx`), so the page and its count read only that range.
+
+    A search that is a whole valid phone number, however typed ("912 345 678", "+351912345678",
+    "00351 912 345 678", "07400 123456" in GB), is read in the company's country like a stored
+    phone is, and finds the phones holding its national number (in E.164, or kept as typed by
+    migration 0003)."""
+    national = _phone_typed(text)
+    if national is not None:
+        return queryset.filter(search_text__contains=national)
     words = []
     for word in text.lower().split():
         if PHONE_LIKE.match(word) and any(ch.isdigit() for ch in word):
@@ -48,6 +58,15 @@ def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Custome
     for word in words:
         queryset = queryset.filter(search_text__contains=word)
     return queryset
+
+
+def _phone_typed(text: str) -> str | None:
+    """The national number of `text` when it is a whole phone number (the company's settings are
+    read only for a text that could be one)."""
+    if not TYPED.match(text.strip()):
+        return None
+    country = tenant_settings_cached(tenant=connection.tenant).country
+    return phone_national_digits(text, country=country)
 
 
 def customer_search_order(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
@@ -97,8 +116,6 @@ def loyalty_history(*, customer_id: UUID) -> QuerySet[LoyaltyEntry]:
 
 def loyalty_program(*, tenant=None) -> dict:
     """The company's loyalty program, from its settings."""
-    from apps.tenants.selectors import tenant_settings_cached
-
     settings = tenant_settings_cached(tenant=tenant if tenant is not None else connection.tenant)
     return {
         "enabled": settings.loyalty_enabled,

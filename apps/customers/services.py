@@ -14,7 +14,6 @@ The typed entry points the sales module calls (`customer_charge`, `customer_pay`
 from __future__ import annotations
 
 import calendar
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -51,6 +50,7 @@ from apps.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from apps.core.phones import phone_normalise
 from apps.core.roles import Role
 from apps.core.validation import validate_range, validate_text
 from apps.customers.events import customer_changed, customer_totals_changed
@@ -62,6 +62,7 @@ from apps.customers.models import (
     LoyaltyEntry,
     LoyaltyType,
 )
+from apps.tenants.selectors import tenant_settings_cached
 
 CUSTOMER_FIELDS = (
     "code", "name", "email", "phone", "tax_id", "address", "notes", "group_id", "credit_limit",
@@ -69,7 +70,6 @@ CUSTOMER_FIELDS = (
 GROUP_FIELDS = ("name", "discount_percent")
 # Fields only managers and admins may change (a cashier sending another value: 403).
 MANAGED_FIELDS = {"group_id": "groupId", "credit_limit": "creditLimit"}
-PHONE = re.compile(r"^\+?[0-9 ()./-]{4,40}$")
 MAX_MONEY = Decimal("1e12")
 MAX_POINTS = 1_000_000_000
 CENT = Decimal("0.01")
@@ -100,12 +100,11 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
             except DjangoValidationError:
                 raise ValidationFailed.for_field("email", "Enter a valid email address.") from None
     if "phone" in changes:
-        changes["phone"] = _text(changes["phone"], "phone")
-        digits = re.sub(r"\D", "", changes["phone"])
-        if changes["phone"] and (not PHONE.match(changes["phone"]) or not 4 <= len(digits) <= 20):
-            raise ValidationFailed.for_field(
-                "phone", "4 to 20 digits, with optional '+', spaces, '-', '.', '(' or ')'."
-            )
+        # stored in E.164, read in the company's country: one customer however it is typed
+        changes["phone"] = phone_normalise(
+            _text(changes["phone"], "phone"),
+            country=tenant_settings_cached(tenant=connection.tenant).country,
+        )
     for field in ("tax_id", "address", "notes"):
         if field in changes:
             changes[field] = _text(changes[field], field)
@@ -168,12 +167,11 @@ def _contacts_lock_and_check(*, email: str | None, phone: str | None, customer_i
     """Serialises writers of the same email / phone in this company (advisory locks), then
     refuses one a live customer already has (409 naming the field)."""
     schema = connection.schema_name
-    digits = re.sub(r"\D", "", phone or "")
     keys = []
     if email:
         keys.append(f"customer:{schema}:email:{email.lower()}")
-    if digits:
-        keys.append(f"customer:{schema}:phone:{digits}")
+    if phone:
+        keys.append(f"customer:{schema}:phone:{phone}")
     advisory_locks(keys)
     others = Customer.objects.alive()
     if customer_id is not None:
@@ -181,7 +179,7 @@ def _contacts_lock_and_check(*, email: str | None, phone: str | None, customer_i
     taken = []
     if email and others.annotate(key=Lower("email")).filter(key=email.lower()).exists():
         taken.append("email")
-    if digits and others.filter(phone_digits=digits).exists():
+    if phone and others.filter(phone=phone).exists():
         taken.append("phone")
     if taken:
         raise _contact_conflict(taken)
@@ -257,6 +255,10 @@ def customer_create(
     return customer
 
 
+def _stored_phone(customer_id: UUID) -> str | None:
+    return Customer.objects.alive().filter(pk=customer_id).values_list("phone", flat=True).first()
+
+
 def customer_update(
     *,
     actor,
@@ -270,6 +272,10 @@ def customer_update(
     group_id: UUID | Unset | None = UNSET,
     credit_limit: Decimal | Unset = UNSET,
 ) -> Customer:
+    if isinstance(phone, str) and phone and phone == _stored_phone(customer_id):
+        # unchanged, as a form re-sends it: a phone kept as typed by migration 0003 (not valid,
+        # or another customer's number) must not make every other edit of the customer a 400
+        phone = UNSET
     changes = _clean(
         sent(
             name=name,

@@ -41,7 +41,7 @@ def test_create_answers_the_wire_format_with_a_company_code(api, world_a, groups
     assert data["code"] == "C-000001"
     assert data["name"] == "Ana Silva"
     assert data["email"] == "Ana@Example.com"
-    assert data["phone"] == "+351 912 000 111"
+    assert data["phone"] == "+351912000111"  # E.164
     assert data["groupId"] == str(groups["vip"].pk)
     assert data["group"] == {
         "id": str(groups["vip"].pk),
@@ -70,7 +70,7 @@ def test_codes_are_per_company(api, world_a, world_b):
     ("existing", "sent", "field"),
     [
         ({"email": "ana@example.com"}, {"email": "ANA@example.COM"}, "email"),
-        ({"phone": "+351 912-000-111"}, {"phone": "351 912 000 111"}, "phone"),
+        ({"phone": "+351912000111"}, {"phone": "+351 912-000-111"}, "phone"),
     ],
 )
 def test_duplicate_contact_is_409_and_changes_nothing(
@@ -102,25 +102,27 @@ def test_duplicate_contact_on_update_is_409(api, world_a, make_customer):
 
 
 def test_a_deleted_customers_contacts_can_be_reused(api, world_a, make_customer):
-    gone = make_customer("Gone", email="x@example.com", phone="912000111")
+    gone = make_customer("Gone", email="x@example.com", phone="+351912000111")
     client = api(world_a.manager)
     assert client.delete(f"{URL}/{gone.pk}").status_code == 200
 
     response = client.post(
-        URL, {"name": "New", "email": "x@example.com", "phone": "912 000 111"}, format="json"
+        URL, {"name": "New", "email": "x@example.com", "phone": "+351 912 000 111"}, format="json"
     )
 
     assert response.status_code == 201
+    assert response.json()["data"]["phone"] == "+351912000111"
 
 
 def test_same_contacts_in_another_company_are_allowed(api, world_b, make_customer):
-    make_customer("Ana", email="ana@example.com", phone="912000111")
+    make_customer("Ana", email="ana@example.com", phone="+351912000111")
 
     response = api(world_b.admin).post(
-        URL, {"name": "Ana", "email": "ana@example.com", "phone": "912000111"}, format="json"
+        URL, {"name": "Ana", "email": "ana@example.com", "phone": "+351912000111"}, format="json"
     )
 
     assert response.status_code == 201
+    assert response.json()["data"]["phone"] == "+351912000111"
 
 
 @pytest.mark.parametrize(
@@ -187,14 +189,14 @@ def test_a_cashier_edits_contacts_and_may_resend_unchanged_managed_fields(
 
     response = api(world_a.cashier).patch(
         f"{URL}/{ana.pk}",
-        {"phone": "912 345 678", "groupId": str(groups["vip"].pk), "creditLimit": "100.00"},
+        {"phone": "+351 912 345 678", "groupId": str(groups["vip"].pk), "creditLimit": "100.00"},
         format="json",
     )
 
     assert response.status_code == 200
     data = response.json()["data"]
     assert (data["phone"], data["groupId"], data["creditLimit"]) == (
-        "912 345 678",
+        "+351912345678",
         str(groups["vip"].pk),
         "100.00",
     )
