@@ -71,10 +71,13 @@ class Column:
     places: int = 2  # decimal places money is shown with (4 for unit costs)
 
 
+ACRONYMS = {"id": "ID", "sku": "SKU", "vat": "VAT"}
+
+
 def title_of(key: str) -> str:
     """`gross_sales` or `grossSales` → "Gross sales"; `store_id` → "Store ID"."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key).replace("_", " ").replace(".", " ")
-    words = ["ID" if word.lower() == "id" else word.lower() for word in spaced.split()]
+    words = [ACRONYMS.get(word.lower(), word.lower()) for word in spaced.split()]
     if not words:
         return key
     return words[0][:1].upper() + words[0][1:] + "".join(" " + word for word in words[1:])
@@ -451,7 +454,9 @@ def _letter(index: int) -> str:
 # --- PDF ------------------------------------------------------------------------------------------
 PDF_WIDTHS = {Kind.MONEY: 12, Kind.QUANTITY: 7, Kind.NUMBER: 8, Kind.PERCENT: 7,
               Kind.INTEGER: 6, Kind.DATE: 10, Kind.DATETIME: 16, Kind.BOOL: 4}  # fmt: skip
-PORTRAIT_CHARACTERS = 110  # the width of a portrait A4 page's table at 8.5 pt, in characters
+# How many characters (at 8.5 pt, with the cells' padding) a table may want: portrait up to 90,
+# landscape up to 150, then 7 pt up to 200, beyond that 6 pt with narrower padding ("dense").
+PORTRAIT_CHARACTERS, LANDSCAPE_CHARACTERS, SMALL_CHARACTERS = 90, 150, 200
 
 
 def shown(column: Column, value: Any, *, currency: str | None, zone: ZoneInfo) -> str:
@@ -514,7 +519,9 @@ def pdf_response(
     columns = [column for column in _columns(keys, rows) if column.kind is not Kind.ID]
     characters = sum(_column_characters(column, rows) + 2 for column in columns)
     landscape = characters > PORTRAIT_CHARACTERS
-    font_size = 8.5 if characters <= PORTRAIT_CHARACTERS * 1.45 else 7 if len(columns) <= 14 else 6
+    font_size = 8.5 if characters <= LANDSCAPE_CHARACTERS else 7
+    dense = characters > SMALL_CHARACTERS
+    font_size = 6 if dense else font_size
 
     def style(column: Column) -> str:  # the cell's class in the template
         if column.kind in NUMERIC:
@@ -536,6 +543,7 @@ def pdf_response(
             "currency": facts.currency,
             "landscape": landscape,
             "font_size": font_size,
+            "dense": dense,
             "summary": [
                 (column.title, shown(column, value, currency=cur, zone=zone))
                 for column, value, cur in _summary_columns(summary)
@@ -747,7 +755,8 @@ class ExportableListMixin:
         return data
 
     def export_name_sources(self, model, serializer, columns) -> list[NameSource]:
-        taken = set(serializer.child.fields)
+        fields = serializer.child.fields
+        taken = set(fields)
         sources = []
         for column in columns:
             if column.kind is not Kind.ID or column.key == "id":
@@ -755,8 +764,8 @@ class ExportableListMixin:
             if column.key in self.export_names:
                 title, target = self.export_names[column.key]
             else:
-                field = serializer.child.fields[column.key]
-                target = foreign_model(model, field.source)
+                source = fields[column.key].source if column.key in fields else None
+                target = None if source is None else foreign_model(model, source)
                 if target is None or not _has_name(target):
                     continue
                 title = title_of(column.key.removesuffix("_id"))

@@ -3,16 +3,58 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+from apps.core.exports import Column, Kind, column_of, title_of
+
+# The kinds the figures' Python types do not tell (a Decimal is money unless said here, a period
+# label is a date); by snake_case key, for the rows' keys and the summary's labels alike.
+KINDS: dict[str, Kind] = {
+    "period": Kind.DATE, "from": Kind.DATE, "to": Kind.DATE, "as_of": Kind.DATE,
+    "quantity": Kind.QUANTITY, "items_per_sale": Kind.NUMBER, "store_id": Kind.ID,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Table:
+    """A report as a file's table. Built with keys (str), it types them (`Column`s, see
+    apps.core.exports): kinds from KINDS and `kinds`, else from the rows' values. The money of
+    a report that states its currency (a `currency` figure, or `currency`) is written in it; of
+    the others, in the company's."""
+
     title: str
-    keys: tuple[str, ...]
+    keys: tuple[str | Column, ...]
     rows: list[dict[str, Any]]
-    summary: list[tuple[str, Any]]
+    summary: list[tuple[Any, ...]]
+    currency: str | None = None
+    kinds: Mapping[str, Kind] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        kinds = {**KINDS, **self.kinds}
+        currency = self.currency or next(
+            (value for label, value, *_ in self.summary if label == "currency" and value), None
+        )
+        rows = self.rows
+        if currency is not None:  # the rows' money in the report's currency
+            rows = [{"currency": currency, **row} for row in rows]
+        summary = []
+        for label, value, *rest in self.summary:
+            if isinstance(label, str):
+                kind = column_of(_snake(label), [{_snake(label): value}], kinds).kind
+                label = Column(label, title_of(label), kind)
+            summary.append((label, value, rest[0] if rest else currency))
+        object.__setattr__(self, "keys", tuple(column_of(k, rows, kinds) for k in self.keys))
+        object.__setattr__(self, "rows", rows)
+        object.__setattr__(self, "summary", summary)
+        object.__setattr__(self, "currency", currency)
+
+
+def _snake(label: str) -> str:
+    """A summary label (`costOfGoods`, `totals.base`) as the key KINDS is read with."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", label.rsplit(".", 1)[-1]).lower()
 
 
 def _flat(values: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

@@ -355,6 +355,7 @@ class SaleLinesView(ExportableListMixin, generics.ListAPIView):
     required_permission = "report:read"
     serializer_class = s.SaleLineSerializer
     export_name = "sale-lines"
+    export_totals = ("quantity", "discount", "tax", "total")  # the Summary sheet's figures
     filter_backends: list = []  # the period and the store are the filters
 
     def get_queryset(self):

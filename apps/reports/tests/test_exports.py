@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -54,17 +54,19 @@ def test_xlsx_cells_are_typed_and_equal_the_json(api, world_a, books):  # noqa: 
     book = load_workbook(io.BytesIO(response.content))
     sheet = book.worksheets[0]
     header, *rows = list(sheet.iter_rows(values_only=True))
-    assert header == ("period", "revenue", "costOfGoods", "grossProfit")
-    assert [(r[0].date() if hasattr(r[0], "date") else r[0]) for r in rows] == [
+    assert header == ("Period", "Revenue", "Cost of goods", "Gross profit")  # for people
+    assert [r[0].date() for r in rows] == [  # date cells
         date.fromisoformat(p["period"]) for p in data["series"]
     ]
     for row, point in zip(rows, data["series"], strict=True):
         assert isinstance(row[1], (int, float)) and D(str(row[1])) == D(point["revenue"])
         assert D(str(row[2])) == D(point["costOfGoods"])
+    assert sheet["B2"].number_format == '#,##0.00 "USD"'  # the company's currency
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:D{len(rows) + 1}"
     summary = dict(book["Summary"].iter_rows(values_only=True))
-    assert D(str(summary["revenue"])) == D(data["revenue"])
-    assert D(str(summary["netProfit"])) == D(data["netProfit"])
-    assert summary["from"].date() == date(2026, 11, 20)  # a date cell
+    assert D(str(summary["Revenue"])) == D(data["revenue"])
+    assert D(str(summary["Net profit"])) == D(data["netProfit"])
+    assert summary["From"].date() == date(2026, 11, 20)  # a date cell
 
 
 def test_formula_looking_text_is_defused_but_numbers_are_not(api, world_a, books):  # noqa: F811
@@ -88,8 +90,9 @@ def test_pdf_opens_and_holds_the_totals(api, world_a, books):  # noqa: F811
     assert response["Content-Type"] == "application/pdf"
     pages, text = pdf_text(response.content)
     assert pages >= 1
-    for figure in ("count", "net", "returns", "averageBasket"):
-        assert f"{figure}" in text and str(totals[figure]) in text
+    for key, title in (("count", "Count"), ("returns", "Returns"),
+                       ("averageBasket", "Average basket")):  # fmt: skip
+        assert f"{title} {totals[key]}" in text
     assert "Company ACME" in text and "Sales report" in text and "2026-11-20" in text
 
 
@@ -178,6 +181,43 @@ def test_sale_lines_export_every_line_of_the_period(api, world_a, books):  # noq
 
 
 DAY_QUERY = {"from": "2026-11-20", "to": "2026-11-20"}
+
+
+def test_sale_lines_xlsx_has_its_summary_filled(api, world_a, books):  # noqa: F811
+    """The Summary sheet: the filters (the store by its name), the sums of the lines' quantity,
+    discount, tax and total, the line count; the lines typed, with the names of their store and
+    product next to the ids."""
+    from django.db.models import Sum
+
+    from apps.sales.models import SaleItem
+
+    with tenant_context(world_a.tenant):
+        lines = SaleItem.objects.filter(sale_id=books["late"]["id"])
+        sums = lines.aggregate(
+            quantity=Sum("quantity"), discount=Sum("discount_amount"), tax=Sum("tax_amount"),
+            total=Sum("line_total"),
+        )  # fmt: skip
+    client = api(world_a.admin)
+    query = {**DAY_QUERY, "storeId": str(world_a.store.pk)}
+    book = load_workbook(
+        io.BytesIO(get_list(client, "/api/v1/reports/sale-lines", format="xlsx", **query).content)
+    )
+    assert book.sheetnames == ["Sale lines", "Summary"]
+    summary = dict(book["Summary"].iter_rows(values_only=True))
+    assert summary["From"] == summary["To"] == datetime(2026, 11, 20)
+    assert summary["Store"] == world_a.store.name  # not its id
+    assert D(str(summary["Sum of quantity"])) == sums["quantity"] == D("5")
+    assert D(str(summary["Sum of discount"])) == sums["discount"]
+    assert D(str(summary["Sum of tax"])) == sums["tax"]
+    assert D(str(summary["Sum of total"])) == sums["total"] == D(books["late"]["total"])
+    assert summary["Rows"] == 2
+    sheet = book["Sale lines"]
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    line = dict(zip(header, rows[0], strict=True))
+    assert (line["Store"], line["Product"], line["SKU"]) == (world_a.store.name, "Oil", "REP-OIL")
+    assert line["Sold at"] == datetime(2026, 11, 20, 23, 30)  # New York's clock
+    assert line["Quantity"] == 3 and line["Tax rate"] == 23
+
 
 
 def test_a_formula_looking_product_name_is_defused(api, world_a):

@@ -15,6 +15,7 @@ from apps.sales import pricing, selectors, services
 from apps.sales.api import serializers as s
 from apps.sales.api.filters import PaymentFilter, SaleFilter
 from apps.sales.models import Payment, Sale
+from apps.users.models import User
 
 UUID_PATTERN = r"[0-9a-fA-F-]{36}"
 
@@ -165,8 +166,15 @@ class SaleViewSet(
 
 
 @extend_schema(tags=["payments"])
-class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Money in and out: tendered at checkout, change, refunds, voids, collected dues."""
+class PaymentViewSet(
+    ExportableListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Money in and out: tendered at checkout, change, refunds, voids, collected dues. The list
+    also answers `?format=csv|xlsx|pdf` (core.exports)."""
+
+    export_name = "payments"
+    export_names = {"created_by": ("Cashier", User)}  # a user id, no foreign key
+    export_totals = ("amount",)  # money in less money out, per currency
 
     required_permission = "sale:read"
     lookup_value_regex = UUID_PATTERN
