@@ -3,7 +3,14 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from apps.core.views import api_not_found, health, health_live, metrics_view
+from apps.core.views import (
+    api_not_found,
+    health,
+    health_live,
+    landing,
+    metrics_view,
+    reset_password_page,
+)
 
 docs_options = {"authentication_classes": [], "permission_classes": [AllowAny]}
 
@@ -30,6 +37,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", landing, name="landing"),
+    path("reset-password", reset_password_page, name="reset-password-page"),  # PUBLIC_URL's
     path("health", health, name="health"),
     path("health/ready", health, name="health-ready"),
     path("health/live", health_live, name="health-live"),
@@ -47,6 +56,8 @@ urlpatterns = [
     # [\s\S], not ".": an encoded path may hold a newline (%0A); not the (?s) flag either,
     # which Django's URL reversing refuses
     re_path(r"^api(?:/[\s\S]*)?$", api_not_found),
+    # any other path: the same JSON 404, never Django's DEBUG page listing every route
+    re_path(r"^[\s\S]*$", api_not_found),
 ]
 
 handler500 = "apps.core.views.server_error"

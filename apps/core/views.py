@@ -6,11 +6,14 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 from apps.core import metrics
 from apps.core.errors import ErrorCode
 from apps.core.exceptions import error_body
+from apps.core.security import CSP_HEADER, csp_policy
 
 logger = logging.getLogger("mipos.health")
 
@@ -86,3 +89,61 @@ def server_error(request, *args, **kwargs):
     return JsonResponse(
         error_body(ErrorCode.INTERNAL_ERROR, "An unexpected error occurred."), status=500
     )
+
+
+# --- the two pages a person opens in a browser: the landing page and the password-reset page ----
+# Each sends its own Content-Security-Policy: files from 'self' only, no inline script or style
+# (the reset page's script is static/site/reset-password.js), fetch() to this origin only.
+PAGE_POLICY = csp_policy(
+    {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+)
+LANDING_LINKS = {  # mipos/urls.py
+    "docs": "/api/docs",
+    "redoc": "/api/redoc",
+    "schema": "/api/schema",
+    "console": "/admin/",
+    "health": "/health",
+    "healthLive": "/health/live",
+    "healthReady": "/health/ready",
+}
+
+
+def _page(request, template: str, context: dict) -> HttpResponse:
+    response = render(request, template, context)
+    response[CSP_HEADER] = PAGE_POLICY
+    return response
+
+
+@require_safe
+def landing(request):
+    """`/`: what this server is and where to go (HTML; JSON when the client asks for it)."""
+    about = {
+        "name": "MIPOS",
+        "version": settings.SPECTACULAR_SETTINGS["VERSION"],
+        "links": LANDING_LINKS,
+    }
+    # HTML unless the Accept header prefers JSON (a missing header or */* gets the page)
+    if request.get_preferred_type(["text/html", "application/json"]) == "application/json":
+        return JsonResponse(about)
+    return _page(request, "site/landing.html", about)
+
+
+@require_safe
+def reset_password_page(request):
+    """`/reset-password?token=…`: the page the reset e-mail links to (settings.PUBLIC_URL). A form
+    (the new password twice) whose script posts to `POST /api/auth/reset-password` and shows the
+    answer. The token stays out of caches and of the Referer of anything the page loads."""
+    token = request.GET.get("token", "")[:128]
+    response = _page(request, "site/reset_password.html", {"token": token})
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -275,7 +275,12 @@ METRICS_ALLOWED_IPS = [
     for net in env("METRICS_ALLOWED_IPS", "127.0.0.1/32,::1/128").split(",")
     if net.strip()
 ]
-PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", "http://localhost:5000/reset-password?token={token}")
+# The address people reach this server at, without a trailing slash: links the app sends out
+# (the password-reset e-mail) start with it. Never taken from a request's Host header (anyone can
+# send one: a reset link must not point at their server). Default: where `make run` serves.
+PUBLIC_URL = env("PUBLIC_URL", "").rstrip("/") or f"http://localhost:{env('PORT', '5000')}"
+# a reset page of your own ({token} is replaced); unset: this server's page, PUBLIC_URL/reset-password
+PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", "")
 
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
