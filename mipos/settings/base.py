@@ -279,7 +279,7 @@ METRICS_ALLOWED_IPS = [
 # (the password-reset e-mail) start with it. Never taken from a request's Host header (anyone can
 # send one: a reset link must not point at their server). Default: where `make run` serves.
 PUBLIC_URL = env("PUBLIC_URL", "").rstrip("/") or f"http://localhost:{env('PORT', '5000')}"
-# a reset page of your own ({token} is replaced); unset: this server's page, PUBLIC_URL/reset-password
+# a reset page of your own ({token} is replaced); unset: PUBLIC_URL/reset-password (this server's)
 PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", "")
 
 # --- REST framework ----------------------------------------------------------------------------
