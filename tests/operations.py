@@ -123,6 +123,7 @@ ADDITIONS: dict[tuple[str, str], str | dict[str, str]] = {
     ("PATCH", "/api/v1/super-admin/packages/{id}"): "SUPER_ADMIN",
     ("DELETE", "/api/v1/super-admin/packages/{id}"): "SUPER_ADMIN",
     ("GET", "/api/v1/tenants/me/subscription"): "ADMIN/MANAGER",
+    ("PUT", "/api/v1/users/me/pin"): "ADMIN/MANAGER/CASHIER",  # the approval PIN (issue 25)
 }
 
 # --- which object of a tenant fills a path parameter ---------------------------------------------
@@ -209,6 +210,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         lambda r: {"token": r.reset_token(), "newPassword": "Recovered-horse-45"}
     ),
     ("PATCH", "/api/v1/users/me"): Sample(lambda r: {"name": "Renamed Self"}),
+    ("PUT", "/api/v1/users/me/pin"): Sample(lambda r: {"pin": "2580", "currentPassword": PASSWORD}),
     # staff (the target is the tenant's cashier)
     ("POST", "/api/v1/users"): Sample(
         lambda r: {

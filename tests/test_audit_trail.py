@@ -316,6 +316,14 @@ CASES = {
         {"name": "Cashier acme"},
         {"name": "Cassie"},
     ),
+    "users-me-pin": Case(  # the approval PIN (issue 25): the digits never in the row
+        "manager",
+        "PUT",
+        "/api/v1/users/me/pin",
+        {"pin": "2580", "currentPassword": PASSWORD},
+        "user.pin_set",
+        "caller",
+    ),
     "users-create": Case(
         "manager",
         "POST",

@@ -50,6 +50,7 @@ from apps.inventory.services import StockChange, StockKey, item_identity_check, 
 from apps.pos import selectors as pos_selectors
 from apps.pos import services as pos
 from apps.pos.models import CashEventType
+from apps.sales import approval as approvals
 from apps.sales import events, pricing
 from apps.sales.models import (
     DueAllocation,
@@ -92,6 +93,7 @@ class Checkout:
     redeem_points: int = 0
     note: str = ""
     references: Sequence[str] = field(default_factory=tuple)  # per payment, "" when none
+    approval: approvals.Approval | None = None  # a manager's, for discounts beyond the limit
 
     def fingerprint(self) -> str:
         """The same checkout sent again hashes the same (a till's retry)."""
@@ -276,6 +278,9 @@ def _price(checkout: Checkout, *, actor, cart_only: bool = False) -> Priced:
         raise pos.shift_required()
     customer = _customer(checkout.customer_id)
     lines = _lines(checkout, actor=actor, settings=settings)
+    approvals.discount_authorize(
+        actor=actor, checkout=checkout, lines=lines, customer=customer, settings=settings
+    )
     if len(checkout.payments) > MAX_PAYMENTS:
         raise ValidationFailed.for_field("payments", f"At most {MAX_PAYMENTS} payments.")
     needs_customer = [

@@ -7,6 +7,7 @@ from rest_framework.fields import DateTimeField
 
 from apps.core.serializers import QuantityField, WholeNumberField, quantity_text
 from apps.sales import selectors
+from apps.sales.api.approval import ApprovalInput
 from apps.sales.models import Payment, PaymentMethod, Sale, SaleItem, SaleReturn, SaleReturnItem
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -232,6 +233,10 @@ class CheckoutInputSerializer(serializers.Serializer):
     redeem_points = WholeNumberField(required=False, min_value=0, default=0)
     payments = TenderInput(many=True, required=False, default=list)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    approval = ApprovalInput(
+        required=False, allow_null=True, default=None,
+        help_text="Needed when a discount or price override goes beyond the seller's limit",
+    )  # fmt: skip
 
 
 class VoidInputSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ from apps.core.openapi import IDEMPOTENCY_KEY
 from apps.core.roles import Role
 from apps.sales import pricing, selectors, services
 from apps.sales.api import serializers as s
+from apps.sales.api.approval import approval_of
 from apps.sales.api.filters import PaymentFilter, SaleFilter
 from apps.sales.models import Payment, Sale
 from apps.users.models import User
@@ -45,6 +46,7 @@ def checkout_of(values: dict) -> services.Checkout:
         payments=[pricing.Tender(p["method"], p["amount"]) for p in values["payments"]],
         references=[p["reference"] for p in values["payments"]],
         note=values["note"],
+        approval=approval_of(values.get("approval")),
     )
 
 
