@@ -102,7 +102,10 @@ def trends(*, period) -> dict[str, Any]:
     previous = replace(period, start=period.start - (period.end - period.start), end=period.start)
     now, before = sales_totals(period=period), sales_totals(period=previous)
     change = {}
-    for key in ("count", "gross", "net", "returns", "average_basket"):
+    for key in (
+        "count", "gross", "net", "returns", "average_basket", "gross_sales", "net_sales", "tax",
+        "total_collected",
+    ):  # fmt: skip
         old = Decimal(before[key])
         change[key] = (
             ((Decimal(now[key]) - old) * 100 / old).quantize(Decimal("0.01"), ROUND_HALF_UP)

@@ -4,10 +4,13 @@ shifts, expenses and the stock ledger stored — never over prices recomputed no
 Definitions (the README's design notes say the same):
 - a sale counts in the period it was made, unless it is voided; a void counts (as `voids`) in the
   period it was voided; a return (its refund) in the period it was made;
-- `net` = what the period's sales took (their totals, tax and rounding included) minus the
-  period's refunds — the figure the dashboard shows as the sales total;
-- revenue (profit) is net of tax: lines' totals less their tax, less the returned lines' refunds
-  less the tax share they held; cost of goods is the unit cost stored on each sale line."""
+- the sales figures (gross sales, discounts, returns, net sales, tax, rounding, total collected)
+  are defined where they are computed, below; total collected (also `net`) is what the period's
+  sales took (tax and rounding included) minus the period's refunds — the dashboard's sales total;
+- revenue (profit) is the sales report's net sales: lines' totals less their tax, less the
+  returned lines' refunds less the tax they give back; cost of goods is the unit cost stored on
+  each sale line;
+- the tax report splits the same amounts by tax rate."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     DateTimeField,
     DecimalField,
@@ -28,11 +32,14 @@ from django.db.models import (
     F,
     Func,
     OuterRef,
+    Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce, NullIf, Round, TruncDay, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, Round, TruncDay, TruncMonth, TruncWeek
 
 from apps.core.db import qualified_table
 from apps.expenses.models import Expense
@@ -102,29 +109,122 @@ def _completed_sales(period: Period) -> QuerySet[Sale]:
 
 
 # --- sales --------------------------------------------------------------------------------------
+# The sales report's words (the README's design notes have the table). Each is a sum of stored
+# line amounts WITHOUT tax, whichever pricing mode each sale was made in (a sale's subtotal and
+# discounts hold tax when its prices include it, so they are not summed as such):
+# - gross sales: per line, quantity x unit price without tax — with prices that include tax, the
+#   line's gross (its total + its discount) less the tax that gross holds at the line's rate;
+# - discounts: per line, its discount without tax (with prices that include tax, the discount
+#   less the tax it held: the gross's tax less the line's stored tax);
+# - returns: the returned lines' refunds less the tax they give back (`_RETURNED_TAX`);
+# - net sales = gross sales - discounts - returns; tax = the lines' tax - the returns' tax;
+# - rounding = the sales' cash rounding - the rounding given back by refunds (a refund's total
+#   beyond its lines; also any points value a refund withheld);
+# - total collected = the sales' totals - the refunds' totals = net sales + tax + rounding.
+HUNDRED = Value(Decimal(100))
+_INCLUSIVE = Q(sale__prices_include_tax=True)
+
+
+def _precise(expression) -> ExpressionWrapper:
+    return ExpressionWrapper(expression, output_field=PRECISE)
+
+
+def _tax_held(amount, rate) -> Round:
+    """The tax that `amount`, tax included, holds at `rate` percent, to the cent (half up, as
+    apps.sales.pricing computes a tax-inclusive line's tax)."""
+    return Round(_precise(amount * rate / (HUNDRED + rate)), 2)
+
+
+_LINE_NET = F("line_total") - F("tax_amount")  # what a line took, without tax
+_STORED_GROSS = F("line_total") + F("discount_amount")  # prices with tax: the gross with tax
+_LINE_GROSS_SALES = Case(
+    When(_INCLUSIVE, then=_precise(_STORED_GROSS - _tax_held(_STORED_GROSS, F("tax_rate")))),
+    default=_precise(_LINE_NET + F("discount_amount")),
+    output_field=PRECISE,
+)
+_LINE_DISCOUNTS = Case(
+    When(
+        _INCLUSIVE,
+        then=_precise(
+            F("discount_amount") - (_tax_held(_STORED_GROSS, F("tax_rate")) - F("tax_amount"))
+        ),
+    ),
+    default=_precise(F("discount_amount")),
+    output_field=PRECISE,
+)
+
+
+def _sales_parts(period: Period, series: bool) -> dict[str, dict[str, Decimal]]:
+    """The stored amounts the sales figures are made of, per series bucket (`series`) or as one
+    (key ""): four passes — lines, returned lines, sales, returns — whatever the period."""
+    parts: dict[str, dict[str, Decimal]] = {}
+    sources = (
+        (_sold_lines(period), "sold_at", {
+            "gross_sales": _sum(_LINE_GROSS_SALES), "discounts": _sum(_LINE_DISCOUNTS),
+            "sold_net": _sum(_LINE_NET), "sold_tax": _sum("tax_amount")}),
+        (_returned_lines(period), "sale_return__created_at", {
+            "returned_lines": _sum("refund_amount"), "returned_tax": _sum(_RETURNED_TAX)}),
+        (_completed_sales(period), "created_at", {
+            "count": Count("id"), "taken": _sum("total"), "rounding": _sum("rounding_adjustment")}),
+        (period.of(SaleReturn.objects), "created_at", {"refunds": _sum("refund_total")}),
+    )  # fmt: skip
+    for queryset, time, sums in sources:
+        if series:
+            rows = [
+                (_label(row.pop("bucket")), row)
+                for row in queryset.annotate(bucket=period.bucket(time))
+                .values("bucket")
+                .annotate(**sums)
+                .order_by()
+            ]
+        else:
+            rows = [("", queryset.aggregate(**sums))]
+        for key, row in rows:
+            parts.setdefault(key, {}).update(row)
+    return parts
+
+
+def _sales_figures(part: dict[str, Decimal]) -> dict[str, Any]:
+    """One bucket's figures from its parts (a part the bucket lacks is zero)."""
+    value = lambda name: _cents(part.get(name) or ZERO)  # noqa: E731
+    returns = value("returned_lines") - value("returned_tax")
+    refunds = value("refunds")
+    return {
+        "count": part.get("count") or 0,
+        "gross_sales": value("gross_sales"),
+        "discounts": value("discounts"),
+        "returns": returns,
+        "net_sales": value("sold_net") - returns,
+        "tax": value("sold_tax") - value("returned_tax"),
+        "rounding": value("rounding") - (refunds - value("returned_lines")),
+        "total_collected": value("taken") - refunds,
+    }
+
+
+FIGURES = ("gross_sales", "discounts", "returns", "net_sales", "tax", "rounding",
+           "total_collected")  # fmt: skip
+
+
+def _with_old_names(figures: dict[str, Any]) -> dict[str, Any]:
+    """The keys the report had before its figures got accounting names, kept for the clients
+    that read them: `gross` = gross sales, `net` = total collected (the dashboard's sales total)."""
+    return {**figures, "gross": figures["gross_sales"], "net": figures["total_collected"]}
+
+
+def _totals(figures: dict[str, Any], period: Period) -> dict[str, Any]:
+    voids = period.of(Sale.objects.filter(status=SaleStatus.VOIDED), field="voided_at")
+    count, collected = figures["count"], figures["total_collected"]
+    return {
+        **_with_old_names(figures),
+        "voids": voids.aggregate(total=_sum("total"))["total"],
+        "average_basket": _cents(collected / count) if count else ZERO,  # net of the refunds
+    }
+
+
 def sales_totals(*, period: Period) -> dict[str, Any]:
     """The sales report's totals (also the dashboards' and store stats' sales figures)."""
-    sales = _completed_sales(period).aggregate(
-        count=Count("id"),
-        gross=_sum("subtotal"),
-        discounts=_sum("discount_total"),
-        tax=_sum("tax_total"),
-        taken=_sum("total"),
-    )
-    refunds = period.of(SaleReturn.objects).aggregate(total=_sum("refund_total"))["total"]
-    voids = period.of(Sale.objects.filter(status=SaleStatus.VOIDED), field="voided_at")
-    voided = voids.aggregate(total=_sum("total"))["total"]
-    count, net = sales["count"], sales["taken"] - refunds
-    return {
-        "count": count,
-        "gross": sales["gross"],
-        "discounts": sales["discounts"],
-        "tax": sales["tax"],
-        "net": net,
-        "returns": refunds,
-        "voids": voided,
-        "average_basket": _cents(net / count) if count else ZERO,  # net of the refunds
-    }
+    parts = _sales_parts(period, series=False)[""]
+    return _totals(_sales_figures(parts), period)
 
 
 def payments_by_method(*, period: Period) -> list[dict[str, Any]]:
@@ -139,31 +239,19 @@ def payments_by_method(*, period: Period) -> list[dict[str, Any]]:
 
 
 def sales_report(*, period: Period) -> dict[str, Any]:
+    """The totals are the series' sums (every figure is a sum of cents), from the same passes."""
+    series = [
+        {"period": key, **_with_old_names(_sales_figures(part))}
+        for key, part in sorted(_sales_parts(period, series=True).items())
+    ]
+    summed: dict[str, Any] = {"count": sum(point["count"] for point in series)}
+    for name in FIGURES:
+        summed[name] = sum((point[name] for point in series), ZERO)
     return {
-        "totals": sales_totals(period=period),
+        "totals": _totals(summed, period),
         "by_payment_method": payments_by_method(period=period),
-        "series": _sales_series(period),
+        "series": series,
     }
-
-
-def _sales_series(period: Period) -> list[dict[str, Any]]:
-    buckets: dict[str, dict[str, Any]] = {}
-    for row in (
-        _completed_sales(period)
-        .annotate(period=period.bucket())
-        .values("period")
-        .annotate(count=Count("id"), taken=_sum("total"))
-    ):
-        buckets[_label(row["period"])] = {"count": row["count"], "net": row["taken"]}
-    for row in (
-        period.of(SaleReturn.objects)
-        .annotate(period=period.bucket())
-        .values("period")
-        .annotate(refunds=_sum("refund_total"))
-    ):
-        bucket = buckets.setdefault(_label(row["period"]), {"count": 0, "net": ZERO})
-        bucket["net"] -= row["refunds"]
-    return [{"period": key, **value} for key, value in sorted(buckets.items())]
 
 
 # --- profit -------------------------------------------------------------------------------------
@@ -183,17 +271,36 @@ def _returned_lines(period: Period) -> QuerySet[SaleReturnItem]:
     return period.of(returned, field="sale_return__created_at", store="sale_return__store_id")
 
 
-# the tax share a returned line's refund held (rounded per line, as its receipt shows)
-_RETURNED_TAX = Coalesce(
-    Round(
-        ExpressionWrapper(
-            F("refund_amount") * F("sale_item__tax_amount") / NullIf(F("sale_item__line_total"), 0),
-            output_field=PRECISE,
-        ),
-        2,
+# The tax a returned line gives back: the sold line's stored tax prorated like its refund
+# (apps.sales.pricing.line_refund) — the share of everything returned of the line so far (this
+# return and the earlier ones, in return order) less the share of the earlier ones — so the returns
+# of a whole line give back exactly its tax, however it was split. Either pricing mode: a refund
+# holds tax as the line's total does.
+_EARLIER_RETURNED = Coalesce(
+    Subquery(
+        SaleReturnItem.objects.filter(
+            sale_item_id=OuterRef("sale_item_id"),
+            # a sale's returns are numbered in its store's series under the sale's lock
+            sale_return__sequence__lt=OuterRef("sale_return__sequence"),
+        )
+        .order_by()
+        .values("sale_item_id")
+        .annotate(quantity=Sum("quantity"))
+        .values("quantity")
     ),
-    Value(ZERO),
-    output_field=MONEY,
+    Value(Decimal(0)),
+    output_field=PRECISE,
+)
+
+
+def _tax_share(returned) -> Round:
+    return Round(
+        _precise(F("sale_item__tax_amount") * returned / F("sale_item__quantity")), 2
+    )  # (never more than the line's quantity is returned: the whole share is its exact tax)
+
+
+_RETURNED_TAX = _precise(
+    _tax_share(_EARLIER_RETURNED + F("quantity")) - _tax_share(_EARLIER_RETURNED)
 )
 
 
@@ -313,6 +420,59 @@ def profit_report(*, period: Period) -> dict[str, Any]:
         "by_store": by_store,
         "series": series,
     }
+
+
+# --- tax ----------------------------------------------------------------------------------------
+def _tax_figures(base: Decimal = ZERO, tax: Decimal = ZERO) -> dict[str, Decimal]:
+    return {"base": base, "tax": tax, "gross": base + tax}
+
+
+def _tax_rates(found: dict[Decimal, dict[str, tuple[Decimal, Decimal]]]) -> dict[str, Any]:
+    """Per rate (lowest first) the sales', the returns' and the net base, tax and gross; the
+    totals are the rates' net."""
+    rates = []
+    for rate in sorted(found):
+        sales = _tax_figures(*found[rate].get("sales", (ZERO, ZERO)))
+        returns = _tax_figures(*found[rate].get("returns", (ZERO, ZERO)))
+        net = _tax_figures(sales["base"] - returns["base"], sales["tax"] - returns["tax"])
+        rates.append({"rate": rate, "sales": sales, "returns": returns, "net": net})
+    base, tax = (sum((r["net"][name] for r in rates), ZERO) for name in ("base", "tax"))
+    return {"rates": rates, "totals": _tax_figures(base, tax)}
+
+
+def tax_report(*, period: Period, currency: str, series: bool) -> dict[str, Any]:
+    """The report a VAT return is filled from: per tax rate, the taxable base (without tax), the
+    tax and the gross (with it) of the period's sales (voids excluded; the stored line amounts,
+    after discounts) and of its returns (refunds split as `_RETURNED_TAX` says), and their
+    difference; in `currency` only (documents keep the currency they were made in); with
+    `series`, the same per day or month of the company's calendar (`periods`)."""
+    found: dict[str, dict[Decimal, dict[str, tuple[Decimal, Decimal]]]] = {}
+    sources = (
+        ("sales", _sold_lines(period).filter(sale__currency=currency), "sold_at", "tax_rate",
+         _LINE_NET, F("tax_amount")),
+        ("returns", _returned_lines(period).filter(sale_return__currency=currency),
+         "sale_return__created_at", "sale_item__tax_rate", F("refund_amount") - _RETURNED_TAX,
+         _RETURNED_TAX),
+    )  # fmt: skip
+    for side, lines, time, rate, base, tax in sources:
+        keys = {"rate": F(rate), **({"bucket": period.bucket(time)} if series else {})}
+        rows = lines.annotate(**keys).values(*keys).annotate(base=_sum(base), tax=_sum(tax))
+        for row in rows.order_by():
+            bucket = _label(row["bucket"]) if series else ""
+            figures = (_cents(row["base"]), _cents(row["tax"]))
+            found.setdefault(bucket, {}).setdefault(row["rate"], {})[side] = figures
+    overall: dict[Decimal, dict[str, tuple[Decimal, Decimal]]] = {}
+    for per_rate in found.values():
+        for rate, sides in per_rate.items():
+            for side, (base, tax) in sides.items():
+                was = overall.setdefault(rate, {}).get(side, (ZERO, ZERO))
+                overall[rate][side] = (was[0] + base, was[1] + tax)
+    report = {"currency": currency, **_tax_rates(overall)}
+    if series:
+        report["periods"] = [
+            {"period": bucket, **_tax_rates(found[bucket])} for bucket in sorted(found)
+        ]
+    return report
 
 
 # --- stock --------------------------------------------------------------------------------------

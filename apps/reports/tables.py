@@ -69,11 +69,35 @@ def _flat(values: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     return out
 
 
+TAX_KEYS = ("period", "rate", "sales_base", "sales_tax", "sales_gross", "returns_base",
+            "returns_tax", "returns_gross", "net_base", "net_tax", "net_gross")  # fmt: skip
+
+
+def _tax_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One flat row per rate, or per period and rate when grouped."""
+    periods = report.get("periods")
+    groups = [(p["period"], p["rates"]) for p in periods] if periods is not None else [
+        (None, report["rates"])]  # fmt: skip
+    return [
+        {"period": period, "rate": rate["rate"],
+         **{f"{side}_{figure}": rate[side][figure] for side in ("sales", "returns", "net")
+            for figure in ("base", "tax", "gross")}}
+        for period, rates in groups for rate in rates
+    ]  # fmt: skip
+
+
 def report_table(name: str, report: dict[str, Any], filters: dict[str, Any]) -> Table:
     """`name`: sales (rows: the series), profit (the series), stock (by location), cashier (the
-    cashiers). The summary holds the filters and every scalar figure of the report."""
+    cashiers), tax (a row per rate, or per period and rate with `groupBy`). The summary holds the
+    filters and every scalar figure of the report."""
     if name == "sales":
-        keys, rows, figures = ("period", "count", "net"), report["series"], report["totals"]
+        keys = ("period", "count", "gross_sales", "discounts", "returns", "net_sales", "tax",
+                "rounding", "total_collected", "net")  # fmt: skip
+        rows, figures = report["series"], report["totals"]
+    elif name == "tax":
+        keys = TAX_KEYS if "periods" in report else TAX_KEYS[1:]
+        rows = _tax_rows(report)
+        figures = {"currency": report["currency"], "totals": report["totals"]}
     elif name == "profit":
         keys = ("period", "revenue", "cost_of_goods", "gross_profit")
         rows = report["series"]

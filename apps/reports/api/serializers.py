@@ -13,15 +13,26 @@ def _quantity():
     return serializers.DecimalField(max_digits=18, decimal_places=3)
 
 
-class SalesTotalsSerializer(serializers.Serializer):
+class SalesFiguresSerializer(serializers.Serializer):
+    """The sales figures in accounting terms (README, "Report words"): all without tax but
+    `tax`, `rounding` and `totalCollected`; grossSales - discounts - returns = netSales, and
+    netSales + tax + rounding = totalCollected."""
+
     count = serializers.IntegerField()
-    gross = _money()
-    discounts = _money()
-    tax = _money()
-    net = _money()
-    returns = _money()
-    voids = _money()
-    average_basket = _money()
+    gross_sales = _money(help_text="Quantity x unit price of the lines sold, without tax")
+    discounts = _money(help_text="The lines' discounts, without tax")
+    returns = _money(help_text="Refunds of returned lines, without tax")
+    net_sales = _money(help_text="grossSales - discounts - returns (without tax)")
+    tax = _money(help_text="The sales' tax less the tax given back by returns")
+    rounding = _money(help_text="Cash rounding of the sales less the rounding refunded")
+    total_collected = _money(help_text="The sales' totals (tax, rounding) less the refunds")
+    net = _money(help_text="Deprecated name of totalCollected")
+
+
+class SalesTotalsSerializer(SalesFiguresSerializer):
+    gross = _money(help_text="Deprecated name of grossSales")
+    voids = _money(help_text="Totals of the sales voided in the period")
+    average_basket = _money(help_text="totalCollected / count")
 
 
 class ReportMethodTotalSerializer(serializers.Serializer):
@@ -29,10 +40,12 @@ class ReportMethodTotalSerializer(serializers.Serializer):
     total = _money()
 
 
-class SalesPointSerializer(serializers.Serializer):
+class SalesPointSerializer(SalesFiguresSerializer):
     period = serializers.DateField()
-    count = serializers.IntegerField()
-    net = _money()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {"period": fields.pop("period"), **fields}
 
 
 class SalesReportSerializer(serializers.Serializer):
@@ -272,12 +285,20 @@ class TrendFiguresSerializer(SalesTotalsSerializer):
         return fields
 
 
+def _change():
+    return serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+
+
 class TrendChangeSerializer(serializers.Serializer):
-    count = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
-    gross = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
-    net = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
-    returns = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
-    average_basket = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    count = _change()
+    gross = _change()
+    net = _change()
+    returns = _change()
+    average_basket = _change()
+    gross_sales = _change()
+    net_sales = _change()
+    tax = _change()
+    total_collected = _change()
 
 
 class TrendsSerializer(serializers.Serializer):
@@ -304,6 +325,32 @@ class ReorderSuggestionsSerializer(serializers.Serializer):
     lead_time_days = serializers.IntegerField()
     safety_days = serializers.IntegerField()
     suggestions = ReorderSuggestionSerializer(many=True)
+
+
+class TaxFiguresSerializer(serializers.Serializer):
+    base = _money(help_text="Taxable amount, without tax")
+    tax = _money()
+    gross = _money(help_text="base + tax")
+
+
+class TaxRateSerializer(serializers.Serializer):
+    rate = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="Percent")
+    sales = TaxFiguresSerializer()
+    returns = TaxFiguresSerializer()
+    net = TaxFiguresSerializer(help_text="sales - returns")
+
+
+class TaxPeriodSerializer(serializers.Serializer):
+    period = serializers.DateField(help_text="The day, or the month's first day")
+    rates = TaxRateSerializer(many=True)
+    totals = TaxFiguresSerializer(help_text="The rates' net")
+
+
+class TaxReportSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    rates = TaxRateSerializer(many=True)
+    totals = TaxFiguresSerializer(help_text="The rates' net")
+    periods = TaxPeriodSerializer(many=True, required=False, help_text="With groupBy only")
 
 
 class SaleLineSerializer(serializers.Serializer):

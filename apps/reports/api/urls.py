@@ -7,6 +7,7 @@ urlpatterns = [
     path("reports/profit", views.ProfitReportView.as_view(), name="report-profit"),
     path("reports/stock", views.StockReportView.as_view(), name="report-stock"),
     path("reports/cashier", views.CashierReportView.as_view(), name="report-cashier"),
+    path("reports/tax", views.TaxReportView.as_view(), name="report-tax"),
     path("reports/sales-summary", views.SalesSummaryView.as_view(), name="report-sales-summary"),
     path("reports/sale-lines", views.SaleLinesView.as_view(), name="report-sale-lines"),
     path("reports/inventory", views.InventoryReportView.as_view(), name="report-inventory"),

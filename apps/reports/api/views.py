@@ -14,12 +14,13 @@ from apps.core.errors import ValidationFailed
 from apps.core.exports import ExportableListMixin
 from apps.core.filters import PERIOD, instant_bound, period_bounds, query_uuid
 from apps.core.negotiation import OwnFormatNegotiation
+from apps.core.validation import validate_currency
 from apps.reports import analytics, selectors, tables
 from apps.reports.api import serializers as s
 from apps.sales.models import SaleItem
 from apps.stores.selectors import store_get
 from apps.tenants.models import PlanFeature
-from apps.tenants.selectors import company_time_zone
+from apps.tenants.selectors import company_currency, company_time_zone
 
 STORE_ID = OpenApiParameter("storeId", OpenApiTypes.UUID, required=False)
 GROUP_BY = OpenApiParameter(
@@ -74,7 +75,7 @@ class ReportView(APIView):
             return Response(self.serializer_class(report).data)
         filters = {
             name: request.query_params.get(name)
-            for name in ("from", "to", "store_id", "group_by", "as_of")
+            for name in ("from", "to", "store_id", "group_by", "as_of", "currency")
         }
         table = tables.report_table(self.name, report, filters)
         name = f"{self.name}-report"
@@ -156,6 +157,45 @@ class StockReportView(ReportView):
         return self.answer(
             request, selectors.stock_report(store_id=_store_id(request), as_of=as_of)
         )
+
+
+TAX_GROUP_BY = ("day", "month")
+
+
+@extend_schema(
+    tags=["reports"],
+    parameters=[
+        *PERIOD,
+        STORE_ID,
+        OpenApiParameter(
+            "groupBy", str, enum=list(TAX_GROUP_BY), required=False,
+            description="Also per day or month of the company's calendar (`periods`)",
+        ),
+        OpenApiParameter(
+            "currency", str, required=False,
+            description="The documents made in this currency (default: the company's)",
+        ),
+        FORMAT,
+    ],
+    responses=responses(s.TaxReportSerializer),
+)  # fmt: skip
+class TaxReportView(ReportView):
+    """Per tax rate: the taxable base, the tax and the gross of the period's sales and of its
+    returns, and the net of both (what a VAT return is filled from); totals; with `groupBy`,
+    the same per day or month."""
+
+    name, serializer_class = "tax", s.TaxReportSerializer
+
+    def get(self, request):
+        group_by = request.query_params.get("group_by")
+        if group_by is not None and group_by not in TAX_GROUP_BY:
+            raise ValidationFailed.for_field("groupBy", "Must be one of: day, month.")
+        raw = request.query_params.get("currency")
+        currency = company_currency() if raw is None else validate_currency(raw, field="currency")
+        report = selectors.tax_report(
+            period=_period(request), currency=currency, series=group_by is not None
+        )
+        return self.answer(request, report)
 
 
 @extend_schema(

@@ -16,6 +16,7 @@ REPORTS = [
     "/api/v1/reports/profit",
     "/api/v1/reports/stock",
     "/api/v1/reports/cashier",
+    "/api/v1/reports/tax",
     "/api/v1/reports/sales-summary",
     "/api/v1/reports/financial",
     "/api/v1/reports/inventory",

@@ -129,20 +129,38 @@ def test_sales_report_equals_the_lists(api, world_a, books, store):
             **({"store": world_a.store} if store else {}),
         )  # fmt: skip
         refunds = sum((r.refund_total for r in returns), D("0.00"))
+        # (one return of one line: the tax it gives back is the line's tax prorated)
+        returned_lines = [(i.refund_amount, i.quantity, i.sale_item) for r in returns
+                          for i in r.items.select_related("sale_item")]  # fmt: skip
+        returned_tax = sum(
+            ((line.tax_amount * q / line.quantity).quantize(D("0.01"), ROUND_HALF_UP)
+             for _, q, line in returned_lines), D("0.00"),
+        )  # fmt: skip
+        returned = sum((amount for amount, _, _ in returned_lines), D("0.00")) - returned_tax
         voided = Sale.objects.get(pk=books["voided"]["id"])
     data = report(client, "sales", **query)
     totals = data["totals"]
     taken = sum(D(s["total"]) for s in kept)
+    # the company's prices exclude tax: the subtotals and discounts are without tax
+    gross = sum(D(s["subtotal"]) for s in kept)
+    discounts = sum(D(s["discountTotal"]) for s in kept)
+    rounding = sum(D(s["roundingAdjustment"]) for s in kept)
     assert totals == {
         "count": len(kept),
-        "gross": str(sum(D(s["subtotal"]) for s in kept)),
-        "discounts": str(sum(D(s["discountTotal"]) for s in kept)),
-        "tax": str(sum(D(s["taxTotal"]) for s in kept)),
+        "grossSales": str(gross),
+        "discounts": str(discounts),
+        "returns": str(returned),
+        "netSales": str(gross - discounts - returned),
+        "tax": str(sum(D(s["taxTotal"]) for s in kept) - returned_tax),
+        "rounding": str(rounding - (refunds - sum((a for a, _, _ in returned_lines), D(0)))),
+        "totalCollected": str(taken - refunds),
+        "gross": str(gross),
         "net": str(taken - refunds),
-        "returns": str(refunds),
         "voids": str(voided.total),  # voided in S1 on the 20th
         "averageBasket": str(((taken - refunds) / len(kept)).quantize(D("0.01"), ROUND_HALF_UP)),
     }
+    assert refunds > 0 and returned > 0 and returned_tax > 0
+    assert D(totals["netSales"]) + D(totals["tax"]) + D(totals["rounding"]) == taken - refunds
     # the day is New York's: the 00:30 sale of the 21st is out, the 23:30 one of the 20th in
     numbers = {s["number"] for s in kept}
     assert books["late"]["number"] in numbers and books["after_midnight"]["number"] not in numbers
@@ -305,9 +323,9 @@ def test_the_dashboard_and_store_stats_are_the_reports_figures(api, world_a, boo
     assert returned.status_code == 201
     today = timezone.localtime(timezone.now(), NY).date().isoformat()
     totals = report(client, "sales", **{"from": today, "to": today})["totals"]
-    assert totals["count"] == 2 and D(totals["returns"]) == D(
-        returned.json()["data"]["refundTotal"]
-    )
+    taken = D(sold[0]["total"]) + D(sold[1]["total"])
+    refund = D(returned.json()["data"]["refundTotal"])
+    assert totals["count"] == 2 and D(totals["totalCollected"]) == taken - refund
     dashboard = client.get("/api/v1/tenants/me/dashboard").json()["data"]["today"]
     assert dashboard == {
         "salesCount": 2, "salesTotal": totals["net"], "averageSale": totals["averageBasket"],
