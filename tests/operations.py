@@ -106,6 +106,7 @@ ADDITIONS: dict[tuple[str, str], str | dict[str, str]] = {
     ("GET", "/api/v1/reports/financial"): "report:read",
     ("GET", "/api/v1/reports/inventory"): "report:read",
     ("GET", "/api/v1/reports/sale-lines"): "report:read",
+    ("GET", "/api/v1/reports/tax"): "report:read",  # by tax rate (issue 25)
     ("GET", "/api/v1/analytics/trends"): "report:read",
     ("GET", "/api/v1/analytics/top-products"): "report:read",
     ("GET", "/api/v1/analytics/reorder-suggestions"): "report:read",
