@@ -549,7 +549,8 @@ def _empty_stock() -> dict[str, Any]:
 
 # --- cashiers -----------------------------------------------------------------------------------
 def cashier_report(*, period: Period) -> dict[str, Any]:
-    """Per person who sold, voided sales of, returned or closed a shift in the period."""
+    """Per person who sold, voided sales of, returned or closed a shift in the period. Their
+    discounts are without tax, as the sales report's."""
     from apps.pos.models import Shift
     from apps.users.models import User
 
@@ -566,14 +567,17 @@ def cashier_report(*, period: Period) -> dict[str, Any]:
     for row in (
         _completed_sales(period)
         .values("cashier_id")
-        .annotate(count=Count("id"), total=_sum("total"), discounts=_sum("discount_total"))
+        .annotate(count=Count("id"), total=_sum("total"))
     ):
-        entry = person(row["cashier_id"])
-        entry.update(count=row["count"], total=row["total"], discounts=row["discounts"])
-    # (joined to their sales for the cashier; the sale's status is read there too)
+        person(row["cashier_id"]).update(count=row["count"], total=row["total"])
+    # (joined to their sales for the cashier; the sale's status and pricing mode are read there
+    # too: the discounts are the sales report's, without tax in either mode)
     lines = period.of(SaleItem.objects.exclude(sale__status=SaleStatus.VOIDED), field="sold_at")
-    for row in lines.values("sale__cashier_id").annotate(items=Sum("quantity")):
-        person(row["sale__cashier_id"])["_items"] = row["items"]
+    for row in lines.values("sale__cashier_id").annotate(
+        items=Sum("quantity"), discounts=_sum(_LINE_DISCOUNTS)
+    ):
+        entry = person(row["sale__cashier_id"])
+        entry.update(_items=row["items"], discounts=_cents(row["discounts"]))
     voids = period.of(Sale.objects.filter(status=SaleStatus.VOIDED), field="voided_at")
     for row in voids.values("cashier_id").annotate(count=Count("id")):
         person(row["cashier_id"])["voids"] = row["count"]

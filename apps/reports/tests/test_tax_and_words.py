@@ -164,8 +164,10 @@ def test_sales_report_words_add_up(api, world_a, mixed):
     n = {key: D(value) for key, value in totals.items() if key != "count"}
     assert n["grossSales"] - n["discounts"] - n["returns"] == n["netSales"]
     assert n["netSales"] + n["tax"] + n["rounding"] == n["totalCollected"]
-    # the profit report's revenue is the same net sales
+    # the profit report's revenue is the same net sales, the cashier report's discounts the same
     assert data(client.get("/api/v1/reports/profit", DAY))["revenue"] == "28.83"
+    (admin,) = data(client.get("/api/v1/reports/cashier", DAY))["cashiers"]
+    assert (admin["userId"], admin["discounts"]) == (str(world_a.admin.pk), "5.11")
 
 
 def test_sales_series_per_day_add_up_to_the_totals(api, world_a, mixed):
