@@ -202,6 +202,27 @@ def in_tenant():
     return tenant_context
 
 
+@pytest.fixture
+def company_country():
+    """`company_country(world, "PT")`: the company reads phone numbers in that country, for this
+    test only (its settings row rolls back; the settings cached on the session's tenant object
+    are dropped before and after)."""
+    changed = []
+
+    def set_country(world, country: str) -> None:
+        from apps.tenants.models import TenantSettings
+        from apps.tenants.selectors import tenant_settings_cache_clear
+
+        TenantSettings.objects.update_or_create(tenant=world.tenant, defaults={"country": country})
+        world.tenant._state.fields_cache.pop("settings", None)
+        tenant_settings_cache_clear(tenant_id=world.tenant.pk)
+        changed.append(world.tenant)
+
+    yield set_country
+    for tenant in changed:
+        tenant._state.fields_cache.pop("settings", None)
+
+
 def bearer(user: User) -> str:
     return f"Bearer {token_pair_issue(user=user).access}"
 

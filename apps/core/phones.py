@@ -17,6 +17,11 @@ from apps.core.errors import ValidationFailed
 # What a person types into a phone field: digits and the usual separators. phonenumbers itself
 # would pick a number out of free text ("call 912 345 678 after 6"), which a form must refuse.
 TYPED = re.compile(r"^\+?[0-9 ()./-]{4,40}$")
+# what the API schema says of a phone field
+PHONE_OUTPUT = "E.164, e.g. +351912345678 (blank: none)"
+PHONE_INPUT = (
+    "Any usual form; without its +CC read in the company's country; stored and answered in E.164"
+)
 CC_FORM = "Type it with its country code, e.g. +351 912 345 678: the company has no country set."
 
 

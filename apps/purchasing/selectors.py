@@ -6,10 +6,12 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 from apps.core.errors import NotFound
+from apps.core.phones import TYPED, phone_national_digits
 from apps.purchasing.models import (
     PurchaseOrder,
     PurchaseOrderItem,
@@ -17,6 +19,7 @@ from apps.purchasing.models import (
     Supplier,
     SupplierPayment,
 )
+from apps.tenants.selectors import tenant_settings_cached
 
 RECENT_ORDERS = 10
 
@@ -26,6 +29,13 @@ def supplier_list() -> QuerySet[Supplier]:
 
 
 def supplier_search(queryset: QuerySet[Supplier], text: str) -> QuerySet[Supplier]:
+    """Every word in the name, contact, email, phone or tax id; a whole valid phone number in any
+    form ("210 100 200", "+351210100200") matches the (E.164) phones holding its national number."""
+    if TYPED.match(text.strip()):
+        country = tenant_settings_cached(tenant=connection.tenant).country
+        national = phone_national_digits(text, country=country)
+        if national is not None:
+            return queryset.filter(phone__contains=national)
     for word in text.split():
         queryset = queryset.filter(
             Q(name__icontains=word) | Q(contact_name__icontains=word)

@@ -45,6 +45,7 @@ from apps.core.errors import (
     NotFound,
     ValidationFailed,
 )
+from apps.core.phones import phone_normalise
 from apps.inventory.services import ItemRef, StockChange, StockKey, items_check, stock_move
 from apps.purchasing import events
 from apps.purchasing.models import (
@@ -57,7 +58,7 @@ from apps.purchasing.models import (
     Supplier,
     SupplierPayment,
 )
-from apps.tenants.selectors import company_currency
+from apps.tenants.selectors import company_currency, tenant_settings_cached
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -98,6 +99,10 @@ def _supplier_clean(changes: dict[str, Any]) -> dict[str, Any]:
             changes[field] = changes[field].strip()
     if "name" in changes and not changes["name"]:
         raise ValidationFailed.for_field("name", "This field may not be blank.")
+    if "phone" in changes:  # E.164, read in the company's country, as customers' phones
+        changes["phone"] = phone_normalise(
+            changes["phone"], country=tenant_settings_cached(tenant=connection.tenant).country
+        )
     if changes.get("payment_terms_days") is not None and changes["payment_terms_days"] > 365:
         raise ValidationFailed.for_field("paymentTermsDays", "At most 365 days.")
     return changes

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.phones import PHONE_INPUT, PHONE_OUTPUT
 from apps.core.serializers import ReferenceSerializer, WholeNumberField, reference_of
 from apps.customers.models import Customer, CustomerGroup, CustomerLedgerEntry, LoyaltyEntry
 
@@ -36,6 +37,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "id", "code", "name", "email", "phone", "tax_id", "address", "notes", "group_id",
             "group", "credit_limit", "balance", "loyalty_points", "created_at", "updated_at",
         ]  # fmt: skip
+        extra_kwargs = {"phone": {"help_text": PHONE_OUTPUT}}
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
@@ -82,7 +84,9 @@ class CustomerInputSerializer(serializers.Serializer):
 
     name = serializers.CharField(max_length=200)
     email = serializers.CharField(max_length=254, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    phone = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, help_text=PHONE_INPUT
+    )
     tax_id = serializers.CharField(max_length=40, required=False, allow_blank=True)
     address = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)

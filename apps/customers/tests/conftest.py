@@ -8,8 +8,6 @@ from django_tenants.utils import tenant_context
 
 from apps.audit.models import AuditLog
 from apps.customers.models import Customer, CustomerGroup, CustomerLedgerEntry, LoyaltyEntry
-from apps.tenants.models import TenantSettings
-from apps.tenants.selectors import tenant_settings_cache_clear
 
 # Every customer's balance equals the sum of its ledger, and its points the sum of its
 # history: the two invariants, as one query each.
@@ -70,21 +68,3 @@ def groups(world_a) -> dict[str, CustomerGroup]:
             "vip": CustomerGroup.objects.create(name="VIP", discount_percent=Decimal("10.00")),
             "staff": CustomerGroup.objects.create(name="Staff", discount_percent=Decimal("25")),
         }
-
-
-@pytest.fixture
-def company_country():
-    """`company_country(world, "PT")`: the company reads phone numbers in that country, for this
-    test only (its settings row rolls back; the settings cached on the session's tenant object
-    are dropped before and after)."""
-    changed = []
-
-    def set_country(world, country: str) -> None:
-        TenantSettings.objects.update_or_create(tenant=world.tenant, defaults={"country": country})
-        world.tenant._state.fields_cache.pop("settings", None)
-        tenant_settings_cache_clear(tenant_id=world.tenant.pk)
-        changed.append(world.tenant)
-
-    yield set_country
-    for tenant in changed:
-        tenant._state.fields_cache.pop("settings", None)

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from apps.core.phones import PHONE_INPUT, PHONE_OUTPUT
 from apps.core.serializers import QuantityField
 from apps.purchasing.models import (
     PaymentMethod,
@@ -28,6 +29,7 @@ class SupplierSerializer(serializers.ModelSerializer):
             "id", "name", "contact_name", "email", "phone", "tax_id", "address",
             "payment_terms_days", "notes", "balance", "created_at", "updated_at",
         ]  # fmt: skip
+        extra_kwargs = {"phone": {"help_text": PHONE_OUTPUT}}
 
 
 class SupplierInputSerializer(serializers.Serializer):
@@ -36,7 +38,9 @@ class SupplierInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     contact_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    phone = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, help_text=PHONE_INPUT
+    )
     tax_id = serializers.CharField(max_length=40, required=False, allow_blank=True)
     address = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     payment_terms_days = serializers.IntegerField(
