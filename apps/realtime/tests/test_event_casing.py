@@ -10,6 +10,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 from django_tenants.utils import tenant_context
 
+from apps.core.events import event_message
 from apps.customers.models import Customer
 from apps.customers.services import customer_update
 from apps.tenants.services import tenant_settings_update
@@ -92,3 +93,16 @@ def test_customer_updated_has_camel_case_keys(world_a, django_capture_on_commit_
         await cashier.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_event_message_camel_cases_keys_at_any_depth():
+    message = event_message(
+        "x.changed",
+        {"store_id": 1, "line_items": [{"unit_price": Decimal("1.50")}], "CASHIER": "10"},
+    )
+
+    assert message["data"] == {
+        "storeId": 1,
+        "lineItems": [{"unitPrice": "1.50"}],
+        "CASHIER": "10",  # keys without "_" (a role in maxDiscountPercent) are left as they are
+    }
