@@ -6,7 +6,8 @@ A hypothesis property over random carts — line discounts (percent and amount),
 group's percent, a cart discount, redeemed points, cash rounding or an exact card payment — run
 through the API: the sale, its quote, the receipt's data, its HTML and its text all show the
 same stored figures and each satisfies its mode's identity, to the cent; and the sales report
-over those sales satisfies its own."""
+over those sales satisfies its own (grossSales - discounts - returns = netSales; netSales + tax +
+rounding = totalCollected = what the sales took)."""
 
 from __future__ import annotations
 
@@ -202,3 +203,16 @@ def test_every_document_adds_up(
     text = client.get(f"/api/v1/receipts/sale/{sale['id']}", {"format": "text"})
     assert text.status_code == 200
     assert text_figures(text.content.decode()) == figures
+
+    # the sales report over every sale so far (the examples' sales accumulate in this test's
+    # transaction): its accounting identities, and what it says was collected
+    report = client.get("/api/v1/reports/sales")
+    assert report.status_code == 200, report.content
+    totals = {k: D(v) for k, v in report.json()["data"]["totals"].items() if k != "count"}
+    assert totals["grossSales"] - totals["discounts"] - totals["returns"] == totals["netSales"]
+    assert totals["netSales"] + totals["tax"] + totals["rounding"] == totals["totalCollected"]
+    with tenant_context(world_a.tenant):
+        collected = sum(Sale.objects.values_list("total", flat=True), ZERO)
+        taxed = sum(Sale.objects.values_list("tax_total", flat=True), ZERO)
+    connection.set_schema_to_public()
+    assert (totals["totalCollected"], totals["tax"], totals["returns"]) == (collected, taxed, ZERO)
