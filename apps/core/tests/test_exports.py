@@ -169,6 +169,7 @@ def test_pdf_shows_titles_numbers_and_no_uuids_landscape_only_when_wide():
     _pages, text = pdf_text(wide.content)
     assert "2026-11-20 23:30" in text  # the company's time, not UTC
     lines = text.splitlines()
-    assert lines.count("text note") == 6 * 8  # wrapped between words, never a letter a line
+    assert " ".join(lines).count("a longer text note") == 6 * 8  # wrapped between words,
+    # never a letter a line
     assert not [line for line in lines if len(line.strip()) == 1 and line.strip().isalpha()]
     assert date(2026, 11, 20).isoformat() in text
