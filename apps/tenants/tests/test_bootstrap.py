@@ -172,3 +172,97 @@ def test_seed_demo_reports_a_failing_step_and_goes_on(worlds, monkeypatch):
     call_command("seed_demo", stdout=out, stderr=err)
     assert err.getvalue().strip() == "Demo data: skipped catalogue: import exploded"
     assert "cashier2@demo.mipos.local" in out.getvalue()
+
+
+def test_seed_demo_data_agrees_with_its_own_dates(worlds, api):
+    """Issue 25, point 10: the demo company is set up (opening stock, transfers, purchases) the
+    day before its first backdated sale, so the reports replayed from the ledger see its stock
+    first; the drawer of today's open shift holds its float and the cash taken in it, no more."""
+    from datetime import datetime
+
+    from django.db.models import Sum
+    from django.utils import timezone
+    from django_tenants.utils import tenant_context
+
+    from apps.inventory.models import StockMovement
+    from apps.pos.models import Shift
+    from apps.sales.models import Payment, Sale
+    from apps.stores.models import Store
+
+    call_command("seed_demo", stdout=io.StringIO())
+    demo = Tenant.objects.get(slug="demo")
+    admin = api(User.objects.get(email="admin@demo.mipos.local"))
+    today = timezone.localdate()
+    with tenant_context(demo):
+        first_sale = Sale.objects.order_by("created_at").values_list("created_at", flat=True)[0]
+        set_up = StockMovement.objects.exclude(type__in=["SALE", "VOID", "RETURN"])
+        assert set_up.order_by("-created_at")[0].created_at < first_sale
+        assert demo.settings.country == "PT"
+
+        # the stock as of three days ago: every location holds what its ledger says, > 0
+        as_of = (today - timedelta(days=3)).isoformat()
+        response = admin.get("/api/v1/reports/stock", {"asOf": as_of})
+        assert response.status_code == 200, response.content
+        report = response.json()["data"]
+        instant = datetime.fromisoformat(report["asOf"])
+    with tenant_context(demo):  # (each request leaves the connection in the public schema)
+        ledger = {
+            str(row["store_id"]): row["quantity"]
+            for row in StockMovement.objects.filter(created_at__lt=instant)
+            .values("store_id")
+            .annotate(quantity=Sum("delta"))
+        }
+        shown = {row["storeId"]: Decimal(row["quantity"]) for row in report["byLocation"]}
+    assert shown == ledger and len(shown) == 3
+    assert all(quantity > 0 for quantity in shown.values()), shown
+
+    # no item's quantity ever went below zero in the ledger, anywhere
+    with tenant_context(demo):
+        running: dict[tuple, Decimal] = {}
+        negative = []
+        for movement in StockMovement.objects.order_by("created_at", "id").values(
+            "store_id", "product_id", "variant_id", "delta", "created_at"
+        ):
+            key = (movement["store_id"], movement["product_id"], movement["variant_id"])
+            running[key] = running.get(key, Decimal(0)) + movement["delta"]
+            if running[key] < 0:
+                negative.append(movement)
+        assert negative == []
+        stores = [None, *Store.objects.filter(code__in=["DT", "MALL"]).values_list("pk", flat=True)]
+        (shift,) = Shift.objects.filter(status="OPEN")
+
+    # the inventory report over the seeded period and within it: no negative stock
+    first_day = (today - timedelta(days=14)).isoformat()
+    for to in (today - timedelta(days=3), today):
+        for store_id in stores:
+            query = {"from": first_day, "to": to.isoformat()}
+            if store_id is not None:
+                query["storeId"] = str(store_id)
+            response = admin.get("/api/v1/reports/inventory", query)
+            assert response.status_code == 200, response.content
+            rows = response.json()["data"]["products"]
+            assert rows and all(
+                Decimal(row["opening"]) >= 0 and Decimal(row["closing"]) >= 0 for row in rows
+            ), [row for row in rows if Decimal(row["closing"]) < 0]
+
+    # today's open shift: its float plus the cash of the sales made in it; every cash payment at
+    # that store while it is open is in it, and only those
+    response = admin.get(f"/api/v1/pos/shifts/{shift.pk}/x-report")
+    assert response.status_code == 200, response.content
+    x_report = response.json()["data"]
+    with tenant_context(demo):
+        cash = Payment.objects.filter(method="CASH")
+        in_shift = cash.filter(shift=shift)
+        assert set(in_shift.values_list("pk", flat=True)) == set(
+            cash.filter(store=shift.store, created_at__gte=shift.opened_at).values_list(
+                "pk", flat=True
+            )
+        )
+        sales_cash = in_shift.filter(kind__in=["SALE", "CHANGE"], sale__shift=shift)
+        given_back = in_shift.exclude(kind__in=["SALE", "CHANGE"])
+        assert sales_cash.count() + given_back.count() == in_shift.count()
+        taken = sales_cash.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+        back = given_back.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+        assert Decimal(x_report["expectedCash"]) == shift.opening_float + taken + back
+        assert Decimal(x_report["cashSales"]) == taken
+        assert not Sale.objects.filter(shift=shift, created_at__lt=shift.opened_at).exists()

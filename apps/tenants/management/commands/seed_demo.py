@@ -2,7 +2,7 @@ import math
 import random
 from contextlib import nullcontext
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
@@ -86,6 +86,12 @@ LAST_NAMES = ["Silva", "Costa", "Santos", "Pereira", "Ferreira", "Rocha"]
 
 
 DEMO_SALE_DAYS = 14
+# The company was set up (stores, catalogue, opening stock, customers, staff, purchase orders) the
+# morning of the day before its first demo sale, so that every report replayed from the ledgers
+# (stock as of a date, the inventory movement report, customer statements) sees it first.
+SET_UP_DAYS_AGO = DEMO_SALE_DAYS + 1
+SET_UP_HOUR = 8
+DEMO_COUNTRY = "PT"  # phone numbers are read in it (issue 25: the demo company is Portuguese)
 BIG = Decimal("1000000.00")  # a quote's cash tender: enough for any demo cart
 DEMO_SUPPLIERS = [  # (name, contact, email without its domain suffix, phone, payment terms)
     ("Fresh Foods Wholesale", "Rita Nunes", "orders@freshfoods", "+351 210 100 200", 30),
@@ -131,6 +137,22 @@ DEMO_PACKAGES = [
 ]
 
 
+def _dated(moment: datetime, *, tick: bool):
+    """Runs the block as if it were `moment` (time-machine, a development dependency; `tick`:
+    the clock runs on from there). Where it is not installed (production images) every demo row
+    is dated now, which is consistent too."""
+    try:
+        import time_machine
+    except ImportError:
+        return nullcontext()
+    return time_machine.travel(moment, tick=tick)
+
+
+def _set_up_moment() -> datetime:
+    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=SET_UP_DAYS_AGO) + timedelta(hours=SET_UP_HOUR)
+
+
 def _demo_sale(rng, store, shelf, customers, cashier, owner) -> None:
     """One checkout (priced by a quote first, to tender realistic cash); now and then voided at
     once, or partly returned."""
@@ -172,27 +194,33 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.problems: list[str] = []
-        self._step(
-            "super admin", lambda: super_admin_ensure(email=SUPER_ADMIN[0], password=SUPER_ADMIN[1])
-        )
-        plans = self._step("packages", self._packages) or {}
-        tenant = self._step("company", lambda: self._company(plans.get("Business")))
+        with _dated(_set_up_moment(), tick=True):  # the set-up, before the first sale
+            self._step(
+                "super admin",
+                lambda: super_admin_ensure(email=SUPER_ADMIN[0], password=SUPER_ADMIN[1]),
+            )
+            plans = self._step("packages", self._packages) or {}
+            tenant = self._step("company", lambda: self._company(plans.get("Business")))
+            if tenant is not None:
+                owner = self._owner(tenant)
+                with tenant_context(tenant):
+                    stores = self._step("stores", lambda: self._stores(owner)) or {}
+                    self._step("catalogue", lambda: self._catalogue(owner))
+                    self._step("stock", lambda: self._stock(owner, stores))
+                    self._step("transfers", lambda: self._transfers(owner, stores))
+                    self._step("customers", lambda: self._customers(tenant, owner))
+                    for staff in DEMO_STAFF:
+                        self._step(
+                            f"staff {staff[1]}",
+                            lambda staff=staff: self._staff(tenant, owner, stores, staff),
+                        )
+                    # ordered and received before the first sale, so that the sales' costs
+                    # are the ones their dates say
+                    self._step("purchasing", lambda: self._purchasing(owner, stores))
         if tenant is not None:
-            owner = self._owner(tenant)
             with tenant_context(tenant):
-                stores = self._step("stores", lambda: self._stores(owner)) or {}
-                self._step("catalogue", lambda: self._catalogue(owner))
-                self._step("stock", lambda: self._stock(owner, stores))
-                self._step("transfers", lambda: self._transfers(owner, stores))
-                self._step("customers", lambda: self._customers(tenant, owner))
-                for staff in DEMO_STAFF:
-                    self._step(
-                        f"staff {staff[1]}",
-                        lambda staff=staff: self._staff(tenant, owner, stores, staff),
-                    )
                 self._step("sales", lambda: self._sales(owner, stores))
                 self._step("expenses", lambda: self._expenses(owner, stores))
-                self._step("purchasing", lambda: self._purchasing(owner, stores))
         self._report(tenant)
 
     def _step(self, name: str, action):
@@ -316,6 +344,7 @@ class Command(BaseCommand):
         tenant_settings_update(
             actor=owner,
             tenant=tenant,
+            country=DEMO_COUNTRY,  # before the first customer: their phone numbers are read in it
             loyalty_enabled=True,
             # the receipt template (GET/PUT /receipts/template)
             receipt_footer="Thank you for shopping at Demo Retail!",
@@ -368,10 +397,6 @@ class Command(BaseCommand):
         installed (development), else today."""
         if Sale.objects.exists() or not {"DT", "MALL"} <= stores.keys():
             return
-        try:
-            import time_machine
-        except ImportError:  # production images: every demo sale is dated now
-            time_machine = None
         rng = random.Random(2026)
         customers = list(Customer.objects.alive().order_by("code")[:30])
         cashiers = {
@@ -412,9 +437,7 @@ class Command(BaseCommand):
                     continue
 
                 def at(moment):
-                    return (
-                        time_machine.travel(moment, tick=False) if time_machine else nullcontext()
-                    )
+                    return _dated(moment, tick=False)
 
                 with at(moments[0] - timedelta(minutes=5)):
                     shift = shift_open(actor=cashier, store_id=store.pk, opening_float=FLOAT)
