@@ -175,11 +175,12 @@ def cell_text(value: Any) -> str:
 
 
 def csv_cell(column: Column, value: Any) -> str:
-    """A CSV cell: the wire's text of a date or time the JSON had (already ISO 8601)."""
-    cell = typed(column, value)
-    if isinstance(cell, date) and isinstance(value, str):
-        return value
-    return cell_text(cell)
+    """A CSV cell: the JSON's text where a spreadsheet would not run it (amounts, ISO 8601 times
+    as they are: parsed only when they start like a formula, "-24.78" being the number)."""
+    text = isinstance(value, str)
+    if text and (column.kind is Kind.TEXT or not value.startswith(FORMULA_STARTS)):
+        return defused(value)
+    return cell_text(typed(column, value))
 
 
 @dataclass(frozen=True)
