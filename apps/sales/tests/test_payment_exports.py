@@ -195,3 +195,27 @@ def test_a_plan_without_exports_refuses_the_file_not_the_list(api, world_a, paym
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "FEATURE_NOT_IN_PLAN"
     assert client.get("/api/v1/payments").status_code == 200
+
+
+def test_names_cost_one_query_per_kind_not_per_row(api, world_a, payments):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(world_a.admin)
+    client.get("/api/v1/payments")  # the session's statements prepared
+
+    def queries(output: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            get(client, format=output)
+        return len(captured.captured_queries)
+
+    before = {output: queries(output) for output in ("xlsx", "pdf")}
+    with tenant_context(world_a.tenant):
+        for n in range(20):
+            customer = Customer.objects.create(code=f"C-Q{n}", name=f"Customer {n}")
+            Payment.objects.create(
+                kind="DUE", method="CASH", amount=D("1.00"), currency="EUR", customer=customer,
+                store=world_a.other_store if n % 2 else world_a.store,
+                created_by=(world_a.manager if n % 2 else world_a.cashier).pk,
+            )  # fmt: skip
+    assert {output: queries(output) for output in ("xlsx", "pdf")} == before
