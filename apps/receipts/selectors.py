@@ -19,7 +19,6 @@ from apps.core.errors import BusinessRuleViolation, ErrorCode, NotFound
 from apps.receipts import layout
 from apps.receipts.models import ReceiptTemplate
 from apps.sales.models import Payment, PaymentKind, Sale, SaleItem, SaleReturn, SaleStatus
-from apps.sales.pricing import cents
 
 ZERO = Decimal("0.00")
 
@@ -206,18 +205,15 @@ def _sale_part(sale: Sale, lines: list[SaleItem]) -> dict[str, Any]:
 
 
 def _return_part(sale_return: SaleReturn, lines: dict[UUID, SaleItem]) -> dict[str, Any]:
-    """What was returned and refunded. The refund of a line holds its share of the line's tax
-    (rounded to the cent per line); the refund's own cash rounding is what the refund total
-    holds beyond its lines. The subtotal is in the sale's pricing mode (the refunds without
-    their tax when prices excluded it), so the return's figures satisfy the sale's identity."""
+    """What was returned and refunded. The refund of a line holds the tax the return stored
+    for it (the line's tax prorated like the refund); the refund's own cash rounding is what
+    the refund total holds beyond its lines. The subtotal is in the sale's pricing mode (the
+    refunds without their tax when prices excluded it), so the return's figures satisfy the
+    sale's identity."""
     items, taxed = [], []
     for item in sale_return.items.all():
         line = lines[item.sale_item_id]
-        tax = (
-            cents(item.refund_amount * line.tax_amount / line.line_total)
-            if line.line_total
-            else ZERO
-        )
+        tax = item.tax_amount  # stored by the return (the line's tax, prorated)
         items.append(
             {
                 "name": line.name,

@@ -34,7 +34,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -271,37 +270,10 @@ def _returned_lines(period: Period) -> QuerySet[SaleReturnItem]:
     return period.of(returned, field="sale_return__created_at", store="sale_return__store_id")
 
 
-# The tax a returned line gives back: the sold line's stored tax prorated like its refund
-# (apps.sales.pricing.line_refund) — the share of everything returned of the line so far (this
-# return and the earlier ones, in return order) less the share of the earlier ones — so the returns
-# of a whole line give back exactly its tax, however it was split. Either pricing mode: a refund
-# holds tax as the line's total does.
-_EARLIER_RETURNED = Coalesce(
-    Subquery(
-        SaleReturnItem.objects.filter(
-            sale_item_id=OuterRef("sale_item_id"),
-            # a sale's returns are numbered in its store's series under the sale's lock
-            sale_return__sequence__lt=OuterRef("sale_return__sequence"),
-        )
-        .order_by()
-        .values("sale_item_id")
-        .annotate(quantity=Sum("quantity"))
-        .values("quantity")
-    ),
-    Value(Decimal(0)),
-    output_field=PRECISE,
-)
-
-
-def _tax_share(returned) -> Round:
-    return Round(
-        _precise(F("sale_item__tax_amount") * returned / F("sale_item__quantity")), 2
-    )  # (never more than the line's quantity is returned: the whole share is its exact tax)
-
-
-_RETURNED_TAX = _precise(
-    _tax_share(_EARLIER_RETURNED + F("quantity")) - _tax_share(_EARLIER_RETURNED)
-)
+# The tax a returned line gives back: stored on it by the return (the sold line's tax prorated
+# like its refund, apps.sales.pricing.line_refund_tax), so the returns of a whole line give back
+# exactly its tax and the return's receipt shows the same cents.
+_RETURNED_TAX = F("tax_amount")
 
 
 def _precise_sum(expression) -> Coalesce:

@@ -253,6 +253,9 @@ class SaleReturnItem(models.Model):
     sale_item = models.ForeignKey(SaleItem, on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(**QUANTITY)
     refund_amount = models.DecimalField(**MONEY)
+    # the tax the refund gives back: the sold line's tax, prorated as the refund is
+    # (pricing.line_refund_tax); what return receipts and the tax report show
+    tax_amount = models.DecimalField(**MONEY)
     restock = models.BooleanField(default=True)
 
     def __str__(self) -> str:

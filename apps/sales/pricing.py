@@ -236,21 +236,30 @@ class SoldLine:
     quantity: Decimal
     line_total: Decimal
     returned: Decimal  # already returned before this return
+    tax_amount: Decimal = ZERO
+
+
+def prorated(amount: Decimal, *, sold: Decimal, before: Decimal, now: Decimal) -> Decimal:
+    """`amount` of a line of `sold` units, for returning `now` more after `before`: the share of
+    everything returned so far minus the share of what was returned earlier — so the returns of
+    a line add up to `amount` exactly, never more, however they were split."""
+
+    def share(returned: Decimal) -> Decimal:
+        return amount if returned >= sold else cents(amount * returned / sold)
+
+    return share(before + now) - share(before)
 
 
 def line_refund(line: SoldLine, quantity: Decimal) -> Decimal:
-    """The refund for returning `quantity` more of `line`: the line total's share of everything
-    returned so far, minus what earlier returns refunded — so the returns of a line add up to its
-    total exactly, never more."""
+    """The refund for returning `quantity` more of `line` (its total, prorated)."""
+    return prorated(line.line_total, sold=line.quantity, before=line.returned, now=quantity)
 
-    def refunded(returned: Decimal) -> Decimal:
-        return (
-            line.line_total
-            if returned >= line.quantity
-            else cents(line.line_total * returned / line.quantity)
-        )
 
-    return refunded(line.returned + quantity) - refunded(line.returned)
+def line_refund_tax(line: SoldLine, quantity: Decimal) -> Decimal:
+    """The tax that refund gives back (the line's stored tax, prorated the same way): the
+    returns of a whole line give back exactly its tax. Stored on the return's line, so receipts
+    and the tax report read one figure."""
+    return prorated(line.tax_amount, sold=line.quantity, before=line.returned, now=quantity)
 
 
 def rounding_refund(

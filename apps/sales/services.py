@@ -767,12 +767,14 @@ def sale_return(
             )
         lines_total = sum((item.line_total for item in sold.values()), ZERO)
         refunded_before = sum((_refunded(i, i.returned_quantity) for i in sold.values()), ZERO)
-        refunds = [
-            pricing.line_refund(
-                pricing.SoldLine(item.quantity, item.line_total, item.returned_quantity),
-                line.quantity,
-            )
+        returning = [
+            (pricing.SoldLine(item.quantity, item.line_total, item.returned_quantity,
+                              item.tax_amount), line.quantity)
             for item, line in taken
+        ]  # fmt: skip
+        refunds = [pricing.line_refund(sold_line, quantity) for sold_line, quantity in returning]
+        refund_taxes = [
+            pricing.line_refund_tax(sold_line, quantity) for sold_line, quantity in returning
         ]
         lines_now = sum(refunds, ZERO)
         refund = lines_now + pricing.rounding_refund(
@@ -815,9 +817,10 @@ def sale_return(
                 sale_item=item,
                 quantity=line.quantity,
                 refund_amount=amount,
+                tax_amount=tax,
                 restock=line.restock,
             )
-            for (item, line), amount in zip(taken, refunds, strict=True)
+            for (item, line), amount, tax in zip(taken, refunds, refund_taxes, strict=True)
         )
         for item, line in taken:
             item.returned_quantity += line.quantity

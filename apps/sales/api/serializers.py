@@ -49,7 +49,7 @@ class ReturnItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SaleReturnItem
-        fields = ["item_id", "quantity", "refund_amount", "restock"]
+        fields = ["item_id", "quantity", "refund_amount", "tax_amount", "restock"]
 
 
 class SaleReturnSerializer(serializers.ModelSerializer):

@@ -245,3 +245,41 @@ def test_the_migration_rewrites_inclusive_subtotals_and_dates_currencies(api, wo
         ) == {"CHF"}
         untouched = Sale.objects.get(pk=exclusive.pk)
         assert (untouched.subtotal, untouched.currency) == (D("10.00"), "CHF")
+
+
+def test_a_return_stores_its_tax_and_the_migration_derives_the_same(api, world_a, shelf):
+    """Three returns of one line of 3 x 24.00 at 23 % (tax 13.46 in 72.00, prices with tax):
+    the stored taxes are the line's tax prorated like the refunds (4.49, 4.48, 4.49: the shares
+    of 1/3, 2/3 and all of it), adding up to it exactly; sales 0007's SQL derives exactly those
+    for rows stored before the column existed."""
+    import importlib
+
+    from django.db import connection as db
+
+    from apps.sales.models import SaleReturnItem
+
+    company(world_a, tax_rate=D("23"), prices_include_tax=True)
+    admin = api(world_a.admin)
+    sale = sale_of(admin, world_a, line(shelf.beans, "3"), payments=[cash("72.00")])
+    item = sale["items"][0]
+    assert (item["taxAmount"], item["lineTotal"]) == ("13.46", "72.00")
+    for expected in ("4.49", "4.48", "4.49"):
+        back = admin.post(
+            f"/api/v1/sales/{sale['id']}/return",
+            {"items": [{"itemId": item["id"], "quantity": "1"}], "refundMethod": "CASH",
+             "reason": "Dented"},
+            format="json",
+        )  # fmt: skip
+        assert back.status_code == 201, back.content
+        assert back.json()["data"]["items"][0]["taxAmount"] == expected
+    migration = importlib.import_module("apps.sales.migrations.0007_salereturnitem_tax_amount")
+    with tenant_context(world_a.tenant):
+        stored = list(SaleReturnItem.objects.order_by("sale_return__sequence").values_list(
+            "tax_amount", flat=True))  # fmt: skip
+        assert stored == [D("4.49"), D("4.48"), D("4.49")]
+        SaleReturnItem.objects.update(tax_amount=D("0.00"))
+        (run_sql,) = [op for op in migration.Migration.operations if hasattr(op, "sql")]
+        with db.cursor() as cursor:
+            cursor.execute(run_sql.sql)
+        assert list(SaleReturnItem.objects.order_by("sale_return__sequence").values_list(
+            "tax_amount", flat=True)) == stored  # fmt: skip

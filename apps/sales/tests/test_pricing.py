@@ -20,7 +20,9 @@ from apps.sales.pricing import (
     Tender,
     allocate,
     cash_rounded,
+    cents,
     line_refund,
+    line_refund_tax,
     price_cart,
     rounding_refund,
     settle,
@@ -211,16 +213,21 @@ def test_payments_minus_change_plus_due_is_the_total(total, step, parts):
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.large_base_example])
 @given(
-    sold=st.lists(st.tuples(st.integers(min_value=1, max_value=9), money), min_size=1, max_size=5),
+    sold=st.lists(
+        st.tuples(st.integers(min_value=1, max_value=9), money, st.integers(0, 23)),
+        min_size=1,
+        max_size=5,
+    ),
     adjustment=st.sampled_from([D("-0.02"), D("0.00"), D("0.01"), D("0.02")]),
     data=st.data(),
 )
 def test_any_sequence_of_partial_returns_refunds_exactly_the_total(sold, adjustment, data):
-    quantities = [Decimal(q) for q, _ in sold]
-    totals = [amount for _, amount in sold]
+    quantities = [Decimal(q) for q, _, _ in sold]
+    totals = [amount for _, amount, _ in sold]
+    taxes = [cents(amount * rate / (100 + rate)) for _, amount, rate in sold]
     returned = [ZERO for _ in sold]
     lines_total = sum(totals, ZERO)
-    refunded_lines = refunded_all = ZERO
+    refunded_lines = refunded_all = tax_back = ZERO
     while any(r < q for r, q in zip(returned, quantities, strict=True)):
         now = ZERO
         takes = [
@@ -231,7 +238,9 @@ def test_any_sequence_of_partial_returns_refunds_exactly_the_total(sold, adjustm
             takes[next(i for i in range(len(sold)) if returned[i] < quantities[i])] = 1
         for i, take in enumerate(takes):
             if take:
-                now += line_refund(SoldLine(quantities[i], totals[i], returned[i]), Decimal(take))
+                line = SoldLine(quantities[i], totals[i], returned[i], taxes[i])
+                now += line_refund(line, Decimal(take))
+                tax_back += line_refund_tax(line, Decimal(take))
                 returned[i] += take
         refund = now + rounding_refund(adjustment, lines_total, refunded_lines, now)
         refunded_lines += now
@@ -239,3 +248,4 @@ def test_any_sequence_of_partial_returns_refunds_exactly_the_total(sold, adjustm
         assert refunded_all <= lines_total + max(adjustment, ZERO)
     assert refunded_lines == lines_total
     assert refunded_all == lines_total + adjustment
+    assert tax_back == sum(taxes, ZERO)  # the returns of every line give back exactly its tax
