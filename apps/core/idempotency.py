@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
 import logging
 from collections.abc import Iterator, Mapping
@@ -60,9 +61,13 @@ def canonical_query(query: Mapping) -> str:
 
 
 def request_fingerprint(*, method: str, path: str, query: Mapping, body) -> str:
+    """Keyed (HMAC with the secret key), not a bare hash: a body may carry a secret — a
+    manager's approval PIN or password — and a plain SHA-256 of a short PIN is reversed by
+    trying every PIN."""
     canonical = json.dumps(body, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
     text = f"{method}\n{path}\n{canonical_query(query)}\n{canonical}"
-    return hashlib.sha256(text.encode()).hexdigest()
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 # --- who is running a key: a session-level advisory lock ------------------------------------------

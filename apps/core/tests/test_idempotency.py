@@ -102,6 +102,21 @@ def test_the_fingerprint_canonicalises_the_query_string():
     assert fingerprint({}) != fingerprint({"a": ""})
 
 
+def test_the_fingerprint_is_keyed_so_a_pin_in_the_body_cannot_be_tried_back(settings):
+    """A checkout may carry an approver's PIN: 10,000 SHA-256 guesses would reveal it from a
+    bare hash. Keyed with the secret key, the stored fingerprint says nothing without it."""
+    import hashlib
+
+    body = {"approval": {"userId": "u", "pin": "4821"}}
+    stored = request_fingerprint(method="POST", path=URL, query={}, body=body)
+    bare = hashlib.sha256(
+        f'POST\n{URL}\n\n{{"approval":{{"pin":"4821","userId":"u"}}}}'.encode()
+    ).hexdigest()
+    assert stored != bare
+    settings.SECRET_KEY = "another-secret-key-of-at-least-32-bytes!"
+    assert request_fingerprint(method="POST", path=URL, query={}, body=body) != stored
+
+
 @pytest.mark.django_db
 def test_without_a_key_every_request_runs(api, world_a):
     client = api(world_a.cashier)
