@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 
-.PHONY: install run test lint check bench db-stop clean
+.PHONY: install run test walkthrough lint check bench db-stop clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +20,17 @@ run: install
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo
 	@echo "Serving HTTP + websockets on http://localhost:$(PORT)  (docs: http://localhost:$(PORT)/api/docs)"
-	@# Daphne: websockets as in production; HTTP through Django's WSGI handler (deploy/dev_asgi.py)
-	$(PY) manage.py runserver 0.0.0.0:$(PORT)
+	@# Daphne: websockets as in production; HTTP through Django's WSGI handler (deploy/dev_asgi.py);
+	@# PORT in its environment: PUBLIC_URL's default (the password-reset e-mail's links)
+	PORT=$(PORT) $(PY) manage.py runserver 0.0.0.0:$(PORT)
 
 test: install
 	$(PY) -m pytest
+
+# The README's curl walk-through run as a script (its own text) against a fresh demo database and
+# a server on a free port, every call's documented status checked (tests/walkthrough.py; needs jq).
+walkthrough: install
+	$(PY) tests/walkthrough.py
 
 lint: install
 	$(PY) -m ruff check .
