@@ -93,12 +93,12 @@ def seed(sales: int):
                 " cashier_id, customer_id, client_sale_id, request_hash, status, subtotal,"
                 " discount_total, tax_total, rounding_adjustment, total, paid_total, change_due,"
                 " due_amount, due_paid, due_returned, points_earned, points_redeemed,"
-                " points_value, group_discount_percent, cart_discount, prices_include_tax, note,"
-                " voided_at, voided_by, void_reason, shift_id, void_shift_id, receipt_count,"
-                " void_receipt_count)"
+                " points_value, group_discount_percent, cart_discount, prices_include_tax,"
+                " currency, note, voided_at, voided_by, void_reason, shift_id, void_shift_id,"
+                " receipt_count, void_receipt_count)"
                 " SELECT gen_random_uuid(), t, t, 'INV-B-' || i, i, (%s::uuid[])[1 + i %% 5],"
                 " %s::uuid, NULL, NULL, '', CASE WHEN i %% 200 = 0 THEN 'VOIDED' ELSE 'COMPLETED' END,"
-                " 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, false, '',"
+                " 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, false, 'USD', '',"
                 " CASE WHEN i %% 200 = 0 THEN t + interval '5 minutes' END,"
                 " CASE WHEN i %% 200 = 0 THEN %s::uuid END, '', NULL, NULL, 0, 0"
                 " FROM generate_series(1, %s) AS i,"
@@ -130,9 +130,10 @@ def seed(sales: int):
             )
             cursor.execute(
                 "INSERT INTO sales_payment (id, created_at, updated_at, kind, method, amount,"
-                " reference, store_id, sale_id, sale_return_id, customer_id, created_by, shift_id)"
-                " SELECT gen_random_uuid(), created_at, created_at, 'SALE',"
-                " CASE WHEN sequence % 3 = 0 THEN 'CARD' ELSE 'CASH' END, total, '', store_id,"
+                " currency, reference, store_id, sale_id, sale_return_id, customer_id,"
+                " created_by, shift_id) SELECT gen_random_uuid(), created_at, created_at, 'SALE',"
+                " CASE WHEN sequence % 3 = 0 THEN 'CARD' ELSE 'CASH' END, total, 'USD', '',"
+                " store_id,"
                 " id, NULL, NULL, cashier_id, NULL FROM sales_sale"
             )
             cursor.execute(
@@ -140,10 +141,11 @@ def seed(sales: int):
                 " deleted_at) VALUES (gen_random_uuid(), 'Rent', now(), now(), NULL)"
             )
             cursor.execute(
-                "INSERT INTO expenses_expense (id, category_id, store_id, amount, date,"
+                "INSERT INTO expenses_expense (id, category_id, store_id, amount, currency, date,"
                 " description, payment_method, reference, created_by, created_at, updated_at,"
                 " deleted_at) SELECT gen_random_uuid(), (SELECT id FROM expenses_expensecategory),"
-                " (%s::uuid[])[1 + d %% 5], 100 + d %% 50, date '2025-12-01' + d, '', 'CASH', '',"
+                " (%s::uuid[])[1 + d %% 5], 100 + d %% 50, 'USD', date '2025-12-01' + d, '',"
+                " 'CASH', '',"
                 " NULL, now(), now(), NULL FROM generate_series(0, 364) AS d",
                 [store_ids],
             )
