@@ -191,7 +191,8 @@ def main() -> None:
     client = Client()
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token_pair_issue(user=owner).access}"}
     reports = [
-        "/api/v1/reports/sales", "/api/v1/reports/profit", "/api/v1/reports/cashier",
+        "/api/v1/reports/sales", "/api/v1/reports/tax", "/api/v1/reports/profit",
+        "/api/v1/reports/cashier",
         "/api/v1/reports/sales-summary", "/api/v1/reports/financial",
         "/api/v1/reports/inventory", "/api/v1/analytics/market-basket",
         "/api/v1/analytics/top-products",

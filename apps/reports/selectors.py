@@ -121,7 +121,7 @@ def _completed_sales(period: Period) -> QuerySet[Sale]:
 #   beyond its lines; also any points value a refund withheld);
 # - total collected = the sales' totals - the refunds' totals = net sales + tax + rounding.
 HUNDRED = Value(Decimal(100))
-_INCLUSIVE = Q(sale__prices_include_tax=True)
+_INCLUSIVE = Q(prices_include_tax=True)  # the line's copy of its sale's mode: no join
 
 
 def _precise(expression) -> ExpressionWrapper:

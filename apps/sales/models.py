@@ -145,6 +145,9 @@ class SaleItem(models.Model):
     line_total = models.DecimalField(**MONEY)  # what the customer pays for it, tax included
     unit_cost = models.DecimalField(max_digits=14, decimal_places=4)  # the cost at the sale
     track_stock = models.BooleanField(default=True)
+    # the sale's pricing mode, copied like its time and store: the reports that split a year
+    # of lines into amounts without tax need it without joining every line to its sale
+    prices_include_tax = models.BooleanField(default=False, db_default=False)
     returned_quantity = models.DecimalField(**QUANTITY, default=Decimal("0.000"))
 
     class Meta:

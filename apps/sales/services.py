@@ -480,6 +480,7 @@ def _unsaved_sale(priced: Priced, *, actor) -> Sale:
             line_total=amounts.line_total,
             unit_cost=line.unit_cost,
             track_stock=line.track_stock,
+            prices_include_tax=priced.prices_include_tax,
         )
         for n, (line, amounts) in enumerate(zip(priced.lines, totals.lines, strict=True))
     ]

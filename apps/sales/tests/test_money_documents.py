@@ -67,6 +67,21 @@ def test_a_discounted_sale_adds_up_in_both_pricing_modes(api, world_a, shelf, in
         assert (stored.subtotal, stored.total, stored.prices_include_tax) == (
             subtotal, total, inclusive,
         )  # fmt: skip
+        # the lines carry the sale's mode (the reports read it there, without a join), and
+        # sales 0008's SQL gives it to lines stored before they did
+        assert [i.prices_include_tax for i in stored.items.all()] == [inclusive]
+        import importlib
+
+        from django.db import connection as db
+
+        stored.items.update(prices_include_tax=False)
+        migration = importlib.import_module(
+            "apps.sales.migrations.0008_saleitem_prices_include_tax"
+        )
+        (run_sql,) = [op for op in migration.Migration.operations if hasattr(op, "sql")]
+        with db.cursor() as cursor:
+            cursor.execute(run_sql.sql)
+        assert [i.prices_include_tax for i in stored.items.all()] == [inclusive]
 
 
 # --- point 2: currency kept -----------------------------------------------------------------------
