@@ -1,8 +1,9 @@
-"""Catalogue value rules: barcodes (GS1 check digits) and SKUs."""
+"""Catalogue value rules: barcodes (GS1 check digits), SKUs and whole-unit quantities."""
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from apps.core.errors import ValidationFailed
 
@@ -39,3 +40,11 @@ def clean_sku(value: str, *, field: str = "sku") -> str:
             field, "1-64 characters: letters, digits, '.', '_', '/' or '-'."
         )
     return sku
+
+
+def whole_units_check(*, field: str, quantity: Decimal, allows_fraction: bool | None) -> None:
+    """400 on `field` when `quantity` is not a whole number and the product's unit allows no
+    fractions (a product without a unit counts in whole units). The one check every quantity
+    input goes through: sales, returns, stock changes, counts, transfers and receipts."""
+    if not allows_fraction and quantity != quantity.to_integral_value():
+        raise ValidationFailed.for_field(field, "This product is sold in whole units.")

@@ -553,16 +553,24 @@ def pdf_response(
             "rows": [[(cell(column, row), style(column)) for column in columns] for row in rows],
         },
     )
-    pdf = HTML(string=html, url_fetcher=refuse_fetch).write_pdf()
+    pdf = HTML(string=html, url_fetcher=refusing_fetcher()).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
     return response
 
 
-def refuse_fetch(url: str, *args, **kwargs):
+def refusing_fetcher():
     """WeasyPrint's URL fetcher for every document: nothing is fetched. A URL a company wrote
-    (a logo, a stylesheet) must never make the server call into its own network."""
-    raise ValueError(f"not fetched: {url[:60]}")
+    (a logo, a stylesheet) must never make the server call into its own network; the document
+    renders without it. WeasyPrint 70 wants a fetcher object (a plain function failed with a
+    500 once a receipt showed a logo), so a URLFetcher whose fetch refuses everything."""
+    from weasyprint.urls import URLFetcher  # WeasyPrint loads only when a PDF is made
+
+    class RefusingFetcher(URLFetcher):
+        def fetch(self, url: str, headers=None):
+            raise ValueError(f"not fetched: {url[:60]}")
+
+    return RefusingFetcher(fail_on_errors=False)
 
 
 # --- lists as files -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.catalog.models import Product, ProductVariant
+from apps.catalog.validation import whole_units_check
 from apps.core import metrics
 from apps.core.db import document_number_next, insert_or_conflict
 from apps.core.errors import (
@@ -824,10 +825,7 @@ def _whole_quantities(refs: Sequence[ItemRef], quantities: dict[str, dict[str, D
 def _whole_units(ref: ItemRef, quantities: dict[str, dict[str, Decimal]]) -> None:
     """400 for the first of the item's quantities that is not a whole number."""
     for name, value in quantities.get(ref.field, {}).items():
-        if value != value.to_integral_value():
-            raise ValidationFailed.for_field(
-                f"{ref.field}.{name}", "This product is counted in whole units."
-            )
+        whole_units_check(field=f"{ref.field}.{name}", quantity=value, allows_fraction=False)
 
 
 def transfer_cancel(*, actor, transfer_id: UUID) -> Transfer:

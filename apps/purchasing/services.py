@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.catalog.models import Product, ProductVariant
+from apps.catalog.validation import whole_units_check
 from apps.core.db import (
     UNSET,
     Unset,
@@ -356,11 +357,12 @@ def purchase_receive(
                 raise ValidationFailed.for_field(
                     f"items.{n}.quantity", "Must be greater than zero."
                 )
-            fractions = line.product.unit is not None and line.product.unit.allows_fraction
-            if not fractions and wanted.quantity != wanted.quantity.to_integral_value():
-                raise ValidationFailed.for_field(
-                    f"items.{n}.quantity", "This product is counted in whole units."
-                )
+            unit = line.product.unit
+            whole_units_check(
+                field=f"items.{n}.quantity",
+                quantity=wanted.quantity,
+                allows_fraction=unit is not None and unit.allows_fraction,
+            )
             left = line.quantity - line.received_quantity
             if wanted.quantity > left:
                 too_much.append({"field": f"items.{n}.quantity", "message": f"At most {left}."})

@@ -274,9 +274,9 @@ def receipt_pdf(view: dict) -> bytes:
     own length (laid out once on a long page to measure it)."""
     from weasyprint import CSS, HTML
 
-    from apps.core.exports import refuse_fetch
+    from apps.core.exports import refusing_fetcher
 
-    html = HTML(string=receipt_document_html(view), url_fetcher=refuse_fetch)
+    html = HTML(string=receipt_document_html(view), url_fetcher=refusing_fetcher())
     if view["paper"] == "A4":
         return html.write_pdf(stylesheets=[CSS(string="@page { size: A4; margin: 12mm }")])
     width = view["paper_mm"]

@@ -136,7 +136,20 @@ def price_cart(
     points_value: Decimal = ZERO,
     prices_include_tax: bool = False,
 ) -> CartTotals:
-    """The amounts of every line and the cart's totals, in the documented order."""
+    """The amounts of every line and the cart's totals, in the documented order. A line whose
+    gross rounds to 0.00 while its price is not 0 is refused (422 LINE_ROUNDS_TO_ZERO): goods
+    would leave for nothing (0.001 kg at 2.49); a free item (price 0.00) stays allowed."""
+    free = [
+        {"field": f"{line.field}.quantity", "message": "Worth less than a cent at this price."}
+        for line in lines
+        if line.unit_price != 0 and cents(line.quantity * line.unit_price) == 0
+    ]
+    if free:
+        raise BusinessRuleViolation(
+            "A line's amount rounds to 0.00: sell a larger quantity.",
+            code=ErrorCode.LINE_ROUNDS_TO_ZERO,
+            details=free,
+        )
     amounts = []
     for line in lines:
         gross = cents(line.quantity * line.unit_price)

@@ -20,7 +20,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -32,6 +32,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.audit.services import audit_entry, audit_record
+from apps.catalog.models import Product
+from apps.catalog.validation import whole_units_check
 from apps.core import metrics
 from apps.core.db import advisory_locks, document_number_next, insert_compiled, rows_insert
 from apps.core.errors import (
@@ -160,10 +162,9 @@ def _lines(checkout: Checkout, *, actor, settings) -> list[SaleLine]:
             field=where, requested_variant=item.variant_id, product_id=product_id,
             variant_id=variant_id, variant_product=variant_product, has_variants=has_variants,
         )  # fmt: skip
-        if not fractions and item.quantity != item.quantity.to_integral_value():
-            raise ValidationFailed.for_field(
-                f"{where}.quantity", "This product is sold in whole units."
-            )
+        whole_units_check(
+            field=f"{where}.quantity", quantity=item.quantity, allows_fraction=fractions
+        )
         if status != "ACTIVE":
             not_sellable.append(
                 {"field": where, "message": f"{name} is {status.lower()}, not for sale."}
@@ -715,6 +716,19 @@ class ReturnLine:
     restock: bool = True
 
 
+def _part(quantity: Decimal) -> bool:
+    return quantity != quantity.to_integral_value()
+
+
+def _fractions(items: Iterable[SaleItem]) -> dict[UUID, bool | None]:
+    """Whether each sold product's unit allows fractions now (asked only for a part returned)."""
+    return dict(
+        Product.objects.filter(pk__in={item.product_id for item in items}).values_list(
+            "pk", "unit__allows_fraction"
+        )
+    )
+
+
 def _refunded(item: SaleItem, returned: Decimal) -> Decimal:
     """What the returns of `returned` units of `item` refund in total (see pricing)."""
     return pricing.line_refund(pricing.SoldLine(item.quantity, item.line_total, ZERO), returned)
@@ -741,6 +755,7 @@ def sale_return(
         shift_id = pos.till_shift_id(actor=actor, store_id=sale.store_id, required=False)
         if refund_method == PaymentMethod.STORE_CREDIT and sale.customer_id is None:
             raise ValidationFailed.for_field("refundMethod", "Store credit needs a customer.")
+        fractions = _fractions(sold.values()) if any(_part(line.quantity) for line in items) else {}
         taken, too_many, seen = [], [], set()
         for n, line in enumerate(items):
             item = sold.get(line.item_id)
@@ -751,6 +766,12 @@ def sale_return(
             seen.add(line.item_id)
             if line.quantity <= 0:
                 raise ValidationFailed.for_field(f"items.{n}.quantity", "Must be more than 0.")
+            # the checkout's unit check; a line sold in parts (its unit changed since) returns so
+            whole_units_check(
+                field=f"items.{n}.quantity",
+                quantity=line.quantity,
+                allows_fraction=fractions.get(item.product_id) or _part(item.quantity),
+            )
             left = item.quantity - item.returned_quantity
             if line.quantity > left:
                 too_many.append(

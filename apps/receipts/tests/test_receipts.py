@@ -204,3 +204,41 @@ def test_times_are_in_the_stores_time_zone(api, world_a, goods):
     local = datetime.fromisoformat(data["issuedAtLocal"])
     assert data["timeZone"] == "America/New_York"
     assert local == utc and local.utcoffset().total_seconds() == -5 * 3600  # EST in December
+
+
+def test_pdf_with_a_remote_logo_renders_without_fetching_it(api, world_a, goods, monkeypatch):
+    """Issue 26 point 4: a company logo URL made the PDF a 500 (WeasyPrint 70 wants a fetcher
+    object). The PDF renders without the image and nothing is fetched from the network."""
+    import socket
+    import urllib.request
+
+    from apps.tenants.models import Tenant
+
+    client = api(world_a.admin)
+    sale = checkout(client, world_a, line(goods.bread, "1"))
+    Tenant.objects.filter(pk=world_a.tenant.pk).update(
+        logo_url="http://logo.example.com/brand/logo.png"
+    )
+    attempts: list[str] = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        attempts.append(f"resolve {host}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def opener_open(self, url, *args, **kwargs):
+        attempts.append(f"open {getattr(url, 'full_url', url)}")
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", opener_open)
+
+    html = client.get(f"/api/v1/receipts/sale/{sale['id']}").json()["data"]["html"]
+    assert 'src="http://logo.example.com/brand/logo.png"' in html  # the logo is on the receipt
+    response = receipt(client, sale["id"], format="pdf")
+
+    assert response["Content-Type"] == "application/pdf"
+    pages, text = pdf_text(response.content)
+    assert pages == 1
+    assert stored(world_a, Sale, sale["id"]).number in text
+    assert [a for a in attempts if "logo.example.com" in a or a.startswith("open")] == []

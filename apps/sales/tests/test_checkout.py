@@ -164,6 +164,34 @@ def test_quote_equals_checkout_and_writes_nothing(api, world_a, shelf):
     ]
 
 
+def test_a_line_worth_less_than_a_cent_is_refused_by_checkout_and_quote(api, world_a, shelf):
+    """Issue 26 point 8: 0.001 kg at 2.49 rounded to 0.00 and sold for free."""
+    from apps.catalog.models import Product
+
+    with tenant_context(world_a.tenant):
+        rice = Product.objects.create(
+            name="Rice", sku="R-1", status="ACTIVE", unit=shelf.beans.unit,
+            sell_price=D("2.49"), track_stock=False,
+        )  # fmt: skip
+    request = body(world_a, line(shelf.water), line(rice, "0.001"), payments=[cash("1.00")])
+    before = sales_state(world_a)
+
+    for path in (QUOTE, CHECKOUT):
+        response = api(world_a.cashier).post(path, request, format="json")
+
+        assert response.status_code == 422, response.content
+        assert response.json()["error"]["code"] == "LINE_ROUNDS_TO_ZERO"
+        assert response.json()["error"]["details"] == [
+            {"field": "items.1.quantity", "message": "Worth less than a cent at this price."}
+        ]
+        assert sales_state(world_a) == before
+    # 0.003 kg is worth a cent: sold
+    request["items"][1]["quantity"] = "0.003"
+    sold = api(world_a.cashier).post(CHECKOUT, request, format="json")
+    assert sold.status_code == 201, sold.content
+    assert [i["lineTotal"] for i in sold.json()["data"]["items"]] == ["0.80", "0.01"]
+
+
 def test_cash_rounding_applies_only_when_cash_is_tendered(api, world_a, shelf):
     company(world_a, cash_rounding="0.05")
     client = api(world_a.manager)

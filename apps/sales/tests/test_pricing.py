@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from apps.core.errors import BusinessRuleViolation
@@ -48,6 +48,8 @@ def carts(draw):
             tax_rate=draw(rates),
             field=f"items.{n}",
         )
+        # a line worth less than a cent is refused (test_a_line_worth_less_than_a_cent_is_refused)
+        assume(cents(line.quantity * line.unit_price) > 0)
         if draw(st.booleans()):
             line = LineInput(
                 line.quantity, line.unit_price, line.tax_rate, Discount("PERCENT", draw(percents))
@@ -123,6 +125,32 @@ def test_exclusive_discounted_cart_adds_the_tax():
         D("22.94"), D("4.29"), D("4.29"), D("22.94"),
     )  # fmt: skip
     assert totals.subtotal - totals.discount_total + totals.tax_total == totals.total
+
+
+def test_a_line_worth_less_than_a_cent_is_refused():
+    """Issue 26 point 8: 0.001 kg at 2.49 rounded to 0.00 and left for free."""
+    with pytest.raises(BusinessRuleViolation) as refused:
+        price_cart(
+            [
+                LineInput(D("1"), D("2.49"), D("0"), field="items.0"),
+                LineInput(D("0.001"), D("2.49"), D("0"), field="items.1"),
+            ]
+        )
+    assert refused.value.code == "LINE_ROUNDS_TO_ZERO"
+    assert refused.value.details == [
+        {"field": "items.1.quantity", "message": "Worth less than a cent at this price."}
+    ]
+
+
+def test_free_items_and_the_smallest_priced_line_are_allowed():
+    totals = price_cart(
+        [
+            LineInput(D("1"), D("0.00"), D("0"), field="items.0"),  # a free item
+            LineInput(D("0.003"), D("2.49"), D("0"), field="items.1"),  # 0.00747 → 0.01
+        ]
+    )
+    assert [a.line_total for a in totals.lines] == [D("0.00"), D("0.01")]
+    assert totals.total == D("0.01")
 
 
 @pytest.mark.parametrize(

@@ -210,6 +210,52 @@ def test_returning_more_than_sold_is_422_and_changes_nothing(api, world_a, shelf
     assert sales_state(world_a) == before
 
 
+def test_half_a_whole_unit_product_cannot_be_returned(api, world_a, shelf):
+    """Issue 26 point 7: the checkout's unit check applies to returns (0.5 of a piece was
+    refunded and left the stock at x.500); a product sold by weight still returns in parts."""
+    client = api(world_a.manager)
+    sale = checkout(
+        client, world_a, line(shelf.water, "2"), line(shelf.beans, "0.5"), payments=[cash("14.00")]
+    )
+    water, beans = sale["items"]
+    url = f"/api/v1/sales/{sale['id']}/return"
+    before = sales_state(world_a)
+
+    response = client.post(
+        url,
+        {
+            "items": [
+                {"itemId": beans["id"], "quantity": "0.25"},
+                {"itemId": water["id"], "quantity": "0.5"},
+            ],
+            "refundMethod": "CASH",
+            "reason": "Half a bottle",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert response.json()["error"]["details"] == [
+        {"field": "items.1.quantity", "message": "This product is sold in whole units."}
+    ]
+    assert sales_state(world_a) == before
+    assert level(world_a, shelf.water) == D("18")
+
+    response = client.post(
+        url,
+        {
+            "items": [{"itemId": beans["id"], "quantity": "0.25"}],
+            "refundMethod": "CASH",
+            "reason": "Too much",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["data"]["refundTotal"] == "6.00"
+    assert level(world_a, shelf.beans) == D("4.750")
+
+
 def test_cash_refunds_never_exceed_the_cash_kept(api, world_a, shelf, ana):
     client = api(world_a.manager)
     walk_in = checkout(
