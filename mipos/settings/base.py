@@ -292,8 +292,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["apps.core.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.core.negotiation.JSONFirstNegotiation",
     # JSON only: form encodings make DRF treat empty fields as absent. Upload views declare
-    # their own multipart parser.
-    "DEFAULT_PARSER_CLASSES": ["djangorestframework_camel_case.parser.CamelCaseJSONParser"],
+    # their own multipart parser. Bodies nested deeper than apps.core.parsers.MAX_JSON_DEPTH are
+    # refused before the (recursive) decoding.
+    "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.CamelCaseJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.PagePagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [

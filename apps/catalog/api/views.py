@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,6 +16,7 @@ from apps.catalog.models import ProductStatus
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.exports import ExportableListMixin
 from apps.core.pagination import enveloped_response, page_params
+from apps.core.parsers import JSONParser
 from apps.core.roles import Role
 
 UUID_PATTERN = r"[0-9a-fA-F-]{36}"
