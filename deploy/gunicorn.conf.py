@@ -17,6 +17,14 @@ graceful_timeout = 20
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+# gunicorn's control socket (gunicornc) defaults to ONE path per host user
+# ($XDG_RUNTIME_DIR/gunicorn.ctl): every instance on the host (replicas, bench/serving.py) would
+# bind the same socket and a command would reach whichever took it last. Off unless
+# GUNICORN_CONTROL_SOCKET names this instance's own path.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
 
 
 # /metrics across workers: with PROMETHEUS_MULTIPROC_DIR set, each worker writes its figures

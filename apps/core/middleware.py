@@ -123,7 +123,7 @@ class RequestContextMiddleware:
 def bearer_token(request) -> str | None:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     parts = header.split()
-    if len(parts) == 2 and parts[0] == "Bearer":
+    if len(parts) == 2 and parts[0].lower() == "bearer":  # the scheme is case-insensitive
         return parts[1]
     return None
 

@@ -17,6 +17,14 @@ class TenantJWTAuthentication(JWTAuthentication):
     tenant and the routed schema must agree, and the token version must be current. A platform
     operator's token is accepted in a company's schema only through operator access."""
 
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        # RFC 7235: the scheme is case-insensitive ("bearer", "BEARER"); simplejwt compares it
+        # exactly. Same forms as apps.core.middleware.bearer_token, which routes the request.
+        parts = header.split()
+        if parts and parts[0].lower() == b"bearer":
+            header = b" ".join([b"Bearer", *parts[1:]])
+        return super().get_raw_token(header)
+
     def get_validated_token(self, raw_token):
         # TenantRoutingMiddleware already verified this token; don't decode it twice.
         request_token = getattr(self, "_middleware_token", None)
