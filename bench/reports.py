@@ -123,7 +123,8 @@ def seed(sales: int):
             )
             cursor.execute(
                 "UPDATE sales_sale s SET subtotal = l.net, tax_total = l.tax, total = l.total,"
-                " paid_total = l.total, product_ids = l.ids FROM (SELECT sale_id,"
+                " untaxed_gross = l.net, paid_total = l.total, product_ids = l.ids FROM (SELECT"
+                " sale_id,"
                 " sum(line_total - tax_amount) AS net, sum(tax_amount) AS tax,"
                 " sum(line_total) AS total, array_agg(DISTINCT product_id ORDER BY product_id)"
                 " AS ids FROM sales_saleitem GROUP BY sale_id) AS l WHERE l.sale_id = s.id"

@@ -192,6 +192,11 @@ def test_every_document_adds_up(
             "taxTotal": stored.tax_total, "roundingAdjustment": stored.rounding_adjustment,
             "total": stored.total,
         } == figures  # fmt: skip
+        # the same sale without tax (what the sales report sums): gross - discounts = net
+        assert (
+            stored.untaxed_gross - stored.untaxed_discounts + stored.tax_total
+            + stored.rounding_adjustment == stored.total
+        )  # fmt: skip
     connection.set_schema_to_public()
 
     receipt = client.get(f"/api/v1/receipts/sale/{sale['id']}")

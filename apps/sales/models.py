@@ -53,6 +53,12 @@ class Sale(BaseModel):
     tax_total = models.DecimalField(**MONEY)
     rounding_adjustment = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY)
+    # the subtotal and discounts without tax whatever the pricing mode (pricing.CartTotals):
+    # stored with the sale so the sales report reads sales, not every line of the period
+    untaxed_gross = models.DecimalField(**MONEY, default=Decimal("0.00"), db_default=Decimal("0"))
+    untaxed_discounts = models.DecimalField(
+        **MONEY, default=Decimal("0.00"), db_default=Decimal("0")
+    )
     paid_total = models.DecimalField(**MONEY)
     change_due = models.DecimalField(**MONEY)
     due_amount = models.DecimalField(**MONEY)  # put on the customer's account at checkout

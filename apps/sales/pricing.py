@@ -81,14 +81,11 @@ class CartTotals:
     discount_total: Decimal
     tax_total: Decimal
     total: Decimal  # = Σ line totals
-
-
-def document_identity_holds(
-    *, subtotal, discount_total, tax_total, rounding_adjustment, total, prices_include_tax: bool
-) -> bool:
-    """The identity a sale's (or quote's, receipt's) figures satisfy; see `CartTotals`."""
-    tax = ZERO if prices_include_tax else tax_total
-    return subtotal - discount_total + tax + rounding_adjustment == total
+    # the same gross and discounts without tax in either mode (the sales report's "gross sales"
+    # and "discounts"): with prices that include tax, each line's gross less the tax it holds
+    # at the line's rate, and its discount less the tax that discount held
+    untaxed_gross: Decimal = ZERO
+    untaxed_discounts: Decimal = ZERO
 
 
 def allocate(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
@@ -179,12 +176,23 @@ def price_cart(
     discount_total = sum((a.discount_amount for a in amounts), ZERO)
     tax_total = sum((a.tax_amount for a in amounts), ZERO)
     total = sum((a.line_total for a in amounts), ZERO)
+    subtotal = sum((a.gross for a in amounts), ZERO)
+    untaxed_gross, untaxed_discounts = subtotal, discount_total
+    if prices_include_tax:
+        held = [
+            cents(a.gross * line.tax_rate / (HUNDRED + line.tax_rate))
+            for a, line in zip(amounts, lines, strict=True)
+        ]
+        untaxed_gross = subtotal - sum(held, ZERO)
+        untaxed_discounts = discount_total - (sum(held, ZERO) - tax_total)
     return CartTotals(
         lines=amounts,
-        subtotal=sum((a.gross for a in amounts), ZERO),
+        subtotal=subtotal,
         discount_total=discount_total,
         tax_total=tax_total,
         total=total,
+        untaxed_gross=untaxed_gross,
+        untaxed_discounts=untaxed_discounts,
     )
 
 

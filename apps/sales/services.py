@@ -442,6 +442,8 @@ def _unsaved_sale(priced: Priced, *, actor) -> Sale:
         subtotal=totals.subtotal,
         discount_total=totals.discount_total,
         tax_total=totals.tax_total,
+        untaxed_gross=totals.untaxed_gross,
+        untaxed_discounts=totals.untaxed_discounts,
         rounding_adjustment=settlement.rounding_adjustment,
         total=settlement.total,
         paid_total=settlement.paid_total,

@@ -82,6 +82,19 @@ def test_a_discounted_sale_adds_up_in_both_pricing_modes(api, world_a, shelf, in
         with db.cursor() as cursor:
             cursor.execute(run_sql.sql)
         assert [i.prices_include_tax for i in stored.items.all()] == [inclusive]
+        # sales 0009's SQL derives the untaxed gross and discounts the checkout stored
+        # (2 x 11.47 = 22.94 with 23 % in it: 18.65 + 4.29 less tax 4.29 held in the gross)
+        expected = (D("18.65"), D("3.49")) if inclusive else (D("22.94"), D("4.29"))
+        assert (stored.untaxed_gross, stored.untaxed_discounts) == expected
+        Sale.objects.filter(pk=stored.pk).update(untaxed_gross=0, untaxed_discounts=0)
+        migration = importlib.import_module(
+            "apps.sales.migrations.0009_sale_untaxed_gross_discounts"
+        )
+        (run_sql,) = [op for op in migration.Migration.operations if hasattr(op, "sql")]
+        with db.cursor() as cursor:
+            cursor.execute(run_sql.sql)
+        again = Sale.objects.get(pk=stored.pk)
+        assert (again.untaxed_gross, again.untaxed_discounts) == expected
 
 
 # --- point 2: currency kept -----------------------------------------------------------------------
