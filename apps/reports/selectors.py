@@ -28,17 +28,15 @@ from django.db.models import (
     DateTimeField,
     DecimalField,
     Exists,
-    ExpressionWrapper,
     F,
     Func,
     OuterRef,
-    Q,
     QuerySet,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Round, TruncDay, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 
 from apps.core.db import qualified_table
 from apps.expenses.models import Expense
@@ -118,34 +116,7 @@ def _completed_sales(period: Period) -> QuerySet[Sale]:
 # - rounding = the sales' cash rounding - the rounding given back by refunds (a refund's total
 #   beyond its lines; also any points value a refund withheld);
 # - total collected = the sales' totals - the refunds' totals = net sales + tax + rounding.
-HUNDRED = Value(Decimal(100))
-_INCLUSIVE = Q(prices_include_tax=True)  # the line's copy of its sale's mode: no join
-
-
-def _precise(expression) -> ExpressionWrapper:
-    return ExpressionWrapper(expression, output_field=PRECISE)
-
-
-def _tax_held(amount, rate) -> Round:
-    """The tax that `amount`, tax included, holds at `rate` percent, to the cent (half up, as
-    apps.sales.pricing computes a tax-inclusive line's tax)."""
-    return Round(_precise(amount * rate / (HUNDRED + rate)), 2)
-
-
 _LINE_NET = F("line_total") - F("tax_amount")  # what a line took, without tax
-_STORED_GROSS = F("line_total") + F("discount_amount")  # prices with tax: the gross with tax
-# a line's discount without tax (the cashier report sums it over the lines it already reads):
-# CartTotals.untaxed_discounts per line
-_LINE_DISCOUNTS = Case(
-    When(
-        _INCLUSIVE,
-        then=_precise(
-            F("discount_amount") - (_tax_held(_STORED_GROSS, F("tax_rate")) - F("tax_amount"))
-        ),
-    ),
-    default=_precise(F("discount_amount")),
-    output_field=PRECISE,
-)
 
 
 def _sales_parts(period: Period, series: bool) -> dict[str, dict[str, Decimal]]:
@@ -537,17 +508,16 @@ def cashier_report(*, period: Period) -> dict[str, Any]:
     for row in (
         _completed_sales(period)
         .values("cashier_id")
-        .annotate(count=Count("id"), total=_sum("total"))
+        .annotate(count=Count("id"), total=_sum("total"), discounts=_sum("untaxed_discounts"))
     ):
-        person(row["cashier_id"]).update(count=row["count"], total=row["total"])
-    # (joined to their sales for the cashier; the sale's status and pricing mode are read there
-    # too: the discounts are the sales report's, without tax in either mode)
+        # the discounts are the sales report's: the sales' stored ones without tax
+        person(row["cashier_id"]).update(
+            count=row["count"], total=row["total"], discounts=row["discounts"]
+        )
+    # (joined to their sales for the cashier and the sale's status)
     lines = period.of(SaleItem.objects.exclude(sale__status=SaleStatus.VOIDED), field="sold_at")
-    for row in lines.values("sale__cashier_id").annotate(
-        items=Sum("quantity"), discounts=_sum(_LINE_DISCOUNTS)
-    ):
-        entry = person(row["sale__cashier_id"])
-        entry.update(_items=row["items"], discounts=_cents(row["discounts"]))
+    for row in lines.values("sale__cashier_id").annotate(items=Sum("quantity")):
+        person(row["sale__cashier_id"])["_items"] = row["items"]
     voids = period.of(Sale.objects.filter(status=SaleStatus.VOIDED), field="voided_at")
     for row in voids.values("cashier_id").annotate(count=Count("id")):
         person(row["cashier_id"])["voids"] = row["count"]
@@ -748,7 +718,7 @@ def inventory_report(
     which is also the ledger's sum at the end). Then the slow movers (in stock, sold least in the
     period) and the dead stock (in stock, no sale for `dead_stock_days`, with the days since the
     last sale — null when never sold)."""
-    from django.db.models import Case, Max, When
+    from django.db.models import Max
 
     from apps.catalog.models import Product, ProductVariant
     from apps.inventory.models import StockLevel, StockMovement
