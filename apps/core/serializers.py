@@ -62,18 +62,30 @@ def enforce_json_types() -> None:
         field_class.to_internal_value = storable_to_internal_value
 
 
+def text_problem(value: str) -> str | None:
+    """Why PostgreSQL would refuse `value` as text, or None: a NUL character (text cannot hold
+    one) or a lone surrogate (valid in JSON, but no UTF-8). The same messages as every field of
+    the API gives (DRF's NUL validator, `enforce_json_types`); callers that take text outside a
+    serializer (the bulk import's rows) check with this."""
+    if "\x00" in value:
+        return "Null characters are not allowed."
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "Surrogate characters are not allowed."
+    return None
+
+
 def _jsonb_problem(value) -> str | None:
     """Why PostgreSQL's jsonb would refuse `value` (a parsed JSON document), or None."""
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            if "\x00" in item:
-                return "Null characters are not allowed."
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return "Surrogate characters are not allowed."
+            problem = text_problem(item)
+            if problem:
+                return problem
         elif isinstance(item, float) and not math.isfinite(item):
             return "Numbers must be finite."
         elif isinstance(item, dict):
