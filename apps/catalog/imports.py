@@ -35,10 +35,12 @@ from apps.catalog.services import catalogue_lock
 from apps.catalog.validation import clean_barcode, clean_sku
 from apps.core.errors import ApplicationError, ValidationFailed
 from apps.core.events import publish_event
+from apps.core.serializers import text_problem
 from apps.tenants.limits import PlanResource, current_tenant, plan_limit_guard
 
 MAX_ROWS = 50_000
 BATCH = 2_000
+MAX_ATTRIBUTES = 10  # per variant row, as `valueIds` of the variant API (the key fits its column)
 COLUMNS = (
     "sku", "name", "barcode", "description", "category", "brand", "unit", "status",
     "costPrice", "sellPrice", "taxRate", "trackStock",
@@ -77,29 +79,35 @@ def rows_from_upload(name: str, content: bytes) -> list[dict[str, Any]]:
 
 def rows_from_csv(content: bytes) -> list[dict[str, Any]]:
     try:
-        text = content.decode("utf-8-sig")
+        text = content.decode("utf-8-sig")  # a lone surrogate is no UTF-8: refused here
     except UnicodeDecodeError:
         raise ValidationFailed.for_field("file", "The CSV file must be UTF-8.") from None
-    return [dict(row) for row in csv.DictReader(io.StringIO(text))]
+    try:
+        return [dict(row) for row in csv.DictReader(io.StringIO(text))]
+    except csv.Error as exc:  # a field over the csv module's size limit, and the like
+        raise ValidationFailed.for_field("file", f"Not a readable CSV file: {exc}.") from None
 
 
 def rows_from_xlsx(content: bytes) -> list[dict[str, Any]]:
     from openpyxl import load_workbook
 
+    # A read-only workbook parses its sheet while the rows are read: a sheet that is no XML
+    # (a NUL or a lone surrogate in a cell, which XML cannot carry) fails there, not on load.
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a broken file
+        try:
+            sheet = workbook.worksheets[0]
+            lines = sheet.iter_rows(values_only=True)
+            header = [str(cell).strip() if cell is not None else "" for cell in next(lines, [])]
+            return [
+                {header[i]: value for i, value in enumerate(line) if i < len(header) and header[i]}
+                for line in lines
+                if any(value not in (None, "") for value in line)
+            ]
+        finally:
+            workbook.close()
+    except Exception:  # openpyxl and its XML parser raise many kinds for a broken file
         raise ValidationFailed.for_field("file", "Not a readable .xlsx workbook.") from None
-    sheet = workbook.worksheets[0]
-    lines = sheet.iter_rows(values_only=True)
-    header = [str(cell).strip() if cell is not None else "" for cell in next(lines, [])]
-    rows = [
-        {header[i]: value for i, value in enumerate(line) if i < len(header) and header[i]}
-        for line in lines
-        if any(value not in (None, "") for value in line)
-    ]
-    workbook.close()
-    return rows
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -132,6 +140,16 @@ def _decimal(
     return quantized
 
 
+def _text_problem(value: Any) -> str | None:
+    return text_problem(value) if isinstance(value, str) else None
+
+
+def _printable(key: Any) -> str:
+    """A column name fit to echo in an error (a refused one escaped: `name\\x00`)."""
+    text = str(key)
+    return text.encode("unicode_escape").decode("ascii") if text_problem(text) else text
+
+
 def _attributes(raw: str, errors: list, row_no: int) -> list[tuple[str, str]]:
     """`Size=M;Color=Red` → [("Size", "M"), ("Color", "Red")]"""
     pairs = []
@@ -150,6 +168,10 @@ def _attributes(raw: str, errors: list, row_no: int) -> list[tuple[str, str]]:
     if len({name.lower() for name, _ in pairs}) != len(pairs):
         errors.append({"row": row_no, "field": "variantAttributes", "message": "A type twice."})
         return []
+    if len(pairs) > MAX_ATTRIBUTES:
+        message = f"At most {MAX_ATTRIBUTES} attributes."
+        errors.append({"row": row_no, "field": "variantAttributes", "message": message})
+        return []
     return pairs
 
 
@@ -166,6 +188,16 @@ class ParsedRow:
 def _parse_row(row_no: int, row: dict, errors: list) -> ParsedRow | None:
     if not isinstance(row, dict):
         errors.append({"row": row_no, "field": None, "message": "A row must be an object."})
+        return None
+    # Text PostgreSQL cannot store (NUL, lone surrogates) is refused per row with the message
+    # every other endpoint gives, before anything reads the row: a dry run then answers what
+    # the import would, instead of the write failing (500).
+    refused = len(errors)
+    for key, value in row.items():
+        problem = _text_problem(key) or _text_problem(value)
+        if problem:
+            errors.append({"row": row_no, "field": _printable(key), "message": problem})
+    if len(errors) > refused:
         return None
     unknown = [key for key in row if key not in COLUMNS]
     for key in unknown:
@@ -582,7 +614,7 @@ def _plan(rows: list[ParsedRow], refs: References, errors: list) -> Plan:
                 "cost": row.variant.get("cost"),
                 "values": values,
                 "combination_key": key,
-                "name": " / ".join(v.value for v in values) or "Default",
+                "name": (" / ".join(v.value for v in values) or "Default")[:200],
             }
             variants.append((sku, variant_fields, row.existing_variant))
     return Plan(products=products, existing=existing, variants=variants)

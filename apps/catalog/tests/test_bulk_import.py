@@ -203,3 +203,199 @@ def test_brand_reference_is_reused_case_insensitively(api, world_a):
     post_rows(api, world_a, [{"sku": "A-2", "name": "B", "brand": "ZED"}], "createMissing=true")
     with tenant_context(world_a.tenant):
         assert Brand.objects.filter(name__iexact="zed").count() == 1
+
+
+# --- text PostgreSQL cannot store; a dry run answers what the import would (issue 26) ----------
+
+NUL, SURROGATE = "Null characters are not allowed.", "Surrogate characters are not allowed."
+
+
+def post_raw(api, world, body: bytes, query: str):
+    """A JSON body as bytes: a lone surrogate is valid JSON (`"\\ud800"`) the test client's own
+    encoder cannot produce."""
+    return api(world.manager).post(f"{URL}?{query}", body, content_type="application/json")
+
+
+def post_file(api, world, name: str, content: bytes, query: str):
+    upload = io.BytesIO(content)
+    upload.name = name
+    return api(world.manager).post(f"{URL}?{query}", {"file": upload}, format="multipart")
+
+
+def catalogue_state(world) -> tuple:
+    with tenant_context(world.tenant):
+        return (
+            sorted(Product.objects.values_list("sku", "name")),
+            sorted(ProductVariant.objects.values_list("sku", "name")),
+            sorted(Category.objects.values_list("name", flat=True)),
+            sorted(Brand.objects.values_list("name", flat=True)),
+            AuditLog.objects.filter(action="product.bulk_import").count(),
+        )
+
+
+def dry_and_real(send, world):
+    """The dry run's and the real import's answers, the catalogue unchanged by the dry run."""
+    before = catalogue_state(world)
+    dry = send("dryRun=true")
+    assert catalogue_state(world) == before
+    return dry, send("dryRun=false")
+
+
+def answer(response) -> tuple:
+    body = response.json()
+    if body["success"]:
+        body["data"].pop("dryRun")
+    return response.status_code, body
+
+
+JSON_REFUSALS = [
+    # (row as JSON text, error details)
+    ('{"sku": "N-1", "name": "a\\u0000b"}', [{"row": 2, "field": "name", "message": NUL}]),
+    ('{"sku": "N-1", "name": "a\\ud800"}', [{"row": 2, "field": "name", "message": SURROGATE}]),
+    (
+        '{"sku": "N-1", "name": "x", "category": "Drinks/\\udfff", "brand": "a\\u0000"}',
+        [
+            {"row": 2, "field": "brand", "message": NUL},
+            {"row": 2, "field": "category", "message": SURROGATE},
+        ],
+    ),
+    (  # a column name is echoed escaped, never as text the answer cannot encode
+        '{"sku": "N-1", "name": "x", "col\\ud800": "1"}',
+        [{"row": 2, "field": "col\\ud800", "message": SURROGATE}],
+    ),
+    (
+        '{"sku": "N-1", "name": "x", "variantSku": "N-1-A", "variantAttributes": "Size=\\u0000"}',
+        [{"row": 2, "field": "variantAttributes", "message": NUL}],
+    ),
+]
+
+
+@pytest.mark.parametrize("row, details", JSON_REFUSALS)
+def test_json_text_postgresql_cannot_store_is_refused_per_row_dry_run_alike(
+    api, world_a, row, details
+):
+    body = f'[{{"sku": "OK-1", "name": "Fine"}}, {row}]'.encode()
+    before = catalogue_state(world_a)
+    dry, real = dry_and_real(
+        lambda q: post_raw(api, world_a, body, f"createMissing=true&{q}"), world_a
+    )
+    assert real.status_code == 400
+    error = real.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"] == [{**detail, "row": 3} for detail in details]
+    assert answer(dry) == answer(real)
+    assert catalogue_state(world_a) == before  # all-or-nothing: the good row is not written
+
+
+def test_partial_mode_refuses_the_row_and_keeps_the_good_one_dry_run_alike(api, world_a):
+    body = b'[{"sku": "OK-1", "name": "Fine"}, {"sku": "N-2", "name": "a\\ud800"}]'
+    before = catalogue_state(world_a)
+    dry, real = dry_and_real(lambda q: post_raw(api, world_a, body, f"mode=partial&{q}"), world_a)
+    assert real.status_code == 200
+    report = real.json()["data"]
+    assert (report["productsCreated"], report["failedRows"]) == (1, 1)
+    assert report["errors"] == [{"row": 3, "field": "name", "message": SURROGATE}]
+    assert answer(dry) == answer(real)
+    assert set(products(world_a)) == {"P-100", "OK-1"}
+    assert catalogue_state(world_a)[0] == sorted([*before[0], ("OK-1", "Fine")])
+
+
+def test_csv_nul_is_refused_per_row_dry_run_alike(api, world_a):
+    content = b"sku,name,brand\nOK-1,Fine,Acme\nN-1,a\x00b,Acme\nN-2,Fine too,Ac\x00me\n"
+    before = catalogue_state(world_a)
+    dry, real = dry_and_real(
+        lambda q: post_file(api, world_a, "p.csv", content, f"createMissing=true&{q}"), world_a
+    )
+    assert real.status_code == 400
+    assert real.json()["error"]["details"] == [
+        {"row": 3, "field": "name", "message": NUL},
+        {"row": 4, "field": "brand", "message": NUL},
+    ]
+    assert answer(dry) == answer(real)
+    assert catalogue_state(world_a) == before
+
+
+def test_csv_lone_surrogate_is_no_utf8_dry_run_alike(api, world_a):
+    content = "sku,name\nN-1,a\ud800\n".encode("utf-8", "surrogatepass")
+    before = catalogue_state(world_a)
+    dry, real = dry_and_real(lambda q: post_file(api, world_a, "p.csv", content, q), world_a)
+    assert real.status_code == 400
+    assert real.json()["error"]["details"] == [
+        {"field": "file", "message": "The CSV file must be UTF-8."}
+    ]
+    assert answer(dry) == answer(real)
+    assert catalogue_state(world_a) == before
+
+
+def test_csv_field_over_the_csv_modules_limit_is_400(api, world_a):
+    content = b'sku,name\nN-1,"' + b"x" * 200_000 + b'"\n'
+    response = post_file(api, world_a, "p.csv", content, "")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["field"] == "file"
+    assert set(products(world_a)) == {"P-100"}
+
+
+def xlsx_with_name(name_xml: str) -> bytes:
+    """A workbook whose row 2 `name` cell holds `name_xml` as written into the sheet's XML: NUL
+    and lone surrogates can only get there raw or as character references (XML allows neither)."""
+    import zipfile
+
+    book = Workbook()
+    book.active.append(["sku", "name"])
+    book.active.append(["N-1", "PLACEHOLDER"])
+    written = io.BytesIO()
+    book.save(written)
+    source, crafted = zipfile.ZipFile(written), io.BytesIO()
+    with zipfile.ZipFile(crafted, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            marker = name_xml.encode("utf-8", "surrogatepass")
+            target.writestr(item, data.replace(b"PLACEHOLDER", marker))
+    return crafted.getvalue()
+
+
+@pytest.mark.parametrize("name_xml", ["a\x00b", "a&#0;b", "a\ud800b", "a&#xD800;b"])
+def test_xlsx_nul_or_lone_surrogate_is_400_dry_run_alike(api, world_a, name_xml):
+    content = xlsx_with_name(name_xml)
+    before = catalogue_state(world_a)
+    dry, real = dry_and_real(lambda q: post_file(api, world_a, "p.xlsx", content, q), world_a)
+    assert real.status_code == 400
+    assert real.json()["error"]["details"] == [
+        {"field": "file", "message": "Not a readable .xlsx workbook."}
+    ]
+    assert answer(dry) == answer(real)
+    assert catalogue_state(world_a) == before
+
+
+def test_xlsx_crafting_keeps_a_plain_name(api, world_a):
+    response = post_file(api, world_a, "p.xlsx", xlsx_with_name("Plain"), "")
+    assert response.status_code == 200, response.json()
+    assert products(world_a)["N-1"].name == "Plain"
+
+
+def test_variant_with_too_many_attributes_is_refused_dry_run_alike(api, world_a):
+    attributes = ";".join(f"T{i}=v" for i in range(11))  # 11 keys of 36 + 10 commas > 400
+    rows = [{"sku": "V", "name": "V", "variantSku": "V-1", "variantAttributes": attributes}]
+    before = catalogue_state(world_a)
+    dry, real = dry_and_real(
+        lambda q: post_rows(api, world_a, rows, f"createMissing=true&{q}"), world_a
+    )
+    assert real.status_code == 400
+    assert real.json()["error"]["details"] == [
+        {"row": 2, "field": "variantAttributes", "message": "At most 10 attributes."}
+    ]
+    assert answer(dry) == answer(real)
+    assert catalogue_state(world_a) == before
+
+
+def test_long_variant_values_make_a_name_that_fits(api, world_a):
+    attributes = ";".join(f"T{i}={chr(65 + i) * 60}" for i in range(4))  # 4 * 60 + 3 * 3 > 200
+    rows = [{"sku": "V", "name": "V", "variantSku": "V-1", "variantAttributes": attributes}]
+    dry, real = dry_and_real(
+        lambda q: post_rows(api, world_a, rows, f"createMissing=true&{q}"), world_a
+    )
+    assert real.status_code == 200, real.json()
+    assert answer(dry) == answer(real)
+    with tenant_context(world_a.tenant):
+        name = ProductVariant.objects.get(sku="V-1").name
+    assert name == " / ".join(chr(65 + i) * 60 for i in range(4))[:200]
