@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -14,58 +13,21 @@ from django.utils import timezone
 
 from apps.audit.services import secrets_dropped  # the one key-based scrubber
 from apps.core.db import rows_insert
+from apps.core.logging import text_redacted, value_redacted  # the one text scrubber
 from apps.devtools.models import LogEntry
 
 MESSAGE_MAX_CHARS = 10_000
 TRACEBACK_MAX_CHARS = 50_000
-REDACTED = "[REDACTED]"
-
-# Free text (messages, tracebacks, string values) can quote a secret: an exception message with a
-# request body, a header. Values after a secret-looking key (`password=…`, `"newPassword": "…"`,
-# `'token': '…'`, `Authorization: …`), bearer/basic credentials and JWTs are replaced.
-_SECRET_KEY = r"[\w-]*(?:password|passwd|token|secret|authorization|api[_-]?key|cookie)[\w-]*"
-_KEY_VALUE = re.compile(
-    rf"""(?ix)
-    (["']?{_SECRET_KEY}["']?\s*[:=]\s*)     # the key, its quotes and the separator
-    (?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&}}\]\)]+)   # the value: quoted or bare
-    """
-)
-_SECRET_NAME = re.compile(_SECRET_KEY, re.IGNORECASE)
-_CREDENTIAL = re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}")
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-
-
-def text_redacted(text: str) -> str:
-    """`text` with credential-looking values replaced by `[REDACTED]`."""
-    if not text:
-        return text
-    text = _JWT.sub(REDACTED, text)
-    text = _CREDENTIAL.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-    return _KEY_VALUE.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
-
-
-def _strings_redacted(value: Any) -> Any:
-    """Strings redacted (`text_redacted`) at every depth, and the whole value of a key that
-    names a credential the key scrubber keeps (`Authorization`, `Cookie`, `apiKey`)."""
-    if isinstance(value, str):
-        return text_redacted(value)
-    if isinstance(value, dict):
-        return {
-            key: REDACTED if _SECRET_NAME.fullmatch(str(key)) else _strings_redacted(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_strings_redacted(item) for item in value]
-    return value
 
 
 def extra_scrubbed(extra: Mapping[str, Any] | None) -> dict[str, Any]:
     """The extras as JSON: entries whose key names a password, token or secret dropped at every
-    depth (the audit trail's scrubber), other credentials and credential-looking text redacted."""
+    depth (the audit trail's scrubber), other credentials and credential-looking text redacted
+    (`apps.core.logging.value_redacted`, as on stdout)."""
     if not extra:
         return {}
     plain = json.loads(json.dumps(secrets_dropped(dict(extra)), default=str))
-    return _strings_redacted(plain)
+    return value_redacted(plain)
 
 
 def _uuid_or_none(value: Any) -> uuid.UUID | None:

@@ -209,7 +209,7 @@ def test_secrets_are_scrubbed_at_every_depth_and_in_text(stored_logs):
         ("password=abc123&user=ana", "password=[REDACTED]&user=ana"),
         ("{'new_password': 'x y', 'ok': 1}", "{'new_password': [REDACTED], 'ok': 1}"),
         ('{"currentPassword": "a\\"b", "ok": 1}', '{"currentPassword": [REDACTED], "ok": 1}'),
-        ("Authorization: Basic dXNlcjpwYXNz", "Authorization: [REDACTED] [REDACTED]"),
+        ("Authorization: Basic dXNlcjpwYXNz", "Authorization: [REDACTED]"),
         ("token expired", "token expired"),
         ("no secrets here", "no secrets here"),
     ],
