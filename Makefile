@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 
-.PHONY: install run test walkthrough lint check bench db-stop clean
+.PHONY: install run test walkthrough lint check bench load db-stop clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,10 @@ run: install
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo
 	@echo "Serving HTTP + websockets on http://localhost:$(PORT)  (docs: http://localhost:$(PORT)/api/docs)"
-	@# Daphne: websockets as in production; HTTP through Django's WSGI handler (deploy/dev_asgi.py);
-	@# PORT in its environment: PUBLIC_URL's default (the password-reset e-mail's links)
-	PORT=$(PORT) $(PY) manage.py runserver 0.0.0.0:$(PORT)
+	@# gunicorn as production (its HTTP parser and request limits), one ASGI worker serving HTTP and
+	@# websockets, reloaded on code changes (deploy/gunicorn_dev.conf.py, deploy/dev_asgi.py);
+	@# PORT: the port, and PUBLIC_URL's default (the password-reset e-mail's links)
+	PORT=$(PORT) $(PY) -m gunicorn -c deploy/gunicorn_dev.conf.py
 
 test: install
 	$(PY) -m pytest
@@ -55,6 +56,11 @@ bench: install
 	$(PY) bench/serving.py
 	$(PY) bench/inventory.py
 	$(PY) bench/checkout.py
+
+# A shop's mixed workload (cashiers, managers, a bulk import) by locust against gunicorn as production
+# serves it, 16 users for 60 s, then the stock and sales checked in the database (bench/load.py).
+load: install
+	$(PY) bench/load.py $(LOAD_ARGS)
 
 db-stop:
 	-$(PY) -m mipos.database stop

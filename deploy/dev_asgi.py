@@ -1,10 +1,12 @@
-"""The ASGI application `make run` serves (development settings: ASGI_APPLICATION).
+"""The ASGI application `make run` serves: gunicorn's ASGI worker (deploy/gunicorn_dev.conf.py:
+production's HTTP parser and request limits), or Daphne under `manage.py runserver`
+(development settings: ASGI_APPLICATION).
 
 Websockets exactly as in production (mipos.asgi). HTTP through Django's WSGI handler, run in a
 worker thread per request (asgiref's WsgiToAsgi, not thread-sensitive): the REST API is sync
 Django, and Django's ASGI handler runs a sync view with ~30 async/sync thread hops per request,
 this with ~3. Connections come from the psycopg pool (development settings), as persistent ones
-leak under an ASGI server. Measured with `bench/serving.py --server runserver` (README).
+leak under an ASGI server. Measured with `bench/serving.py --server dev` (README).
 """
 
 import os

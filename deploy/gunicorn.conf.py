@@ -4,7 +4,10 @@
 # Sync workers, one thread each: every worker keeps ONE persistent PostgreSQL connection
 # (production settings: DB_CONN_MAX_AGE=600 with health checks), so PostgreSQL sees
 # workers x replicas connections. On 2 cores, 2 workers beat 4 (measured, see README).
+import logging
 import os
+import sys
+from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
@@ -17,6 +20,22 @@ graceful_timeout = 20
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+# gunicorn writes its access line (the request line with its query string, the referer) and its
+# error log with its own handlers, not Django's: they pass the same scrubber as every other log
+# line (apps.core.logging: `?signature=…`, `token=…`, JWTs … → [REDACTED]). A filter on the two
+# loggers (gunicorn's setup keeps filters; forked workers inherit them), added once per process.
+if str(Path(__file__).resolve().parents[1]) not in sys.path:  # the `gunicorn` script's path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from apps.core.logging import redacting_filter  # noqa: E402
+
+for _name in ("gunicorn.access", "gunicorn.error"):
+    logging.getLogger(_name).addFilter(redacting_filter)
+# Request limits, gunicorn's defaults written out because `make run` serves with this same file's
+# values (deploy/gunicorn_dev.conf.py): a request line (method, URL, version) over 4094 bytes is
+# answered 414, more than 100 header fields or one longer than 8190 bytes 431, before Django.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 # gunicorn's control socket (gunicornc) defaults to ONE path per host user
 # ($XDG_RUNTIME_DIR/gunicorn.ctl): every instance on the host (replicas, bench/serving.py) would
 # bind the same socket and a command would reach whichever took it last. Off unless
