@@ -83,3 +83,25 @@ def test_readiness_is_503_while_a_migration_is_not_applied(client):
         {"status": "unavailable", "database": "migrations pending"},
     )
     assert client.get("/health/live").status_code == 200  # the process itself is alive
+
+
+@override_settings(METRICS_TOKEN="scrape-token-0123456789")
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "bEaReR"])
+def test_the_metrics_token_scheme_is_case_insensitive(client, scheme):
+    """Issue 26, point 11: `Authorization: bearer <METRICS_TOKEN>` scrapes like `Bearer`."""
+    response = client.get(
+        "/metrics", REMOTE_ADDR="10.1.2.3", HTTP_AUTHORIZATION=f"{scheme} scrape-token-0123456789"
+    )
+    assert response.status_code == 200
+    assert b"mipos_checkouts_total" in response.content
+
+
+@override_settings(METRICS_TOKEN="scrape-token-0123456789")
+@pytest.mark.parametrize(
+    "header",
+    ["bearer scrape-token-012345678", "Basic scrape-token-0123456789", "scrape-token-0123456789"],
+)
+def test_the_metrics_token_must_still_match(client, header):
+    response = client.get("/metrics", REMOTE_ADDR="10.1.2.3", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "FORBIDDEN"
