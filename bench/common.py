@@ -54,8 +54,12 @@ def start_server(kind: str, port: int, schema: str, log: Path) -> subprocess.Pop
             sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
             "--bind", f"127.0.0.1:{port}", "mipos.wsgi:application",
         ]  # fmt: skip
-    else:  # what `make run` serves: manage.py runserver = daphne (ASGI), development settings
-        command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    else:  # what `make run` serves: gunicorn's ASGI worker (deploy/gunicorn_dev.conf.py)
+        env.update(PORT=str(port), DEV_RELOAD="0")
+        command = [
+            sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn_dev.conf.py"),
+            "--bind", f"127.0.0.1:{port}",
+        ]  # fmt: skip
     with open(log, "wb") as out:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,

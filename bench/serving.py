@@ -19,7 +19,7 @@ It creates its own company with the 202-product demo catalogue (apps.catalog.dem
 development database (DATABASE_URL, or the embedded PostgreSQL under .data/) and removes it after.
 
     make bench        # or: .venv/bin/python bench/serving.py [--duration 5] [--rounds 3]
-    .venv/bin/python bench/serving.py --server runserver   # what `make run` serves (daphne)
+    .venv/bin/python bench/serving.py --server dev   # what `make run` serves (gunicorn, ASGI)
 
 Needs `wrk` (Debian/Ubuntu: `apt-get install wrk`).
 """
@@ -59,16 +59,16 @@ os.environ["DJANGO_SETTINGS_MODULE"] = SERVER_ENV["DJANGO_SETTINGS_MODULE"]
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument(
-    "--server", choices=["gunicorn", "runserver"], default="gunicorn",
-    help="gunicorn as production (default), or `manage.py runserver` (daphne) as `make run`",
+    "--server", choices=["gunicorn", "dev"], default="gunicorn",
+    help="gunicorn as production (default), or as `make run` (one ASGI worker, dev settings)",
 )  # fmt: skip
 parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
 parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
 parser.add_argument("--keep", action="store_true", help="keep the bench company afterwards")
 args = parser.parse_args()
 # This process seeds with the settings the server will run with (and prints them).
-os.environ["BENCH_BASE_SETTINGS"] = "dev" if args.server == "runserver" else "production"
-if args.server == "runserver":
+os.environ["BENCH_BASE_SETTINGS"] = "dev" if args.server == "dev" else "production"
+if args.server == "dev":
     os.environ.pop("LOG_LEVEL", None)
 
 import warnings  # noqa: E402
@@ -205,7 +205,7 @@ def main() -> None:
     if args.server == "gunicorn":
         server = "gunicorn, 2 sync workers (deploy/gunicorn.conf.py), production settings"
     else:
-        server = "manage.py runserver (daphne, ASGI), development settings"
+        server = "gunicorn, 1 ASGI worker (deploy/gunicorn_dev.conf.py, `make run`), dev settings"
     conn = settings.DATABASES["default"]
     pool = conn.get("OPTIONS", {}).get("pool")
     keeping = (

@@ -7,8 +7,8 @@ checked in order against them, and the first call that answers anything else sto
 
 Against a fresh database (created on the server of DATABASE_URL, or on the embedded one, and
 dropped afterwards), migrated and seeded with `seed_demo` exactly as `make run` does, with the
-development server (`manage.py runserver`, as `make run`) on a free port: `BASE` points at it.
-Needs bash, curl and jq (as the README says).
+development server (gunicorn with deploy/gunicorn_dev.conf.py, as `make run`) on a free port:
+`BASE` points at it. Needs bash, curl and jq (as the README says).
 
     python tests/walkthrough.py            # or: make walkthrough
     python tests/walkthrough.py --list     # the calls and the statuses the README documents
@@ -195,8 +195,9 @@ def main() -> int:
         run([python, "manage.py", "seed_demo"], env, "seed_demo")
         log = (work / "server.log").open("w")
         server = subprocess.Popen(
-            [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [python, "-m", "gunicorn", "-c", "deploy/gunicorn_dev.conf.py",
+             "--bind", f"127.0.0.1:{port}"],
+            cwd=BASE_DIR, env={**env, "DEV_RELOAD": "0"}, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         wait_until_ready(base, server)
         ready = time.monotonic()
