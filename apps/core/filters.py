@@ -100,22 +100,68 @@ def query_uuid(request, name: str) -> uuid.UUID | None:
         raise ValidationFailed.for_field(camel_key(name), "Must be a valid UUID.") from None
 
 
+# The years a period parameter (`from`, `to`, `asOf`) may name: wider than any shop's records,
+# and narrow enough that no arithmetic on a bound — a time-zone shift, a day or a month added,
+# the trends' previous period of the same length taken off — leaves the years Python's datetime
+# holds (1 to 9999): `from=0001-01-01` used to end in OverflowError (a 500).
+PERIOD_YEARS = (2000, 2100)
+_DATE_OR_INSTANT = "Must be a date (YYYY-MM-DD) or an ISO 8601 date-time."
+
+
 def period_bounds(request, *, time_zone: str = "UTC") -> tuple[datetime | None, datetime | None]:
     """`?from=` (inclusive) and `?to=` (exclusive) as UTC instants, or None where absent: a
     date-time (ISO 8601; without an offset, in `time_zone`, the company's) bounds exactly; a date
     (`2026-11-22`) means that whole day in `time_zone` — `from` its first instant, `to` up to its
-    end (the day included), day boundaries where the company is, not in UTC."""
+    end (the day included), day boundaries where the company is, not in UTC.
+
+    The one check of every period parameter: each a date or date-time in `PERIOD_YEARS` (400
+    naming it otherwise), and `to` after `from` (400 on `to`)."""
     zone = ZoneInfo(time_zone or "UTC")
-    bounds: list[datetime | None] = []
+    start = instant_param(request, "from", zone, day_end=False)
+    end = instant_param(request, "to", zone, day_end=True)
+    if start is not None and end is not None and end <= start:
+        raise ValidationFailed.for_field("to", "Must be after from.")
+    return start, end
+
+
+def period_days(request) -> tuple[date | None, date | None]:
+    """`?from=` and `?to=` as calendar days (both included; rows dated by day, like expenses),
+    or None where absent; the same checks as `period_bounds`: each a date in `PERIOD_YEARS`,
+    `to` not before `from`."""
+    days: list[date | None] = []
     for name in ("from", "to"):
         raw = request.query_params.get(name)
-        value = None if raw is None else instant_bound(raw, zone, day_end=name == "to")
-        if raw is not None and value is None:
-            raise ValidationFailed.for_field(
-                name, "Must be a date (YYYY-MM-DD) or an ISO 8601 date-time."
-            )
-        bounds.append(value)
-    return bounds[0], bounds[1]
+        day = None
+        if raw is not None:
+            day = _local_bound(raw, UTC) if _DATE_ONLY.fullmatch(raw) else None
+            if day is None:
+                raise ValidationFailed.for_field(name, "Must be a date (YYYY-MM-DD).")
+            _year_check(name, day.year)
+        days.append(day and day.date())
+    if days[0] is not None and days[1] is not None and days[1] < days[0]:
+        raise ValidationFailed.for_field("to", "Must not be before from.")
+    return days[0], days[1]
+
+
+def instant_param(request, name: str, zone: ZoneInfo, *, day_end: bool) -> datetime | None:
+    """One period parameter (`name` as the camelCase middleware delivers it) as a UTC instant,
+    None when absent (see `period_bounds`); 400 naming it when it is no date or date-time, or
+    names a year outside `PERIOD_YEARS`."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    field = camel_key(name)
+    local = _local_bound(raw, zone)
+    if local is None:
+        raise ValidationFailed.for_field(field, _DATE_OR_INSTANT)
+    _year_check(field, local.year)
+    return instant_bound(raw, zone, day_end=day_end)
+
+
+def _year_check(field: str, year: int) -> None:
+    low, high = PERIOD_YEARS
+    if not low <= year <= high:
+        raise ValidationFailed.for_field(field, f"Must be a date in the years {low} to {high}.")
 
 
 def period_filter(request, queryset, *, time_zone: str = "UTC", field: str = "created_at"):
@@ -129,20 +175,28 @@ def period_filter(request, queryset, *, time_zone: str = "UTC", field: str = "cr
 
 
 def instant_bound(raw: str, zone: ZoneInfo, *, day_end: bool) -> datetime | None:
+    """`raw` (a date or a date-time, see `period_bounds`) as a UTC instant, None when it is
+    neither or names a year outside `PERIOD_YEARS` (callers that name the parameter in their
+    answer use `instant_param`)."""
+    local = _local_bound(raw, zone)
+    if local is None or not PERIOD_YEARS[0] <= local.year <= PERIOD_YEARS[1]:
+        return None
+    if day_end and _DATE_ONLY.fullmatch(raw):
+        local += timedelta(days=1)  # the day included (cannot overflow: the year is checked)
+    # to UTC here: PostgreSQL refuses offsets beyond ±15:59 that Python accepts
+    return local.astimezone(UTC)
+
+
+def _local_bound(raw: str, zone: ZoneInfo) -> datetime | None:
+    """`raw` as an aware date-time as sent (a date: its first instant in `zone`), or None."""
     try:
         if _DATE_ONLY.fullmatch(raw):
             day = date.fromisoformat(raw)
-            if day_end:
-                day += timedelta(days=1)
-            value = datetime(day.year, day.month, day.day, tzinfo=zone)
-        else:
-            value = parse_datetime(raw) if raw else None
-            if value is None:
-                return None
-            if timezone.is_naive(value):
-                value = value.replace(tzinfo=zone)
-        # to UTC here: PostgreSQL refuses offsets beyond ±15:59 that Python accepts
-        return value.astimezone(UTC)
+            return datetime(day.year, day.month, day.day, tzinfo=zone)
+        value = parse_datetime(raw) if raw else None
+        if value is None:
+            return None
+        return value.replace(tzinfo=zone) if timezone.is_naive(value) else value
     except (ValueError, OverflowError):
         return None
 
@@ -157,12 +211,13 @@ PERIOD = [
         "from",
         _DATE_OR_DATE_TIME,
         description="From this date-time (inclusive), or from the start of this date, in the"
-        " company's time zone (a date-time without an offset is read there too)",
+        " company's time zone (a date-time without an offset is read there too); years 2000 to"
+        " 2100",
     ),
     OpenApiParameter(
         "to",
         _DATE_OR_DATE_TIME,
         description="Up to this date-time (exclusive), or to the end of this date (the day"
-        " included), in the company's time zone",
+        " included), in the company's time zone; after `from`, years 2000 to 2100",
     ),
 ]

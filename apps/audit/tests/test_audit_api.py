@@ -32,7 +32,7 @@ def test_filters(api, world_a):
         "/api/v1/audit", {"actorId": str(world_a.admin.pk), "action": "store.update"}
     )
     assert by_actor.json()["meta"]["total"] == 1
-    future = client.get("/api/v1/audit", {"from": "2999-01-01T00:00:00Z"}).json()
+    future = client.get("/api/v1/audit", {"from": "2100-01-01T00:00:00Z"}).json()
     assert future["meta"]["total"] == 0
     bad = client.get("/api/v1/audit", {"from": "yesterday"})
     assert bad.status_code == 400

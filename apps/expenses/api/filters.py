@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from datetime import date
-
 import django_filters
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
-from apps.core.errors import ValidationFailed
+from apps.core.filters import period_days
 from apps.expenses import selectors
 from apps.expenses.models import Expense
 
@@ -17,21 +15,10 @@ DAYS = [
 ]
 
 
-def day_param(request, name: str) -> date | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return None
-    try:
-        if len(raw) == 10:
-            return date.fromisoformat(raw)
-    except ValueError:
-        pass
-    raise ValidationFailed.for_field(name, "Must be a date (YYYY-MM-DD).")
-
-
 def days_between(request, queryset):
-    """`?from=&to=`: expenses dated from, to (both days included)."""
-    start, end = day_param(request, "from"), day_param(request, "to")
+    """`?from=&to=`: expenses dated from, to (both days included); checked as every period
+    parameter is (`period_days`: dates in the supported years, `to` not before `from`)."""
+    start, end = period_days(request)
     return selectors.expenses_between(queryset, start=start, end=end)
 
 

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from apps.core import exports
 from apps.core.errors import ValidationFailed
 from apps.core.exports import ExportableListMixin
-from apps.core.filters import PERIOD, instant_bound, period_bounds, query_uuid
+from apps.core.filters import PERIOD, instant_param, period_bounds, query_uuid
 from apps.core.negotiation import OwnFormatNegotiation
 from apps.core.validation import validate_currency
 from apps.reports import analytics, selectors, tables
@@ -145,15 +145,8 @@ class StockReportView(ReportView):
     name, serializer_class = "stock", s.StockReportSerializer
 
     def get(self, request):
-        as_of = None
-        raw = request.query_params.get("as_of")
-        if raw is not None:
-            zone = ZoneInfo(company_time_zone(request.user.tenant))
-            as_of = instant_bound(raw, zone, day_end=True)
-            if as_of is None:
-                raise ValidationFailed.for_field(
-                    "asOf", "Must be a date (YYYY-MM-DD) or an ISO 8601 date-time."
-                )
+        zone = ZoneInfo(company_time_zone(request.user.tenant))
+        as_of = instant_param(request, "as_of", zone, day_end=True)  # 400 naming asOf
         return self.answer(
             request, selectors.stock_report(store_id=_store_id(request), as_of=as_of)
         )
