@@ -30,6 +30,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core import metrics, outage
+from apps.core.cache import UNREACHABLE
 from apps.core.renderers import camelize
 
 logger = logging.getLogger("mipos.events")
@@ -74,7 +76,7 @@ def _send_on_commit(outgoing: Outgoing) -> None:
 _process_loop_wanted = False
 _process_loop: tuple[int, asyncio.AbstractEventLoop] | None = None
 _process_loop_lock = threading.Lock()
-SEND_TIMEOUT_SECONDS = 10
+SEND_TIMEOUT_SECONDS = 3  # a Redis that stopped answering: one request waits this, once
 
 
 def use_process_loop() -> None:
@@ -100,6 +102,9 @@ def _deliver(outbox: list[Outgoing]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    if not outage.redis.available():  # Redis known down: not a wait per request (core.outage)
+        metrics.EVENTS_DROPPED.inc(len(outbox))
+        return
     try:
         if _process_loop_wanted:
             sending = asyncio.run_coroutine_threadsafe(
@@ -108,8 +113,13 @@ def _deliver(outbox: list[Outgoing]) -> None:
             sending.result(timeout=SEND_TIMEOUT_SECONDS)
         else:
             async_to_sync(_send_all)(layer, outbox)
+    except UNREACHABLE as error:  # the channel layer's Redis: logged once per outage
+        outage.redis.failed(error)
+        metrics.EVENTS_DROPPED.inc(len(outbox))
     except Exception:  # the changes are committed; a lost push must not fail the request
         logger.exception("could not publish events")
+    else:
+        outage.redis.succeeded()
 
 
 async def _send_all(layer, outbox: list[Outgoing]) -> None:
@@ -117,6 +127,8 @@ async def _send_all(layer, outbox: list[Outgoing]) -> None:
         for group in outgoing.groups:
             try:
                 await layer.group_send(group, outgoing.message)
+            except UNREACHABLE:
+                raise  # Redis is down: the other sends would fail alike
             except Exception:  # one lost push must not stop the others
                 logger.exception(outgoing.failure, extra={"group": group})
 

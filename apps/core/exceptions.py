@@ -14,6 +14,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from apps.core import outage
 from apps.core.errors import ApplicationError, ErrorCode, RateLimited
 from apps.core.renderers import camel_key
 
@@ -71,6 +72,20 @@ def error_response(
     return response
 
 
+DATABASE_UNAVAILABLE_MESSAGE = "The database is unavailable. Retry later."
+
+
+def database_unavailable_response(exc: BaseException) -> Response:
+    """503 with `Retry-After` for a request that could not reach PostgreSQL (`outage`)."""
+    outage.database_failed(exc)
+    return error_response(
+        503,
+        ErrorCode.SERVICE_UNAVAILABLE,
+        DATABASE_UNAVAILABLE_MESSAGE,
+        headers={"Retry-After": str(outage.DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response:
     set_rollback()
     if isinstance(exc, ApplicationError):
@@ -105,6 +120,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
             str(exc.detail) if not isinstance(exc.detail, (dict, list)) else exc.default_detail
         )
         return error_response(exc.status_code, code, str(message), [], headers)
+    if outage.database_unavailable(exc):
+        return database_unavailable_response(exc)
     request = context.get("request")
     where = {"method": request.method, "path": request.path, "status": 500} if request else {}
     logger.exception("Unhandled error", exc_info=exc, extra=where)

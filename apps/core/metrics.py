@@ -41,6 +41,7 @@ STOCK_MOVEMENTS = Counter(
 # log lines the dev-tools log store lost: its queue was full, or a batch could not be written
 LOG_LINES_DROPPED = Counter("mipos_log_lines_dropped_total", "Log lines dropped: queue full")
 LOG_LINES_FAILED = Counter("mipos_log_lines_failed_total", "Log lines lost: batch not written")
+EVENTS_DROPPED = Counter("mipos_events_dropped_total", "Events not published: Redis unreachable")
 WEBSOCKETS = Gauge(
     "mipos_websocket_connections", "Open websocket connections", multiprocess_mode="livesum"
 )
@@ -71,8 +72,14 @@ def stock_moved(movement_type: str, count: int) -> None:
 def scrape_allowed(request) -> bool:
     """`METRICS_TOKEN` as a bearer token, or a client address in `METRICS_ALLOWED_IPS`."""
     token = settings.METRICS_TOKEN
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if token and secrets.compare_digest(header, f"Bearer {token}"):
+    parts = request.META.get("HTTP_AUTHORIZATION", "").split()
+    # the scheme is case-insensitive (RFC 9110 11.1): `bearer …` as `Bearer …`
+    if (
+        token
+        and len(parts) == 2
+        and parts[0].lower() == "bearer"
+        and secrets.compare_digest(parts[1].encode(), token.encode())
+    ):
         return True
     try:
         address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))

@@ -14,7 +14,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from apps.core import metrics
+from apps.core import metrics, outage
 from apps.core.context import RequestContext, reset_context, set_context, update_context
 from apps.core.errors import ErrorCode
 from apps.core.events import events_batched
@@ -101,6 +101,8 @@ class RequestContextMiddleware:
             with events_batched(), connections[DEFAULT_DB_ALIAS].execute_wrapper(counted):
                 response = nul_refusal(request) or self.get_response(request)
             seconds = time.perf_counter() - started
+            if queries[0] and response.status_code != 503:
+                outage.database.succeeded()  # ends (and logs) an outage this process saw
             metrics.request_observed(request, response.status_code, seconds, queries[0])
             response["X-Request-ID"] = request_id
             user = getattr(request, "user", None)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.conf import settings
 from django.core.cache import caches
@@ -10,9 +11,9 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from apps.core import metrics
+from apps.core import metrics, outage
 from apps.core.errors import ErrorCode
-from apps.core.exceptions import error_body
+from apps.core.exceptions import DATABASE_UNAVAILABLE_MESSAGE, error_body
 from apps.core.security import CSP_HEADER, csp_policy
 
 logger = logging.getLogger("mipos.health")
@@ -42,8 +43,11 @@ def _redis_ready() -> str | None:
     """None when no Redis is configured."""
     if not settings.REDIS_URL:
         return None
+    cache = caches["platform"]
+    if hasattr(cache, "probe"):  # apps.core.cache: asks Redis past the breaker
+        return "up" if cache.probe() else "down"
     try:
-        caches["platform"].get("health-probe")
+        cache.get("health-probe")
     except Exception:  # any client error means: not ready
         return "down"
     return "up"
@@ -86,6 +90,16 @@ def api_not_found(request, *args, **kwargs):
 
 
 def server_error(request, *args, **kwargs):
+    """Django's last resort (an error outside the API's views, e.g. in a middleware); called
+    while the exception is being handled, so a database outage still answers 503."""
+    error = sys.exc_info()[1]
+    if outage.database_unavailable(error):
+        outage.database_failed(error)
+        response = JsonResponse(
+            error_body(ErrorCode.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE), status=503
+        )
+        response["Retry-After"] = str(outage.DATABASE_RETRY_AFTER_SECONDS)
+        return response
     return JsonResponse(
         error_body(ErrorCode.INTERNAL_ERROR, "An unexpected error occurred."), status=500
     )

@@ -134,9 +134,15 @@ def database_connections(database: dict, *, max_age: int = 0, pool_max_size: int
 
     - Persistent (CONN_MAX_AGE > 0): each worker thread keeps one connection, checked before a
       request reuses it (CONN_HEALTH_CHECKS). For WSGI servers: gunicorn's sync workers.
-    - Pool (DB_POOL_MAX_SIZE > 0, wins): psycopg's pool per process, connections checked when
-      taken. For ASGI servers (daphne: `make run`, the /ws/ service), where every request runs
-      in a new thread context and persistent connections leak one connection per request.
+    - Pool (DB_POOL_MAX_SIZE > 0, wins): psycopg's pool per process. For ASGI servers (`make
+      run`, the /ws/ service), where every request runs in a new thread context and persistent
+      connections leak one connection per request. Connections are not checked when taken (the
+      pool's check waits 1, 2, 4 … s between dead connections after a database restart):
+      a request that meets a dead connection answers 503 and closes the whole pool
+      (apps.core.outage), so the next request starts a fresh one. A request waits at most
+      DB_POOL_TIMEOUT seconds for a connection (shorter than a client's timeout: a 503 it can
+      retry, not a hang), and a failed reconnection is given up after a second, so the pool
+      reconnects as soon as a request asks once the database is back.
 
     Both are safe with django-tenants: the schema is chosen again for every request, and every
     new cursor sets its search_path (TENANT_LIMIT_SET_CALLS stays off), so a reused connection
@@ -150,12 +156,16 @@ def database_connections(database: dict, *, max_age: int = 0, pool_max_size: int
         options["pool"] = {
             "min_size": min(2, pool_size),
             "max_size": pool_size,
-            "timeout": 10,  # seconds a request waits for a free connection before failing
+            "timeout": float(env("DB_POOL_TIMEOUT", "3")),  # waiting for a free connection
+            "reconnect_timeout": 1.0,
             "max_idle": 300,
-        }  # with CONN_HEALTH_CHECKS, Django has the pool check a connection before handing it out
+        }
+        database["CONN_HEALTH_CHECKS"] = False  # Django's switch for the pool's check
     else:
         database["CONN_MAX_AGE"] = int(env("DB_CONN_MAX_AGE", str(max_age)))
-    database["CONN_HEALTH_CHECKS"] = True
+        database["CONN_HEALTH_CHECKS"] = True  # a persistent connection is checked per request
+    # a database that does not answer at all (a dropped network, not a refusal) fails in seconds
+    options.setdefault("connect_timeout", int(env("DB_CONNECT_TIMEOUT", "5")))
 
 
 database_connections(DATABASES["default"])
@@ -171,23 +181,33 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 #   Without Redis it is a dummy (nothing is kept), so that data is read per request.
 REDIS_URL = env("REDIS_URL")
 CACHE_PREFIX = env("CACHE_PREFIX", "mipos")
+# With Redis: apps.core.cache.ResilientRedisCache — Redis unreachable is a miss, never an error
+# (a breaker, apps.core.outage); the counters fall back to this process's memory meanwhile. Calls
+# time out after REDIS_TIMEOUT seconds (a Redis that stops answering, not only one that refuses).
+REDIS_TIMEOUT = float(env("REDIS_TIMEOUT", "0.5"))
 if REDIS_URL:
+    _redis_options = {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT}
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "apps.core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": _redis_options,
+            "FALLBACK": "process",
             "KEY_PREFIX": CACHE_PREFIX,
             "KEY_FUNCTION": "django_tenants.cache.make_key",
             "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         },
         "platform": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "apps.core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": _redis_options,
+            "FALLBACK": "process",
             "KEY_PREFIX": f"{CACHE_PREFIX}:platform",
         },
         "shared": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "apps.core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": _redis_options,
             "KEY_PREFIX": f"{CACHE_PREFIX}:shared",
         },
     }
