@@ -225,11 +225,36 @@ def cash_rounded(amount: Decimal, step: Decimal) -> Decimal:
     return (amount / step).quantize(Decimal("1"), rounding=ROUND_HALF_UP) * step
 
 
-def settle(total: Decimal, tenders: Sequence[Tender], *, rounding_step: Decimal) -> Settlement:
+# The change one sale may give: at most the larger of CHANGE_MULTIPLE times what the cash pays
+# (the total less the non-cash tenders) and the ceiling of the company's currency — 1,000 units,
+# more for currencies whose unit is worth little (about ten of their largest banknotes' worth).
+# Cash above it is a mistyped amount, not a customer's banknote (999,999,999,999.99 tendered
+# for 18.11 would book that much change): 422 OVERPAYMENT naming the cash tender.
+CHANGE_MULTIPLE = 10
+CHANGE_CEILING = Decimal("1000")
+CHANGE_CEILINGS = {
+    currency: Decimal(ceiling)
+    for currency, ceiling in {
+        "CLP": 200_000, "COP": 1_000_000, "HUF": 200_000, "IDR": 10_000_000, "ISK": 100_000,
+        "JPY": 100_000, "KRW": 1_000_000, "KZT": 200_000, "PKR": 50_000, "UZS": 2_000_000,
+        "VND": 10_000_000,
+    }.items()
+}  # fmt: skip
+
+
+def change_limit(cash_due: Decimal, currency: str = "") -> Decimal:
+    """The most change cash tendered against `cash_due` may give (see CHANGE_CEILINGS)."""
+    ceiling = CHANGE_CEILINGS.get(currency.upper(), CHANGE_CEILING)
+    return max(cash_due * CHANGE_MULTIPLE, ceiling)
+
+
+def settle(
+    total: Decimal, tenders: Sequence[Tender], *, rounding_step: Decimal, currency: str = ""
+) -> Settlement:
     """Cash rounding applies when cash is tendered (the company's step, stored as the rounding
     adjustment); change comes only from cash, so non-cash tenders above the total are refused
-    (422 OVERPAYMENT); what is not paid is the due amount (the caller decides whether the
-    customer may owe it)."""
+    (422 OVERPAYMENT), as is change above `change_limit` in the company's `currency`; what is
+    not paid is the due amount (the caller decides whether the customer may owe it)."""
     has_cash = any(t.method == CASH for t in tenders)
     rounded = cash_rounded(total, rounding_step) if has_cash else total
     adjustment = rounded - total
@@ -241,11 +266,26 @@ def settle(total: Decimal, tenders: Sequence[Tender], *, rounding_step: Decimal)
             code=ErrorCode.OVERPAYMENT,
             details=[{"field": "payments", "message": f"Non-cash at most {rounded}."}],
         )
+    change = max(paid - rounded, ZERO)
+    limit = change_limit(rounded - non_cash, currency)
+    if change > limit:
+        last_cash = max(n for n, t in enumerate(tenders) if t.method == CASH)
+        raise BusinessRuleViolation(
+            f"Cash tendered gives {change} change, more than the {limit} allowed: "
+            "check the amount typed.",
+            code=ErrorCode.OVERPAYMENT,
+            details=[
+                {
+                    "field": f"payments.{last_cash}.amount",
+                    "message": f"Cash at most {rounded - non_cash + limit} in all.",
+                }
+            ],
+        )
     return Settlement(
         rounding_adjustment=adjustment,
         total=rounded,
         paid_total=paid,
-        change_due=max(paid - rounded, ZERO),
+        change_due=change,
         due_amount=max(rounded - paid, ZERO),
         payments=list(tenders),
     )

@@ -314,7 +314,10 @@ def _price(checkout: Checkout, *, actor, cart_only: bool = False) -> Priced:
         prices_include_tax=settings.prices_include_tax,
     )
     settlement = pricing.settle(
-        totals.total, checkout.payments, rounding_step=Decimal(settings.cash_rounding)
+        totals.total,
+        checkout.payments,
+        rounding_step=Decimal(settings.cash_rounding),
+        currency=settings.currency,
     )
     if settlement.due_amount > 0 and customer is None and not cart_only:
         raise BusinessRuleViolation(
