@@ -126,3 +126,18 @@ test_as_admin = conformance_test("ADMIN")
 test_as_manager = conformance_test("MANAGER")
 test_as_cashier = conformance_test("CASHIER")
 assert len(ROLES) == 4
+
+
+def test_fuzzing_sends_invalid_data_too():
+    """The runs above generate schema-violating requests as well as valid ones (schemathesis'
+    negative mode; `negative_data_rejection` checks each is refused with a 4xx): pinned here so
+    that a configuration change cannot quietly reduce the fuzzing to valid data only."""
+    from schemathesis.generation import GenerationMode
+
+    loaded = schemathesis.openapi.from_dict(
+        {"openapi": "3.0.0", "info": {"title": "modes", "version": "1"}, "paths": {}}
+    )
+    assert set(loaded.config.generation.modes) == {
+        GenerationMode.POSITIVE,
+        GenerationMode.NEGATIVE,
+    }
