@@ -119,7 +119,7 @@ def seed() -> tuple[object, dict]:
             )
             .exclude(barcode="")
             .order_by("sku")
-            .values("pk", "barcode", "name")
+            .values("pk", "barcode", "name", "sell_price")
         )
         scarce = {p["pk"] for p in plain[:: len(plain) // SCARCE][:SCARCE]}
         for store in stores:
@@ -137,7 +137,10 @@ def seed() -> tuple[object, dict]:
     connection.set_schema_to_public()
 
     def product(p) -> dict:
-        return {"id": str(p["pk"]), "barcode": p["barcode"], "name": p["name"]}
+        return {
+            "id": str(p["pk"]), "barcode": p["barcode"], "name": p["name"],
+            "price": str(p["sell_price"]),
+        }  # fmt: skip
 
     setup = {
         "password": PASSWORD,
