@@ -53,6 +53,12 @@ from bench.common import free_port, start_server, stop_server, use_production_se
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--clients", type=int, default=8, help="tills checking out at once")
 parser.add_argument("--outage", type=float, default=5.0, help="seconds each service is down")
+parser.add_argument(
+    "--server",
+    choices=("gunicorn", "dev"),
+    default="gunicorn",
+    help="production's gunicorn (+ Daphne for /ws/), or `make run`'s server with its pool",
+)
 parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
 args = parser.parse_args()
 
@@ -519,10 +525,18 @@ def main() -> int:
     try:
         tills, listener_token, schema = seed()
         api_port, ws_port = free_port(), free_port()
-        servers.append(start_server("gunicorn", api_port, schema, TMP / "gunicorn.log"))
-        servers.append(start_daphne(ws_port, TMP / "daphne.log"))
+        if args.server == "gunicorn":
+            servers.append(start_server("gunicorn", api_port, schema, TMP / "gunicorn.log"))
+            servers.append(start_daphne(ws_port, TMP / "daphne.log"))
+        else:  # make run's: one ASGI worker for HTTP and /ws/, connections from a pool of 8
+            os.environ["DB_POOL_MAX_SIZE"] = "8"
+            servers.append(start_server("dev", api_port, schema, TMP / "dev.log"))
+            ws_port = api_port
+        served = (
+            "gunicorn (2 workers) + Daphne" if args.server == "gunicorn" else "make run's server"
+        )
         print(
-            f"Fault harness: {args.clients} tills, gunicorn (2 workers) + Daphne, "
+            f"Fault harness: {args.clients} tills, {served}, "
             f"PostgreSQL and Redis private to this run, outages of {args.outage:.0f} s"
         )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -73,6 +73,15 @@ def error_response(
 
 
 DATABASE_UNAVAILABLE_MESSAGE = "The database is unavailable. Retry later."
+
+
+def database_unavailable_json() -> JsonResponse:
+    """The same answer outside DRF (middleware, Django's error handler, the breaker)."""
+    response = JsonResponse(
+        error_body(ErrorCode.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE), status=503
+    )
+    response["Retry-After"] = str(outage.DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def database_unavailable_response(exc: BaseException) -> Response:

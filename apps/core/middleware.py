@@ -18,7 +18,7 @@ from apps.core import metrics, outage
 from apps.core.context import RequestContext, reset_context, set_context, update_context
 from apps.core.errors import ErrorCode
 from apps.core.events import events_batched
-from apps.core.exceptions import error_body
+from apps.core.exceptions import database_unavailable_json, error_body
 
 logger = logging.getLogger("mipos.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -67,6 +67,16 @@ def nul_refusal(request) -> JsonResponse | None:
     )
 
 
+def database_breaker_refusal(request) -> JsonResponse | None:
+    """While this process has just seen PostgreSQL unreachable (apps.core.outage), a request
+    answers 503 at once instead of waiting for a connection that will not come; one request per
+    `probe_seconds` still goes through and finds out when the database is back. The liveness
+    probe never asks the database."""
+    if outage.database.available() or request.path_info == "/health/live":
+        return None
+    return database_unavailable_json()
+
+
 class RequestContextMiddleware:
     """Request id, client IP and user agent into the context; trailing slash made optional under
     /api; a NUL character in the path or query refused (`nul_refusal`); one JSON log line per
@@ -99,7 +109,11 @@ class RequestContextMiddleware:
 
         try:
             with events_batched(), connections[DEFAULT_DB_ALIAS].execute_wrapper(counted):
-                response = nul_refusal(request) or self.get_response(request)
+                response = (
+                    nul_refusal(request)
+                    or database_breaker_refusal(request)
+                    or self.get_response(request)
+                )
             seconds = time.perf_counter() - started
             if queries[0] and response.status_code != 503:
                 outage.database.succeeded()  # ends (and logs) an outage this process saw

@@ -1,8 +1,9 @@
 """What the API does when a service it depends on is down: PostgreSQL or Redis.
 
 - The database is the store of record: a request that cannot reach it answers 503
-  `SERVICE_UNAVAILABLE` with `Retry-After` (never a 500), and the next request tries again
-  (`database_unavailable` tells such an error from a bug).
+  `SERVICE_UNAVAILABLE` with `Retry-After` (never a 500; `database_unavailable` tells such an
+  error from a bug), and for half a second the process's other requests answer that at once
+  while one probes, so an outage costs no waiting and the first request after it gets through.
 - Redis is a cache and a channel layer, never a store of record: while it is down every cache read
   misses, writes are skipped and events are not published; a breaker (`Dependency.available`)
   makes a dead Redis cost one fast failure per `probe_seconds`, not a timeout per call.
@@ -57,11 +58,14 @@ class Dependency:
             self._next_probe = now + self.probe_seconds  # this caller probes; others wait
             return True
 
-    def failed(self, error: BaseException) -> None:
+    def failed(self, error: BaseException, *, breaker: bool = True) -> None:
+        """Counts a failed call (and logs the outage when it starts); with `breaker`, other calls
+        fail fast for `probe_seconds`."""
         now = time.monotonic()
         with self._lock:
             self._failures += 1
-            self._next_probe = now + self.probe_seconds
+            if breaker:
+                self._next_probe = now + self.probe_seconds
             if self._down_since is not None:
                 return
             self._down_since = now
@@ -92,7 +96,10 @@ class Dependency:
         )
 
 
-database = Dependency("database", probe_seconds=0)  # always tried: it is the store of record
+# The database: after a connection-level failure, other requests of this process answer 503 at
+# once for half a second while one request probes (apps.core.middleware), instead of each
+# waiting for a connection (a pool's timeout, or a connect timeout when the network drops).
+database = Dependency("database", probe_seconds=0.5)
 redis = Dependency("redis", probe_seconds=2.0)
 
 DATABASE_RETRY_AFTER_SECONDS = 2
@@ -119,9 +126,12 @@ def database_failed(error: BaseException) -> None:
     the network, and checking them one by one would keep requests waiting after the database is
     back; the next request opens a fresh pool. Without a pool Django closes the broken
     connection itself when the request ends, and the next request connects anew."""
-    database.failed(error)
     from django.db import connection
 
+    # Only a connection that could not be opened (refused, timed out, no pooled connection in
+    # time) opens the breaker; one that died in use (a restart, a killed session) says nothing
+    # of the next one.
+    database.failed(error, breaker=connection.connection is None)
     if connection.settings_dict.get("OPTIONS", {}).get("pool"):
         with contextlib.suppress(KeyError):  # closed by a concurrent request meanwhile
             connection.close_pool()

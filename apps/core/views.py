@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from apps.core import metrics, outage
 from apps.core.errors import ErrorCode
-from apps.core.exceptions import DATABASE_UNAVAILABLE_MESSAGE, error_body
+from apps.core.exceptions import database_unavailable_json, error_body
 from apps.core.security import CSP_HEADER, csp_policy
 
 logger = logging.getLogger("mipos.health")
@@ -95,11 +95,7 @@ def server_error(request, *args, **kwargs):
     error = sys.exc_info()[1]
     if outage.database_unavailable(error):
         outage.database_failed(error)
-        response = JsonResponse(
-            error_body(ErrorCode.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE), status=503
-        )
-        response["Retry-After"] = str(outage.DATABASE_RETRY_AFTER_SECONDS)
-        return response
+        return database_unavailable_json()
     return JsonResponse(
         error_body(ErrorCode.INTERNAL_ERROR, "An unexpected error occurred."), status=500
     )

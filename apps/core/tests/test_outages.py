@@ -39,7 +39,8 @@ LOGIN = "/api/auth/login"
 def test_without_the_database_requests_answer_503_and_the_outage_is_logged_once():
     """A process whose database refuses connections: the login (an API view) and a signed-in
     list (refused in the tenant-routing middleware, before any view) both answer 503 with
-    Retry-After and the error envelope; the log has one warning for the outage, no traceback."""
+    Retry-After and the error envelope — the first by trying, the next ones at once by the
+    breaker; the log has one warning for the outage, no traceback."""
     script = """
 import django, json
 django.setup()
@@ -56,6 +57,8 @@ for _ in range(3):
     answers.append([r.status_code, r.get("Retry-After"), json.loads(r.content)])
     r = client.get("/api/v1/products", HTTP_AUTHORIZATION=f"Bearer {token}")
     answers.append([r.status_code, r.get("Retry-After"), json.loads(r.content)])
+live = client.get("/health/live")
+print("LIVE", live.status_code)
 print("ANSWERS " + json.dumps(answers))
 """
     env = {
@@ -82,6 +85,7 @@ print("ANSWERS " + json.dumps(answers))
         },
     }
     assert answers == [[503, "2", envelope]] * 6
+    assert "LIVE 200" in lines  # liveness never asks the database (nor its breaker)
     logged = [json.loads(line) for line in lines if line.startswith("{")]
     assert [(e["logger"], e["message"].split(":")[0]) for e in logged] == [
         ("mipos.outage", "database unavailable")
@@ -166,7 +170,9 @@ def dead_redis():
 
 
 @pytest.mark.django_db
-def test_with_redis_hanging_up_login_lists_and_checkout_are_served(api, client, world_a, dead_redis):
+def test_with_redis_hanging_up_login_lists_and_checkout_are_served(
+    api, client, world_a, dead_redis
+):
     with tenant_context(world_a.tenant):
         soap = Product.objects.create(
             name="Soap", sku="SOAP-1", status="ACTIVE", sell_price=Decimal("2.50")
