@@ -128,10 +128,47 @@ def declare_path_parameters(result: dict) -> dict:
     return result
 
 
+def _strict_request_components(generator) -> set[str]:
+    """The request components of the input serializers that refuse unknown keys
+    (`core.serializers.UnknownFieldsRefused`) and of the serializers nested in them."""
+    from rest_framework import serializers
+
+    from apps.core.serializers import UnknownFieldsRefused
+
+    def nested(serializer) -> set[type]:
+        found = {type(serializer)}
+        for field in serializer.fields.values():
+            child = getattr(field, "child", field)
+            if isinstance(child, serializers.Serializer) and not field.read_only:
+                found |= nested(child)
+        return found
+
+    registry = getattr(generator, "registry", None)
+    components = getattr(registry, "_components", {}).values()
+    strict: set[type] = set()
+    for component in components:
+        obj = component.object
+        if isinstance(obj, type) and issubclass(obj, UnknownFieldsRefused):
+            strict |= nested(obj())
+        elif isinstance(obj, UnknownFieldsRefused):
+            strict |= nested(obj)
+    return {
+        component.name
+        for component in components
+        if component.name.endswith("Request")
+        and (component.object if isinstance(component.object, type) else type(component.object))
+        in strict
+    }
+
+
 def envelope_postprocessing_hook(result, generator, request, public):
     """Runs after drf-spectacular's camelCase hook (see SPECTACULAR_SETTINGS)."""
     declare_path_parameters(result)
     components = result.setdefault("components", {}).setdefault("schemas", {})
+    # money writes refuse unknown keys (400): their request objects say so
+    for name in _strict_request_components(generator):
+        if name in components:
+            components[name]["additionalProperties"] = False
     components["ErrorResponse"] = ERROR_SCHEMA
     components["PageMeta"] = PAGE_META_SCHEMA
     error_ref = {"$ref": "#/components/schemas/ErrorResponse"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -163,3 +164,51 @@ def reference_of(row) -> dict | None:
     if row.reference_id is None:
         return None
     return {"type": row.reference_type, "id": str(row.reference_id)}
+
+
+UNKNOWN_FIELD = "Unknown field."
+
+
+class UnknownFieldsRefused:
+    """A mixin for input serializers of money writes (checkout, returns, payments, purchases,
+    expenses, the drawer's cash): a key the serializer does not declare — at the top or inside
+    a nested object or a list of them (`payments.0.currency`, `items.0.foo`) — is a 400 naming
+    each one with its path, instead of being silently ignored. The whole body is checked before
+    any field is validated; declared read-only fields are tolerated (a client may send back what
+    it read), and free-form fields (`JSONField`, `DictField`) are not looked into. Error keys are
+    the parsed (snake_case) names: the exception handler turns them back into the client's
+    camelCase."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = unknown_fields(self, data)
+            if unknown:
+                raise serializers.ValidationError(unknown)
+        return super().to_internal_value(data)
+
+
+def unknown_fields(serializer: serializers.Serializer, data: Mapping) -> dict:
+    """DRF's nested error structure of the keys of `data` (and of the objects nested in it) that
+    `serializer` does not declare; empty when there are none."""
+    errors: dict = {}
+    fields = serializer.fields
+    for key, value in data.items():
+        field = fields.get(key)
+        if field is None:
+            errors[key] = [UNKNOWN_FIELD]
+        elif not field.read_only:
+            nested = _unknown_inside(field, value)
+            if nested:
+                errors[key] = nested
+    return errors
+
+
+def _unknown_inside(field, value):
+    if isinstance(field, serializers.ListSerializer | serializers.ListField):
+        if not isinstance(value, list):
+            return None  # the field's own validation says what is wrong
+        items = [_unknown_inside(field.child, item) or {} for item in value]
+        return items if any(items) else None
+    if isinstance(field, serializers.Serializer) and isinstance(value, Mapping):
+        return unknown_fields(field, value) or None
+    return None

@@ -3,7 +3,12 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.core.phones import PHONE_INPUT, PHONE_OUTPUT
-from apps.core.serializers import ReferenceSerializer, WholeNumberField, reference_of
+from apps.core.serializers import (
+    ReferenceSerializer,
+    UnknownFieldsRefused,
+    WholeNumberField,
+    reference_of,
+)
 from apps.customers.models import Customer, CustomerGroup, CustomerLedgerEntry, LoyaltyEntry
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -99,13 +104,13 @@ class CustomerGroupInputSerializer(serializers.Serializer):
     discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
 
 
-class BalanceAdjustInputSerializer(serializers.Serializer):
+class BalanceAdjustInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     amount = serializers.DecimalField(
         **MONEY, help_text="Signed: positive, the customer owes more; negative, less"
     )
     reason = serializers.CharField(max_length=500)
 
 
-class LoyaltyAdjustInputSerializer(serializers.Serializer):
+class LoyaltyAdjustInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     points = WholeNumberField(help_text="Signed, non-zero")
     reason = serializers.CharField(max_length=500)

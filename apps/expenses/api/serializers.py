@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.serializers import UnknownFieldsRefused
 from apps.expenses.models import Expense, ExpenseCategory, ExpensePaymentMethod
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -36,7 +37,7 @@ class ExpenseSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class ExpenseInputSerializer(serializers.Serializer):
+class ExpenseInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     """Types and lengths; amounts > 0 and live ids are the service's checks."""
 
     category_id = serializers.UUIDField()

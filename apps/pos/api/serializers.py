@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from apps.core.serializers import QuantityField
+from apps.core.serializers import QuantityField, UnknownFieldsRefused
 from apps.pos.models import MAIN_DRAWER, MANUAL_CASH_TYPES, CashEvent, ParkedCart, Shift
 from apps.sales.api.serializers import CheckoutInputSerializer
 
@@ -12,19 +12,19 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
 # --- shifts ---------------------------------------------------------------------------------------
-class ShiftOpenInput(serializers.Serializer):
+class ShiftOpenInput(UnknownFieldsRefused, serializers.Serializer):
     store_id = serializers.UUIDField()
     opening_float = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
     drawer = serializers.CharField(required=False, default=MAIN_DRAWER, max_length=32)
 
 
-class CashInput(serializers.Serializer):
+class CashInput(UnknownFieldsRefused, serializers.Serializer):
     type = serializers.ChoiceField(choices=[(t.value, t.value) for t in MANUAL_CASH_TYPES])
     amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
     reason = serializers.CharField(max_length=200)
 
 
-class CloseInput(serializers.Serializer):
+class CloseInput(UnknownFieldsRefused, serializers.Serializer):
     counted_cash = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
     blind = serializers.BooleanField(required=False, default=False)
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from apps.core.phones import PHONE_INPUT, PHONE_OUTPUT
-from apps.core.serializers import QuantityField
+from apps.core.serializers import QuantityField, UnknownFieldsRefused
 from apps.purchasing.models import (
     PaymentMethod,
     PurchaseOrder,
@@ -145,7 +145,7 @@ class OrderLineInput(serializers.Serializer):
     unit_cost = serializers.DecimalField(**COST, min_value=Decimal("0"))
 
 
-class PurchaseInputSerializer(serializers.Serializer):
+class PurchaseInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     supplier_id = serializers.UUIDField()
     store_id = serializers.UUIDField()
     expected_at = serializers.DateField(required=False, allow_null=True, default=None)
@@ -158,12 +158,12 @@ class GoodsReceiveLineInput(serializers.Serializer):
     quantity = QuantityField()
 
 
-class GoodsReceiveInputSerializer(serializers.Serializer):
+class GoodsReceiveInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     items = GoodsReceiveLineInput(many=True)
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
-class PaymentInputSerializer(serializers.Serializer):
+class PaymentInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
     reference = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")

@@ -5,7 +5,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from rest_framework import serializers
 from rest_framework.fields import DateTimeField
 
-from apps.core.serializers import QuantityField, WholeNumberField, quantity_text
+from apps.core.serializers import (
+    QuantityField,
+    UnknownFieldsRefused,
+    WholeNumberField,
+    quantity_text,
+)
 from apps.sales import selectors
 from apps.sales.api.approval import ApprovalInput
 from apps.sales.models import Payment, PaymentMethod, Sale, SaleItem, SaleReturn, SaleReturnItem
@@ -221,7 +226,7 @@ class TenderInput(serializers.Serializer):
     reference = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
 
 
-class CheckoutInputSerializer(serializers.Serializer):
+class CheckoutInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     store_id = serializers.UUIDField()
     customer_id = serializers.UUIDField(required=False, allow_null=True, default=None)
     client_sale_id = serializers.UUIDField(
@@ -239,7 +244,7 @@ class CheckoutInputSerializer(serializers.Serializer):
     )  # fmt: skip
 
 
-class VoidInputSerializer(serializers.Serializer):
+class VoidInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
@@ -249,7 +254,7 @@ class ReturnLineInput(serializers.Serializer):
     restock = serializers.BooleanField(required=False, default=True)
 
 
-class ReturnInputSerializer(serializers.Serializer):
+class ReturnInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     items = ReturnLineInput(many=True, allow_empty=False)
     refund_method = serializers.ChoiceField(
         choices=[PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.STORE_CREDIT]
@@ -287,7 +292,7 @@ class PaymentDetailSerializer(PaymentSerializer):
         fields = [*PaymentSerializer.Meta.fields, "allocations"]
 
 
-class CollectDueInputSerializer(serializers.Serializer):
+class CollectDueInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     customer_id = serializers.UUIDField()
     amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
     method = serializers.ChoiceField(
