@@ -89,7 +89,7 @@ request = function()
     .. '{"productId":"' .. ids[a] .. '","quantity":"1"},'
     .. '{"productId":"' .. ids[b] .. '","quantity":"2"},'
     .. '{"productId":"' .. ids[c] .. '","quantity":"1"}],'
-    .. '"payments":[{"method":"CASH","amount":"5000.00"}]}'
+    .. '"payments":[{"method":"CASH","amount":"1000.00"}]}'
   return wrk.format("POST", nil, nil, body)
 end
 done = function(summary, latency, requests)

@@ -92,7 +92,6 @@ DEMO_SALE_DAYS = 14
 SET_UP_DAYS_AGO = DEMO_SALE_DAYS + 1
 SET_UP_HOUR = 8
 DEMO_COUNTRY = "PT"  # phone numbers are read in it (issue 25: the demo company is Portuguese)
-BIG = Decimal("1000000.00")  # a quote's cash tender: enough for any demo cart
 DEMO_SUPPLIERS = [  # (name, contact, email without its domain suffix, phone, payment terms)
     ("Fresh Foods Wholesale", "Rita Nunes", "orders@freshfoods", "+351 210 100 200", 30),
     ("Lisbon Beverages", "Paulo Reis", "sales@lisbev", "+351 210 300 400", 15),
@@ -162,13 +161,12 @@ def _demo_sale(rng, store, shelf, customers, cashier, owner) -> None:
     ]
     customer = rng.choice(customers) if customers and rng.random() < 0.3 else None
     cart = Checkout(store_id=store.pk, items=items, customer_id=customer and customer.pk)
-    quoted = sale_quote(actor=cashier, checkout=replace(cart, payments=[Tender("CASH", BIG)]))
-    total = quoted.total - quoted.rounding_adjustment  # before cash rounding
+    total = sale_quote(actor=cashier, checkout=cart).total  # priced, nothing tendered yet
     owes = customer and Customer.objects.filter(pk=customer.pk).values_list("balance", flat=True)[0]
     if customer is not None and rng.random() < 0.15 and customer.credit_limit - owes >= total:
         tenders = []  # on account
     elif rng.random() < 0.55:
-        tenders = [Tender("CASH", Decimal(math.ceil(quoted.total / 5) * 5))]
+        tenders = [Tender("CASH", Decimal(math.ceil(total / 5) * 5))]  # the next note
     else:
         tenders = [Tender(rng.choice(["CARD", "CARD", "MOBILE"]), total)]
     sale = sale_checkout(actor=cashier, checkout=replace(cart, payments=tenders)).sale
