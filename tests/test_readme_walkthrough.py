@@ -1,14 +1,14 @@
-"""The README's curl walk-through stays runnable as a script (`make walkthrough` runs it against a
-live server, see tests/walkthrough.py): every curl call documents the status it answers, the
-address is `$BASE`, and no placeholder is left for a reader to fill in."""
+"""The curl walk-through (docs/walkthrough.md) stays runnable as a script (`make walkthrough` runs
+it against a live server, see tests/walkthrough.py): every curl call documents the status it
+answers, the address is `$BASE`, and no placeholder is left for a reader to fill in."""
 
 from __future__ import annotations
 
 import re
 
-from tests.walkthrough import README, documented_calls, logical_lines, walkthrough_blocks
+from tests.walkthrough import WALKTHROUGH, documented_calls, logical_lines, walkthrough_blocks
 
-BLOCKS = walkthrough_blocks(README.read_text())
+BLOCKS = walkthrough_blocks(WALKTHROUGH.read_text())
 
 
 def test_every_call_of_the_walk_through_documents_its_status():
@@ -37,3 +37,11 @@ curl -s $BASE/b \\
         (200, "curl -s $BASE/b -H 'A: b' # → 200"),
     ]
     assert len(logical_lines(block)) == 2
+
+
+def test_the_section_is_found_as_a_file_or_as_a_readme_section():
+    block = "curl -s $BASE/a   # → 200\n"
+    fence = "```bash\n" + block + "```\n"
+    assert walkthrough_blocks("# curl walk-through\n\nIntro.\n\n" + fence) == [block]
+    readme = "# MIPOS\n\n## curl walk-through\n\n" + fence + "\n## Next\n\n```bash\nls\n```\n"
+    assert walkthrough_blocks(readme) == [block]

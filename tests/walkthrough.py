@@ -1,18 +1,21 @@
-"""`make walkthrough`: the README's curl walk-through, run top to bottom against a live server.
+"""`make walkthrough`: the curl walk-through (docs/walkthrough.md), run top to bottom against a
+live server.
 
-The script is the README's own text: every fenced ```bash block of its "curl walk-through"
-section, in order, run by bash with `set -euo pipefail` (no second copy to drift). Every curl call
-in those blocks ends its (logical) line with the status it answers, `# → 201`; the calls are
-checked in order against them, and the first call that answers anything else stops the run.
+The script is the walk-through's own text: every fenced ```bash block of its "curl walk-through"
+section (the file's `# curl walk-through`, or a `## curl walk-through` section up to the next
+`## ` heading), in order, run by bash with `set -euo pipefail` (no second copy to drift). Every
+curl call in those blocks ends its (logical) line with the status it answers, `# → 201`; the calls
+are checked in order against them, and the first call that answers anything else stops the run.
 
 Against a fresh database (created on the server of DATABASE_URL, or on the embedded one, and
 dropped afterwards), migrated and seeded with `seed_demo` exactly as `make run` does, with the
 development server (gunicorn with deploy/gunicorn_dev.conf.py, as `make run`) on a free port:
-`BASE` points at it. Needs bash, curl and jq (as the README says).
+`BASE` points at it. Needs bash, curl and jq (as the walk-through says).
 
     python tests/walkthrough.py            # or: make walkthrough
-    python tests/walkthrough.py --list     # the calls and the statuses the README documents
-    python tests/walkthrough.py --readme PATH   # another copy of the README (while editing it)
+    python tests/walkthrough.py --list     # the calls and the statuses the walk-through documents
+    python tests/walkthrough.py --file PATH     # another copy of it (while editing it);
+                                                # --readme PATH: the same option's older name
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-README = BASE_DIR / "README.md"
-SECTION = "## curl walk-through"
+WALKTHROUGH = BASE_DIR / "docs" / "walkthrough.md"
+SECTION = re.compile(r"^#{1,2} curl walk-through[ \t]*$", re.MULTILINE)
 BLOCK = re.compile(r"^```bash\n(.*?)^```", re.MULTILINE | re.DOTALL)
 CALL = re.compile(r"(?<![\w.-])curl\s")
 STATUS = re.compile(r"#\s*→\s*(\d{3})\b")
@@ -39,8 +42,8 @@ SCRIPT_SECONDS = 300
 SERVER_START_SECONDS = 60
 
 # Every curl call goes through this function: its status is written to stderr by curl itself
-# (-w %{stderr}), so the body reaches the README's pipes and variables untouched; the n-th call
-# must answer the n-th documented status.
+# (-w %{stderr}), so the body reaches the walk-through's pipes and variables untouched; the n-th
+# call must answer the n-th documented status.
 PRELUDE = r"""set -euo pipefail
 curl() {
   local status expected n
@@ -50,7 +53,7 @@ curl() {
   n=$(wc -l < "$WALK_DIR/statuses")
   expected=$(sed -n "${n}p" "$WALK_DIR/expected")
   if [ "$status" != "$expected" ]; then
-    echo "walk-through: call $n answered $status, the README documents $expected" >&2
+    echo "walk-through: call $n answered $status, the walk-through documents $expected" >&2
     return 1
   fi
 }
@@ -58,9 +61,12 @@ curl() {
 
 
 def walkthrough_blocks(text: str) -> list[str]:
-    """The bash blocks of the README's walk-through section, in order."""
-    start = text.index(SECTION)
-    end = text.find("\n## ", start + len(SECTION))
+    """The bash blocks of the walk-through section, in order."""
+    found = SECTION.search(text)
+    if found is None:
+        raise ValueError("no `# curl walk-through` (or `## curl walk-through`) heading")
+    start = found.end()
+    end = text.find("\n## ", start)
     return BLOCK.findall(text[start : end if end != -1 else len(text)])
 
 
@@ -114,7 +120,7 @@ def documented_calls(blocks: list[str]) -> list[tuple[int, str]]:
             problems.append(line.strip())
     if problems:
         raise SystemExit(
-            "README walk-through: every curl call needs its own line ending with `# → <status>`:\n"
+            "walk-through: every curl call needs its own line ending with `# → <status>`:\n"
             + "\n".join(f"  {line}" for line in problems)
         )
     return calls
@@ -154,8 +160,9 @@ def wait_until_ready(base: str, server: subprocess.Popen) -> None:
 
 
 def main() -> int:
-    readme = Path(sys.argv[sys.argv.index("--readme") + 1]) if "--readme" in sys.argv else README
-    blocks = walkthrough_blocks(readme.read_text())
+    option = next((o for o in ("--file", "--readme") if o in sys.argv), None)
+    path = Path(sys.argv[sys.argv.index(option) + 1]) if option else WALKTHROUGH
+    blocks = walkthrough_blocks(path.read_text())
     calls = documented_calls(blocks)
     if "--list" in sys.argv:
         for status, line in calls:
