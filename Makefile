@@ -28,8 +28,8 @@ run: install
 test: install
 	$(PY) -m pytest
 
-# The README's curl walk-through run as a script (its own text) against a fresh demo database and
-# a server on a free port, every call's documented status checked (tests/walkthrough.py; needs jq).
+# The curl walk-through (docs/walkthrough.md) run as a script (its own text) against a fresh demo
+# database and a server on a free port, every call's documented status checked (tests/walkthrough.py; needs jq).
 walkthrough: install
 	$(PY) tests/walkthrough.py
 

@@ -6,7 +6,7 @@ Websockets exactly as in production (mipos.asgi). HTTP through Django's WSGI han
 worker thread per request (asgiref's WsgiToAsgi, not thread-sensitive): the REST API is sync
 Django, and Django's ASGI handler runs a sync view with ~30 async/sync thread hops per request,
 this with ~3. Connections come from the psycopg pool (development settings), as persistent ones
-leak under an ASGI server. Measured with `bench/serving.py --server dev` (README).
+leak under an ASGI server. Measured with `bench/serving.py --server dev` (docs/benchmarks.md).
 """
 
 import os

@@ -3,7 +3,8 @@
 #
 # Sync workers, one thread each: every worker keeps ONE persistent PostgreSQL connection
 # (production settings: DB_CONN_MAX_AGE=600 with health checks), so PostgreSQL sees
-# workers x replicas connections. On 2 cores, 2 workers beat 4 (measured, see README).
+# workers x replicas connections. On 2 cores, 2 workers beat 4 (measured; docs/benchmarks.md:
+# 3 did not help the checkout).
 import logging
 import os
 import sys

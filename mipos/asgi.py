@@ -9,7 +9,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from apps.realtime.routing import websocket_urlpatterns  # noqa: E402
 
-# HTTP: Django (production serves the REST API with gunicorn instead, see README).
+# HTTP: Django (production serves the REST API with gunicorn instead, see docs/deployment.md).
 # Websockets: the token is checked by the consumer itself (apps.realtime.auth).
 application = ProtocolTypeRouter(
     {"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)}

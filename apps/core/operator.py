@@ -48,7 +48,8 @@ TENANT_META = "HTTP_X_ACT_AS_TENANT"
 REASON_META = "HTTP_X_ACT_AS_REASON"
 REASON_MIN_LENGTH, REASON_MAX_LENGTH = 3, 500
 READ_METHODS = frozenset({"GET", "HEAD"})
-ACTING_ROLE = Role.ADMIN  # what the operator may do inside the company (README design notes)
+# what the operator may do inside the company (docs/design/operator-access.md)
+ACTING_ROLE = Role.ADMIN
 API_PREFIX = "/api/v1/"
 
 

@@ -742,7 +742,7 @@ def _refunded(item: SaleItem, returned: Decimal) -> Decimal:
 def sale_return(
     *, actor, sale_id: UUID, items: Sequence[ReturnLine], refund_method: str, reason: str
 ) -> SaleReturn:
-    """Takes back items of a sale (see the README's design notes): never more than sold minus
+    """Takes back items of a sale (see docs/design/sales.md, *Returns*): never more than sold minus
     already returned (422 RETURN_EXCEEDS_SOLD); the refund is the returned share of the stored
     line amounts and of the cash rounding; it first reduces what the customer still owes for
     the sale, then goes back by `refund_method` — cash never beyond the cash the sale kept, the

@@ -1,5 +1,5 @@
 """Settings shared by every environment. Everything configurable comes from the environment
-(see the README's "Configuration" table); `dev`, `test` and `production` only adjust defaults."""
+(see the table in docs/configuration.md); `dev`, `test` and `production` only adjust defaults."""
 
 from __future__ import annotations
 
