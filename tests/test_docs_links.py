@@ -1,6 +1,7 @@
 """The README stays a front door and the documentation has no dangling references: every relative
 markdown link in README.md and docs/**/*.md names a file that exists (and, with `#anchor`, a
-heading of that file), and the README is at most 200 lines."""
+heading of that file), every repository path they cite in backticks (`apps/core/db.py`) exists,
+and the README is at most 200 lines."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ DOCS = [BASE_DIR / "README.md", *sorted((BASE_DIR / "docs").rglob("*.md"))]
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+CITED_PATH = re.compile(r"`((?:apps|bench|deploy|docs|mipos|static|templates|tests|\.ci)/[^`\s]*)`")
 
 
 def prose(text: str) -> str:
@@ -52,6 +54,16 @@ def test_every_relative_link_resolves():
             elif anchor and resolved.suffix == ".md" and anchor not in anchors(resolved):
                 dangling.append(f"{path.relative_to(BASE_DIR)}: {target} (no such heading)")
     assert dangling == []
+
+
+def test_every_cited_path_exists():
+    missing = [
+        f"{path.relative_to(BASE_DIR)}: {cited}"
+        for path in DOCS
+        for cited in CITED_PATH.findall(path.read_text())
+        if not (BASE_DIR / cited).exists()
+    ]
+    assert missing == []
 
 
 def test_every_design_note_is_in_the_index():
