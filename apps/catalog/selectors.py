@@ -4,6 +4,7 @@ import functools
 import json
 import re
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
@@ -27,6 +28,7 @@ from apps.core.db import (
     qualified_table,
 )
 from apps.core.errors import NotFound
+from apps.tenants.selectors import tenant_settings_cached
 
 
 def _get(queryset, pk, label: str):
@@ -213,8 +215,6 @@ def variant_get(*, product: Product, variant_id) -> ProductVariant:
 
 
 def product_filter_by_category(queryset: QuerySet[Product], category_id) -> QuerySet[Product]:
-    from apps.catalog.services import category_descendant_ids
-
     return queryset.filter(category_id__in=category_descendant_ids(category_id))
 
 
@@ -265,8 +265,6 @@ _VARIANT_BY_BARCODE = SchemaPreparedStatement(
 
 def barcode_lookup(*, code: str, tenant) -> dict:
     """What a till needs after a scan: the product or variant, its price, tax and unit."""
-    from apps.tenants.selectors import tenant_settings_cached
-
     row = _PRODUCT_BY_BARCODE.fetchone([code])
     if row is None:
         row = _VARIANT_BY_BARCODE.fetchone([code])
@@ -300,3 +298,22 @@ def barcode_lookup(*, code: str, tenant) -> dict:
         ),
         "attributes": attributes or [],
     }
+
+
+def product_count(tenant=None) -> int:
+    """The live products (the plan's PRODUCTS limit; apps.core.plans)."""
+    return Product.objects.alive().count()
+
+
+def category_descendant_ids(category_id) -> set:
+    """The category and everything under it (one query over the company's categories)."""
+    children: dict[Any, list] = {}
+    for pk, parent_id in Category.objects.alive().values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    found, stack = {category_id}, [category_id]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found

@@ -32,6 +32,7 @@ from apps.catalog.models import (
     VariantType,
     VariantTypeValue,
 )
+from apps.catalog.selectors import category_descendant_ids
 from apps.catalog.validation import clean_barcode, clean_sku
 from apps.core.db import (
     UNSET,
@@ -46,6 +47,7 @@ from apps.core.db import (
 )
 from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, ValidationFailed
 from apps.core.validation import validate_range, validate_text
+from apps.media.services import image_store
 from apps.tenants.limits import PlanResource, current_tenant, plan_limit_guard
 
 # --- shared -------------------------------------------------------------------------------------
@@ -146,20 +148,6 @@ def _created(instance, *, actor, entity: str, fields: Iterable[str], action: str
 # --- categories ---------------------------------------------------------------------------------
 
 CATEGORY_FIELDS = ("name", "parent_id", "description", "position")
-
-
-def category_descendant_ids(category_id) -> set:
-    """The category and everything under it (one query over the company's categories)."""
-    children: dict[Any, list] = {}
-    for pk, parent_id in Category.objects.alive().values_list("pk", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
-    found, stack = {category_id}, [category_id]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            if child not in found:
-                found.add(child)
-                stack.append(child)
-    return found
 
 
 def _guard_no_cycle(category_id, parent_id, *, field: str = "parentId") -> None:
@@ -768,8 +756,6 @@ def variant_delete(*, actor, variant_id: UUID) -> ProductVariant:
 
 
 def product_image_add(*, actor, product_id: UUID, data: bytes) -> ProductImage:
-    from apps.media.services import image_store
-
     with transaction.atomic():
         product = row_lock(Product.objects.alive(), product_id)  # positions are per product
         asset = image_store(data=data)

@@ -8,8 +8,9 @@ makes a dead Redis cost one fast failure per interval, not one timeout per call,
 outage once. `probe()` asks Redis itself (readiness), whatever the breaker says.
 
 The `shared` cache (users, company settings) must not fall back to a per-process copy: mutable data
-is then read from the database per request (apps/users/cache.py). Its invalidations cannot reach a
-Redis that is down; an entry written before the outage still expires by its own short timeout.
+is then read from the database per request (apps/core/shared_cache.py). Its invalidations cannot
+reach a Redis that is down; an entry written before the outage still expires by its own short
+timeout.
 """
 
 from __future__ import annotations

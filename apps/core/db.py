@@ -30,6 +30,11 @@ from django.utils import timezone
 from django_tenants.utils import get_limit_set_calls, quote_schema_name
 
 from apps.core.errors import Conflict, NotFound
+from apps.core.hooks import Hook
+
+# the audit trail's writer (apps.audit.services.audit_record), registered by the audit app: the
+# audited-row helpers below write their audit row with it, in the caller's transaction
+audit_writer = Hook("audit writer", provider="apps.audit")
 
 
 class Unset:
@@ -89,11 +94,9 @@ def row_create(
 ) -> M:
     """Inserts `instance` and writes its one audit row (`after`), in one transaction (or the
     caller's): a unique-index violation is `conflict` (409) and leaves neither."""
-    from apps.audit.services import audit_record
-
     with transaction.atomic():
         insert_or_conflict(instance, conflict=conflict)
-        audit_record(
+        audit_writer(
             action=action,
             entity_type=entity_type,
             entity_id=instance.pk,
@@ -182,8 +185,6 @@ def row_update(
     `tenant` (the audit row's company; the current schema's by default) may be a function of the
     locked row, for rows whose company is only known once read.
     """
-    from apps.audit.services import audit_record
-
     with transaction.atomic():
         instance = lock()
         pending = {
@@ -197,7 +198,7 @@ def row_update(
             before.update(related_before)
             after.update(related_after)
         if after:
-            audit_record(
+            audit_writer(
                 action=action,
                 entity_type=entity_type,
                 entity_id=entity_id or instance.pk,

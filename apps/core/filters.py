@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.filters import OrderingFilter
 
 from apps.core.errors import ValidationFailed
+from apps.core.hooks import Hook
 from apps.core.renderers import camel_key
 
 
@@ -98,6 +99,18 @@ def query_uuid(request, name: str) -> uuid.UUID | None:
         return uuid.UUID(raw)
     except ValueError:
         raise ValidationFailed.for_field(camel_key(name), "Must be a valid UUID.") from None
+
+
+# The company's time zone (where its days begin and end) for the layers below tenants (the audit
+# trail's period filter): apps.tenants.selectors.company_time_zone, registered by the tenants app.
+company_time_zone = Hook("company time zone", provider="apps.tenants")
+
+
+def day_and_month_start(*, time_zone: str, now=None) -> tuple[datetime, datetime]:
+    """The start of today and of this month in the company's time zone (as aware datetimes)."""
+    local = timezone.localtime(now or timezone.now(), ZoneInfo(time_zone or "UTC"))
+    today = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return today, today.replace(day=1)
 
 
 # The years a period parameter (`from`, `to`, `asOf`) may name: wider than any shop's records,

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import JsonResponse
+from django_tenants.utils import get_tenant_domain_model, get_tenant_model
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import aware_utcnow
@@ -177,8 +178,7 @@ _TENANTS_BY_SCHEMA: dict[str, object] = {}
 
 
 def tenant_for_schema(schema: str):
-    from apps.tenants.models import Tenant
-
+    Tenant = get_tenant_model()  # settings.TENANT_MODEL
     tenant_id = _TENANTS_BY_SCHEMA.get(schema)
     if tenant_id is None:
         tenant_id = Tenant.objects.filter(schema_name=schema).values_list("pk", flat=True).first()
@@ -207,8 +207,7 @@ class TenantRoutingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from apps.tenants.models import Domain
-
+        Domain = get_tenant_domain_model()  # settings.TENANT_DOMAIN_MODEL
         db = connections[DEFAULT_DB_ALIAS]  # one lookup of the thread's connection
         db.set_schema_to_public()
         request.tenant = db.tenant  # django-tenants' public stand-in until a tenant is set

@@ -33,11 +33,12 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django_tenants.utils import get_public_schema_name
+from django_tenants.utils import get_public_schema_name, get_tenant_model
 
 from apps.core.context import update_context
 from apps.core.errors import ErrorCode
 from apps.core.exceptions import error_body
+from apps.core.hooks import Hook
 from apps.core.roles import Role
 
 logger = logging.getLogger("mipos.operator")
@@ -51,6 +52,14 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 # what the operator may do inside the company (docs/design/operator-access.md)
 ACTING_ROLE = Role.ADMIN
 API_PREFIX = "/api/v1/"
+# the access token's claim holding when the password was checked (written by apps.users.tokens)
+AUTH_AT_CLAIM = "authAt"
+
+# what this module needs from the apps above core (apps.core.hooks): the signed-in user by id, as
+# DRF's authentication loads it (apps.users registers it), and the trail of an operator's request
+# (apps.audit.services.operator_access_record, registered by the audit app)
+auth_user_loader = Hook("authenticated user loader", provider="apps.users")
+operator_access_recorder = Hook("operator access recorder", provider="apps.audit")
 
 
 @dataclass(frozen=True)
@@ -83,8 +92,6 @@ def _reauth_minutes() -> int:
 
 def _fresh(token) -> bool:
     """Whether the token's password check is recent enough for a write (now, at every call)."""
-    from apps.users.tokens import AUTH_AT_CLAIM
-
     auth_at = token.get(AUTH_AT_CLAIM)
     if not isinstance(auth_at, int | float) or isinstance(auth_at, bool):
         return False
@@ -94,10 +101,6 @@ def _fresh(token) -> bool:
 def operator_access_open(request: HttpRequest, *, token) -> OperatorAccess | JsonResponse:
     """The access `request` asks for with X-Act-As-Tenant, or the error response refusing it.
     Nothing is selected and nothing written when it is refused."""
-    from apps.tenants.models import Tenant
-    from apps.users.cache import cached_auth_user
-    from apps.users.selectors import auth_user_get
-
     if token is None:
         message = f"{TENANT_HEADER} needs a platform operator's access token."
         return _refuse(401, ErrorCode.UNAUTHORIZED, message)
@@ -122,7 +125,7 @@ def operator_access_open(request: HttpRequest, *, token) -> OperatorAccess | Jso
             REASON_HEADER,
         )
     user_id = token.get("sub")
-    operator = cached_auth_user(user_id, lambda: auth_user_get(user_id=user_id))
+    operator = auth_user_loader(user_id)
     if operator is None or not operator.can_sign_in or token.get("tv") != operator.token_version:
         return _refuse(401, ErrorCode.UNAUTHORIZED, "Token has been revoked.")
     if operator.role != Role.SUPER_ADMIN:
@@ -135,7 +138,8 @@ def operator_access_open(request: HttpRequest, *, token) -> OperatorAccess | Jso
         tenant = None
     else:
         tenant = (
-            Tenant.objects.select_related("settings")
+            get_tenant_model()
+            .objects.select_related("settings")
             .filter(pk=tenant_id, is_template=False)
             .exclude(schema_name=get_public_schema_name())
             .first()
@@ -158,8 +162,6 @@ def operator_access_open(request: HttpRequest, *, token) -> OperatorAccess | Jso
 def operator_request(request: HttpRequest, *, db, token, get_response) -> HttpResponse:
     """Serves a request carrying X-Act-As-Tenant (called by TenantRoutingMiddleware, which resets
     the schema afterwards): refused, or run in the company's schema and audited."""
-    from apps.audit.services import operator_access_record
-
     access = operator_access_open(request, token=token)
     if isinstance(access, HttpResponse):
         return access
@@ -169,7 +171,7 @@ def operator_request(request: HttpRequest, *, db, token, get_response) -> HttpRe
     update_context(tenant=access.tenant.schema_name)
     response = get_response(request)
     try:
-        operator_access_record(
+        operator_access_recorder(
             operator=access.operator,
             tenant=access.tenant,
             method=request.method,

@@ -724,8 +724,6 @@ def customer_balance_adjust(
 
 # --- loyalty points -------------------------------------------------------------------------------
 def _program():
-    from apps.tenants.selectors import tenant_settings_cached
-
     return tenant_settings_cached(tenant=connection.tenant)
 
 

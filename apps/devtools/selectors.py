@@ -9,13 +9,12 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from apps.devtools.models import LogEntry
+from apps.tenants.models import Tenant
 
 
 def tenant_schema_of(*, tenant: str) -> str | None:
     """The schema of the company named by `tenant`: its id, its slug or its schema name; None
     when there is no such company."""
-    from apps.tenants.models import Tenant
-
     value = tenant.strip()
     match = Q(slug=value) | Q(schema_name=value)
     with suppress(ValueError):

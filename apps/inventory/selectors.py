@@ -19,9 +19,19 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Round
 
+from apps.catalog.models import Product
 from apps.core.errors import NotFound
-from apps.inventory.models import StockLevel, StockMovement, Transfer, TransferItem
-from apps.users.models import User
+from apps.inventory.models import (
+    StockCount,
+    StockCountLine,
+    StockLevel,
+    StockMovement,
+    Transfer,
+    TransferItem,
+    TransferStatus,
+)
+from apps.stores.models import Store
+from apps.tenants.selectors import tenant_settings_cached
 
 QUANTITY = DecimalField(max_digits=14, decimal_places=3)
 MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -32,20 +42,7 @@ def company_stock_settings(*, tenant=None):
     """The company's settings (allow negative stock, default low-stock threshold): those read
     with `tenant` in this request (the request's user comes with them), else the current
     company's."""
-    from apps.tenants.selectors import tenant_settings_cached
-
     return tenant_settings_cached(tenant=tenant if tenant is not None else connection.tenant)
-
-
-def visible_store_ids(*, user: User) -> list[UUID] | None:
-    """The locations whose stock `user` may read: None for all (ADMIN, MANAGER), else the
-    cashier's assigned stores."""
-    from apps.core.roles import Role
-    from apps.stores.selectors import store_ids_for_user
-
-    if user.role in (Role.ADMIN, Role.MANAGER):
-        return None
-    return store_ids_for_user(user_id=user.pk)
 
 
 def stock_level_list(*, store_ids: list[UUID] | None = None) -> QuerySet[StockLevel]:
@@ -76,9 +73,6 @@ def stock_level_list(*, store_ids: list[UUID] | None = None) -> QuerySet[StockLe
 
 def store_and_product_check(*, store_id: UUID, product_id: UUID) -> None:
     """404 when the path names no live location or product of this company."""
-    from apps.catalog.models import Product
-    from apps.stores.models import Store
-
     if not Store.objects.alive().filter(pk=store_id).exists():
         raise NotFound("Store not found.")
     if not Product.objects.alive().filter(pk=product_id).exists():
@@ -143,8 +137,6 @@ def stock_totals(*, store_id: UUID | None = None) -> dict:
 
 def open_transfer_count(*, store_id: UUID | None = None) -> int:
     """PENDING and IN_TRANSIT transfers (from or to `store_id` when given)."""
-    from apps.inventory.models import TransferStatus
-
     transfers = Transfer.objects.filter(
         status__in=[TransferStatus.PENDING, TransferStatus.IN_TRANSIT]
     )
@@ -154,8 +146,6 @@ def open_transfer_count(*, store_id: UUID | None = None) -> int:
 
 
 def _count_lines():
-    from apps.inventory.models import StockCountLine
-
     return StockCountLine.objects.annotate(
         product_name=F("product__name"),
         sku=Coalesce(F("variant__sku"), F("product__sku")),
@@ -164,8 +154,6 @@ def _count_lines():
 
 
 def count_list(*, store_ids: list[UUID] | None = None):
-    from apps.inventory.models import StockCount
-
     queryset = StockCount.objects.prefetch_related(Prefetch("lines", queryset=_count_lines()))
     if store_ids is not None:
         queryset = queryset.filter(store_id__in=store_ids)

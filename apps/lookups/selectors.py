@@ -12,7 +12,12 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
+from apps.catalog.models import Category, Product
 from apps.core.roles import Role
+from apps.customers.selectors import customer_list, customer_search
+from apps.purchasing.selectors import supplier_list, supplier_search
+from apps.stores.models import Store, StoreAssignment
+from apps.users.models import User
 
 # Every role that works inside a company. Lookups are tenant data: a SUPER_ADMIN has no tenant
 # (their token routes to the public schema, which has no business tables), so they get 403 like
@@ -32,14 +37,10 @@ class Lookup:
 
 
 def _products(user):
-    from apps.catalog.models import Product
-
     return Product.objects.alive()
 
 
 def _categories(user):
-    from apps.catalog.models import Category
-
     return Category.objects.alive().select_related("parent__parent")
 
 
@@ -62,8 +63,6 @@ def _named(model_path: str):
 
 
 def _stores(user):
-    from apps.stores.models import Store, StoreAssignment
-
     stores = Store.objects.alive()
     if user.role == Role.CASHIER:
         stores = stores.filter(
@@ -73,32 +72,22 @@ def _stores(user):
 
 
 def _customers(user):
-    from apps.customers.selectors import customer_list
-
     return customer_list()
 
 
 def _customer_search(queryset: QuerySet, text: str) -> QuerySet:
-    from apps.customers.selectors import customer_search
-
     return customer_search(queryset, text)
 
 
 def _suppliers(user):
-    from apps.purchasing.selectors import supplier_list
-
     return supplier_list()
 
 
 def _supplier_search(queryset: QuerySet, text: str) -> QuerySet:
-    from apps.purchasing.selectors import supplier_search
-
     return supplier_search(queryset, text)
 
 
 def _users(user):
-    from apps.users.models import User
-
     return User.objects.filter(tenant_id=user.tenant_id, deleted_at__isnull=True, is_active=True)
 
 

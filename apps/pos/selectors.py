@@ -11,7 +11,11 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
+from apps.catalog.selectors import category_descendant_ids, category_get
+from apps.core.errors import NotFound, ValidationFailed
+from apps.core.filters import day_and_month_start
 from apps.core.roles import Role
+from apps.customers.selectors import customer_list, customer_search, customer_search_order
 from apps.pos.models import (
     CashEvent,
     CashEventType,
@@ -20,8 +24,11 @@ from apps.pos.models import (
     ShiftStatus,
     ZReport,
 )
-from apps.sales.selectors import visible_store_ids
-from apps.stores.models import Store, StoreAssignment
+from apps.sales.models import Payment, PaymentMethod, Sale, SaleReturn, SaleStatus
+from apps.sales.selectors import sale_list
+from apps.stores.models import Store, StoreAssignment, StoreKind
+from apps.stores.selectors import visible_store_ids
+from apps.tenants.selectors import company_time_zone, tenant_settings_cached
 
 ZERO = Decimal("0.00")
 
@@ -45,8 +52,6 @@ def visible_shifts(*, actor) -> QuerySet[Shift]:
 
 
 def shift_get(*, actor, shift_id: UUID) -> Shift:
-    from apps.core.errors import NotFound
-
     shift = visible_shifts(actor=actor).filter(pk=shift_id).first()
     if shift is None:
         raise NotFound("Shift not found.")
@@ -94,8 +99,6 @@ def outside_shift_cash(*, store_id: UUID, until) -> dict[str, Any]:
     """Cash taken or paid out at the store outside any shift (no drawer was open and the company
     does not require one) since the store's previous Z report: shown on its next X/Z report so
     the drawer counts can be reconciled with the payments."""
-    from apps.sales.models import Payment, PaymentMethod
-
     previous = (
         ZReport.objects.filter(store_id=store_id, created_at__lt=until)
         .order_by("-created_at")
@@ -127,8 +130,6 @@ def expected_cash(shift: Shift) -> Decimal:
 def shift_figures(shift: Shift) -> dict[str, Any]:
     """The X report (and what the Z report freezes): the cash log by type, expected cash, money
     by payment method, and the shift's sales, returns and voids. Four aggregate queries."""
-    from apps.sales.models import Payment, Sale, SaleReturn, SaleStatus
-
     by_type = dict(
         CashEvent.objects.filter(shift=shift)
         .values_list("type")
@@ -289,8 +290,6 @@ def till_items(
 
 def working_stores(*, user) -> list[Store]:
     """The live RETAIL stores a user sells at: a cashier's own, every one for the others."""
-    from apps.stores.models import StoreKind
-
     stores = Store.objects.filter(deleted_at__isnull=True, kind=StoreKind.RETAIL).order_by("name")
     store_ids = visible_store_ids(user=user)
     return list(stores if store_ids is None else stores.filter(pk__in=store_ids))
@@ -298,9 +297,6 @@ def working_stores(*, user) -> list[Store]:
 
 def category_ids(category_id: UUID) -> list[UUID]:
     """The category and everything under it (404 when unknown)."""
-    from apps.catalog.selectors import category_get
-    from apps.catalog.services import category_descendant_ids
-
     category_get(category_id=category_id)
     return list(category_descendant_ids(category_id))
 
@@ -309,8 +305,6 @@ TILL_CUSTOMERS = 20
 
 
 def till_customers(*, search: str) -> list:
-    from apps.customers.selectors import customer_list, customer_search, customer_search_order
-
     customers = customer_list()
     if search.strip():
         customers = customer_search(customers, search.strip()[:100])
@@ -319,8 +313,6 @@ def till_customers(*, search: str) -> list:
 
 def till_settings(tenant) -> dict[str, Any]:
     """The company settings a till needs (from the settings the request's user came with)."""
-    from apps.tenants.selectors import tenant_settings_cached
-
     settings = tenant_settings_cached(tenant=tenant)
     return {
         "currency": settings.currency,
@@ -350,10 +342,6 @@ def till_settings(tenant) -> dict[str, Any]:
 def till_sales(*, user, shift_id: UUID | None = None):
     """The user's own sales at the till: those of `shift_id` (one of theirs: 400 otherwise),
     else of their open shift, else of today in the company's time zone."""
-    from apps.core.errors import ValidationFailed
-    from apps.sales.selectors import day_and_month_start, sale_list
-    from apps.tenants.selectors import company_time_zone
-
     sales = sale_list(store_ids=None).filter(cashier_id=user.pk)
     if shift_id is not None:
         if not Shift.objects.filter(pk=shift_id, cashier_id=user.pk).exists():

@@ -43,6 +43,7 @@ from apps.pos.models import (
     ZReport,
 )
 from apps.stores.models import StoreKind
+from apps.tenants.selectors import tenant_settings_cached
 
 ZERO = Decimal("0.00")
 DRAWER = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}")
@@ -307,8 +308,6 @@ class Resumed:
 
 def cart_park(*, actor, store_id: UUID, label: str, cart: dict) -> ParkedCart:
     """Puts a cart on hold at a store for the company's `parked_cart_hours`."""
-    from apps.tenants.selectors import tenant_settings_cached
-
     hours = tenant_settings_cached(tenant=actor.tenant).parked_cart_hours
     with transaction.atomic():
         store = till_store(actor=actor, store_id=store_id)

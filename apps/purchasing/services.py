@@ -47,6 +47,7 @@ from apps.core.errors import (
     ValidationFailed,
 )
 from apps.core.phones import phone_normalise
+from apps.inventory.models import StockLevel
 from apps.inventory.services import ItemRef, StockChange, StockKey, items_check, stock_move
 from apps.purchasing import events
 from apps.purchasing.models import (
@@ -484,8 +485,6 @@ def _costs_lock(taken) -> dict[tuple, Decimal]:
 def _on_hand(keys: list[tuple]) -> dict[tuple, Decimal]:
     """What the company holds of each (product, variant), all locations together."""
     from django.db.models import Sum
-
-    from apps.inventory.models import StockLevel
 
     product_ids = {product_id for product_id, _ in keys}
     held: dict[tuple, Decimal] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 
 from apps.core.models import BaseModel
-from apps.receipts.layout import DEFAULT_LOCALE, TEXT_MAX
+from apps.tenants.receipt_layout import DEFAULT_LOCALE, TEXT_MAX
 
 
 class ReceiptTemplate(BaseModel):

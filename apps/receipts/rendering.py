@@ -19,8 +19,10 @@ from babel.numbers import format_decimal, get_currency_precision
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from apps.receipts import layout
+from apps.core.exports import refusing_fetcher
+from apps.core.security import csp_hash, csp_policy
 from apps.receipts.selectors import Document
+from apps.tenants import receipt_layout as layout
 
 METHODS = {
     "CASH": "Cash",
@@ -248,8 +250,6 @@ def receipt_page_policy(view: dict, *, preview: bool, nonce: str) -> str:
     """The Content-Security-Policy of a receipt page: nothing loads but the company's logo (its
     own origin); its styles by the response's nonce; the preview's print script by its hash; no
     frame, form or base URL."""
-    from apps.core.security import csp_hash, csp_policy
-
     images = ["'self'"]
     if view.get("logo_url"):
         parts = urlsplit(view["logo_url"])
@@ -273,8 +273,6 @@ def receipt_pdf(view: dict) -> bytes:
     """The page as PDF: A4 pages for A4, else one roll of the paper's width and the receipt's
     own length (laid out once on a long page to measure it)."""
     from weasyprint import CSS, HTML
-
-    from apps.core.exports import refusing_fetcher
 
     html = HTML(string=receipt_document_html(view), url_fetcher=refusing_fetcher())
     if view["paper"] == "A4":

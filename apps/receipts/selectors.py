@@ -16,9 +16,12 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from apps.core.errors import BusinessRuleViolation, ErrorCode, NotFound
-from apps.receipts import layout
 from apps.receipts.models import ReceiptTemplate
 from apps.sales.models import Payment, PaymentKind, Sale, SaleItem, SaleReturn, SaleStatus
+from apps.tenants import receipt_layout as layout
+from apps.tenants.models import Tenant
+from apps.tenants.selectors import tenant_settings_cached
+from apps.users.models import User
 
 ZERO = Decimal("0.00")
 
@@ -358,8 +361,6 @@ def receipt_data(
 
 
 def cashier_name(user_id: UUID | None) -> str:
-    from apps.users.models import User
-
     if user_id is None:
         return ""
     return User.objects.filter(pk=user_id).values_list("name", flat=True).first() or ""
@@ -375,9 +376,6 @@ def receipt_for(
 ) -> dict[str, Any]:
     """The receipt's data with the template of the sale's store (`paper` overrides its paper)."""
     from dataclasses import replace
-
-    from apps.tenants.models import Tenant
-    from apps.tenants.selectors import tenant_settings_cached
 
     settings = tenant_settings_cached(tenant=tenant)
     template = template_for(settings=settings, store_id=document.sale.store_id)

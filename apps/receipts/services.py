@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from apps.audit.services import audit_record
 from apps.core.db import UNSET, Unset, qualified_table, row_lock, row_update, sent
 from apps.core.errors import ServiceUnavailable, ValidationFailed
-from apps.receipts import layout, rendering
+from apps.receipts import rendering
 from apps.receipts.models import ReceiptTemplate
 from apps.receipts.selectors import (
     Document,
@@ -25,6 +25,7 @@ from apps.receipts.selectors import (
     store_template,
 )
 from apps.stores.models import Store
+from apps.tenants import receipt_layout as layout
 from apps.tenants.models import TenantSettings
 from apps.tenants.services import tenant_settings_update
 from apps.users.models import User

@@ -9,8 +9,12 @@ from uuid import UUID
 
 from django.db import connection
 
+from apps.catalog.models import Product
 from apps.core.errors import ValidationFailed
-from apps.reports.selectors import Period, counted_lines
+from apps.inventory.models import StockLevel
+from apps.purchasing.models import PurchaseOrderItem, PurchaseStatus
+from apps.reports.selectors import Period, counted_lines, sales_totals
+from apps.sales.models import Sale, SaleStatus
 
 RATIO = Decimal("0.0001")
 
@@ -32,9 +36,6 @@ def market_basket(
     count). For A → B: support = baskets with both / baskets; confidence = baskets with both /
     baskets with A; lift = confidence / (baskets with B / baskets). Rules at or above both
     minimums, by lift, then support, then names; both directions of a pair are rules."""
-    from apps.catalog.models import Product
-    from apps.sales.models import Sale, SaleStatus
-
     baskets = period.of(Sale.objects.exclude(status=SaleStatus.VOIDED)).exclude(product_ids=[])
     excluded = list(exclude_product_ids)
     if excluded:  # a basket of excluded products only is no basket
@@ -95,8 +96,6 @@ def trends(*, period) -> dict[str, Any]:
     the change of each figure (percent of the previous; null when the previous was zero)."""
     from dataclasses import replace
 
-    from apps.reports.selectors import sales_totals
-
     if period.start is None or period.end is None:
         raise ValidationFailed.for_field("from", "Trends need both from and to.")
     previous = replace(period, start=period.start - (period.end - period.start), end=period.start)
@@ -136,10 +135,6 @@ def reorder_suggestions(
     from datetime import timedelta
 
     from django.db.models import F, Sum
-
-    from apps.catalog.models import Product
-    from apps.inventory.models import StockLevel
-    from apps.purchasing.models import PurchaseOrderItem, PurchaseStatus
 
     key = ("store_id", "product_id", "variant_id")
     sold = counted_lines().filter(sold_at__gte=now - timedelta(days=days), sold_at__lt=now)

@@ -38,9 +38,19 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 
+from apps.catalog.models import Category, Product, ProductVariant
 from apps.core.db import qualified_table
+from apps.core.filters import day_and_month_start
+from apps.customers.models import Customer
 from apps.expenses.models import Expense
+from apps.inventory.models import StockLevel, StockMovement
+from apps.inventory.selectors import open_transfer_count, stock_level_list, stock_totals
+from apps.pos.models import Shift
+from apps.purchasing.models import Supplier
 from apps.sales.models import Payment, Sale, SaleItem, SaleReturn, SaleReturnItem, SaleStatus
+from apps.stores.models import Store, StoreKind
+from apps.tenants.selectors import tenant_settings_cached
+from apps.users.models import User
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -293,8 +303,6 @@ def _margin(revenue: Decimal, profit: Decimal) -> Decimal | None:
 
 
 def profit_report(*, period: Period) -> dict[str, Any]:
-    from apps.stores.models import Store
-
     # one pass over the lines, by store and period; the totals, stores and series add it up
     parts = _profit_parts(period, "store", "period")
 
@@ -421,9 +429,6 @@ def stock_report(*, store_id: UUID | None = None, as_of: datetime | None = None)
     """Stock valuation per location and category, at cost and at retail (today's costs and
     prices), and the low-stock count. `as_of` (an instant): the quantities then, replayed from the
     movement ledger (the sum of every movement of a level before it)."""
-    from apps.inventory.models import StockMovement
-    from apps.inventory.selectors import stock_level_list
-
     levels = stock_level_list(store_ids=None if store_id is None else [store_id]).annotate(
         retail_price=Coalesce(F("variant__price"), F("product__sell_price"), output_field=MONEY),
         category_id=F("product__category_id"),
@@ -492,9 +497,6 @@ def _empty_stock() -> dict[str, Any]:
 def cashier_report(*, period: Period) -> dict[str, Any]:
     """Per person who sold, voided sales of, returned or closed a shift in the period. Their
     discounts are without tax, as the sales report's."""
-    from apps.pos.models import Shift
-    from apps.users.models import User
-
     people: dict[UUID, dict[str, Any]] = {}
 
     def person(user_id: UUID) -> dict[str, Any]:
@@ -575,8 +577,6 @@ def top_products(*, period: Period, limit: int = 10) -> list[dict[str, Any]]:
 def _top_products_and_categories(period: Period, limit: int) -> tuple[list, list]:
     """Both top lists from ONE pass over the lines: the per-product sums are computed once
     (a materialized CTE) and ranked twice, as products and rolled up to their categories."""
-    from apps.catalog.models import Category, Product
-
     per_product, params = _per_product(period).query.sql_with_params()
     product, category = (
         qualified_table(Product._meta.db_table),
@@ -656,8 +656,6 @@ def financial_report(*, period: Period, now: datetime) -> dict[str, Any]:
     """The period's P&L and the money received by method; what customers owe (their due sales'
     outstanding amounts, aged by the sale's date: 0-30, 31-60, 61-90, 90+ days) and what the shop
     owes its suppliers, both as they stand `now`."""
-    from apps.purchasing.models import Supplier
-
     # the P&L's totals only: one ungrouped pass over the lines (the profit report's by store
     # and by period are not needed here)
     sold = _profit_parts(period).get((), {"revenue": ZERO, "cost": Decimal(0)})
@@ -719,9 +717,6 @@ def inventory_report(
     period) and the dead stock (in stock, no sale for `dead_stock_days`, with the days since the
     last sale — null when never sold)."""
     from django.db.models import Max
-
-    from apps.catalog.models import Product, ProductVariant
-    from apps.inventory.models import StockLevel, StockMovement
 
     movements = StockMovement.objects.all()
     if period.store_id is not None:
@@ -822,3 +817,58 @@ def sale_line_list(*, period: Period) -> QuerySet[SaleItem]:
         .select_related("sale", "sale__store")
         .order_by("sold_at", "sale_id", "position")
     )
+
+
+# --- the dashboards: the reports' own figures --------------------------------------------------
+
+
+def sales_figures(*, since, store_id: UUID | None = None) -> dict:
+    """Sales since `since` (voids excluded): their count, their total net of the refunds made
+    since then, and the average sale — the sales report's own totals, so they always agree."""
+    totals = sales_totals(period=Period(since, None, "UTC", store_id))
+    return {
+        "sales_count": totals["count"],
+        "sales_total": totals["net"],
+        "average_sale": totals["average_basket"],
+    }
+
+
+def tenant_dashboard(*, tenant) -> dict:
+    """The company dashboard: today's and this month's sales (days in the company's time
+    zone), counts, stock figures and what customers owe."""
+    stores = Store.objects.alive()
+    today, month = day_and_month_start(time_zone=tenant_settings_cached(tenant=tenant).timezone)
+    customers = Customer.objects.alive()
+    return {
+        "today": sales_figures(since=today),
+        "month": sales_figures(since=month),
+        "stores": stores.filter(kind=StoreKind.RETAIL).count(),
+        "warehouses": stores.filter(kind=StoreKind.WAREHOUSE).count(),
+        "active_users": User.objects.filter(
+            tenant=tenant, is_active=True, deleted_at__isnull=True
+        ).count(),
+        "products": Product.objects.alive().count(),
+        "customers": customers.count(),
+        **stock_totals(),
+        "open_transfers": open_transfer_count(),
+        "customer_dues": customers.filter(balance__gt=0).aggregate(t=Sum("balance"))["t"] or ZERO,
+    }
+
+
+def store_stats(*, store) -> dict:
+    """The store dashboard: today's and this month's sales (days in the store's time zone, else
+    the company's), stock figures, open transfers."""
+    zone = store.timezone or tenant_settings_cached(tenant=connection.tenant).timezone
+    today, month = day_and_month_start(time_zone=zone)
+
+    def figures(since) -> dict:
+        found = sales_figures(since=since, store_id=store.pk)
+        return {"sales_count": found["sales_count"], "sales_total": found["sales_total"]}
+
+    return {
+        "store_id": store.pk,
+        "today": figures(today),
+        "month": figures(month),
+        **stock_totals(store_id=store.pk),
+        "open_transfers": open_transfer_count(store_id=store.pk),
+    }

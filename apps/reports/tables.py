@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apps.core.exports import Column, Kind, column_of, title_of
+from apps.core.renderers import camel_key
 
 # The kinds the figures' Python types do not tell (a Decimal is money unless said here, a period
 # label is a date); by snake_case key, for the rows' keys and the summary's labels alike.
@@ -58,8 +59,6 @@ def _snake(label: str) -> str:
 
 
 def _flat(values: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    from apps.core.renderers import camel_key
-
     out: list[tuple[str, Any]] = []
     for key, value in values.items():
         if isinstance(value, dict):

@@ -35,12 +35,12 @@ from uuid import UUID
 from apps.audit.services import audit_record
 from apps.catalog.models import Product, ProductVariant
 from apps.core.errors import ErrorCode, PermissionDenied
+from apps.customers.models import Customer
 from apps.sales import pricing
 from apps.tenants.limits import current_tenant
 from apps.users import services as users
 
 if TYPE_CHECKING:
-    from apps.customers.models import Customer
     from apps.sales.services import Checkout, SaleLine
 
 APPROVED = "sale.discount_approved"

@@ -7,15 +7,9 @@ from uuid import UUID
 from django.db.models import Prefetch, QuerySet
 
 from apps.core.errors import NotFound
-from apps.sales.models import Payment, PaymentKind, Sale, SaleItem, SaleReturn
-
-
-def visible_store_ids(*, user) -> list[UUID] | None:
-    """The stores whose sales `user` may read: None for all (ADMIN, MANAGER), else the
-    cashier's own."""
-    from apps.inventory.selectors import visible_store_ids as stock_visible
-
-    return stock_visible(user=user)
+from apps.core.filters import day_and_month_start
+from apps.sales.models import Payment, PaymentKind, Sale, SaleItem, SaleReturn, SaleStatus
+from apps.tenants.selectors import tenant_settings_cached
 
 
 def sale_list(*, store_ids: list[UUID] | None = None) -> QuerySet[Sale]:
@@ -79,25 +73,9 @@ def payment_get(*, payment_id: UUID, store_ids: list[UUID] | None = None) -> Pay
     return payment
 
 
-def day_and_month_start(*, time_zone: str, now=None):
-    """The start of today and of this month in the company's time zone (as aware datetimes)."""
-    from zoneinfo import ZoneInfo
-
-    from django.utils import timezone
-
-    local = timezone.localtime(now or timezone.now(), ZoneInfo(time_zone or "UTC"))
-    today = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return today, today.replace(day=1)
-
-
-def sales_figures(*, since, store_id: UUID | None = None) -> dict:
-    """Sales since `since` (voids excluded): their count, their total net of the refunds made
-    since then, and the average sale — the sales report's own totals, so they always agree."""
-    from apps.reports.selectors import Period, sales_totals
-
-    totals = sales_totals(period=Period(since, None, "UTC", store_id))
-    return {
-        "sales_count": totals["count"],
-        "sales_total": totals["net"],
-        "average_sale": totals["average_basket"],
-    }
+def sales_this_month_count(tenant) -> int:
+    """The sales made since this month began in the company's time zone, every status (the plan's
+    SALES_PER_MONTH limit; apps.core.plans)."""
+    _today, month = day_and_month_start(time_zone=tenant_settings_cached(tenant=tenant).timezone)
+    # every status listed: the (status, created_at) index serves the count
+    return Sale.objects.filter(status__in=SaleStatus.values, created_at__gte=month).count()

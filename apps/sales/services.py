@@ -16,6 +16,7 @@ checkouts per second."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -49,11 +50,8 @@ from apps.core.validation import validate_text
 from apps.customers import services as customers
 from apps.customers.models import Customer
 from apps.inventory.services import StockChange, StockKey, item_identity_check, stock_move
-from apps.pos import selectors as pos_selectors
-from apps.pos import services as pos
-from apps.pos.models import CashEventType
 from apps.sales import approval as approvals
-from apps.sales import events, pricing
+from apps.sales import drawer, events, pricing
 from apps.sales.models import (
     DueAllocation,
     Payment,
@@ -68,6 +66,7 @@ from apps.sales.models import (
 from apps.stores.models import Store, StoreKind
 from apps.tenants.limits import PlanResource, current_tenant, plan_limit_guard, tenant_package
 from apps.tenants.models import PlanFeature
+from apps.tenants.selectors import tenant_settings_cached
 
 MAX_ITEMS = 100
 MAX_PAYMENTS = 10
@@ -195,11 +194,17 @@ class TillStore:
 
 
 # the store, whether the user works there, and the drawer's shift: one statement per checkout
-TILL_STORE_SQL = (  # noqa: S608 (constant pieces)
+TILL_STORE_SQL = (
     "SELECT s.code, s.kind, EXISTS (SELECT 1 FROM stores_storeassignment a"
     " WHERE a.store_id = s.id AND a.user_id = %s), {drawer_shift}"
     " FROM stores_store s WHERE s.id = %s AND s.deleted_at IS NULL FOR SHARE OF s"
-).format(drawer_shift=pos_selectors.DRAWER_SHIFT_SQL.format(store="s.id"))
+)
+
+
+@functools.cache
+def _till_store_sql() -> str:
+    """TILL_STORE_SQL with the drawer's sub-select (apps.pos's, registered: built at first use)."""
+    return TILL_STORE_SQL.format(drawer_shift=drawer.shift_sql().format(store="s.id"))
 
 
 def _store(store_id: UUID, *, actor) -> TillStore:
@@ -209,7 +214,7 @@ def _store(store_id: UUID, *, actor) -> TillStore:
     apps.pos.selectors.DRAWER_SHIFT_SQL). One statement."""
     user_id = getattr(actor, "pk", None)
     with connection.cursor() as cursor:
-        cursor.execute(TILL_STORE_SQL, [user_id, user_id, user_id, store_id])
+        cursor.execute(_till_store_sql(), [user_id, user_id, user_id, store_id])
         row = cursor.fetchone()
     if row is None:
         raise ValidationFailed.for_field("storeId", "Unknown store.")
@@ -237,8 +242,6 @@ def _customer(customer_id: UUID | None) -> Customer | None:
 def _settings(actor=None):
     """The company's settings: those read with the request's user when there is one (no
     query), else read now."""
-    from apps.tenants.selectors import tenant_settings_cached
-
     tenant = getattr(actor, "tenant", None)
     if tenant is None or tenant.schema_name != connection.schema_name:
         tenant = connection.tenant
@@ -276,7 +279,7 @@ def _price(checkout: Checkout, *, actor, cart_only: bool = False) -> Priced:
     settings = _settings(actor)
     till = _store(checkout.store_id, actor=actor)
     if till.shift_id is None and settings.require_open_shift:
-        raise pos.shift_required()
+        raise drawer.shift_required()
     customer = _customer(checkout.customer_id)
     lines = _lines(checkout, actor=actor, settings=settings)
     approvals.discount_authorize(
@@ -525,9 +528,9 @@ def _unsaved_sale(priced: Priced, *, actor) -> Sale:
     cash = sum((p.amount for p in sale.unsaved_payments if p.method == PaymentMethod.CASH), ZERO)
     if priced.shift_id is not None and cash:
         sale.unsaved_cash_events.append(
-            pos.cash_event(
+            drawer.cash_event(
                 shift_id=priced.shift_id,
-                type=CashEventType.SALE,
+                type=drawer.SALE,
                 amount=cash,
                 reference_type="sale",
                 reference_id=sale.pk,
@@ -632,7 +635,7 @@ def sale_void(*, actor, sale_id: UUID, reason: str) -> Sale:
             )
         net = _net_by_method(sale)
         cash_back = net.get(PaymentMethod.CASH, ZERO)
-        shift_id = pos.till_shift_id(
+        shift_id = drawer.till_shift_id(
             actor=actor, store_id=sale.store_id,
             required=settings.require_open_shift and cash_back != 0,
         )  # fmt: skip
@@ -655,8 +658,8 @@ def sale_void(*, actor, sale_id: UUID, reason: str) -> Sale:
         ]
         Payment.objects.bulk_create(money_back)
         if shift_id is not None and cash_back:
-            pos.cash_event(
-                shift_id=shift_id, type=CashEventType.VOID, amount=-cash_back,
+            drawer.cash_event(
+                shift_id=shift_id, type=drawer.VOID, amount=-cash_back,
                 reference_type="sale", reference_id=sale.pk, actor_id=getattr(actor, "pk", None),
             ).save(force_insert=True)  # fmt: skip
         if sale.customer_id is not None:
@@ -757,7 +760,7 @@ def sale_return(
         sale = _sale_lock(sale_id, "return")
         sold = {item.pk: item for item in sale.items.select_for_update().order_by("pk")}
         # the shift before the stock (the lock order); required below once the cash is known
-        shift_id = pos.till_shift_id(actor=actor, store_id=sale.store_id, required=False)
+        shift_id = drawer.till_shift_id(actor=actor, store_id=sale.store_id, required=False)
         if refund_method == PaymentMethod.STORE_CREDIT and sale.customer_id is None:
             raise ValidationFailed.for_field("refundMethod", "Store credit needs a customer.")
         fractions = _fractions(sold.values()) if any(_part(line.quantity) for line in items) else {}
@@ -856,7 +859,7 @@ def sale_return(
             sale, sale_return_row, refund - to_due, refund_method, shift_id=shift_id, actor=actor
         )
         if cash_out and shift_id is None and settings.require_open_shift:
-            raise pos.shift_required()  # rolls back everything above
+            raise drawer.shift_required()  # rolls back everything above
         if sale.customer_id is not None:
             kwargs = {
                 "actor": actor,
@@ -960,8 +963,8 @@ def _refund_money(
     )
     cash = sum((part for m, part in parts if m == PaymentMethod.CASH), ZERO)
     if shift_id is not None and cash:
-        pos.cash_event(
-            shift_id=shift_id, type=CashEventType.REFUND, amount=-cash,
+        drawer.cash_event(
+            shift_id=shift_id, type=drawer.REFUND, amount=-cash,
             reference_type="sale_return", reference_id=sale_return_row.pk,
             actor_id=getattr(actor, "pk", None),
         ).save(force_insert=True)  # fmt: skip
@@ -1031,7 +1034,7 @@ def due_collect(
         shift_id = _store(store_id, actor=actor).shift_id
         settings = _settings(actor)
         if method == PaymentMethod.CASH and shift_id is None and settings.require_open_shift:
-            raise pos.shift_required()
+            raise drawer.shift_required()
         payment = Payment.objects.create(
             id=payment_id,
             kind=PaymentKind.DUE,
@@ -1045,8 +1048,8 @@ def due_collect(
             shift_id=shift_id,
         )
         if shift_id is not None and method == PaymentMethod.CASH:
-            pos.cash_event(
-                shift_id=shift_id, type=CashEventType.DUE_PAYMENT, amount=amount,
+            drawer.cash_event(
+                shift_id=shift_id, type=drawer.DUE_PAYMENT, amount=amount,
                 reference_type="payment", reference_id=payment.pk,
                 actor_id=getattr(actor, "pk", None),
             ).save(force_insert=True)  # fmt: skip

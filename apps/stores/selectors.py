@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from decimal import Decimal
 from uuid import UUID
 
 from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
+from apps.core.roles import Role
 from apps.stores.models import Store, StoreAssignment
-
-ZERO = Decimal("0.00")
 
 
 def store_list() -> QuerySet[Store]:
@@ -30,26 +28,14 @@ def store_ids_for_user(*, user_id: UUID) -> list[UUID]:
     )
 
 
-def store_stats(*, store: Store) -> dict:
-    """The store dashboard: today's and this month's sales (days in the store's time zone, else
-    the company's), stock figures, open transfers."""
-    from django.db import connection
+def visible_store_ids(*, user) -> list[UUID] | None:
+    """The locations whose stock and sales `user` may read: None for all (ADMIN, MANAGER), else
+    the cashier's assigned stores."""
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        return None
+    return store_ids_for_user(user_id=user.pk)
 
-    from apps.inventory.selectors import open_transfer_count, stock_totals
-    from apps.sales.selectors import day_and_month_start, sales_figures
-    from apps.tenants.selectors import tenant_settings_cached
 
-    zone = store.timezone or tenant_settings_cached(tenant=connection.tenant).timezone
-    today, month = day_and_month_start(time_zone=zone)
-
-    def figures(since) -> dict:
-        found = sales_figures(since=since, store_id=store.pk)
-        return {"sales_count": found["sales_count"], "sales_total": found["sales_total"]}
-
-    return {
-        "store_id": store.pk,
-        "today": figures(today),
-        "month": figures(month),
-        **stock_totals(store_id=store.pk),
-        "open_transfers": open_transfer_count(store_id=store.pk),
-    }
+def store_count(kind: str) -> int:
+    """The live locations of one kind (the plan's STORES and WAREHOUSES limits; apps.core.plans)."""
+    return Store.objects.alive().filter(kind=kind).count()

@@ -21,10 +21,10 @@ from apps.core.db import (
 )
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.events import publish_user_access_changed
+from apps.core.plans import PlanResource, current_tenant, plan_limit_guard
 from apps.core.validation import validate_pattern, validate_text, validate_timezone
 from apps.stores.events import store_changed
 from apps.stores.models import Store, StoreAssignment, StoreKind
-from apps.tenants.limits import PlanResource, current_tenant, plan_limit_guard
 
 
 def _plan_resource(kind: str) -> PlanResource:

@@ -7,26 +7,20 @@ Two parallel creates at the limit therefore cannot both pass: the second counts 
 Companies whose plan sets no limit for a resource (or that have no plan) take no lock and count
 nothing. Downgrading below the current usage is allowed: nothing is removed, new creates are
 refused until the usage is under the limit again.
+
+The counting is the owning apps': each registers its counter with `apps.core.plans` in its
+`AppConfig.ready()` (users, stores, catalog, sales); this guard is registered there by the tenants
+app, so the apps below tenants reach it through `apps.core.plans.plan_limit_guard`.
 """
 
 from __future__ import annotations
-
-from enum import StrEnum
 
 from django.db import connection
 
 from apps.core.db import advisory_locks
 from apps.core.errors import BusinessRuleViolation, ErrorCode, PermissionDenied
+from apps.core.plans import PlanResource, current_tenant, resource_usage
 from apps.tenants.models import Package, Tenant
-
-
-class PlanResource(StrEnum):
-    STORES = "stores"
-    WAREHOUSES = "warehouses"
-    USERS = "users"
-    PRODUCTS = "products"
-    SALES_PER_MONTH = "salesPerMonth"
-
 
 LIMIT_FIELDS: dict[PlanResource, str] = {
     PlanResource.STORES: "max_stores",
@@ -50,41 +44,6 @@ def tenant_package(tenant: Tenant) -> Package | None:
     if "package" in tenant._state.fields_cache:
         return tenant._state.fields_cache["package"]
     return Package.objects.filter(tenants__pk=tenant.pk).first()
-
-
-def current_tenant(actor=None) -> Tenant:
-    """The company the current schema belongs to: the actor's (loaded with its plan when the
-    actor is the request's user), else the connection's."""
-    tenant = getattr(actor, "tenant", None)
-    if tenant is not None and tenant.schema_name == connection.schema_name:
-        return tenant
-    return connection.tenant
-
-
-def resource_usage(resource: PlanResource, *, tenant: Tenant) -> int:
-    """How many of `resource` the company has now (run in its schema)."""
-    if resource == PlanResource.USERS:
-        from apps.users.models import User
-
-        return User.objects.filter(
-            tenant_id=tenant.pk, is_active=True, deleted_at__isnull=True
-        ).count()
-    if resource in (PlanResource.STORES, PlanResource.WAREHOUSES):
-        from apps.stores.models import Store, StoreKind
-
-        kind = StoreKind.RETAIL if resource == PlanResource.STORES else StoreKind.WAREHOUSE
-        return Store.objects.alive().filter(kind=kind).count()
-    if resource == PlanResource.PRODUCTS:
-        from apps.catalog.models import Product
-
-        return Product.objects.alive().count()
-    from apps.sales.models import Sale, SaleStatus
-    from apps.sales.selectors import day_and_month_start
-    from apps.tenants.selectors import tenant_settings_cached
-
-    _today, month = day_and_month_start(time_zone=tenant_settings_cached(tenant=tenant).timezone)
-    # every status listed: the (status, created_at) index serves the count
-    return Sale.objects.filter(status__in=SaleStatus.values, created_at__gte=month).count()
 
 
 def plan_limit_guard(
@@ -130,3 +89,15 @@ def plan_feature_require(*, tenant: Tenant | None, feature: str) -> None:
             code=ErrorCode.FEATURE_NOT_IN_PLAN,
             details=[{"field": "feature", "message": f"Not in the plan: {feature}."}],
         )
+
+
+__all__ = [
+    "LIMIT_FIELDS",
+    "NOUNS",
+    "PlanResource",
+    "current_tenant",
+    "plan_feature_require",
+    "plan_limit_guard",
+    "resource_usage",
+    "tenant_package",
+]

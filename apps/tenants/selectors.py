@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.db.models import Q, QuerySet
 
 from apps.core.errors import NotFound
-from apps.tenants.models import PlanFeature, Tenant
-
-ZERO = Decimal("0.00")
+from apps.core.shared_cache import shared_drop, shared_get_or_load
+from apps.tenants.limits import LIMIT_FIELDS, PlanResource, resource_usage, tenant_package
+from apps.tenants.models import Package, PlanFeature, Tenant, TenantSettings
 
 
 def tenant_list() -> QuerySet[Tenant]:
@@ -25,37 +23,6 @@ def tenant_get(*, tenant_id) -> Tenant:
     return tenant
 
 
-def tenant_dashboard(*, tenant: Tenant) -> dict:
-    """The company dashboard: today's and this month's sales (days in the company's time
-    zone), counts, stock figures and what customers owe."""
-    from django.db.models import Sum
-
-    from apps.catalog.models import Product
-    from apps.customers.models import Customer
-    from apps.inventory.selectors import open_transfer_count, stock_totals
-    from apps.sales.selectors import day_and_month_start, sales_figures
-    from apps.stores.models import Store, StoreKind
-    from apps.users.models import User
-
-    stores = Store.objects.alive()
-    today, month = day_and_month_start(time_zone=tenant_settings_cached(tenant=tenant).timezone)
-    customers = Customer.objects.alive()
-    return {
-        "today": sales_figures(since=today),
-        "month": sales_figures(since=month),
-        "stores": stores.filter(kind=StoreKind.RETAIL).count(),
-        "warehouses": stores.filter(kind=StoreKind.WAREHOUSE).count(),
-        "active_users": User.objects.filter(
-            tenant=tenant, is_active=True, deleted_at__isnull=True
-        ).count(),
-        "products": Product.objects.alive().count(),
-        "customers": customers.count(),
-        **stock_totals(),
-        "open_transfers": open_transfer_count(),
-        "customer_dues": customers.filter(balance__gt=0).aggregate(t=Sum("balance"))["t"] or ZERO,
-    }
-
-
 def _settings_cache_key(tenant_id) -> str:
     return f"tenant-settings:{tenant_id}"
 
@@ -69,9 +36,6 @@ def tenant_settings_cached(*, tenant: Tenant):
     """The company's settings (hot path: every scan and checkout): from the shared cache when
     there is one; else those read with `tenant` in this request (the request's user is read with
     its company's settings), else read now."""
-    from apps.tenants.models import TenantSettings
-    from apps.users.cache import shared_get_or_load
-
     loaded = tenant._state.fields_cache.get("settings")
     return shared_get_or_load(
         _settings_cache_key(tenant.pk),
@@ -84,8 +48,6 @@ def tenant_settings_cached(*, tenant: Tenant):
 
 def tenant_settings_cache_clear(*, tenant_id) -> None:
     """Call inside (or on commit of) the transaction that changes the settings."""
-    from apps.users.cache import shared_drop
-
     shared_drop([_settings_cache_key(tenant_id)], marker_seconds=30)
 
 
@@ -105,8 +67,6 @@ def company_time_zone(tenant: Tenant) -> str:
 def package_list():
     from django.db.models import Count
 
-    from apps.tenants.models import Package
-
     return Package.objects.annotate(
         tenant_count=Count("tenants", filter=Q(tenants__is_template=False))
     )
@@ -121,8 +81,6 @@ def package_get(*, package_id):
 
 def subscription_get(*, tenant: Tenant) -> dict:
     """The company's plan, its limits and what the company uses of each (in its schema)."""
-    from apps.tenants.limits import LIMIT_FIELDS, PlanResource, resource_usage, tenant_package
-
     package = tenant_package(tenant)
     return {
         "package": package,

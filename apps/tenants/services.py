@@ -24,7 +24,7 @@ from apps.core.validation import (
     validate_text,
     validate_timezone,
 )
-from apps.receipts import layout
+from apps.tenants import receipt_layout as layout
 from apps.tenants.documents import money_documents_exist
 from apps.tenants.limits import plan_feature_require
 from apps.tenants.models import (

@@ -9,6 +9,7 @@ from django.db.models import DEFERRED, OuterRef, QuerySet
 from apps.core.db import PreparedStatement, qualified_table
 from apps.core.errors import NotFound
 from apps.core.roles import ROLE_PERMISSIONS, Role
+from apps.stores.models import StoreAssignment
 from apps.users.models import User
 
 
@@ -18,8 +19,6 @@ def user_permissions(*, user: User) -> list[str]:
 
 def _with_store_ids(queryset: QuerySet[User]) -> QuerySet[User]:
     """Adds `store_ids` (the user's live stores in the current tenant) in the same query."""
-    from apps.stores.models import StoreAssignment
-
     stores = (
         StoreAssignment.objects.filter(user_id=OuterRef("pk"), store__deleted_at__isnull=True)
         .order_by("store_id")
@@ -109,9 +108,11 @@ def _auth_fields(model) -> list:
 
 @functools.cache
 def _auth_models() -> tuple:
-    from apps.tenants.models import Package, Tenant, TenantSettings
-
-    return (User, Tenant, TenantSettings, Package)
+    # the user's company, its settings and its plan, as the user's foreign key leads to them
+    tenant = User._meta.get_field("tenant").related_model
+    settings = tenant._meta.get_field("settings").related_model
+    package = tenant._meta.get_field("package").related_model
+    return (User, tenant, settings, package)
 
 
 def _auth_user_sql() -> str:
@@ -210,3 +211,8 @@ def auth_user_get(*, user_id) -> User | None:
         )
     user_model.tenant.field.set_cached_value(user, tenant)
     return user
+
+
+def active_user_count(tenant) -> int:
+    """The company's active users (its plan's USERS limit; apps.core.plans)."""
+    return User.objects.filter(tenant_id=tenant.pk, is_active=True, deleted_at__isnull=True).count()

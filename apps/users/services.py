@@ -19,10 +19,12 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django_tenants.utils import get_tenant_model
 from rest_framework_simplejwt.exceptions import TokenBackendError
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from apps.audit.models import AuditLog
 from apps.audit.services import audit_record
 from apps.core.db import UNSET, Unset, fields_save, row_update, rows_lock, sent, snapshot
 from apps.core.errors import (
@@ -37,8 +39,11 @@ from apps.core.errors import (
 )
 from apps.core.events import publish_sessions_revoked, publish_user_access_changed
 from apps.core.mail import mail_send_later
+from apps.core.plans import PlanResource, plan_limit_guard
 from apps.core.roles import Role
-from apps.tenants.models import Tenant
+from apps.stores.models import StoreAssignment
+from apps.stores.selectors import store_ids_for_user
+from apps.stores.services import store_assignments_set
 from apps.users.cache import auth_cache_drop
 from apps.users.events import user_changed
 from apps.users.models import PasswordResetToken, RefreshTokenRotation, User, normalize_email
@@ -484,7 +489,9 @@ def user_lock(*, user_id: UUID, tenant_id: UUID | Unset | None = UNSET) -> User:
     user = rows.get(user_id)
     if user is None:  # deleted since the first read
         raise NotFound("User not found.")
-    user.tenant = Tenant.objects.filter(pk=user.tenant_id).first() if user.tenant_id else None
+    user.tenant = (
+        get_tenant_model().objects.filter(pk=user.tenant_id).first() if user.tenant_id else None
+    )
     return user
 
 
@@ -554,9 +561,6 @@ def staff_create(
     phone: str = "",
     store_ids: Iterable[UUID] = (),
 ) -> User:
-    from apps.stores.services import store_assignments_set
-    from apps.tenants.limits import PlanResource, plan_limit_guard
-
     _guard_manager_vs_admin(actor, _staff_role(role))
     with transaction.atomic():
         plan_limit_guard(resource=PlanResource.USERS, tenant=tenant)
@@ -595,9 +599,6 @@ def staff_update(
 ) -> User:
     """Edits a member of staff. Nobody changes their own role or email here (their own email
     needs their current password: PATCH /users/me); an email change ends the user's sessions."""
-    from apps.stores.selectors import store_ids_for_user
-    from apps.stores.services import store_assignments_set
-
     changes = sent(email=email, name=name, phone=phone, avatar_url=avatar_url, role=role)
     if "role" in changes:
         _staff_role(changes["role"])
@@ -708,7 +709,6 @@ def staff_deactivate(*, actor: User, user_id: UUID) -> User:
 
 def _guard_plan_users(user: User, pending: dict) -> None:
     """A user put back into service counts against the company's plan like a new one."""
-    from apps.tenants.limits import PlanResource, plan_limit_guard
 
     if user.tenant_id is not None and pending and not (user.is_active and user.deleted_at is None):
         plan_limit_guard(resource=PlanResource.USERS, tenant=user.tenant)
@@ -850,8 +850,6 @@ def user_undelete(*, actor: User, user_id: UUID) -> User:
 def user_hard_delete(*, actor: User, user_id: UUID, anonymise: bool = False) -> dict:
     """Deletes a user row. A user who has acted (audit rows name them) keeps their row for the
     trail: refused with 422 unless `anonymise`, which strips every personal field instead."""
-    from apps.audit.models import AuditLog
-
     with transaction.atomic():
         user = user_lock(user_id=user_id)
         _guard_not_self(actor, user, "You cannot delete yourself.")
@@ -899,8 +897,6 @@ def _store_assignments_purge(user: User) -> None:
     if not user.tenant_id:
         return
     from django_tenants.utils import tenant_context
-
-    from apps.stores.models import StoreAssignment
 
     with tenant_context(user.tenant):
         StoreAssignment.objects.filter(user_id=user.pk).delete()

@@ -12,6 +12,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from apps.core.operator import AUTH_AT_CLAIM
 from apps.users.models import User
 
 
@@ -24,7 +25,6 @@ class TokenPair:
 # The time (epoch seconds) of the password check that opened the session. Kept through refresh
 # rotation, so a refreshed token is exactly as fresh as the login behind it: operator writes inside
 # a company need it recent (apps.core.operator, OPERATOR_WRITE_REAUTH_MINUTES).
-AUTH_AT_CLAIM = "authAt"
 
 
 def token_pair_issue(*, user: User, rotated_from: Mapping[str, Any] | None = None) -> TokenPair:

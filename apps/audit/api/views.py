@@ -6,8 +6,7 @@ from rest_framework import generics
 from apps.audit.api.filters import AuditFilter, PlatformAuditFilter
 from apps.audit.api.serializers import AuditLogSerializer
 from apps.audit.selectors import audit_list
-from apps.core.filters import PERIOD, period_filter
-from apps.tenants.selectors import company_time_zone
+from apps.core.filters import PERIOD, company_time_zone, period_filter
 
 
 @extend_schema(tags=["audit"], parameters=PERIOD)

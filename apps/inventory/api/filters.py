@@ -1,6 +1,6 @@
 import django_filters
 
-from apps.catalog.services import category_descendant_ids
+from apps.catalog.selectors import category_descendant_ids
 from apps.core.filters import StrictBooleanFilter
 from apps.inventory.models import (
     CountStatus,

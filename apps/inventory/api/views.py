@@ -19,13 +19,14 @@ from apps.inventory.api.filters import (
     TransferFilter,
 )
 from apps.inventory.models import StockLevel
+from apps.stores.selectors import visible_store_ids
 from apps.tenants.models import PlanFeature
 from apps.tenants.selectors import company_time_zone
 from apps.users.models import User
 
 
 def _visible(request) -> list | None:
-    return selectors.visible_store_ids(user=request.user)
+    return visible_store_ids(user=request.user)
 
 
 def _levels_response(levels: list[services.LevelView]) -> Response:

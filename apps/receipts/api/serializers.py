@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.receipts import layout
 from apps.receipts.selectors import Document
+from apps.tenants import receipt_layout as layout
 
 
 def _money(**kwargs):

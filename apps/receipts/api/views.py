@@ -15,8 +15,7 @@ from apps.receipts import rendering, selectors, services
 from apps.receipts.api import serializers as s
 from apps.receipts.api.authentication import ReceiptLinkAuthentication
 from apps.receipts.links import receipt_link_sign
-from apps.sales.selectors import visible_store_ids
-from apps.stores.selectors import store_get
+from apps.stores.selectors import store_get, visible_store_ids
 from apps.tenants.selectors import tenant_settings_cached
 
 GENERATE = "receipt:generate"

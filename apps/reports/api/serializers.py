@@ -371,3 +371,40 @@ class SaleLineSerializer(serializers.Serializer):
     tax = _money(source="tax_amount")
     total = _money(source="line_total")
     unit_cost = serializers.DecimalField(max_digits=14, decimal_places=4)
+
+
+# the dashboards (GET /tenants/me/dashboard, GET /stores/{id}/stats)
+
+
+class PeriodSerializer(serializers.Serializer):
+    sales_count = serializers.IntegerField()
+    sales_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    average_sale = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class TenantDashboardSerializer(serializers.Serializer):
+    today = PeriodSerializer()
+    month = PeriodSerializer()
+    stores = serializers.IntegerField()
+    warehouses = serializers.IntegerField()
+    active_users = serializers.IntegerField()
+    products = serializers.IntegerField()
+    customers = serializers.IntegerField()
+    stock_value = serializers.DecimalField(max_digits=16, decimal_places=2)
+    low_stock_count = serializers.IntegerField()
+    open_transfers = serializers.IntegerField()
+    customer_dues = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+class MoneyCountSerializer(serializers.Serializer):
+    sales_count = serializers.IntegerField()
+    sales_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class StoreStatsSerializer(serializers.Serializer):
+    store_id = serializers.UUIDField()
+    today = MoneyCountSerializer()
+    month = MoneyCountSerializer()
+    stock_value = serializers.DecimalField(max_digits=16, decimal_places=2)
+    low_stock_count = serializers.IntegerField()
+    open_transfers = serializers.IntegerField()

@@ -1,4 +1,5 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from apps.reports.api import views
 
@@ -20,4 +21,10 @@ urlpatterns = [
         name="analytics-reorder-suggestions",
     ),
     path("analytics/market-basket", views.MarketBasketView.as_view(), name="market-basket"),
+    path("tenants/me/dashboard", views.TenantDashboardView.as_view(), name="tenant-dashboard"),
 ]
+
+# GET /stores/{id}/stats: the stores' router names (stores-stats), beside apps.stores.api's routes
+stats_router = SimpleRouter(trailing_slash="")
+stats_router.register("stores", views.StoreStatsViewSet, basename="stores")
+urlpatterns += stats_router.urls

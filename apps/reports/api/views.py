@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics
+from rest_framework import generics, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,7 +19,7 @@ from apps.core.validation import validate_currency
 from apps.reports import analytics, selectors, tables
 from apps.reports.api import serializers as s
 from apps.sales.models import SaleItem
-from apps.stores.selectors import store_get
+from apps.stores.selectors import store_get, store_list
 from apps.tenants.models import PlanFeature
 from apps.tenants.selectors import company_currency, company_time_zone
 
@@ -395,3 +396,37 @@ class SaleLinesView(ExportableListMixin, generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return SaleItem.objects.none()
         return selectors.sale_line_list(period=_period(self.request))
+
+
+# --- the dashboards (their figures are the reports' own) ----------------------------------------
+
+
+@extend_schema(tags=["tenants"])
+class TenantDashboardView(APIView):
+    required_permission = "tenant:manage"
+
+    @extend_schema(responses={200: s.TenantDashboardSerializer})
+    def get(self, request):
+        return Response(
+            s.TenantDashboardSerializer(selectors.tenant_dashboard(tenant=request.user.tenant)).data
+        )
+
+
+@extend_schema(tags=["stores"])
+class StoreStatsViewSet(viewsets.GenericViewSet):
+    # GET /stores/{id}/stats, beside the stores' own routes (apps.stores.api); the docstring is
+    # the OpenAPI description of the operation, the same as theirs
+    """Stores (RETAIL) and storages (WAREHOUSE) of the company."""
+
+    required_permission = "store:manage"
+
+    def get_queryset(self):
+        return store_list()
+
+    def get_object(self):
+        return store_get(store_id=self.kwargs["pk"])
+
+    @extend_schema(responses={200: s.StoreStatsSerializer})
+    @action(detail=True, methods=["get"])
+    def stats(self, request, pk=None):
+        return Response(s.StoreStatsSerializer(selectors.store_stats(store=self.get_object())).data)

@@ -11,11 +11,13 @@ from apps.core.filters import PERIOD
 from apps.core.idempotency import idempotent
 from apps.core.openapi import IDEMPOTENCY_KEY
 from apps.core.roles import Role
+from apps.customers.selectors import customer_get
 from apps.sales import pricing, selectors, services
 from apps.sales.api import serializers as s
 from apps.sales.api.approval import approval_of
 from apps.sales.api.filters import PaymentFilter, SaleFilter
 from apps.sales.models import Payment, Sale
+from apps.stores.selectors import visible_store_ids
 from apps.users.models import User
 
 UUID_PATTERN = r"[0-9a-fA-F-]{36}"
@@ -80,7 +82,7 @@ class SaleViewSet(
         }
 
     def _store_ids(self):
-        return selectors.visible_store_ids(user=self.request.user)
+        return visible_store_ids(user=self.request.user)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -188,7 +190,7 @@ class PaymentViewSet(
         return s.PaymentDetailSerializer if self.action == "retrieve" else s.PaymentSerializer
 
     def _store_ids(self):
-        return selectors.visible_store_ids(user=self.request.user)
+        return visible_store_ids(user=self.request.user)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -216,7 +218,6 @@ class CustomerPaymentsView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Payment.objects.none()
-        from apps.customers.selectors import customer_get
 
         customer_get(customer_id=self.kwargs["customer_id"])  # 404
         return selectors.payment_list().filter(customer_id=self.kwargs["customer_id"])

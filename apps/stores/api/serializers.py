@@ -32,17 +32,3 @@ class StoreInputSerializer(serializers.Serializer):
     email = serializers.EmailField(allow_blank=True, required=False)
     timezone = serializers.CharField(max_length=64, allow_blank=True, required=False)
     receipt_header = serializers.CharField(max_length=1000, allow_blank=True, required=False)
-
-
-class MoneyCountSerializer(serializers.Serializer):
-    sales_count = serializers.IntegerField()
-    sales_total = serializers.DecimalField(max_digits=14, decimal_places=2)
-
-
-class StoreStatsSerializer(serializers.Serializer):
-    store_id = serializers.UUIDField()
-    today = MoneyCountSerializer()
-    month = MoneyCountSerializer()
-    stock_value = serializers.DecimalField(max_digits=16, decimal_places=2)
-    low_stock_count = serializers.IntegerField()
-    open_transfers = serializers.IntegerField()

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.stores import selectors, services
-from apps.stores.api.serializers import StoreInputSerializer, StoreSerializer, StoreStatsSerializer
+from apps.stores.api.serializers import StoreInputSerializer, StoreSerializer
 
 
 @extend_schema(tags=["stores"])
@@ -45,8 +44,3 @@ class StoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def destroy(self, request, pk=None):
         store = services.store_delete(actor=request.user, store_id=self.get_object().pk)
         return Response(StoreSerializer(store).data)
-
-    @extend_schema(responses={200: StoreStatsSerializer})
-    @action(detail=True, methods=["get"])
-    def stats(self, request, pk=None):
-        return Response(StoreStatsSerializer(selectors.store_stats(store=self.get_object())).data)

@@ -140,26 +140,6 @@ class TenantSettingsInputSerializer(serializers.ModelSerializer):
         super().__init__(*args, partial=True, **kwargs)
 
 
-class PeriodSerializer(serializers.Serializer):
-    sales_count = serializers.IntegerField()
-    sales_total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    average_sale = serializers.DecimalField(max_digits=14, decimal_places=2)
-
-
-class TenantDashboardSerializer(serializers.Serializer):
-    today = PeriodSerializer()
-    month = PeriodSerializer()
-    stores = serializers.IntegerField()
-    warehouses = serializers.IntegerField()
-    active_users = serializers.IntegerField()
-    products = serializers.IntegerField()
-    customers = serializers.IntegerField()
-    stock_value = serializers.DecimalField(max_digits=16, decimal_places=2)
-    low_stock_count = serializers.IntegerField()
-    open_transfers = serializers.IntegerField()
-    customer_dues = serializers.DecimalField(max_digits=16, decimal_places=2)
-
-
 class PlanLimitsSerializer(serializers.Serializer):
     stores = serializers.IntegerField(allow_null=True)
     warehouses = serializers.IntegerField(allow_null=True)

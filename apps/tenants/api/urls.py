@@ -1,7 +1,6 @@
 from django.urls import path
 
 from apps.tenants.api.views import (
-    TenantDashboardView,
     TenantProfileView,
     TenantSettingsView,
     TenantSubscriptionView,
@@ -11,5 +10,4 @@ urlpatterns = [
     path("tenants/me", TenantProfileView.as_view(), name="tenant-me"),
     path("tenants/me/settings", TenantSettingsView.as_view(), name="tenant-settings"),
     path("tenants/me/subscription", TenantSubscriptionView.as_view(), name="tenant-subscription"),
-    path("tenants/me/dashboard", TenantDashboardView.as_view(), name="tenant-dashboard"),
 ]

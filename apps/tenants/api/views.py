@@ -7,7 +7,6 @@ from rest_framework.views import APIView
 from apps.tenants import selectors, services
 from apps.tenants.api.serializers import (
     SubscriptionSerializer,
-    TenantDashboardSerializer,
     TenantProfileInputSerializer,
     TenantProfileSerializer,
     TenantSettingsInputSerializer,
@@ -50,17 +49,6 @@ class TenantSettingsView(APIView):
             actor=request.user, tenant=request.user.tenant, **data.validated_data
         )
         return Response(TenantSettingsSerializer(settings).data)
-
-
-@extend_schema(tags=["tenants"])
-class TenantDashboardView(APIView):
-    required_permission = "tenant:manage"
-
-    @extend_schema(responses={200: TenantDashboardSerializer})
-    def get(self, request):
-        return Response(
-            TenantDashboardSerializer(selectors.tenant_dashboard(tenant=request.user.tenant)).data
-        )
 
 
 @extend_schema(tags=["tenants"])

@@ -166,7 +166,7 @@ def test_seed_demo_reports_a_failing_step_and_goes_on(worlds, monkeypatch):
         raise RuntimeError("import exploded")
 
     monkeypatch.setattr(
-        "apps.tenants.management.commands.seed_demo.products_bulk_import", broken_import
+        "apps.devtools.management.commands.seed_demo.products_bulk_import", broken_import
     )
     out, err = io.StringIO(), io.StringIO()
     call_command("seed_demo", stdout=out, stderr=err)

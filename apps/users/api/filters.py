@@ -2,6 +2,7 @@ import django_filters
 
 from apps.core.filters import StrictBooleanFilter
 from apps.core.roles import Role
+from apps.stores.models import StoreAssignment
 from apps.users.models import User
 
 
@@ -15,8 +16,6 @@ class StaffFilter(django_filters.FilterSet):
         fields = ["role", "is_active", "store_id"]
 
     def filter_store(self, queryset, name, value):
-        from apps.stores.models import StoreAssignment
-
         return queryset.filter(
             pk__in=StoreAssignment.objects.filter(store_id=value).values("user_id")
         )

@@ -21,10 +21,11 @@ from django.conf import settings
 from django.core.cache import caches
 from django.test import override_settings
 
+from apps.core.shared_cache import _DROPPED
 from apps.realtime.tests.redis_server import redis_url  # noqa: F401  (fixture)
 from apps.tenants.models import TenantSettings
 from apps.tenants.selectors import tenant_settings_cache_clear
-from apps.users.cache import _DROPPED, auth_cache_drop, cached_auth_user
+from apps.users.cache import auth_cache_drop, cached_auth_user
 from apps.users.models import User
 from conftest import bearer
 

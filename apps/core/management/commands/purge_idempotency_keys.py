@@ -1,9 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
 
 from apps.core.idempotency import idempotency_purge, retention_cutoff
-from apps.tenants.models import Tenant
 
 BATCH = 5000
 
@@ -26,7 +25,8 @@ class Command(BaseCommand):
             raise CommandError("--hours must be 0 or more.")
         cutoff = retention_cutoff(hours=hours)
         schemas = list(
-            Tenant.objects.exclude(schema_name=get_public_schema_name())
+            get_tenant_model()
+            .objects.exclude(schema_name=get_public_schema_name())
             .order_by("schema_name")
             .values_list("schema_name", flat=True)
         )

@@ -1,7 +1,8 @@
 """What a receipt template may say, and the rules for it: papers, optional fields, locales.
 
-Shared by the company's template (kept in its settings, `apps.tenants`) and the stores' overrides
-(`apps.receipts.models.ReceiptTemplate`), so both are validated by the same code."""
+Shared by the company's template (kept in its settings, here in `apps.tenants`) and the stores'
+overrides (`apps.receipts.models.ReceiptTemplate`), so both are validated by the same code; it lives
+in the lower of the two apps (the layers, pyproject.toml)."""
 
 from __future__ import annotations
 

@@ -47,7 +47,6 @@ from apps.purchasing.services import (
     purchase_receive,
     supplier_create,
 )
-from apps.receipts.layout import FIELD_DEFAULTS
 from apps.sales.models import Sale, SaleReturn
 from apps.sales.pricing import Tender
 from apps.sales.services import (
@@ -62,6 +61,7 @@ from apps.sales.services import (
 from apps.stores.models import Store, StoreKind
 from apps.stores.services import store_create
 from apps.tenants.models import Package, Tenant
+from apps.tenants.receipt_layout import FIELD_DEFAULTS
 from apps.tenants.services import package_create, tenant_create, tenant_settings_update
 from apps.users.models import User
 from apps.users.services import staff_create, super_admin_ensure
