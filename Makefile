@@ -36,6 +36,8 @@ walkthrough: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	@# the layers the apps obey (pyproject.toml's [tool.importlinter]): no app imports one above it
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run -v 0
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
