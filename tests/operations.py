@@ -18,6 +18,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -25,7 +26,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 from PIL import Image
 
@@ -612,6 +613,27 @@ STATUS_SLUGS = {
 }
 
 
+@contextmanager
+def rows_kept_for_the_module(django_db_blocker, build: Callable[[], Any]):
+    """`build()`'s rows kept for a whole test module, never committed — as Django's
+    `TestCase.setUpTestData`: an outer transaction opened here, every test's own transaction
+    nested in it as a savepoint (rolled back after the test, so each test starts from the same
+    rows), the outer one rolled back when the module's fixture ends. Built once instead of once
+    per generated case (over a thousand of them). Yields what `build()` returned."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        with django_db_blocker.unblock():
+            built = build()
+        yield built
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            connection.set_schema_to_public()
+
+
 def make_refs(world) -> Refs:
     """Objects of `world`'s tenant for every path parameter, created in the test's transaction
     (with the ORM, so the fixtures do not depend on the services' signatures)."""
@@ -884,19 +906,17 @@ def call(client, case: Case, refs: Refs, user=None, body_refs: Refs | None = Non
 
 
 # --- everything of a tenant, to prove a refused call changed nothing ------------------------------
-def tenant_snapshot(tenant) -> dict[str, list[dict]]:
-    """Every row of every tenant-schema model in `tenant`'s schema, and every public row that
-    belongs to it: the tenant row, rows with a `tenant` foreign key (users, settings, domains,
-    audit trail, images) and rows pointing at its users (refresh tokens)."""
+def _tenant_querysets(tenant):
+    """(label, queryset) of every row set `tenant_snapshot` covers; the tenant-schema ones are
+    read inside `tenant_context(tenant)` (the caller's job), the public ones outside."""
     from apps.tenants.models import Tenant
     from apps.users.models import User
 
     tenant_only = set(settings.TENANT_APPS) - set(settings.SHARED_APPS)
-    public_models = [m for m in apps.get_models() if m._meta.app_config.name not in tenant_only]
-    tenant_models = [m for m in apps.get_models() if m._meta.app_config.name in tenant_only]
-    snapshot: dict[str, list[dict]] = {}
-    connection.set_schema_to_public()
-    for model in public_models:
+    public: list[tuple[str, Any]] = []
+    for model in apps.get_models():
+        if model._meta.app_config.name in tenant_only:
+            continue
         rows = model.objects.filter(pk=tenant.pk) if model is Tenant else None
         for f in model._meta.concrete_fields if rows is None else ():
             if f.is_relation and f.related_model is Tenant:
@@ -906,12 +926,53 @@ def tenant_snapshot(tenant) -> dict[str, list[dict]]:
             if rows is not None:
                 break
         if rows is not None:
-            snapshot[model._meta.label] = list(rows.order_by("pk").values())
+            public.append((model._meta.label, rows.order_by("pk")))
+    own = [
+        (model._meta.label, model.objects.order_by("pk"))
+        for model in apps.get_models()
+        if model._meta.app_config.name in tenant_only
+    ]
+    return public, own
+
+
+def tenant_snapshot(tenant) -> dict[str, list[dict]]:
+    """Every row of every tenant-schema model in `tenant`'s schema, and every public row that
+    belongs to it: the tenant row, rows with a `tenant` foreign key (users, settings, domains,
+    audit trail, images) and rows pointing at its users (refresh tokens)."""
+    public, own = _tenant_querysets(tenant)
+    connection.set_schema_to_public()
+    snapshot = {label: list(rows.values()) for label, rows in public}
     with tenant_context(tenant):
-        for model in tenant_models:
-            snapshot[model._meta.label] = list(model.objects.order_by("pk").values())
+        snapshot.update({label: list(rows.values()) for label, rows in own})
     connection.set_schema_to_public()
     return snapshot
+
+
+def tenant_fingerprint(tenant) -> dict[str, str]:
+    """What `tenant_snapshot` covers as one digest per row set, read by two queries (the public
+    rows, the schema's rows): equal fingerprints, equal rows (every column's text, in key
+    order). For checks run per generated case; the snapshot says what differs."""
+
+    def digests(querysets) -> dict[str, str]:
+        parts, params = [], []
+        for label, rows in querysets:
+            sql, args = rows.query.sql_with_params()
+            parts.append(
+                "SELECT %s, md5(coalesce(string_agg(r::text, '|' ORDER BY n), ''))"
+                f" FROM (SELECT s, row_number() OVER () AS n FROM ({sql}) s) r"
+            )
+            params += [label, *args]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            return dict(cursor.fetchall())
+
+    public, own = _tenant_querysets(tenant)
+    connection.set_schema_to_public()
+    fingerprint = digests(public)
+    with tenant_context(tenant):
+        fingerprint.update(digests(own))
+    connection.set_schema_to_public()
+    return fingerprint
 
 
 def ids_in(snapshot: dict[str, list[dict]]) -> set[str]:

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.operations import PUBLIC_OBJECTS, all_cases, call, ids_in, make_refs, tenant_snapshot
+from tests.operations import (
+    PUBLIC_OBJECTS,
+    all_cases,
+    call,
+    ids_in,
+    make_refs,
+    rows_kept_for_the_module,
+    tenant_fingerprint,
+    tenant_snapshot,
+)
 
 CASES = all_cases()
 
@@ -29,11 +38,25 @@ def expected_for_tenant_b(case) -> tuple[int, str | None]:
     return expected.status, expected.code
 
 
+@pytest.fixture(scope="module")
+def kept(worlds, django_db_blocker):
+    """Both tenants' objects and tenant A's snapshot, built once for the module: every case's
+    writes roll back, so each case starts from these very rows."""
+
+    def build():
+        refs_a, refs_b = make_refs(worlds["a"]), make_refs(worlds["b"])
+        tenant = worlds["a"].tenant
+        return refs_a, refs_b, tenant_fingerprint(tenant), ids_in(tenant_snapshot(tenant))
+
+    with rows_kept_for_the_module(django_db_blocker, build) as built:
+        yield built
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_tenant_b_cannot_reach_or_change_tenant_a(case, client, world_a, world_b):
-    refs_a, refs_b = make_refs(world_a), make_refs(world_b)
-    before = tenant_snapshot(world_a.tenant)
+def test_tenant_b_cannot_reach_or_change_tenant_a(case, client, world_a, world_b, kept):
+    refs_a, refs_b, before, ids_of_a = kept
+    assert tenant_fingerprint(world_a.tenant) == before  # the case starts from the kept rows
     response = call(client, case, refs_a, world_b.admin, body_refs=refs_b)
     status, code = expected_for_tenant_b(case)
     assert response.status_code == status, response.content[:300]
@@ -41,12 +64,29 @@ def test_tenant_b_cannot_reach_or_change_tenant_a(case, client, world_a, world_b
         assert response.json()["error"]["code"] == code
     if case.operation.key not in PUBLIC_OBJECTS:
         text = response.content.decode()
-        leaked = sorted(value for value in ids_in(before) if value in text)
+        leaked = sorted(value for value in ids_of_a if value in text)
         assert leaked == []
-    after = tenant_snapshot(world_a.tenant)
+    after = tenant_fingerprint(world_a.tenant)
     assert after.keys() == before.keys()
     changed = [label for label in before if after[label] != before[label]]
     assert changed == []
+
+
+def test_the_fingerprint_sees_what_the_snapshot_sees(api, world_a):
+    """The per-case check compares fingerprints (one digest per row set): a change the snapshot
+    shows must change the same row sets' digests, and nothing else."""
+    client = api(world_a.admin)
+    before, rows_before = tenant_fingerprint(world_a.tenant), tenant_snapshot(world_a.tenant)
+    assert before.keys() == rows_before.keys()
+    response = client.patch(
+        f"/api/v1/products/{world_a.product.pk}", {"name": "Changed"}, format="json"
+    )
+    assert response.status_code == 200
+    after, rows_after = tenant_fingerprint(world_a.tenant), tenant_snapshot(world_a.tenant)
+    changed = sorted(label for label in before if after[label] != before[label])
+    seen = sorted(label for label in rows_before if rows_after[label] != rows_before[label])
+    assert changed == seen
+    assert changed == ["audit.AuditLog", "catalog.Product"]
 
 
 def test_the_snapshot_sees_rows_and_audit_rows_of_the_tenant(api, world_a):

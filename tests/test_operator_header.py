@@ -13,7 +13,7 @@ import pytest
 
 from apps.audit.models import AuditLog
 from apps.users.models import User
-from tests.operations import all_cases, call, make_refs
+from tests.operations import all_cases, call, make_refs, rows_kept_for_the_module
 
 CASES = [case for case in all_cases() if case.permission != "public"]
 REASON = "Generated suite: operator parity"
@@ -23,9 +23,11 @@ REASON = "Generated suite: operator parity"
 COMPANY_CASES = [case for case in CASES if case.operation.path.startswith("/api/v1/")]
 
 
-@pytest.fixture
-def refs_a(world_a):
-    return make_refs(world_a)
+@pytest.fixture(scope="module")
+def refs_a(worlds, django_db_blocker):
+    """Tenant A's objects, built once for the module (each case's writes roll back)."""
+    with rows_kept_for_the_module(django_db_blocker, lambda: make_refs(worlds["a"])) as refs:
+        yield refs
 
 
 # The refusal happens before any routing, whatever the path: each operation is tried as one of the

@@ -23,6 +23,7 @@ from tests.operations import (
     make_refs,
     normalized,
     operations,
+    rows_kept_for_the_module,
 )
 
 CASES = all_cases()
@@ -77,9 +78,11 @@ def test_the_suite_is_not_empty():
 
 
 # --- every role and every case -------------------------------------------------------------------
-@pytest.fixture
-def refs_a(world_a):
-    return make_refs(world_a)
+@pytest.fixture(scope="module")
+def refs_a(worlds, django_db_blocker):
+    """Tenant A's objects, built once for the module (each case's writes roll back)."""
+    with rows_kept_for_the_module(django_db_blocker, lambda: make_refs(worlds["a"])) as refs:
+        yield refs
 
 
 def caller(role: str, world) -> User:
