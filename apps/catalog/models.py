@@ -9,6 +9,7 @@ from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
 from apps.core.models import SoftDeleteModel
+from apps.core.money import cost_field, money_field, rate_field
 
 LIVE = Q(deleted_at__isnull=True)
 
@@ -125,10 +126,10 @@ class Product(SoftDeleteModel):
         max_length=16, choices=ProductStatus.choices, default=ProductStatus.DRAFT
     )
     # costs to 4 places: a weighted average of purchases (apps.purchasing) is rarely whole cents
-    cost_price = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("0.0000"))
-    sell_price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    cost_price = cost_field(default=Decimal("0.0000"))
+    sell_price = money_field(default=Decimal("0.00"))
     # Null: the company's tax rate applies.
-    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    tax_rate = rate_field(null=True, blank=True)
     track_stock = models.BooleanField(default=True)
     attributes = models.JSONField(default=dict, blank=True)
 
@@ -163,8 +164,8 @@ class ProductVariant(SoftDeleteModel):
     sku = models.CharField(max_length=64)
     barcode = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001  (NULL: none; unique when set)
     # Null: the product's price / cost applies.
-    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    cost = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    price = money_field(null=True, blank=True)
+    cost = cost_field(null=True, blank=True)
     values = models.ManyToManyField(VariantTypeValue, related_name="variants", blank=True)
     # Sorted ids of `values`: one live variant per combination and product.
     combination_key = models.CharField(max_length=400)

@@ -17,13 +17,12 @@ from django.db.models.functions import Concat, Lower
 from django.utils import timezone
 
 from apps.core.models import SoftDeleteModel
-
-MONEY = {"max_digits": 14, "decimal_places": 2}
+from apps.core.money import money_field, rate_field
 
 
 class CustomerGroup(SoftDeleteModel):
     name = models.CharField(max_length=120)
-    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    discount_percent = rate_field(default=0)
 
     class Meta:
         constraints = [
@@ -59,9 +58,9 @@ class Customer(SoftDeleteModel):
         db_index=False,  # customer_group_idx below: live customers only
     )
     # What the customer may owe on account; 0 = no credit sales.
-    credit_limit = models.DecimalField(**MONEY, default=0)
+    credit_limit = money_field(default=0)
     # What the customer owes the shop (negative: store credit the shop owes the customer).
-    balance = models.DecimalField(**MONEY, default=0)
+    balance = money_field(default=0)
     loyalty_points = models.BigIntegerField(default=0)
     # One lower-cased text over everything a cashier types to find a customer (trigram index).
     search_text = models.GeneratedField(
@@ -140,8 +139,8 @@ class CustomerLedgerEntry(models.Model):
         Customer, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     type = models.CharField(max_length=24, choices=LedgerType.choices)
-    amount = models.DecimalField(**MONEY)  # signed: + the customer owes more
-    balance_after = models.DecimalField(**MONEY)
+    amount = money_field()  # signed: + the customer owes more
+    balance_after = money_field()
     reference_type = models.CharField(max_length=32, blank=True)
     reference_id = models.UUIDField(null=True, blank=True)
     note = models.CharField(max_length=500, blank=True)

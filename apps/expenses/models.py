@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from apps.core.models import SoftDeleteModel
+from apps.core.money import money_field
 
 LIVE = Q(deleted_at__isnull=True)
 
@@ -38,7 +39,7 @@ class Expense(SoftDeleteModel):
     store = models.ForeignKey(
         "stores.Store", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    amount = money_field()
     currency = models.CharField(max_length=3)  # the company's when recorded
     date = models.DateField()  # the company's calendar day it belongs to
     description = models.CharField(max_length=500, blank=True)

@@ -13,8 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.models import BaseModel
-
-QUANTITY = {"max_digits": 14, "decimal_places": 3}
+from apps.core.money import cost_field, quantity_field
 
 
 class StockLevel(models.Model):
@@ -26,9 +25,9 @@ class StockLevel(models.Model):
     variant = models.ForeignKey(
         "catalog.ProductVariant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    quantity = models.DecimalField(**QUANTITY, default=0)
+    quantity = quantity_field(default=0)
     # Null: the company's default threshold applies.
-    low_stock_threshold = models.DecimalField(**QUANTITY, null=True, blank=True)
+    low_stock_threshold = quantity_field(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -85,8 +84,8 @@ class StockMovement(models.Model):
         related_name="+", db_index=False,
     )  # fmt: skip
     type = models.CharField(max_length=16, choices=MovementType.choices)
-    delta = models.DecimalField(**QUANTITY)
-    quantity_after = models.DecimalField(**QUANTITY)
+    delta = quantity_field()
+    quantity_after = quantity_field()
     reason = models.CharField(max_length=16, blank=True)
     note = models.CharField(max_length=500, blank=True)
     # The document that caused it (a transfer, a sale…); empty for manual adjustments.
@@ -166,9 +165,9 @@ class TransferItem(models.Model):
         "catalog.ProductVariant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     position = models.PositiveSmallIntegerField(default=0)
-    quantity = models.DecimalField(**QUANTITY)
+    quantity = quantity_field()
     # Null until received; less than `quantity` is a shortfall, kept visible on the transfer.
-    received_quantity = models.DecimalField(**QUANTITY, null=True, blank=True)
+    received_quantity = quantity_field(null=True, blank=True)
 
     class Meta:
         ordering = ["position"]
@@ -231,13 +230,13 @@ class StockCountLine(models.Model):
     variant = models.ForeignKey(
         "catalog.ProductVariant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    expected_quantity = models.DecimalField(**QUANTITY)  # the books when it was counted
-    counted_quantity = models.DecimalField(**QUANTITY)
+    expected_quantity = quantity_field()  # the books when it was counted
+    counted_quantity = quantity_field()
     counted_at = models.DateTimeField(default=timezone.now)
     counted_by = models.UUIDField(null=True, blank=True)
     # Filled when the count is finalized: what the movement applied and the value at cost.
-    applied_delta = models.DecimalField(**QUANTITY, null=True, blank=True)
-    unit_cost = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    applied_delta = quantity_field(null=True, blank=True)
+    unit_cost = cost_field(null=True, blank=True)
 
     class Meta:
         ordering = ["counted_at", "id"]

@@ -15,8 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.models import BaseModel
+from apps.core.money import money_field
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
 MAIN_DRAWER = "MAIN"
 
 
@@ -30,17 +30,17 @@ class Shift(BaseModel):
     drawer = models.CharField(max_length=32, default=MAIN_DRAWER)
     cashier_id = models.UUIDField()  # public-schema user: no foreign key
     status = models.CharField(max_length=10, choices=ShiftStatus.choices, default=ShiftStatus.OPEN)
-    opening_float = models.DecimalField(**MONEY)
+    opening_float = money_field()
     opened_at = models.DateTimeField(default=timezone.now)
     # the drawer's last closing count, and how far the opening float is from it
-    previous_closing_count = models.DecimalField(**MONEY, null=True, blank=True)
+    previous_closing_count = money_field(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.UUIDField(null=True, blank=True)
     forced = models.BooleanField(default=False)  # closed by a manager, not the shift's cashier
     blind = models.BooleanField(default=False)  # counted without seeing the expected amount
-    counted_cash = models.DecimalField(**MONEY, null=True, blank=True)
-    expected_cash = models.DecimalField(**MONEY, null=True, blank=True)
-    variance = models.DecimalField(**MONEY, null=True, blank=True)
+    counted_cash = money_field(null=True, blank=True)
+    expected_cash = money_field(null=True, blank=True)
+    variance = money_field(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -82,7 +82,7 @@ class CashEvent(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     shift = models.ForeignKey(Shift, on_delete=models.PROTECT, related_name="cash_events")
     type = models.CharField(max_length=20, choices=CashEventType.choices)
-    amount = models.DecimalField(**MONEY)  # signed: into the drawer +, out of it -
+    amount = money_field()  # signed: into the drawer +, out of it -
     reason = models.CharField(max_length=200, blank=True)
     reference_type = models.CharField(max_length=32, blank=True)  # sale, return, payment
     reference_id = models.UUIDField(null=True, blank=True)

@@ -14,10 +14,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.core.models import BaseModel, SoftDeleteModel
+from apps.core.money import cost_field, money_field, quantity_field
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-COST = {"max_digits": 14, "decimal_places": 4}
-QUANTITY = {"max_digits": 14, "decimal_places": 3}
 LIVE = Q(deleted_at__isnull=True)
 
 
@@ -30,7 +28,7 @@ class Supplier(SoftDeleteModel):
     address = models.CharField(max_length=1000, blank=True)
     payment_terms_days = models.PositiveSmallIntegerField(null=True, blank=True)
     notes = models.CharField(max_length=2000, blank=True)
-    balance = models.DecimalField(**MONEY, default=Decimal("0.00"))  # owed to the supplier
+    balance = money_field(default=Decimal("0.00"))  # owed to the supplier
 
     class Meta:
         constraints = [
@@ -67,10 +65,10 @@ class PurchaseOrder(BaseModel):
     )
     expected_at = models.DateField(null=True, blank=True)
     note = models.CharField(max_length=1000, blank=True)
-    total = models.DecimalField(**MONEY)  # the lines' totals, as ordered
+    total = money_field()  # the lines' totals, as ordered
     currency = models.CharField(max_length=3)  # the company's when ordered
-    received_total = models.DecimalField(**MONEY, default=Decimal("0.00"))  # value received
-    paid_total = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    received_total = money_field(default=Decimal("0.00"))  # value received
+    paid_total = money_field(default=Decimal("0.00"))
     # cancelled after a part was received: closed, what is payable is what was received
     closed_short = models.BooleanField(default=False)
     created_by = models.UUIDField(null=True, blank=True)
@@ -109,10 +107,10 @@ class PurchaseOrderItem(models.Model):
         "catalog.ProductVariant", null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )  # fmt: skip
-    quantity = models.DecimalField(**QUANTITY)
-    received_quantity = models.DecimalField(**QUANTITY, default=Decimal("0.000"))
-    unit_cost = models.DecimalField(**COST)
-    line_total = models.DecimalField(**MONEY)  # quantity x unit cost, to the cent (half up)
+    quantity = quantity_field()
+    received_quantity = quantity_field(default=Decimal("0.000"))
+    unit_cost = cost_field()
+    line_total = money_field()  # quantity x unit cost, to the cent (half up)
 
     class Meta:
         constraints = [
@@ -133,7 +131,7 @@ class PurchaseReceipt(BaseModel):
 
     order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="receipts")
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
-    value = models.DecimalField(**MONEY)
+    value = money_field()
     note = models.CharField(max_length=1000, blank=True)
     received_by = models.UUIDField(null=True, blank=True)
 
@@ -148,12 +146,12 @@ class PurchaseReceiptItem(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     receipt = models.ForeignKey(PurchaseReceipt, on_delete=models.CASCADE, related_name="items")
     item = models.ForeignKey(PurchaseOrderItem, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(**QUANTITY)
-    unit_cost = models.DecimalField(**COST)
-    value = models.DecimalField(**MONEY)
-    on_hand_before = models.DecimalField(**QUANTITY)
-    cost_before = models.DecimalField(**COST)
-    cost_after = models.DecimalField(**COST)
+    quantity = quantity_field()
+    unit_cost = cost_field()
+    value = money_field()
+    on_hand_before = quantity_field()
+    cost_before = cost_field()
+    cost_after = cost_field()
 
     def __str__(self) -> str:
         return f"{self.quantity} @ {self.unit_cost}: {self.cost_before} -> {self.cost_after}"
@@ -162,7 +160,7 @@ class PurchaseReceiptItem(models.Model):
 class SupplierPayment(BaseModel):
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="payments")
     order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="payments")
-    amount = models.DecimalField(**MONEY)
+    amount = money_field()
     currency = models.CharField(max_length=3)  # the order's
     method = models.CharField(max_length=20, choices=PaymentMethod.choices)
     reference = models.CharField(max_length=120, blank=True)

@@ -15,9 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from apps.core.models import BaseModel
-
-MONEY = {"max_digits": 14, "decimal_places": 2}
-QUANTITY = {"max_digits": 14, "decimal_places": 3}
+from apps.core.money import cost_field, money_field, quantity_field, rate_field
 
 
 class SaleStatus(models.TextChoices):
@@ -48,30 +46,24 @@ class Sale(BaseModel):
     status = models.CharField(
         max_length=20, choices=SaleStatus.choices, default=SaleStatus.COMPLETED
     )
-    subtotal = models.DecimalField(**MONEY)
-    discount_total = models.DecimalField(**MONEY)
-    tax_total = models.DecimalField(**MONEY)
-    rounding_adjustment = models.DecimalField(**MONEY)
-    total = models.DecimalField(**MONEY)
+    subtotal = money_field()
+    discount_total = money_field()
+    tax_total = money_field()
+    rounding_adjustment = money_field()
+    total = money_field()
     # the subtotal and discounts without tax whatever the pricing mode (pricing.CartTotals):
     # stored with the sale so the sales report reads sales, not every line of the period
-    untaxed_gross = models.DecimalField(**MONEY, default=Decimal("0.00"), db_default=Decimal("0"))
-    untaxed_discounts = models.DecimalField(
-        **MONEY, default=Decimal("0.00"), db_default=Decimal("0")
-    )
-    paid_total = models.DecimalField(**MONEY)
-    change_due = models.DecimalField(**MONEY)
-    due_amount = models.DecimalField(**MONEY)  # put on the customer's account at checkout
-    due_paid = models.DecimalField(**MONEY, default=Decimal("0.00"))  # of it, collected since
-    due_returned = models.DecimalField(**MONEY, default=Decimal("0.00"))  # cancelled by returns
+    untaxed_gross = money_field(default=Decimal("0.00"), db_default=Decimal("0"))
+    untaxed_discounts = money_field(default=Decimal("0.00"), db_default=Decimal("0"))
+    paid_total = money_field()
+    change_due = money_field()
+    due_amount = money_field()  # put on the customer's account at checkout
+    due_paid = money_field(default=Decimal("0.00"))  # of it, collected since
+    due_returned = money_field(default=Decimal("0.00"))  # cancelled by returns
     points_earned = models.PositiveIntegerField(default=0)
     points_redeemed = models.PositiveIntegerField(default=0)
-    points_value = models.DecimalField(
-        **MONEY, default=Decimal("0.00")
-    )  # the discount the points gave
-    group_discount_percent = models.DecimalField(
-        max_digits=5, decimal_places=2, default=Decimal("0.00")
-    )
+    points_value = money_field(default=Decimal("0.00"))  # the discount the points gave
+    group_discount_percent = rate_field(default=Decimal("0.00"))
     cart_discount = models.JSONField(null=True, blank=True)  # {type, value} as sent
     # the pricing mode and currency it was sold in: its documents show these, whatever the
     # company's settings say later
@@ -137,24 +129,24 @@ class SaleItem(models.Model):
     # copied at the time of sale
     name = models.CharField(max_length=400)
     sku = models.CharField(max_length=64)
-    quantity = models.DecimalField(**QUANTITY)
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    quantity = quantity_field()
+    unit_price = money_field()
     price_overridden = models.BooleanField(default=False)
     discount = models.JSONField(null=True, blank=True)  # the line's own {type, value} as sent
-    line_discount = models.DecimalField(**MONEY)
-    group_discount = models.DecimalField(**MONEY)
-    cart_discount = models.DecimalField(**MONEY)
-    points_discount = models.DecimalField(**MONEY)
-    discount_amount = models.DecimalField(**MONEY)  # the four above
-    tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
-    tax_amount = models.DecimalField(**MONEY)
-    line_total = models.DecimalField(**MONEY)  # what the customer pays for it, tax included
-    unit_cost = models.DecimalField(max_digits=14, decimal_places=4)  # the cost at the sale
+    line_discount = money_field()
+    group_discount = money_field()
+    cart_discount = money_field()
+    points_discount = money_field()
+    discount_amount = money_field()  # the four above
+    tax_rate = rate_field()
+    tax_amount = money_field()
+    line_total = money_field()  # what the customer pays for it, tax included
+    unit_cost = cost_field()  # the cost at the sale
     track_stock = models.BooleanField(default=True)
     # the sale's pricing mode, copied like its time and store: the reports that split a year
     # of lines into amounts without tax need it without joining every line to its sale
     prices_include_tax = models.BooleanField(default=False, db_default=False)
-    returned_quantity = models.DecimalField(**QUANTITY, default=Decimal("0.000"))
+    returned_quantity = quantity_field(default=Decimal("0.000"))
 
     class Meta:
         constraints = [
@@ -183,7 +175,7 @@ class PaymentKind(models.TextChoices):
 class Payment(BaseModel):
     kind = models.CharField(max_length=10, choices=PaymentKind.choices)
     method = models.CharField(max_length=20, choices=PaymentMethod.choices)
-    amount = models.DecimalField(**MONEY)  # signed: money in +, money out -
+    amount = money_field()  # signed: money in +, money out -
     currency = models.CharField(max_length=3)
     reference = models.CharField(max_length=120, blank=True)
     store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
@@ -223,7 +215,7 @@ class DueAllocation(models.Model):
     id = models.BigAutoField(primary_key=True)
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
     sale = models.ForeignKey(Sale, on_delete=models.PROTECT, related_name="due_allocations")
-    amount = models.DecimalField(**MONEY)
+    amount = money_field()
 
     def __str__(self) -> str:
         return f"{self.amount} of {self.sale_id}"
@@ -235,10 +227,10 @@ class SaleReturn(BaseModel):
     sale = models.ForeignKey(Sale, on_delete=models.PROTECT, related_name="returns")
     store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
     refund_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
-    refund_total = models.DecimalField(**MONEY)
+    refund_total = money_field()
     currency = models.CharField(max_length=3)  # the sale's
     prices_include_tax = models.BooleanField(default=False)  # the sale's
-    applied_to_due = models.DecimalField(**MONEY, default=Decimal("0.00"))  # of it, owed less
+    applied_to_due = money_field(default=Decimal("0.00"))  # of it, owed less
     points_reversed = models.PositiveIntegerField(default=0)
     reason = models.CharField(max_length=500)
     created_by = models.UUIDField(null=True, blank=True)
@@ -260,11 +252,11 @@ class SaleReturnItem(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     sale_return = models.ForeignKey(SaleReturn, on_delete=models.CASCADE, related_name="items")
     sale_item = models.ForeignKey(SaleItem, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(**QUANTITY)
-    refund_amount = models.DecimalField(**MONEY)
+    quantity = quantity_field()
+    refund_amount = money_field()
     # the tax the refund gives back: the sold line's tax, prorated as the refund is
     # (pricing.line_refund_tax); what return receipts and the tax report show
-    tax_amount = models.DecimalField(**MONEY)
+    tax_amount = money_field()
     restock = models.BooleanField(default=True)
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
 from apps.core.models import DeferredLoadedTogether
+from apps.core.money import money_field, point_value_field, points_rate_field, rate_field
 
 
 class TenantStatus(models.TextChoices):
@@ -35,7 +36,7 @@ class Package(DeferredLoadedTogether, models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True, max_length=1000)
-    price = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    price = money_field(default=Decimal("0.00"))
     currency = models.CharField(max_length=3, default="USD")
     billing_period = models.CharField(
         max_length=8, choices=BillingPeriod.choices, default=BillingPeriod.MONTHLY
@@ -130,7 +131,7 @@ class TenantSettings(DeferredLoadedTogether, models.Model):
     # ISO 3166-1 alpha-2: the country phone numbers are read in (blank: international form only)
     country = models.CharField(max_length=2, blank=True, default="")
     timezone = models.CharField(max_length=64, default="UTC")
-    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0.00"))
+    tax_rate = rate_field(default=Decimal("0.00"))
     prices_include_tax = models.BooleanField(default=False)
     cash_rounding = models.CharField(
         max_length=4, choices=CashRounding.choices, default=CashRounding.NONE
@@ -145,12 +146,10 @@ class TenantSettings(DeferredLoadedTogether, models.Model):
     parked_cart_hours = models.PositiveIntegerField(default=24)  # a parked cart expires after
     void_window_hours = models.PositiveIntegerField(default=24)
     loyalty_enabled = models.BooleanField(default=False)
-    loyalty_points_per_unit = models.DecimalField(
-        max_digits=8, decimal_places=2, default=Decimal("1.00")
-    )  # points earned per whole currency unit spent
-    loyalty_point_value = models.DecimalField(
-        max_digits=8, decimal_places=4, default=Decimal("0.0100")
-    )  # currency value of one point when redeemed
+    # points earned per whole currency unit spent
+    loyalty_points_per_unit = points_rate_field(default=Decimal("1.00"))
+    # currency value of one point when redeemed
+    loyalty_point_value = point_value_field(default=Decimal("0.0100"))
     loyalty_min_redeem_points = models.PositiveIntegerField(default=100)
     # Points expire this many months after they were credited; null = they never expire.
     loyalty_points_expiry_months = models.PositiveSmallIntegerField(null=True, blank=True)
