@@ -17,11 +17,9 @@ from apps.catalog.models import (
     VariantType,
     VariantTypeValue,
 )
+from apps.core.money import cost_serializer_field, money_serializer_field, rate_serializer_field
 from apps.core.renderers import CamelCaseList, camelize
 from apps.core.roles import Role
-
-MONEY = {"max_digits": 12, "decimal_places": 2}
-COST = {"max_digits": 14, "decimal_places": 4}  # costs are kept to 4 places
 
 
 def image_url(image_id) -> str:
@@ -127,16 +125,16 @@ class VariantSerializer(serializers.ModelSerializer):
         model = ProductVariant
         fields = ["id", "name", "sku", "barcode", "price", "cost", "effective_price", "values"]
 
-    def get_effective_price(self, variant) -> serializers.DecimalField(**MONEY):
+    def get_effective_price(self, variant) -> money_serializer_field():
         price = variant.price if variant.price is not None else variant.product.sell_price
-        return serializers.DecimalField(**MONEY).to_representation(price)
+        return money_serializer_field().to_representation(price)
 
 
 class ProductSerializer(serializers.ModelSerializer):
     category = RefSerializer(allow_null=True)
     brand = RefSerializer(allow_null=True)
     unit = UnitRefSerializer(allow_null=True)
-    cost_price = serializers.DecimalField(**COST, allow_null=True)  # null for cashiers
+    cost_price = cost_serializer_field(allow_null=True)  # null for cashiers
     variant_count = serializers.IntegerField()
     image_urls = serializers.SerializerMethodField()
 
@@ -262,11 +260,9 @@ class ProductInputSerializer(serializers.Serializer):
     brand_id = serializers.UUIDField(allow_null=True, required=False)
     unit_id = serializers.UUIDField(allow_null=True, required=False)
     status = serializers.ChoiceField(choices=ProductStatus.choices, required=False)
-    cost_price = serializers.DecimalField(**COST, required=False)
-    sell_price = serializers.DecimalField(**MONEY, required=False)
-    tax_rate = serializers.DecimalField(
-        max_digits=5, decimal_places=2, allow_null=True, required=False
-    )
+    cost_price = cost_serializer_field(required=False)
+    sell_price = money_serializer_field(required=False)
+    tax_rate = rate_serializer_field(allow_null=True, required=False)
     track_stock = serializers.BooleanField(required=False)
     attributes = serializers.DictField(required=False)
 
@@ -276,8 +272,8 @@ class VariantInputSerializer(serializers.Serializer):
     barcode = serializers.CharField(
         max_length=64, allow_null=True, allow_blank=True, required=False
     )
-    price = serializers.DecimalField(**MONEY, allow_null=True, required=False)
-    cost = serializers.DecimalField(**COST, allow_null=True, required=False)
+    price = money_serializer_field(allow_null=True, required=False)
+    cost = cost_serializer_field(allow_null=True, required=False)
     value_ids = serializers.ListField(child=serializers.UUIDField(), max_length=10)
 
 
@@ -317,8 +313,8 @@ class BarcodeLookupSerializer(serializers.Serializer):
     variant_name = serializers.CharField(allow_null=True)
     sku = serializers.CharField()
     barcode = serializers.CharField()
-    price = serializers.DecimalField(**MONEY)
-    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    price = money_serializer_field()
+    tax_rate = rate_serializer_field()
     prices_include_tax = serializers.BooleanField()
     status = serializers.CharField()
     sellable = serializers.BooleanField()

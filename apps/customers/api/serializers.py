@@ -2,6 +2,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.money import (
+    money_serializer_field,
+    point_value_serializer_field,
+    points_rate_serializer_field,
+    rate_serializer_field,
+)
 from apps.core.phones import PHONE_INPUT, PHONE_OUTPUT
 from apps.core.serializers import (
     ReferenceSerializer,
@@ -10,8 +16,6 @@ from apps.core.serializers import (
     reference_of,
 )
 from apps.customers.models import Customer, CustomerGroup, CustomerLedgerEntry, LoyaltyEntry
-
-MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
 # --- output ---------------------------------------------------------------------------------------
@@ -32,8 +36,8 @@ class CustomerGroupSerializer(serializers.ModelSerializer):
 class CustomerSerializer(serializers.ModelSerializer):
     group_id = serializers.UUIDField(allow_null=True)
     group = GroupSummarySerializer(allow_null=True)
-    balance = serializers.DecimalField(
-        **MONEY, help_text="What the customer owes (negative: store credit held)"
+    balance = money_serializer_field(
+        help_text="What the customer owes (negative: store credit held)"
     )
 
     class Meta:
@@ -75,8 +79,8 @@ class LoyaltyEntrySerializer(serializers.ModelSerializer):
 
 class LoyaltyProgramSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
-    points_per_unit = serializers.DecimalField(max_digits=8, decimal_places=2)
-    point_value = serializers.DecimalField(max_digits=8, decimal_places=4)
+    points_per_unit = points_rate_serializer_field()
+    point_value = point_value_serializer_field()
     min_redeem_points = serializers.IntegerField()
     expiry_months = serializers.IntegerField(
         allow_null=True, help_text="Points expire this many months after credited; null: never"
@@ -96,17 +100,17 @@ class CustomerInputSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     group_id = serializers.UUIDField(required=False, allow_null=True)
-    credit_limit = serializers.DecimalField(**MONEY, required=False)
+    credit_limit = money_serializer_field(required=False)
 
 
 class CustomerGroupInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
-    discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    discount_percent = rate_serializer_field()
 
 
 class BalanceAdjustInputSerializer(UnknownFieldsRefused, serializers.Serializer):
-    amount = serializers.DecimalField(
-        **MONEY, help_text="Signed: positive, the customer owes more; negative, less"
+    amount = money_serializer_field(
+        help_text="Signed: positive, the customer owes more; negative, less"
     )
     reason = serializers.CharField(max_length=500)
 

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.money import money_serializer_field
 from apps.core.serializers import UnknownFieldsRefused
 from apps.expenses.models import Expense, ExpenseCategory, ExpensePaymentMethod
-
-MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
 class ExpenseCategorySerializer(serializers.ModelSerializer):
@@ -42,7 +41,7 @@ class ExpenseInputSerializer(UnknownFieldsRefused, serializers.Serializer):
 
     category_id = serializers.UUIDField()
     store_id = serializers.UUIDField(required=False, allow_null=True)
-    amount = serializers.DecimalField(**MONEY)
+    amount = money_serializer_field()
     date = serializers.DateField(help_text="YYYY-MM-DD: the company's calendar day")
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     payment_method = serializers.ChoiceField(
@@ -52,7 +51,7 @@ class ExpenseInputSerializer(UnknownFieldsRefused, serializers.Serializer):
 
 
 class NamedTotalSerializer(serializers.Serializer):
-    total = serializers.DecimalField(**MONEY)
+    total = money_serializer_field()
     count = serializers.IntegerField()
 
 
@@ -71,7 +70,7 @@ class MonthTotalSerializer(NamedTotalSerializer):
 
 
 class ExpenseSummarySerializer(serializers.Serializer):
-    total = serializers.DecimalField(**MONEY)
+    total = money_serializer_field()
     count = serializers.IntegerField()
     by_category = CategoryTotalSerializer(many=True)
     by_store = StoreTotalSerializer(many=True)

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
 from rest_framework import serializers
 
+from apps.core.money import cents, cost_serializer_field, money_total_serializer_field
 from apps.core.serializers import QuantityField, ReferenceSerializer, reference_of
 from apps.inventory.models import (
     AdjustmentReason,
@@ -31,8 +30,8 @@ class StockLevelSerializer(serializers.Serializer):
     quantity = QuantityField()
     low_stock_threshold = QuantityField(source="threshold", help_text="Effective threshold")
     is_low = serializers.BooleanField()
-    unit_cost = serializers.DecimalField(max_digits=16, decimal_places=4)
-    stock_value = serializers.DecimalField(max_digits=18, decimal_places=2)
+    unit_cost = cost_serializer_field()
+    stock_value = money_total_serializer_field()
     updated_at = serializers.DateTimeField()
 
 
@@ -154,7 +153,7 @@ class StockCountLineSerializer(serializers.Serializer):
     expected_quantity = QuantityField(allow_negative=True, help_text="The books when counted")
     counted_quantity = QuantityField()
     difference = serializers.SerializerMethodField()
-    unit_cost = serializers.DecimalField(source="cost", max_digits=14, decimal_places=4)
+    unit_cost = cost_serializer_field(source="cost")
     value_difference = serializers.SerializerMethodField()
     counted_at = serializers.DateTimeField()
     counted_by = serializers.UUIDField(allow_null=True)
@@ -164,7 +163,7 @@ class StockCountLineSerializer(serializers.Serializer):
 
     def get_value_difference(self, line) -> str:
         value = (line.counted_quantity - line.expected_quantity) * line.cost
-        return str(value.quantize(Decimal("0.01")))
+        return str(cents(value))
 
 
 class StockCountVarianceSerializer(serializers.Serializer):
@@ -172,9 +171,9 @@ class StockCountVarianceSerializer(serializers.Serializer):
     lines_different = serializers.IntegerField()
     units_over = QuantityField()
     units_short = QuantityField()
-    value_over = serializers.DecimalField(max_digits=18, decimal_places=2)
-    value_short = serializers.DecimalField(max_digits=18, decimal_places=2)
-    value_difference = serializers.DecimalField(max_digits=18, decimal_places=2)
+    value_over = money_total_serializer_field()
+    value_short = money_total_serializer_field()
+    value_difference = money_total_serializer_field()
 
 
 class StockCountSerializer(serializers.ModelSerializer):

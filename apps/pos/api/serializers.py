@@ -4,39 +4,38 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from apps.core.money import money_serializer_field, rate_serializer_field
 from apps.core.serializers import QuantityField, UnknownFieldsRefused
 from apps.pos.models import MAIN_DRAWER, MANUAL_CASH_TYPES, CashEvent, ParkedCart, Shift
 from apps.sales.api.serializers import CheckoutInputSerializer
-
-MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
 # --- shifts ---------------------------------------------------------------------------------------
 class ShiftOpenInput(UnknownFieldsRefused, serializers.Serializer):
     store_id = serializers.UUIDField()
-    opening_float = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
+    opening_float = money_serializer_field(min_value=Decimal("0"))
     drawer = serializers.CharField(required=False, default=MAIN_DRAWER, max_length=32)
 
 
 class CashInput(UnknownFieldsRefused, serializers.Serializer):
     type = serializers.ChoiceField(choices=[(t.value, t.value) for t in MANUAL_CASH_TYPES])
-    amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    amount = money_serializer_field(min_value=Decimal("0.01"))
     reason = serializers.CharField(max_length=200)
 
 
 class CloseInput(UnknownFieldsRefused, serializers.Serializer):
-    counted_cash = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
+    counted_cash = money_serializer_field(min_value=Decimal("0"))
     blind = serializers.BooleanField(required=False, default=False)
 
 
 class MethodTotalSerializer(serializers.Serializer):
     method = serializers.CharField()
-    total = serializers.DecimalField(**MONEY)
+    total = money_serializer_field()
 
 
 class OutsideShiftSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-    cash = serializers.DecimalField(**MONEY)
+    cash = money_serializer_field()
 
 
 class XReportSerializer(serializers.Serializer):
@@ -46,29 +45,28 @@ class XReportSerializer(serializers.Serializer):
     store_id = serializers.UUIDField(source="shift.store_id")
     drawer = serializers.CharField(source="shift.drawer")
     status = serializers.CharField(source="shift.status")
-    opening_float = serializers.DecimalField(**MONEY)
-    cash_sales = serializers.DecimalField(**MONEY, help_text="Cash taken for sales, net of change")
-    cash_refunds = serializers.DecimalField(**MONEY)
-    cash_voids = serializers.DecimalField(**MONEY, help_text="Cash given back for voided sales")
-    cash_due_payments = serializers.DecimalField(**MONEY, help_text="Cash collected for dues")
-    pay_ins = serializers.DecimalField(**MONEY)
-    pay_outs = serializers.DecimalField(**MONEY)
-    drops = serializers.DecimalField(**MONEY)
-    expected_cash = serializers.DecimalField(
-        **MONEY,
+    opening_float = money_serializer_field()
+    cash_sales = money_serializer_field(help_text="Cash taken for sales, net of change")
+    cash_refunds = money_serializer_field()
+    cash_voids = money_serializer_field(help_text="Cash given back for voided sales")
+    cash_due_payments = money_serializer_field(help_text="Cash collected for dues")
+    pay_ins = money_serializer_field()
+    pay_outs = money_serializer_field()
+    drops = money_serializer_field()
+    expected_cash = money_serializer_field(
         help_text="openingFloat + cashSales - cashRefunds - cashVoids + cashDuePayments"
         " + payIns - payOuts - drops",
     )
     by_method = MethodTotalSerializer(many=True, help_text="Net money by payment method")
     sales_count = serializers.IntegerField()
-    sales_total = serializers.DecimalField(**MONEY, help_text="Sales made, voided ones excluded")
-    discount_total = serializers.DecimalField(**MONEY)
-    tax_total = serializers.DecimalField(**MONEY)
+    sales_total = money_serializer_field(help_text="Sales made, voided ones excluded")
+    discount_total = money_serializer_field()
+    tax_total = money_serializer_field()
     voided_sales_count = serializers.IntegerField(help_text="Of the sales made, voided since")
     returns_count = serializers.IntegerField()
-    returns_total = serializers.DecimalField(**MONEY)
+    returns_total = money_serializer_field()
     voids_count = serializers.IntegerField(help_text="Sales voided during the shift")
-    voids_total = serializers.DecimalField(**MONEY)
+    voids_total = money_serializer_field()
     outside_shift = OutsideShiftSerializer(
         help_text="Cash taken or paid out at the store with no drawer open, since its previous"
         " Z report: not in expectedCash"
@@ -103,7 +101,7 @@ class ShiftSerializer(serializers.ModelSerializer):
             "blind", "counted_cash", "expected_cash", "variance", "z_report",
         ]  # fmt: skip
 
-    def get_float_difference(self, shift) -> serializers.DecimalField(**MONEY, allow_null=True):
+    def get_float_difference(self, shift) -> money_serializer_field(allow_null=True):
         if shift.previous_closing_count is None:
             return None
         return str(shift.opening_float - shift.previous_closing_count)
@@ -162,8 +160,8 @@ class TillItemSerializer(serializers.Serializer):
     name = serializers.CharField()
     sku = serializers.CharField()
     barcode = serializers.CharField(allow_null=True)
-    price = serializers.DecimalField(**MONEY)
-    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    price = money_serializer_field()
+    tax_rate = rate_serializer_field()
     track_stock = serializers.BooleanField()
     allows_fraction = serializers.BooleanField()
     unit = serializers.CharField(allow_null=True)
@@ -177,13 +175,12 @@ class TillCustomerSerializer(serializers.Serializer):
     name = serializers.CharField()
     phone = serializers.CharField()
     email = serializers.CharField(allow_null=True)
-    balance = serializers.DecimalField(**MONEY)
-    credit_limit = serializers.DecimalField(**MONEY)
+    balance = money_serializer_field()
+    credit_limit = money_serializer_field()
     loyalty_points = serializers.IntegerField()
-    group_discount_percent = serializers.DecimalField(
-        max_digits=5, decimal_places=2, source="group.discount_percent", allow_null=True,
-        default=None,
-    )  # fmt: skip
+    group_discount_percent = rate_serializer_field(
+        source="group.discount_percent", allow_null=True, default=None
+    )
 
 
 class ContextStoreSerializer(serializers.Serializer):
@@ -196,7 +193,7 @@ class ContextStoreSerializer(serializers.Serializer):
 class TillSettingsSerializer(serializers.Serializer):
     currency = serializers.CharField()
     timezone = serializers.CharField()
-    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    tax_rate = rate_serializer_field()
     prices_include_tax = serializers.BooleanField()
     cash_rounding = serializers.CharField()
     invoice_prefix = serializers.CharField()

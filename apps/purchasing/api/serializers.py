@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from apps.core.money import cost_serializer_field, money_serializer_field
 from apps.core.phones import PHONE_INPUT, PHONE_OUTPUT
 from apps.core.serializers import QuantityField, UnknownFieldsRefused
 from apps.purchasing.models import (
@@ -15,13 +16,10 @@ from apps.purchasing.models import (
     SupplierPayment,
 )
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-COST = {"max_digits": 14, "decimal_places": 4}
-
 
 # --- suppliers ------------------------------------------------------------------------------------
 class SupplierSerializer(serializers.ModelSerializer):
-    balance = serializers.DecimalField(**MONEY, help_text="What the shop owes the supplier")
+    balance = money_serializer_field(help_text="What the shop owes the supplier")
 
     class Meta:
         model = Supplier
@@ -50,7 +48,7 @@ class SupplierInputSerializer(serializers.Serializer):
 
 
 class OrderSummarySerializer(serializers.ModelSerializer):
-    due_amount = serializers.DecimalField(**MONEY)
+    due_amount = money_serializer_field()
 
     class Meta:
         model = PurchaseOrder
@@ -64,8 +62,8 @@ class SupplierLedgerEntrySerializer(serializers.Serializer):
     id = serializers.UUIDField()
     order_id = serializers.UUIDField()
     number = serializers.CharField()
-    amount = serializers.DecimalField(**MONEY, help_text="Goods received +, payments -")
-    balance = serializers.DecimalField(**MONEY)
+    amount = money_serializer_field(help_text="Goods received +, payments -")
+    balance = money_serializer_field()
     at = serializers.DateTimeField()
 
 
@@ -83,7 +81,7 @@ class OrderItemSerializer(serializers.ModelSerializer):
     variant_id = serializers.UUIDField(allow_null=True)
     quantity = QuantityField()
     received_quantity = QuantityField()
-    unit_cost = serializers.DecimalField(**COST)
+    unit_cost = cost_serializer_field()
 
     class Meta:
         model = PurchaseOrderItem
@@ -115,9 +113,9 @@ class PurchaseSerializer(serializers.ModelSerializer):
     supplier_id = serializers.UUIDField()
     supplier_name = serializers.CharField(source="supplier.name")
     store_id = serializers.UUIDField()
-    due_amount = serializers.DecimalField(**MONEY)
-    payable_total = serializers.DecimalField(
-        **MONEY, help_text="total, or what was received once the order was closed short"
+    due_amount = money_serializer_field()
+    payable_total = money_serializer_field(
+        help_text="total, or what was received once the order was closed short"
     )
 
     class Meta:
@@ -142,7 +140,7 @@ class OrderLineInput(serializers.Serializer):
     product_id = serializers.UUIDField()
     variant_id = serializers.UUIDField(required=False, allow_null=True, default=None)
     quantity = QuantityField()
-    unit_cost = serializers.DecimalField(**COST, min_value=Decimal("0"))
+    unit_cost = cost_serializer_field(min_value=Decimal("0"))
 
 
 class PurchaseInputSerializer(UnknownFieldsRefused, serializers.Serializer):
@@ -164,7 +162,7 @@ class GoodsReceiveInputSerializer(UnknownFieldsRefused, serializers.Serializer):
 
 
 class PaymentInputSerializer(UnknownFieldsRefused, serializers.Serializer):
-    amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    amount = money_serializer_field(min_value=Decimal("0.01"))
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
     reference = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     paid_at = serializers.DateTimeField(required=False, allow_null=True, default=None)

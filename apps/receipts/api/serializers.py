@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.money import money_serializer_field, quantity_serializer_field, rate_serializer_field
 from apps.receipts.selectors import Document
 from apps.tenants import receipt_layout as layout
 
 
 def _money(**kwargs):
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+    return money_serializer_field(**kwargs)
 
 
 # --- templates ------------------------------------------------------------------------------------
@@ -119,17 +120,17 @@ class ReceiptItemSerializer(serializers.Serializer):
 
     name = serializers.CharField()
     sku = serializers.CharField()
-    quantity = serializers.DecimalField(max_digits=14, decimal_places=3)
+    quantity = quantity_serializer_field()
     unit_price = _money(required=False)
     discount = _money(required=False)
-    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
+    tax_rate = rate_serializer_field(required=False)
     tax = _money(required=False)
     total = _money(required=False)
     restock = serializers.BooleanField(required=False)  # return receipts
 
 
 class ReceiptTaxRowSerializer(serializers.Serializer):
-    rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    rate = rate_serializer_field()
     base = _money()
     tax = _money()
 

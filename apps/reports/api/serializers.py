@@ -4,13 +4,24 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from apps.core.money import (
+    cost_serializer_field,
+    money_serializer_field,
+    money_total_serializer_field,
+    percent_serializer_field,
+    quantity_serializer_field,
+    quantity_total_serializer_field,
+    rate_serializer_field,
+    ratio_serializer_field,
+)
+
 
 def _money(**kwargs):
-    return serializers.DecimalField(max_digits=16, decimal_places=2, **kwargs)
+    return money_total_serializer_field(**kwargs)
 
 
 def _quantity():
-    return serializers.DecimalField(max_digits=18, decimal_places=3)
+    return quantity_total_serializer_field()
 
 
 class SalesFiguresSerializer(serializers.Serializer):
@@ -85,7 +96,7 @@ class ProfitReportSerializer(serializers.Serializer):
     revenue = _money()
     cost_of_goods = _money()
     gross_profit = _money()
-    margin = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    margin = percent_serializer_field(allow_null=True)
     expenses = ProfitExpensesSerializer()
     net_profit = _money()
     by_store = StoreProfitSerializer(many=True)
@@ -142,9 +153,9 @@ class BasketRuleSerializer(serializers.Serializer):
     antecedent = BasketProductSerializer()
     consequent = BasketProductSerializer()
     baskets = serializers.IntegerField(help_text="Baskets holding both")
-    support = serializers.DecimalField(max_digits=8, decimal_places=4)
-    confidence = serializers.DecimalField(max_digits=8, decimal_places=4)
-    lift = serializers.DecimalField(max_digits=14, decimal_places=4)
+    support = ratio_serializer_field()
+    confidence = ratio_serializer_field()
+    lift = ratio_serializer_field()
 
 
 class MarketBasketSerializer(serializers.Serializer):
@@ -153,14 +164,12 @@ class MarketBasketSerializer(serializers.Serializer):
 
 
 class MarketBasketQuerySerializer(serializers.Serializer):
-    min_support = serializers.DecimalField(
-        max_digits=6, decimal_places=4, min_value=0, max_value=1, required=False,
-        default=Decimal("0.0100"),
-    )  # fmt: skip
-    min_confidence = serializers.DecimalField(
-        max_digits=6, decimal_places=4, min_value=0, max_value=1, required=False,
-        default=Decimal("0.1000"),
-    )  # fmt: skip
+    min_support = ratio_serializer_field(
+        min_value=0, max_value=1, required=False, default=Decimal("0.0100")
+    )
+    min_confidence = ratio_serializer_field(
+        min_value=0, max_value=1, required=False, default=Decimal("0.1000")
+    )
     limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
     exclude_product_ids = serializers.CharField(required=False, default="", allow_blank=True)
 
@@ -286,7 +295,7 @@ class TrendFiguresSerializer(SalesTotalsSerializer):
 
 
 def _change():
-    return serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    return percent_serializer_field(allow_null=True)
 
 
 class TrendChangeSerializer(serializers.Serializer):
@@ -334,7 +343,7 @@ class TaxFiguresSerializer(serializers.Serializer):
 
 
 class TaxRateSerializer(serializers.Serializer):
-    rate = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="Percent")
+    rate = rate_serializer_field(help_text="Percent")
     sales = TaxFiguresSerializer()
     returns = TaxFiguresSerializer()
     net = TaxFiguresSerializer(help_text="sales - returns")
@@ -364,13 +373,13 @@ class SaleLineSerializer(serializers.Serializer):
     variant_id = serializers.UUIDField(allow_null=True)
     name = serializers.CharField()
     sku = serializers.CharField()
-    quantity = _quantity()
-    unit_price = _money()
-    discount = _money(source="discount_amount")
-    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
-    tax = _money(source="tax_amount")
-    total = _money(source="line_total")
-    unit_cost = serializers.DecimalField(max_digits=14, decimal_places=4)
+    quantity = quantity_serializer_field()
+    unit_price = money_serializer_field()
+    discount = money_serializer_field(source="discount_amount")
+    tax_rate = rate_serializer_field()
+    tax = money_serializer_field(source="tax_amount")
+    total = money_serializer_field(source="line_total")
+    unit_cost = cost_serializer_field()
 
 
 # the dashboards (GET /tenants/me/dashboard, GET /stores/{id}/stats)
@@ -378,8 +387,8 @@ class SaleLineSerializer(serializers.Serializer):
 
 class PeriodSerializer(serializers.Serializer):
     sales_count = serializers.IntegerField()
-    sales_total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    average_sale = serializers.DecimalField(max_digits=14, decimal_places=2)
+    sales_total = money_total_serializer_field()
+    average_sale = money_total_serializer_field()
 
 
 class TenantDashboardSerializer(serializers.Serializer):
@@ -390,21 +399,21 @@ class TenantDashboardSerializer(serializers.Serializer):
     active_users = serializers.IntegerField()
     products = serializers.IntegerField()
     customers = serializers.IntegerField()
-    stock_value = serializers.DecimalField(max_digits=16, decimal_places=2)
+    stock_value = money_total_serializer_field()
     low_stock_count = serializers.IntegerField()
     open_transfers = serializers.IntegerField()
-    customer_dues = serializers.DecimalField(max_digits=16, decimal_places=2)
+    customer_dues = money_total_serializer_field()
 
 
 class MoneyCountSerializer(serializers.Serializer):
     sales_count = serializers.IntegerField()
-    sales_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    sales_total = money_total_serializer_field()
 
 
 class StoreStatsSerializer(serializers.Serializer):
     store_id = serializers.UUIDField()
     today = MoneyCountSerializer()
     month = MoneyCountSerializer()
-    stock_value = serializers.DecimalField(max_digits=16, decimal_places=2)
+    stock_value = money_total_serializer_field()
     low_stock_count = serializers.IntegerField()
     open_transfers = serializers.IntegerField()

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from rest_framework import serializers
 from rest_framework.fields import DateTimeField
 
+from apps.core.money import cents, cost_places, cost_serializer_field, money_serializer_field
 from apps.core.serializers import (
     QuantityField,
     UnknownFieldsRefused,
@@ -15,8 +16,6 @@ from apps.sales import selectors
 from apps.sales.api.approval import ApprovalInput
 from apps.sales.models import Payment, PaymentMethod, Sale, SaleItem, SaleReturn, SaleReturnItem
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-COST = {"max_digits": 14, "decimal_places": 4}  # costs are kept to 4 places
 DISCOUNT_TYPES = [("PERCENT", "PERCENT"), ("AMOUNT", "AMOUNT")]
 
 
@@ -36,10 +35,10 @@ class SaleItemSerializer(serializers.ModelSerializer):
             "returned_quantity",
         ]  # fmt: skip
 
-    def get_unit_cost(self, item) -> serializers.DecimalField(**COST, allow_null=True):
+    def get_unit_cost(self, item) -> cost_serializer_field(allow_null=True):
         if self.context.get("hide_cost"):
             return None
-        return serializers.DecimalField(**COST).to_representation(item.unit_cost)
+        return cost_serializer_field().to_representation(item.unit_cost)
 
 
 class TenderedSerializer(serializers.ModelSerializer):
@@ -125,17 +124,15 @@ class SaleDetailSerializer(SaleSerializer):
         return SaleReturnSerializer(returns, many=True).data
 
 
-CENT = Decimal("0.01")
-COST_PLACES = Decimal("0.0001")
 _datetime = DateTimeField()
 
 
 def _money(value: Decimal) -> str:
-    return format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f")
+    return format(cents(value), "f")
 
 
 def _cost(value: Decimal) -> str:
-    return format(value.quantize(COST_PLACES, rounding=ROUND_HALF_UP), "f")
+    return format(cost_places(value), "f")
 
 
 def _uuid(value) -> str | None:
@@ -201,15 +198,15 @@ def sale_json(sale: Sale, *, hide_cost: bool) -> dict:
 # --- input ----------------------------------------------------------------------------------------
 class DiscountInput(serializers.Serializer):
     type = serializers.ChoiceField(choices=DISCOUNT_TYPES)
-    value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    value = money_serializer_field(min_value=Decimal("0"))
 
 
 class CartItemInput(serializers.Serializer):
     product_id = serializers.UUIDField()
     variant_id = serializers.UUIDField(required=False, allow_null=True, default=None)
     quantity = QuantityField()
-    unit_price = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True,
+    unit_price = money_serializer_field(
+        min_value=Decimal("0"), required=False, allow_null=True,
         help_text="A price override: ADMIN and MANAGER only (403)",
     )  # fmt: skip
     discount = DiscountInput(required=False, allow_null=True)
@@ -222,7 +219,7 @@ class CartItemInput(serializers.Serializer):
 
 class TenderInput(serializers.Serializer):
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
-    amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    amount = money_serializer_field(min_value=Decimal("0.01"))
     reference = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
 
 
@@ -282,7 +279,7 @@ class PaymentSerializer(serializers.ModelSerializer):
 class AllocationSerializer(serializers.Serializer):
     sale_id = serializers.UUIDField()
     sale_number = serializers.CharField(source="sale.number")
-    amount = serializers.DecimalField(**MONEY)
+    amount = money_serializer_field()
 
 
 class PaymentDetailSerializer(PaymentSerializer):
@@ -294,7 +291,7 @@ class PaymentDetailSerializer(PaymentSerializer):
 
 class CollectDueInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     customer_id = serializers.UUIDField()
-    amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    amount = money_serializer_field(min_value=Decimal("0.01"))
     method = serializers.ChoiceField(
         choices=[
             PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.MOBILE,
@@ -311,12 +308,12 @@ class CollectDueInputSerializer(UnknownFieldsRefused, serializers.Serializer):
 class DueSettledSerializer(serializers.Serializer):
     sale_id = serializers.UUIDField(source="sale.pk")
     number = serializers.CharField(source="sale.number")
-    due_amount = serializers.DecimalField(**MONEY, source="sale.due_amount")
-    paid = serializers.DecimalField(**MONEY, help_text="By this payment")
-    remaining = serializers.DecimalField(**MONEY)
+    due_amount = money_serializer_field(source="sale.due_amount")
+    paid = money_serializer_field(help_text="By this payment")
+    remaining = money_serializer_field()
 
 
 class DueCollectionSerializer(serializers.Serializer):
     payment = PaymentSerializer()
     sales = DueSettledSerializer(many=True, source="settled")
-    balance = serializers.DecimalField(**MONEY, help_text="What the customer owes after it")
+    balance = money_serializer_field(help_text="What the customer owes after it")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.money import money_total_serializer_field
 from apps.users.api.serializers import TenantSummarySerializer
 from apps.users.models import User
 from apps.users.services import BULK_ACTIONS
@@ -81,7 +82,7 @@ class CountsByRoleSerializer(serializers.Serializer):
 
 class SalesVolumeSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-    volume = serializers.DecimalField(max_digits=18, decimal_places=2)
+    volume = money_total_serializer_field()
 
 
 class PlatformStatsSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.money import money_serializer_field
 from apps.tenants.models import BillingPeriod, Package, PlanFeature, Tenant, TenantSettings
 from apps.users.api.serializers import UserSerializer
 
@@ -41,7 +42,7 @@ class PackageInputSerializer(serializers.Serializer):
 
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=1000, allow_blank=True, required=False)
-    price = serializers.DecimalField(max_digits=10, decimal_places=2, required=False)
+    price = money_serializer_field(required=False)
     currency = serializers.CharField(max_length=3, required=False)
     billing_period = serializers.ChoiceField(choices=BillingPeriod.choices, required=False)
     max_stores = serializers.IntegerField(min_value=0, allow_null=True, required=False)
