@@ -50,6 +50,7 @@ from apps.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from apps.core.money import CENT, MAX_MONEY, validate_money
 from apps.core.phones import phone_normalise
 from apps.core.roles import Role
 from apps.core.validation import validate_range, validate_text
@@ -70,9 +71,7 @@ CUSTOMER_FIELDS = (
 GROUP_FIELDS = ("name", "discount_percent")
 # Fields only managers and admins may change (a cashier sending another value: 403).
 MANAGED_FIELDS = {"group_id": "groupId", "credit_limit": "creditLimit"}
-MAX_MONEY = Decimal("1e12")
 MAX_POINTS = 1_000_000_000
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -111,21 +110,6 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     if "credit_limit" in changes:
         validate_range(changes["credit_limit"], field="creditLimit", low=0, high=MAX_MONEY - CENT)
     return changes
-
-
-def _money(amount: Decimal, field: str = "amount", *, signed: bool = False) -> Decimal:
-    """A currency amount: 2 decimal places, non-zero (positive unless `signed`)."""
-    if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise ValidationFailed.for_field(field, "Must be a decimal amount.")
-    if amount != amount.quantize(CENT):
-        raise ValidationFailed.for_field(field, "At most 2 decimal places.")
-    if amount == 0 or (amount < 0 and not signed):
-        raise ValidationFailed.for_field(
-            field, "Must not be zero." if signed else "Must be greater than zero."
-        )
-    if abs(amount) >= MAX_MONEY:
-        raise ValidationFailed.for_field(field, "Too large.")
-    return amount.quantize(CENT)
 
 
 def _points(points: int, field: str = "points", *, signed: bool = False) -> int:
@@ -602,7 +586,7 @@ def customer_charge(
 ) -> CustomerLedgerEntry:
     """A credit sale: the customer owes `amount` more, within their credit limit (422
     CREDIT_LIMIT_EXCEEDED otherwise, nothing written)."""
-    amount = _money(amount)
+    amount = validate_money(amount, field="amount", positive=True)
     return _balance_post(
         actor=actor,
         customer_id=customer_id,
@@ -619,7 +603,7 @@ def customer_pay(
 ) -> CustomerLedgerEntry:
     """The customer pays what they owe: never more than the balance (422 AMOUNT_EXCEEDS_DUE;
     money kept for later is store credit, issued explicitly)."""
-    amount = _money(amount)
+    amount = validate_money(amount, field="amount", positive=True)
 
     def check(customer: Customer) -> None:
         if amount > customer.balance:
@@ -649,7 +633,7 @@ def customer_credit_issue(
         actor=actor,
         customer_id=customer_id,
         type=LedgerType.STORE_CREDIT_ISSUED,
-        amount=-_money(amount),
+        amount=-validate_money(amount, field="amount", positive=True),
         reference=reference,
         note=note,
     )
@@ -659,7 +643,7 @@ def customer_credit_use(
     *, actor, customer_id: UUID, amount: Decimal, reference: Reference | None = None, note=""
 ) -> CustomerLedgerEntry:
     """The customer spends store credit: never more than they hold (422 INSUFFICIENT_CREDIT)."""
-    amount = _money(amount)
+    amount = validate_money(amount, field="amount", positive=True)
 
     def check(customer: Customer) -> None:
         held = max(-customer.balance, Decimal("0.00"))
@@ -689,7 +673,7 @@ def customer_refund(
         actor=actor,
         customer_id=customer_id,
         type=LedgerType.REFUND,
-        amount=-_money(amount),
+        amount=-validate_money(amount, field="amount", positive=True),
         reference=reference,
         note=note,
     )
@@ -703,7 +687,7 @@ def customer_void(
         actor=actor,
         customer_id=customer_id,
         type=LedgerType.VOID,
-        amount=-_money(amount),
+        amount=-validate_money(amount, field="amount", positive=True),
         reference=reference,
         note=note,
     )
@@ -717,7 +701,7 @@ def customer_balance_adjust(
         actor=actor,
         customer_id=customer_id,
         type=LedgerType.ADJUSTMENT,
-        amount=_money(amount, signed=True),
+        amount=validate_money(amount, field="amount", signed=True),
         note=_text(reason, "reason", required=True),
     )
 

@@ -8,7 +8,6 @@ from uuid import UUID
 from django.db import connection
 from django.db.models import (
     Case,
-    DecimalField,
     ExpressionWrapper,
     F,
     Prefetch,
@@ -21,6 +20,7 @@ from django.db.models.functions import Coalesce, Round
 
 from apps.catalog.models import Product
 from apps.core.errors import NotFound
+from apps.core.money import cents, cost_field, money_total_field, quantity_field
 from apps.inventory.models import (
     StockCount,
     StockCountLine,
@@ -33,9 +33,9 @@ from apps.inventory.models import (
 from apps.stores.models import Store
 from apps.tenants.selectors import tenant_settings_cached
 
-QUANTITY = DecimalField(max_digits=14, decimal_places=3)
-MONEY = DecimalField(max_digits=16, decimal_places=2)
-COST = DecimalField(max_digits=16, decimal_places=4)
+QUANTITY = quantity_field()  # expression types (no cast in SQL)
+MONEY = money_total_field()
+COST = cost_field()
 
 
 def company_stock_settings(*, tenant=None):
@@ -170,12 +170,11 @@ def count_get(*, count_id, store_ids: list[UUID] | None = None):
 def count_variance(count) -> dict:
     """Units and value (at cost: the cost when finalized, else today's) counted over and short
     of the books, over the count's lines (prefetched by `count_list`)."""
-    cents = Decimal("0.01")
     over = short = value_over = value_short = Decimal(0)
     different = 0
     for line in count.lines.all():
         difference = line.counted_quantity - line.expected_quantity
-        value = (difference * line.cost).quantize(cents)
+        value = cents(difference * line.cost)
         if difference > 0:
             over, value_over = over + difference, value_over + value
         elif difference < 0:
@@ -186,7 +185,7 @@ def count_variance(count) -> dict:
         "lines_different": different,
         "units_over": over,
         "units_short": short,
-        "value_over": value_over.quantize(cents),
-        "value_short": value_short.quantize(cents),
-        "value_difference": (value_over - value_short).quantize(cents),
+        "value_over": cents(value_over),
+        "value_short": cents(value_short),
+        "value_difference": cents(value_over - value_short),
     }

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +26,7 @@ from apps.core.errors import (
     NotFound,
     ValidationFailed,
 )
+from apps.core.money import cents
 from apps.core.serializers import quantity_text
 from apps.inventory import events
 from apps.inventory.models import (
@@ -42,7 +43,6 @@ from apps.inventory.models import (
 from apps.inventory.selectors import company_stock_settings
 
 ZERO = Decimal("0")
-CENTS = Decimal("0.01")
 MAX_ITEMS = 100
 
 
@@ -421,7 +421,7 @@ def level_view(level: Level, item: CatalogItem, store_name: str, default: Decima
         threshold=threshold,
         is_low=level.quantity <= threshold,
         unit_cost=item.unit_cost,
-        stock_value=(level.quantity * item.unit_cost).quantize(CENTS, ROUND_HALF_UP),
+        stock_value=cents(level.quantity * item.unit_cost),
         updated_at=level.updated_at,
     )
 

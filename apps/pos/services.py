@@ -29,6 +29,7 @@ from apps.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from apps.core.money import validate_money
 from apps.core.roles import Role
 from apps.core.validation import validate_text
 from apps.pos import events, selectors
@@ -48,14 +49,6 @@ from apps.tenants.selectors import tenant_settings_cached
 ZERO = Decimal("0.00")
 DRAWER = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}")
 OUT_OF_DRAWER = {CashEventType.PAY_OUT, CashEventType.CASH_DROP}
-
-
-def _money(value: Decimal, field: str, *, positive: bool = False) -> Decimal:
-    if value < 0 or (positive and value == 0):
-        raise ValidationFailed.for_field(
-            field, "Must be greater than zero." if positive else "Must not be negative."
-        )
-    return value
 
 
 def till_store(*, actor, store_id: UUID):
@@ -85,7 +78,7 @@ def shift_open(
         raise ValidationFailed.for_field(
             "drawer", "Letters, digits, '-' and '_' (up to 32), e.g. MAIN."
         )
-    _money(opening_float, "openingFloat")
+    validate_money(opening_float, field="openingFloat")
     with transaction.atomic():
         store = till_store(actor=actor, store_id=store_id)
         last = selectors.last_closed_shift(store_id=store.pk, drawer=drawer)
@@ -145,7 +138,7 @@ def shift_cash(*, actor, shift_id: UUID, type: str, amount: Decimal, reason: str
     (422 INSUFFICIENT_CASH)."""
     if type not in MANUAL_CASH_TYPES:
         raise ValidationFailed.for_field("type", "PAY_IN, PAY_OUT or CASH_DROP.")
-    _money(amount, "amount", positive=True)
+    validate_money(amount, field="amount", positive=True)
     reason = validate_text(reason, field="reason")
     with transaction.atomic():
         shift = _shift_lock(actor=actor, shift_id=shift_id)
@@ -178,7 +171,7 @@ def shift_close(*, actor, shift_id: UUID, counted_cash: Decimal, blind: bool = F
     """Closes an open shift with the counted cash: expected = float + the cash log; variance =
     counted - expected; a Z report numbered per store, frozen from then on. Closing another
     cashier's shift (managers and admins) is a forced close, marked and audited as such."""
-    _money(counted_cash, "countedCash")
+    validate_money(counted_cash, field="countedCash")
     with transaction.atomic():
         shift = _shift_lock(actor=actor, shift_id=shift_id)
         figures = selectors.shift_figures(shift)

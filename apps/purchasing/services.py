@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -46,6 +46,7 @@ from apps.core.errors import (
     NotFound,
     ValidationFailed,
 )
+from apps.core.money import cents, cost_places, validate_money
 from apps.core.phones import phone_normalise
 from apps.inventory.models import StockLevel
 from apps.inventory.services import ItemRef, StockChange, StockKey, items_check, stock_move
@@ -63,21 +64,11 @@ from apps.purchasing.models import (
 from apps.tenants.selectors import company_currency, tenant_settings_cached
 
 ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
-COST_PLACES = Decimal("0.0001")
 MAX_ITEMS = 500
 MAX_MONEY = Decimal("1e11")
 SUPPLIER_FIELDS = (
     "name", "contact_name", "email", "phone", "tax_id", "address", "payment_terms_days", "notes",
 )  # fmt: skip
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def cost_places(value: Decimal) -> Decimal:
-    return value.quantize(COST_PLACES, rounding=ROUND_HALF_UP)
 
 
 def weighted_cost(*, on_hand: Decimal, cost: Decimal, received: Decimal, unit_cost: Decimal):
@@ -539,10 +530,7 @@ def purchase_pay(
     """A payment to the supplier against the order: never more than what is still due (422
     AMOUNT_EXCEEDS_DUE) — it may come before the goods; the order's paid total and the
     supplier's balance move in the same transaction."""
-    if amount <= 0:
-        raise ValidationFailed.for_field("amount", "Must be greater than zero.")
-    if amount != cents(amount):
-        raise ValidationFailed.for_field("amount", "At most 2 decimal places.")
+    validate_money(amount, field="amount", positive=True)
     if method not in PaymentMethod.values:
         raise ValidationFailed.for_field("method", "Unknown payment method.")
     with transaction.atomic():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -41,6 +41,7 @@ from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 from apps.catalog.models import Category, Product, ProductVariant
 from apps.core.db import qualified_table
 from apps.core.filters import day_and_month_start
+from apps.core.money import cents, money_total_field
 from apps.customers.models import Customer
 from apps.expenses.models import Expense
 from apps.inventory.models import StockLevel, StockMovement
@@ -53,8 +54,7 @@ from apps.tenants.selectors import tenant_settings_cached
 from apps.users.models import User
 
 ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
-MONEY = DecimalField(max_digits=16, decimal_places=2)
+MONEY = money_total_field()  # an expression type (no cast in SQL)
 PRECISE = DecimalField(max_digits=20, decimal_places=6)
 TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 
@@ -101,10 +101,6 @@ class Period:
 
 def _sum(expression) -> Coalesce:
     return Coalesce(Sum(expression, output_field=MONEY), Value(ZERO), output_field=MONEY)
-
-
-def _cents(value: Decimal) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _label(value) -> str:
@@ -164,7 +160,7 @@ def _sales_parts(period: Period, series: bool) -> dict[str, dict[str, Decimal]]:
 
 def _sales_figures(part: dict[str, Decimal]) -> dict[str, Any]:
     """One bucket's figures from its parts (a part the bucket lacks is zero)."""
-    value = lambda name: _cents(part.get(name) or ZERO)  # noqa: E731
+    value = lambda name: cents(part.get(name) or ZERO)  # noqa: E731
     returns = value("returned_lines") - value("returned_tax")
     refunds = value("refunds")
     return {
@@ -195,7 +191,7 @@ def _totals(figures: dict[str, Any], period: Period) -> dict[str, Any]:
     return {
         **_with_old_names(figures),
         "voids": voids.aggregate(total=_sum("total"))["total"],
-        "average_basket": _cents(collected / count) if count else ZERO,  # net of the refunds
+        "average_basket": cents(collected / count) if count else ZERO,  # net of the refunds
     }
 
 
@@ -299,7 +295,7 @@ def _expenses(period: Period) -> QuerySet[Expense]:
 
 
 def _margin(revenue: Decimal, profit: Decimal) -> Decimal | None:
-    return _cents(profit * 100 / revenue) if revenue else None
+    return cents(profit * 100 / revenue) if revenue else None
 
 
 def profit_report(*, period: Period) -> dict[str, Any]:
@@ -315,7 +311,7 @@ def profit_report(*, period: Period) -> dict[str, Any]:
         return sums
 
     total = added(lambda store_id, bucket: ()).get((), {"revenue": ZERO, "cost": Decimal(0)})
-    revenue, cost = total["revenue"], _cents(total["cost"])
+    revenue, cost = total["revenue"], cents(total["cost"])
     expenses = _expenses(period)
     by_category = list(
         expenses.values("category_id", name=F("category__name"))
@@ -333,7 +329,7 @@ def profit_report(*, period: Period) -> dict[str, Any]:
     by_store = []
     for store_id in sorted(store_ids, key=lambda pk: (names.get(pk, ""), str(pk))):
         part = per_store.get((store_id,), {"revenue": ZERO, "cost": Decimal(0)})
-        store_cost = _cents(part["cost"])
+        store_cost = cents(part["cost"])
         gross = part["revenue"] - store_cost
         by_store.append(
             {
@@ -349,7 +345,7 @@ def profit_report(*, period: Period) -> dict[str, Any]:
     for (label,), part in sorted(
         ((_label(k[0]),), v) for k, v in added(lambda store_id, bucket: (bucket,)).items()
     ):
-        series_cost = _cents(part["cost"])
+        series_cost = cents(part["cost"])
         series.append(
             {
                 "period": label,
@@ -408,7 +404,7 @@ def tax_report(*, period: Period, currency: str, series: bool) -> dict[str, Any]
         rows = lines.annotate(**keys).values(*keys).annotate(base=_sum(base), tax=_sum(tax))
         for row in rows.order_by():
             bucket = _label(row["bucket"]) if series else ""
-            figures = (_cents(row["base"]), _cents(row["tax"]))
+            figures = (cents(row["base"]), cents(row["tax"]))
             found.setdefault(bucket, {}).setdefault(row["rate"], {})[side] = figures
     overall: dict[Decimal, dict[str, tuple[Decimal, Decimal]]] = {}
     for per_rate in found.values():
@@ -457,8 +453,8 @@ def stock_report(*, store_id: UUID | None = None, as_of: datetime | None = None)
     locations: dict[UUID, dict[str, Any]] = {}
     categories: dict[UUID | None, dict[str, Any]] = {}
     for row in rows:
-        cost = _cents(row["quantity"] * row["unit_cost"])
-        retail = _cents(row["quantity"] * row["retail_price"])
+        cost = cents(row["quantity"] * row["unit_cost"])
+        retail = cents(row["quantity"] * row["retail_price"])
         low = row["quantity"] <= row["threshold"]
         for bucket in (
             totals,
@@ -534,8 +530,8 @@ def cashier_report(*, period: Period) -> dict[str, Any]:
         entry["name"] = names.get(entry["user_id"], "")
         items = entry.pop("_items")
         if entry["count"]:
-            entry["average_basket"] = _cents(entry["total"] / entry["count"])
-            entry["items_per_sale"] = _cents(items / entry["count"])
+            entry["average_basket"] = cents(entry["total"] / entry["count"])
+            entry["items_per_sale"] = cents(items / entry["count"])
     return {"cashiers": sorted(people.values(), key=lambda e: (-e["total"], e["name"]))}
 
 
@@ -659,7 +655,7 @@ def financial_report(*, period: Period, now: datetime) -> dict[str, Any]:
     # the P&L's totals only: one ungrouped pass over the lines (the profit report's by store
     # and by period are not needed here)
     sold = _profit_parts(period).get((), {"revenue": ZERO, "cost": Decimal(0)})
-    revenue, cost = sold["revenue"], _cents(sold["cost"])
+    revenue, cost = sold["revenue"], cents(sold["cost"])
     expenses = _expenses(period).aggregate(total=_sum("amount"))["total"]
     outstanding = F("due_amount") - F("due_paid") - F("due_returned")
     due = (

@@ -21,16 +21,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from apps.core.errors import BusinessRuleViolation, ErrorCode
+from apps.core.money import CENT, cents
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
 PERCENT, AMOUNT = "PERCENT", "AMOUNT"
 CASH, STORE_CREDIT = "CASH", "STORE_CREDIT"
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
