@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 
-.PHONY: install run test walkthrough lint check bench load faults db-stop clean
+.PHONY: install run test test-slow walkthrough lint check bench load faults db-stop clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,14 @@ run: install
 	@# PORT: the port, and PUBLIC_URL's default (the password-reset e-mail's links)
 	PORT=$(PORT) $(PY) -m gunicorn -c deploy/gunicorn_dev.conf.py
 
+# Two tiers: `make test` the fast one (every behaviour but what needs minutes or other processes:
+# a few minutes), `make test-slow` the rest (schemathesis as every role, seed_demo, browsers, servers
+# and Redis in other processes). CI runs both.
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not slow"
+
+test-slow: install
+	$(PY) -m pytest -m slow
 
 # The curl walk-through (docs/walkthrough.md) run as a script (its own text) against a fresh demo
 # database and a server on a free port, every call's documented status checked (tests/walkthrough.py; needs jq).

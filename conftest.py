@@ -261,3 +261,11 @@ def trips(monkeypatch):
 
     monkeypatch.setattr(events, "_send_all", counted)
     return seen
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(config, items):
+    """Schemathesis runs belong to the slow tier (`make test-slow`), like every `slow` test."""
+    for item in items:
+        if item.get_closest_marker("schemathesis") is not None:
+            item.add_marker(pytest.mark.slow)

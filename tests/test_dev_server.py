@@ -33,6 +33,8 @@ from django_tenants.utils import tenant_context
 from apps.catalog.models import Product
 from apps.users.tokens import token_pair_issue
 
+pytestmark = pytest.mark.slow  # starts make run's server
+
 ROOT = Path(settings.BASE_DIR)
 COMMAND = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn_dev.conf.py"]
 START_SECONDS = 30

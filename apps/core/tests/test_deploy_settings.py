@@ -8,6 +8,7 @@ import secrets
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 
@@ -28,12 +29,14 @@ def _deploy_check(**env: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # another process (a server, a browser, Redis)
 def test_production_settings_pass_the_deploy_checklist():
     result = _deploy_check()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.slow  # another process (a server, a browser, Redis)
 def test_ssl_redirect_and_hsts_can_be_turned_off_for_plain_http():
     result = _deploy_check(SECURE_SSL_REDIRECT="0", SECURE_HSTS_SECONDS="0")
     assert result.returncode == 1

@@ -21,6 +21,7 @@ def test_health_is_200_when_the_database_answers(client):
     assert response.json() == {"status": "ok", "database": "up"}
 
 
+@pytest.mark.slow  # another process (a server, a browser, Redis)
 def test_health_is_503_when_the_database_is_down():
     """A separate process whose DATABASE_URL points at a port where nothing listens."""
     script = (

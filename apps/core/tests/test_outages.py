@@ -36,6 +36,7 @@ LOGIN = "/api/auth/login"
 # --- the database ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # another process (a server, a browser, Redis)
 def test_without_the_database_requests_answer_503_and_the_outage_is_logged_once():
     """A process whose database refuses connections: the login (an API view) and a signed-in
     list (refused in the tenant-routing middleware, before any view) both answer 503 with

@@ -102,6 +102,7 @@ def _page_and_assets(client: Client, path: str) -> dict[str, tuple[int, bytes, d
     return fetched
 
 
+@pytest.mark.slow  # another process (a server, a browser, Redis)
 def test_in_a_browser_enforcing_it_the_console_runs_without_a_violation(super_admin):
     from apps.receipts.tests.test_browser import CHROMIUM, FLAGS, _browser_or_skip
 

@@ -285,6 +285,7 @@ def test_cashier_promoted_to_manager_hears_every_store_and_back(world_a, committ
 # --- across processes -------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # another process (a server, a browser, Redis)
 def test_with_redis_an_access_change_published_by_another_process_applies_here(world_a, redis_url):
     """Another OS process (a gunicorn worker that deactivated the cashier) publishes the access
     change through Redis; the socket held by this process (Daphne) re-reads and closes."""

@@ -160,6 +160,7 @@ def test_open_socket_is_closed_when_sessions_are_revoked(
     run(scenario)
 
 
+@pytest.mark.slow  # another process (a server, a browser, Redis)
 def test_with_redis_events_cross_processes(world_a, redis_url):
     """Another OS process publishes through Redis; the socket held by this process receives."""
     layers, env, publisher = cross_process_setup(

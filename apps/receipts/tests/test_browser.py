@@ -16,6 +16,8 @@ from django_tenants.utils import tenant_context
 from apps.receipts.tests.conftest import LONG_NAME, checkout, line
 from apps.sales.models import Sale
 
+pytestmark = pytest.mark.slow  # drives Chromium
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PAPER_PIXELS = {"58mm": 220, "80mm": 303}  # the paper's width at 96 px per inch, rounded up
 FLAGS = [

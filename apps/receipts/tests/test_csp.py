@@ -89,6 +89,7 @@ def test_the_json_fragment_carries_no_nonce(sale):
     assert "<style>" in body["html"] and "nonce" not in body["html"]
 
 
+@pytest.mark.slow  # another process (a server, a browser, Redis)
 def test_in_a_browser_enforcing_the_policy_the_page_is_styled_and_prints(sale, tmp_path):
     sync_playwright = _browser_or_skip()
     response = preview(sale, paper="80mm")

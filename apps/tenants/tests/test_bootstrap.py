@@ -10,7 +10,7 @@ from django.core.management import call_command
 from apps.tenants.models import Tenant
 from apps.users.models import User
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # seed_demo: ~7 s a run
 
 
 def test_createsuperuser_noinput_creates_a_super_admin_without_tenant(monkeypatch):

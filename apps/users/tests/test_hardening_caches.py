@@ -117,6 +117,7 @@ def test_a_row_read_before_a_drop_is_not_stored_after_it(world_a):
         assert calls == [1, 1]
 
 
+@pytest.mark.slow  # another process (a server, a browser, Redis)
 def test_with_redis_a_drop_in_another_process_reaches_this_one(client, world_a, redis_url):  # noqa: F811
     prefix = f"mipos-test-{uuid.uuid4().hex[:8]}"
     backend = {

@@ -106,6 +106,7 @@ def test_the_script_is_served_from_static():
 ORIGIN = "http://mipos.test"
 
 
+@pytest.mark.slow  # another process (a server, a browser, Redis)
 def test_in_a_browser_the_form_resets_the_password_once(
     client, world_a, django_capture_on_commit_callbacks, monkeypatch, tmp_path
 ):
