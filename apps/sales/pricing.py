@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from apps.core.errors import BusinessRuleViolation, ErrorCode
-from apps.core.money import CENT, cents
+from apps.core.errors import BusinessRuleViolation, ErrorCode, ValidationFailed
+from apps.core.money import CENT, MAX_MONEY, cents
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
@@ -143,6 +143,16 @@ def price_cart(
             code=ErrorCode.LINE_ROUNDS_TO_ZERO,
             details=free,
         )
+    # Every amount of a sale is stored in a money column (core.money: under MAX_MONEY); a line or
+    # a cart whose amounts cannot be stored is refused here, not by the database (a 500).
+    too_large = [
+        {"field": f"{line.field}.quantity", "message": f"Its amount must be under {MAX_MONEY}."}
+        for line in lines
+        if abs(line.quantity * line.unit_price) * (HUNDRED + max(line.tax_rate, ZERO)) / HUNDRED
+        >= MAX_MONEY
+    ]
+    if too_large:
+        raise ValidationFailed("A line's amount is larger than a sale can hold.", details=too_large)
     amounts = []
     for line in lines:
         gross = cents(line.quantity * line.unit_price)
@@ -173,6 +183,8 @@ def price_cart(
     tax_total = sum((a.tax_amount for a in amounts), ZERO)
     total = sum((a.line_total for a in amounts), ZERO)
     subtotal = sum((a.gross for a in amounts), ZERO)
+    if max(subtotal + tax_total, total) >= MAX_MONEY:
+        raise ValidationFailed.for_field("items", f"The sale's total must be under {MAX_MONEY}.")
     untaxed_gross, untaxed_discounts = subtotal, discount_total
     if prices_include_tax:
         held = [

@@ -164,6 +164,41 @@ def test_quote_equals_checkout_and_writes_nothing(api, world_a, shelf):
     ]
 
 
+def test_a_sale_too_large_to_store_is_a_400_not_a_500(api, world_a, shelf):
+    """A line of 1,000,000 at 999,999,999.00 (both within their fields) is worth 10^15: more
+    than a money column holds. A till's quote priced it anyway (a total no sale can store).
+    Refused by pricing itself — quote and checkout alike, nothing written — per line, and for
+    a cart whose lines fit but whose total does not."""
+    from apps.catalog.models import Product
+
+    with tenant_context(world_a.tenant):
+        gold = Product.objects.create(
+            name="Gold bar", sku="AU-1", status="ACTIVE", track_stock=False,
+            sell_price=D("999999999.00"),
+        )  # fmt: skip
+    before = sales_state(world_a)
+    huge = body(world_a, line(shelf.water), line(gold, "1000000"))  # a till's quote: no payment
+    paid = {**huge, "payments": [cash("1.00")]}
+    for path, request in ((QUOTE, huge), (QUOTE, paid), (CHECKOUT, paid)):
+        response = api(world_a.cashier).post(path, request, format="json")
+        assert response.status_code == 400, response.content
+        assert response.json()["error"] == {
+            "code": "VALIDATION_ERROR",
+            "message": "A line's amount is larger than a sale can hold.",
+            "details": [
+                {"field": "items.1.quantity", "message": "Its amount must be under 1000000000000."}
+            ],
+        }
+    # 600 bars fit a line (599,999,999,400.00), two such lines do not fit one sale
+    two = body(world_a, line(gold, "600"), line(gold, "600"))
+    response = api(world_a.cashier).post(QUOTE, two, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["details"] == [
+        {"field": "items", "message": "The sale's total must be under 1000000000000."}
+    ]
+    assert sales_state(world_a) == before
+
+
 def test_a_line_worth_less_than_a_cent_is_refused_by_checkout_and_quote(api, world_a, shelf):
     """Issue 26 point 8: 0.001 kg at 2.49 rounded to 0.00 and sold for free."""
     from apps.catalog.models import Product
