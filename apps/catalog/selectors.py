@@ -21,13 +21,9 @@ from apps.catalog.models import (
     VariantType,
     VariantTypeValue,
 )
-from apps.core.db import (
-    SchemaPreparedStatement,
-    execute_prepared,
-    numbered_placeholders,
-    qualified_table,
-)
+from apps.core.db import qualified_table
 from apps.core.errors import NotFound
+from apps.core.prepared import SchemaPreparedStatement, execute_prepared, numbered_placeholders
 from apps.tenants.selectors import tenant_settings_cached
 
 

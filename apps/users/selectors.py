@@ -6,8 +6,9 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections
 from django.db.models import DEFERRED, OuterRef, QuerySet
 
-from apps.core.db import PreparedStatement, qualified_table
+from apps.core.db import qualified_table
 from apps.core.errors import NotFound
+from apps.core.prepared import PreparedStatement
 from apps.core.roles import ROLE_PERMISSIONS, Role
 from apps.stores.models import StoreAssignment
 from apps.users.models import User

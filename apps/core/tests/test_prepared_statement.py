@@ -13,12 +13,12 @@ import pytest
 from django.db import DataError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from apps.core.db import (
+from apps.core.db import qualified_table
+from apps.core.prepared import (
     PreparedStatement,
     SchemaPreparedStatement,
     execute_prepared,
     numbered_placeholders,
-    qualified_table,
 )
 
 COMPANY_NAME = PreparedStatement(

@@ -7,7 +7,8 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from apps.core.db import qualified_cursor, qualified_table
+from apps.core.db import qualified_table
+from apps.core.prepared import qualified_cursor
 
 pytestmark = pytest.mark.django_db
 
