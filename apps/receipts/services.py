@@ -9,10 +9,10 @@ from uuid import UUID
 
 from django.conf import settings as django_settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import transaction
 
 from apps.audit.services import audit_record
-from apps.core.db import UNSET, Unset, qualified_table, row_lock, row_update, sent
+from apps.core.db import UNSET, Unset, row_lock, row_update, sent
 from apps.core.errors import ServiceUnavailable, ValidationFailed
 from apps.receipts import rendering
 from apps.receipts.models import ReceiptTemplate
@@ -24,6 +24,7 @@ from apps.receipts.selectors import (
     receipt_for,
     store_template,
 )
+from apps.sales import services as sales
 from apps.stores.models import Store
 from apps.tenants import receipt_layout as layout
 from apps.tenants.models import TenantSettings
@@ -126,13 +127,6 @@ def _as_settings(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- generating receipts --------------------------------------------------------------------------
-COUNTERS = {
-    Document.SALE: ("sales_sale", "receipt_count"),
-    Document.VOID: ("sales_sale", "void_receipt_count"),
-    Document.RETURN: ("sales_salereturn", "receipt_count"),
-}
-
-
 def _entity(document: ReceiptDocument) -> tuple[str, UUID]:
     if document.kind == Document.RETURN:
         return "sale_return", document.sale_return.pk
@@ -140,17 +134,12 @@ def _entity(document: ReceiptDocument) -> tuple[str, UUID]:
 
 
 def _print_number_next(document: ReceiptDocument) -> int:
-    """One more receipt counted of `document`: its number (1 = the original). One UPDATE of the
-    counter itself, so concurrent generations get distinct numbers."""
-    table, column = COUNTERS[document.kind]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {qualified_table(table)} SET {column} = {column} + 1 "  # noqa: S608
-            f"WHERE id = %s RETURNING {column}",
-            [_entity(document)[1]],
-        )
-        (number,) = cursor.fetchone()
-    return number
+    """One more receipt counted of `document`: its number (1 = the original), by the sales'
+    counter writers (one UPDATE of the counter itself, so concurrent generations get distinct
+    numbers)."""
+    if document.kind == Document.RETURN:
+        return sales.sale_return_receipt_counted(sale_return_id=document.sale_return.pk)
+    return sales.sale_receipt_counted(sale_id=document.sale.pk, void=document.kind == Document.VOID)
 
 
 def receipt_issue(
