@@ -18,6 +18,7 @@ from uuid import UUID
 
 from django.db import connection, transaction
 from django.db.models.functions import Upper
+from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.catalog.events import product_changed
@@ -798,3 +799,64 @@ def live_codes(field: str, codes: Iterable[str]) -> set[str]:
             model.objects.alive().filter(barcode__in=codes).values_list("barcode", flat=True)
         )
     return found
+
+
+# --- costs (purchase receipts) --------------------------------------------------------------------
+CostKey = tuple[UUID, UUID | None]  # (product, variant or None)
+
+
+def product_costs_lock(*, items: Iterable[CostKey]) -> dict[CostKey, Decimal]:
+    """The current cost of every (product, variant) in `items`, their rows locked (by id:
+    products, then variants) until the caller's transaction ends, so two receipts of one product
+    average one after the other. A variant without its own cost has its product's. Keys in the
+    order of `items` (first occurrence)."""
+    items = list(items)
+    product_ids = sorted({product_id for product_id, _ in items}, key=lambda pk: pk.int)
+    variant_ids = sorted(
+        {variant_id for _, variant_id in items if variant_id}, key=lambda pk: pk.int
+    )
+    products = dict(
+        Product.objects.select_for_update()
+        .filter(pk__in=product_ids)
+        .order_by("pk")
+        .values_list("pk", "cost_price")
+    )
+    variants = {
+        pk: (cost, product_id)
+        for pk, cost, product_id in ProductVariant.objects.select_for_update()
+        .filter(pk__in=variant_ids)
+        .order_by("pk")
+        .values_list("pk", "cost", "product_id")
+    }
+    costs = {}
+    for product_id, variant_id in items:
+        if variant_id:
+            cost, owner_id = variants[variant_id]
+            costs[(product_id, variant_id)] = cost if cost is not None else products[owner_id]
+        else:
+            costs[(product_id, None)] = products[product_id]
+    return costs
+
+
+def product_costs_set(*, costs: dict[CostKey, Decimal]) -> None:
+    """The new costs (rows locked by `product_costs_lock`), one statement per table (products;
+    variants), `updated_at` now; in the caller's transaction. Not audited: the purchase receipt
+    records each cost before and after."""
+    now = timezone.now()
+    products = [(pk, cost) for (pk, variant), cost in costs.items() if variant is None]
+    variants = [(variant, cost) for (_, variant), cost in costs.items() if variant is not None]
+    for table, column, rows in (
+        ("catalog_product", "cost_price", products),
+        ("catalog_productvariant", "cost", variants),
+    ):
+        if rows:
+            values = ", ".join(["(%s::uuid, %s::numeric)"] * len(rows))
+            params: list[Any] = [now]
+            for pk, value in rows:
+                params += [pk, value]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} t SET {column} = v.value, updated_at = %s"  # noqa: S608
+                    f" FROM (VALUES {values}) AS v (id, value) WHERE t.id = v.id",
+                    params,
+                )

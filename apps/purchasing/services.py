@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.catalog.models import Product, ProductVariant
+from apps.catalog import services as catalog
 from apps.catalog.validation import whole_units_check
 from apps.core.db import (
     UNSET,
@@ -365,7 +365,9 @@ def purchase_receive(
                 code=ErrorCode.RECEIVE_EXCEEDS_ORDERED,
                 details=too_much,
             )
-        costs = _costs_lock(taken)
+        costs = catalog.product_costs_lock(
+            items=[(line.product_id, line.variant_id) for line, _ in taken]
+        )
         on_hand = _on_hand([(line.product_id, line.variant_id) for line, _ in taken])
         stock_move(
             actor_id=getattr(actor, "pk", None),
@@ -412,7 +414,7 @@ def purchase_receive(
             [(line.pk, line.received_quantity) for line, _ in taken],
             None,
         )
-        _costs_write(costs)
+        catalog.product_costs_set(costs=costs)
         order.received_total += receipt.value
         done = all(line.received_quantity >= line.quantity for line in lines.values())
         order.status = PurchaseStatus.RECEIVED if done else PurchaseStatus.PARTIALLY_RECEIVED
@@ -440,39 +442,6 @@ def _stock_changes(store_id: UUID, taken) -> list[StockChange]:
     return [StockChange(key=key, delta=quantity) for key, quantity in quantities.items()]
 
 
-def _costs_lock(taken) -> dict[tuple, Decimal]:
-    """The current cost of every product and variant received, their rows locked (by id) until
-    the transaction ends: two receipts of one product average one after the other. A variant
-    without its own cost has its product's."""
-    product_ids = sorted({line.product_id for line, _ in taken}, key=lambda pk: pk.int)
-    variant_ids = sorted(
-        {line.variant_id for line, _ in taken if line.variant_id}, key=lambda pk: pk.int
-    )
-    products = dict(
-        Product.objects.select_for_update()
-        .filter(pk__in=product_ids)
-        .order_by("pk")
-        .values_list("pk", "cost_price")
-    )
-    variants = {
-        pk: (cost, product_id)
-        for pk, cost, product_id in ProductVariant.objects.select_for_update()
-        .filter(pk__in=variant_ids)
-        .order_by("pk")
-        .values_list("pk", "cost", "product_id")
-    }
-    costs = {}
-    for line, _ in taken:
-        if line.variant_id:
-            cost, product_id = variants[line.variant_id]
-            costs[(line.product_id, line.variant_id)] = (
-                cost if cost is not None else products[product_id]
-            )
-        else:
-            costs[(line.product_id, None)] = products[line.product_id]
-    return costs
-
-
 def _on_hand(keys: list[tuple]) -> dict[tuple, Decimal]:
     """What the company holds of each (product, variant), all locations together."""
     from django.db.models import Sum
@@ -487,19 +456,6 @@ def _on_hand(keys: list[tuple]) -> dict[tuple, Decimal]:
     ):
         held[(product_id, variant_id)] = total
     return held
-
-
-def _costs_write(costs: dict[tuple, Decimal]) -> None:
-    """The new costs, one statement per table (products; variants)."""
-    now = timezone.now()
-    products = [(pk, cost) for (pk, variant), cost in costs.items() if variant is None]
-    variants = [(variant, cost) for (_, variant), cost in costs.items() if variant is not None]
-    for table, column, rows in (
-        ("catalog_product", "cost_price", products),
-        ("catalog_productvariant", "cost", variants),
-    ):
-        if rows:
-            _values_update(table, column, rows, now)
 
 
 def _values_update(table: str, column: str, rows: list[tuple], now) -> None:
