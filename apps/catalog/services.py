@@ -45,6 +45,7 @@ from apps.core.db import (
     row_update,
     sent,
     snapshot,
+    values_update,
 )
 from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, ValidationFailed
 from apps.core.validation import validate_range, validate_text
@@ -845,18 +846,5 @@ def product_costs_set(*, costs: dict[CostKey, Decimal]) -> None:
     now = timezone.now()
     products = [(pk, cost) for (pk, variant), cost in costs.items() if variant is None]
     variants = [(variant, cost) for (_, variant), cost in costs.items() if variant is not None]
-    for table, column, rows in (
-        ("catalog_product", "cost_price", products),
-        ("catalog_productvariant", "cost", variants),
-    ):
-        if rows:
-            values = ", ".join(["(%s::uuid, %s::numeric)"] * len(rows))
-            params: list[Any] = [now]
-            for pk, value in rows:
-                params += [pk, value]
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} t SET {column} = v.value, updated_at = %s"  # noqa: S608
-                    f" FROM (VALUES {values}) AS v (id, value) WHERE t.id = v.id",
-                    params,
-                )
+    values_update("catalog_product", "cost_price", products, updated_at=now)
+    values_update("catalog_productvariant", "cost", variants, updated_at=now)

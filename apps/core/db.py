@@ -289,6 +289,27 @@ def insert_compiled(rows: Sequence[models.Model]) -> CompiledInsert:
     return CompiledInsert(";\n".join(statements), params, rows)
 
 
+def values_update(
+    table: str, column: str, rows: Sequence[tuple[Any, Any]], *, updated_at: Any = None
+) -> None:
+    """UPDATE `table` SET `column` from (id, numeric value) pairs in one statement — rows the
+    caller has locked; `updated_at`, when given, is set too. `table` and `column` are the
+    caller's names, never input."""
+    if not rows:
+        return
+    values = ", ".join(["(%s::uuid, %s::numeric)"] * len(rows))
+    touched = ", updated_at = %s" if updated_at is not None else ""
+    params: list[Any] = [updated_at] if updated_at is not None else []
+    for pk, value in rows:
+        params += [pk, value]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} t SET {column} = v.value{touched}"  # noqa: S608
+            f" FROM (VALUES {values}) AS v (id, value) WHERE t.id = v.id",
+            params,
+        )
+
+
 def rows_insert(*batches: Sequence[models.Model] | CompiledInsert) -> None:
     """New rows of several models in ONE round trip: one INSERT per batch (a list of unsaved
     instances of one model, or one compiled earlier with `insert_compiled`), sent together in

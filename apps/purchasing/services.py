@@ -38,6 +38,7 @@ from apps.core.db import (
     rows_insert,
     sent,
     snapshot,
+    values_update,
 )
 from apps.core.errors import (
     BusinessRuleViolation,
@@ -408,11 +409,10 @@ def purchase_receive(
             line.received_quantity += quantity
             receipt.value += value
         rows_insert([receipt], receipt_items)  # one round trip
-        _values_update(
+        values_update(
             "purchasing_purchaseorderitem",
             "received_quantity",
             [(line.pk, line.received_quantity) for line, _ in taken],
-            None,
         )
         catalog.product_costs_set(costs=costs)
         order.received_total += receipt.value
@@ -456,22 +456,6 @@ def _on_hand(keys: list[tuple]) -> dict[tuple, Decimal]:
     ):
         held[(product_id, variant_id)] = total
     return held
-
-
-def _values_update(table: str, column: str, rows: list[tuple], now) -> None:
-    """UPDATE `table` SET `column` from (id, value) pairs in one statement (the names are
-    ours, never input); `now`, when given, also sets `updated_at`."""
-    values = ", ".join(["(%s::uuid, %s::numeric)"] * len(rows))
-    touched = ", updated_at = %s" if now is not None else ""
-    params: list[Any] = [now] if now is not None else []
-    for pk, value in rows:
-        params += [pk, value]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} t SET {column} = v.value{touched}"  # noqa: S608
-            f" FROM (VALUES {values}) AS v (id, value) WHERE t.id = v.id",
-            params,
-        )
 
 
 def purchase_pay(
