@@ -199,10 +199,10 @@ def _parse_row(row_no: int, row: dict, errors: list) -> ParsedRow | None:
             errors.append({"row": row_no, "field": _printable(key), "message": problem})
     if len(errors) > refused:
         return None
+    before = len(errors)  # every error from here on refuses the row (partial mode skips it)
     unknown = [key for key in row if key not in COLUMNS]
     for key in unknown:
         errors.append({"row": row_no, "field": str(key), "message": "Unknown column."})
-    before = len(errors)
     fields: dict[str, Any] = {}
     for key, target, check in (("sku", "sku", clean_sku), ("barcode", "barcode", clean_barcode)):
         raw = _text(row, key)

@@ -87,6 +87,15 @@ def test_partial_mode_keeps_the_good_rows(api, world_a):
     assert set(products(world_a)) == {"P-100", "OK-1"}
 
 
+def test_partial_mode_does_not_write_a_row_it_counts_as_failed(api, world_a):
+    """A row with an unknown column was reported failed, yet written."""
+    rows = [{"sku": "OK-1", "name": "Fine"}, {"sku": "ODD-2", "name": "Odd", "colour": "red"}]
+    report = post_rows(api, world_a, rows, "mode=partial").json()["data"]
+    assert (report["productsCreated"], report["failedRows"]) == (1, 1)
+    assert report["errors"] == [{"row": 3, "field": "colour", "message": "Unknown column."}]
+    assert set(products(world_a)) == {"P-100", "OK-1"}
+
+
 def test_dry_run_reports_and_writes_nothing(api, world_a):
     rows = [
         {"sku": "DRY-1", "name": "Dry", "category": "Brand new"},
