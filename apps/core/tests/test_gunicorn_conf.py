@@ -10,7 +10,7 @@ from gunicorn.app.base import Application
 CONF = str(Path(__file__).resolve().parents[3] / "deploy" / "gunicorn.conf.py")
 
 
-class _App(Application):
+class GunicornConfig(Application):
     """gunicorn's own loading of a `-c` file, without reading the command line."""
 
     def load_config(self):
@@ -22,12 +22,12 @@ class _App(Application):
 
 def test_the_control_socket_is_off_by_default(monkeypatch):
     monkeypatch.delenv("GUNICORN_CONTROL_SOCKET", raising=False)
-    assert _App().cfg.control_socket_disable is True
+    assert GunicornConfig().cfg.control_socket_disable is True
 
 
 def test_an_instance_may_name_its_own_control_socket(monkeypatch, tmp_path):
     path = str(tmp_path / "api-1.ctl")
     monkeypatch.setenv("GUNICORN_CONTROL_SOCKET", path)
-    cfg = _App().cfg
+    cfg = GunicornConfig().cfg
     assert cfg.control_socket_disable is False
     assert cfg.control_socket == path

@@ -2,16 +2,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from apps.core.context import RequestContext, reset_context, set_context
 from apps.core.logging import JsonLineFormatter
+from apps.core.tests.test_outages import run_without_database
 
 
 @pytest.mark.django_db
@@ -29,19 +25,7 @@ def test_health_is_503_when_the_database_is_down():
         "from django.test import Client;"
         "r = Client().get('/health'); print(r.status_code, r.content.decode())"
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "mipos.settings.test",
-        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=Path(settings.BASE_DIR),
-    )
+    result = run_without_database(script)
     status, body = result.stdout.strip().split(" ", 1)
     assert status == "503", result.stderr
     assert json.loads(body) == {"status": "unavailable", "database": "down"}

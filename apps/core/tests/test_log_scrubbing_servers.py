@@ -5,13 +5,12 @@ scrubbing handlers (the production LOGGING keeps no handler of its own on any lo
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
-from gunicorn.app.base import Application
 from gunicorn.glogging import Logger as GunicornLogger
 
 from apps.core.logging import redacting_filter
+from apps.core.tests.test_gunicorn_conf import GunicornConfig
 from mipos.settings import base
 
 SIGNED = "eyJzIjoiOWYxYiIsInQiOiJ0X2FjbWUifQ:1vSm2x:Q0h0d2k3b1lqNnZ4T0dWdWdnSmNPbVZx"
@@ -33,20 +32,9 @@ def test_every_configured_handler_scrubs():
     assert all(config.get("propagate", True) for config in loggers.values())
 
 
-CONF = str(Path(__file__).resolve().parents[3] / "deploy" / "gunicorn.conf.py")
-
-
-class _App(Application):
-    def load_config(self):
-        self.load_config_from_file(CONF)
-
-    def load(self):  # never served
-        return None
-
-
 def test_gunicorn_access_and_error_lines_are_scrubbed(tmp_path):
     access, errors = tmp_path / "access.log", tmp_path / "error.log"
-    cfg = _App().cfg
+    cfg = GunicornConfig().cfg
     cfg.set("accesslog", str(access))
     cfg.set("errorlog", str(errors))
     log = GunicornLogger(cfg)

@@ -36,6 +36,24 @@ LOGIN = "/api/auth/login"
 # --- the database ---------------------------------------------------------------------------------
 
 
+def run_without_database(script: str) -> subprocess.CompletedProcess:
+    """`script` run by a separate Python process (test settings) whose DATABASE_URL points at a
+    port where nothing listens."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "mipos.settings.test",
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2",
+    }
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=Path(settings.BASE_DIR),
+    )
+
+
 @pytest.mark.slow  # another process (a server, a browser, Redis)
 def test_without_the_database_requests_answer_503_and_the_outage_is_logged_once():
     """A process whose database refuses connections: the login (an API view) and a signed-in
@@ -62,19 +80,7 @@ live = client.get("/health/live")
 print("LIVE", live.status_code)
 print("ANSWERS " + json.dumps(answers))
 """
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "mipos.settings.test",
-        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        cwd=Path(settings.BASE_DIR),
-    )
+    result = run_without_database(script)
     lines = (result.stdout + result.stderr).splitlines()
     answers = json.loads(next(line for line in lines if line.startswith("ANSWERS "))[8:])
     envelope = {
