@@ -89,7 +89,7 @@ def _a_sale(world):
     from django_tenants.utils import tenant_context
 
     from apps.sales.models import Sale
-    from apps.sales.testing import sale_make
+    from tests.factories.sales import sale_make
 
     with tenant_context(world.tenant):
         return Sale.objects.first() or sale_make(

@@ -140,7 +140,7 @@ def _stocked_variant(world) -> None:
 
 
 def _a_sale(world) -> None:
-    from apps.sales.testing import sale_make
+    from tests.factories.sales import sale_make
 
     with tenant_context(world.tenant):
         sale_make(store=world.store, cashier_id=world.cashier.pk, product=world.product, sequence=1)

@@ -14,8 +14,8 @@ from apps.receipts.selectors import receipt_document_get
 from apps.receipts.services import receipt_issue
 from apps.receipts.tests.conftest import checkout, line
 from apps.sales.models import Sale
-from apps.sales.testing import sale_make
 from apps.sales.tests.conftest import committed, run_threads  # noqa: F401 (fixture)
+from tests.factories.sales import sale_make
 
 FORMS = [
     ("GET", "", {}),

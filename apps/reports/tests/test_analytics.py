@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 
 from apps.catalog.models import Product
 from apps.sales.models import Sale
-from apps.sales.testing import sale_make
+from tests.factories.sales import sale_make
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,6 @@
-"""A sale written straight to the database, for the generated suites' fixtures (they build
-their objects with the ORM so they do not depend on the services' signatures)."""
+"""Sales: a sale written straight to the database, for the generated suites' fixtures (they build
+their objects with the ORM so they do not depend on the services' signatures), the pieces of a
+checkout or quote request, and a checkout through the API."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from apps.sales.models import Payment, Sale, SaleItem
+
+CHECKOUT = "/api/v1/sales/checkout"
 
 
 def sale_make(
@@ -42,3 +45,36 @@ def sale_make(
         created_by=cashier_id,
     )
     return sale
+
+
+def line(product, quantity="1", **extra) -> dict:
+    return {"productId": str(product.pk), "quantity": quantity, **extra}
+
+
+def cash(amount: str) -> dict:
+    return {"method": "CASH", "amount": amount}
+
+
+def percent(value: str) -> dict:
+    return {"type": "PERCENT", "value": value}
+
+
+def cart(world, *items, payments=(), **extra) -> dict:
+    """A checkout or quote body at `world`'s store."""
+    return {
+        "storeId": str(world.store.pk),
+        "items": list(items),
+        "payments": list(payments),
+        **extra,
+    }
+
+
+def checkout(client, world, *items, payments, **extra) -> dict:
+    """A sale through the API at `world`'s store (201 expected): the sale's data."""
+    response = client.post(
+        CHECKOUT,
+        {"storeId": str(world.store.pk), "items": list(items), "payments": payments, **extra},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["data"]
