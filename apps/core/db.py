@@ -13,7 +13,9 @@ primary-key order (`rows_lock`); `UNSET`/`sent` tell an absent keyword from an e
 Many rows. `rows_insert` (with `insert_compiled`) sends the new rows of several models in one
 round trip (no signals, nothing read back); `document_number_next` numbers documents per company
 under a row lock held until commit; `advisory_locks` serialises "check, then insert" across rows
-(keys taken in sorted order); `qualified_table` names a table with its schema for raw SQL.
+(keys taken in sorted order); `qualified_table` names a table with its schema for raw SQL, and
+`named_rows` has a raw statement's rows come back as named tuples (fields read by name, never by
+position).
 
 The prepared-statement layer (statements prepared per session, the request's leading statement)
 is `apps.core.prepared`; nothing here reads the connection's search-path or health-check state."""
@@ -28,6 +30,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models.functions import Lower
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
+from psycopg.rows import namedtuple_row
 
 from apps.core.errors import Conflict, NotFound
 from apps.core.hooks import Hook
@@ -354,3 +357,14 @@ def qualified_table(table: str, schema: str | None = None) -> str:
     names are validated identifiers (django-tenants), table names come from models."""
     quote = connection.ops.quote_name
     return f"{quote(schema or connection.schema_name)}.{quote(table)}"
+
+
+def named_rows(cursor: Any) -> Any:
+    """`cursor` (Django's, or `apps.core.prepared.qualified_cursor`'s), set to return its rows as
+    named tuples: `row.sku`, not `row[4]`. The fields are the statement's column names, so name
+    every computed column (`… AS unit_name`): two columns of one name are refused (DataError).
+    psycopg makes the tuple class once per column list (cached), so a row costs one `_make` —
+    still a tuple (unpacking, slicing and equality work as before). Returns the cursor:
+    `with named_rows(connection.cursor()) as cursor: …`."""
+    cursor.cursor.row_factory = namedtuple_row  # the driver's cursor, under Django's wrapper
+    return cursor

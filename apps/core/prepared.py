@@ -1,7 +1,8 @@
 """The prepared-statement layer: reads whose SQL PostgreSQL parses and plans once per session and
 then executes by name, and the cursor that lets them skip django-tenants' search-path round trip.
 
-- `PreparedStatement`: a fixed statement, and the request's leading one (the authenticated user,
+- `PreparedStatement`: a fixed statement (its row a plain tuple, or with `named=True` a named
+  tuple of its columns), and the request's leading one (the authenticated user,
   apps/users/selectors.py): it carries the `SET search_path` the request's next query would send
   and stands in for Django's health check of a persistent connection;
 - `SchemaPreparedStatement`: one statement per tenant schema (the till's barcode lookups);
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -72,11 +74,17 @@ class PreparedStatement:
     PgBouncer in transaction mode — which django-tenants' search_path handling rules out already.)
     """
 
-    def __init__(self, name: str, build: Callable[[], str], parameters: int) -> None:
+    def __init__(
+        self, name: str, build: Callable[[], str], parameters: int, *, named: bool = False
+    ) -> None:
         self.name = name
         self._build = build  # the SELECT text with $1…$n, built on first use (model metadata)
         self._sql: str | None = None
         self._execute = f"EXECUTE {name}({', '.join(['%s'] * parameters)})"
+        # the row as a named tuple of its columns, as `apps.core.db.named_rows` makes them; its
+        # class is made on the first row and kept (a row then costs one `_make`, ~0.2 µs)
+        self._named = named
+        self._row: type | None = None
 
     def fetchone(self, params: Iterable[Any]) -> tuple | None:
         params = list(params)
@@ -100,7 +108,12 @@ class PreparedStatement:
                 cursor.execute(f"SET search_path = {quoted}; {execute}", params)
                 connection.search_path_set_schemas = paths  # as django-tenants records its own
                 cursor.nextset()
-            return cursor.fetchone()
+            row = cursor.fetchone()
+            if row is None or not self._named:
+                return row
+            if self._row is None:  # the statement's text is fixed: so are its column names
+                self._row = namedtuple("Row", [column.name for column in cursor.description])
+            return self._row._make(row)
 
     def _prepared(self, cursor, session) -> str:
         """The EXECUTE text of this statement, prepared on `session` first if it is not yet."""
@@ -139,9 +152,15 @@ class SchemaPreparedStatement(PreparedStatement):
     """
 
     def __init__(
-        self, name: str, build: Callable[[str], str], parameters: int, per_session: int = 64
+        self,
+        name: str,
+        build: Callable[[str], str],
+        parameters: int,
+        per_session: int = 64,
+        *,
+        named: bool = False,
     ) -> None:
-        super().__init__(name, lambda: "", parameters)
+        super().__init__(name, lambda: "", parameters, named=named)
         self._build_for = build  # the SELECT text with $1…$n for a schema
         self._placeholders = ", ".join(["%s"] * parameters)
         self._per_session = per_session
