@@ -21,7 +21,7 @@ from apps.catalog.models import (
     VariantType,
     VariantTypeValue,
 )
-from apps.core.db import qualified_table
+from apps.core.db import named_rows, qualified_table
 from apps.core.errors import NotFound
 from apps.core.prepared import SchemaPreparedStatement, execute_prepared, numbered_placeholders
 from apps.tenants.selectors import tenant_settings_cached
@@ -111,27 +111,26 @@ def product_list() -> QuerySet[Product]:
 # text with microseconds: building a UUID, Decimal or datetime per value only to print it again
 # cost more than the query (Django's timestamptz loader parses in Python). The names of the
 # category, brand and unit are scalar subqueries rather than joins: half the planning time.
-PRODUCT_ROW_FIELDS = (
-    "id", "name", "sku", "barcode", "description",
-    "category_id", "category_name", "brand_id", "brand_name",
-    "unit_id", "unit_name", "unit_abbreviation",
-    "status", "cost_price", "sell_price", "tax_rate", "track_stock", "attributes",
-    "variant_count", "image_ids", "created_at", "updated_at",
-)  # fmt: skip
+# A row is a named tuple of these columns (`named_rows`); `total` is the whole list's count
+# (NULL unless asked for).
 PRODUCT_ROWS_SQL = """
-SELECT p.id::text, p.name, p.sku, p.barcode, p.description,
-       p.category_id::text, (SELECT c.name FROM catalog_category c WHERE c.id = p.category_id),
-       p.brand_id::text, (SELECT b.name FROM catalog_brand b WHERE b.id = p.brand_id),
-       p.unit_id::text, (SELECT u.name FROM catalog_unit u WHERE u.id = p.unit_id),
-       (SELECT u.abbreviation FROM catalog_unit u WHERE u.id = p.unit_id),
-       p.status, p.cost_price::text, p.sell_price::text, p.tax_rate::text, p.track_stock,
-       p.attributes::text,
+SELECT p.id::text AS id, p.name, p.sku, p.barcode, p.description,
+       p.category_id::text AS category_id,
+       (SELECT c.name FROM catalog_category c WHERE c.id = p.category_id) AS category_name,
+       p.brand_id::text AS brand_id,
+       (SELECT b.name FROM catalog_brand b WHERE b.id = p.brand_id) AS brand_name,
+       p.unit_id::text AS unit_id,
+       (SELECT u.name FROM catalog_unit u WHERE u.id = p.unit_id) AS unit_name,
+       (SELECT u.abbreviation FROM catalog_unit u WHERE u.id = p.unit_id) AS unit_abbreviation,
+       p.status, p.cost_price::text AS cost_price, p.sell_price::text AS sell_price,
+       p.tax_rate::text AS tax_rate, p.track_stock, p.attributes::text AS attributes,
        (SELECT COUNT(*) FROM catalog_productvariant v
-         WHERE v.product_id = p.id AND v.deleted_at IS NULL),
+         WHERE v.product_id = p.id AND v.deleted_at IS NULL) AS variant_count,
        ARRAY(SELECT i.image_id::text FROM catalog_productimage i
-              WHERE i.product_id = p.id ORDER BY i.position, i.created_at),
-       to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
-       to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), {total}
+              WHERE i.product_id = p.id ORDER BY i.position, i.created_at) AS image_ids,
+       to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS created_at,
+       to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS updated_at,
+       {total} AS total
 FROM unnest(ARRAY({page})) WITH ORDINALITY AS page(id, position)
 JOIN catalog_product p ON p.id = page.id
 ORDER BY page.position
@@ -139,10 +138,10 @@ ORDER BY page.position
 
 
 class ProductRows:
-    """A filtered, ordered `product_list()` queryset, read a page at a time as tuples of
-    PRODUCT_ROW_FIELDS (`api.serializers.product_list_data` renders them). What PagePagination
-    needs: `count()`, a page by slicing, and `page_with_total()` (the page and the count in one
-    query)."""
+    """A filtered, ordered `product_list()` queryset, read a page at a time as named tuples of
+    PRODUCT_ROWS_SQL's columns (`api.serializers.product_list_data` renders them). What
+    PagePagination needs: `count()`, a page by slicing, and `page_with_total()` (the page and the
+    count in one query)."""
 
     def __init__(self, queryset: QuerySet[Product]) -> None:
         self.queryset = queryset
@@ -170,11 +169,11 @@ class ProductRows:
             total_sql = f"(SELECT COUNT(*) FROM ({counted_sql}) counted)"  # noqa: S608
             params = (*counted_params, *params)  # the count comes first in the statement
         sql = PRODUCT_ROWS_SQL.format(total=total_sql, page=page_sql)
-        with connection.cursor() as cursor:  # planning it cost about what running it does
+        # prepared: planning it cost about what running it does
+        with named_rows(connection.cursor()) as cursor:
             execute_prepared(cursor, sql, params)
             rows = cursor.fetchall()
-        total = rows[0][-1] if rows and with_total else None
-        return [row[:-1] for row in rows], total
+        return rows, rows[0].total if rows and with_total else None
 
 
 def product_list_rows(queryset: QuerySet[Product]) -> ProductRows:
@@ -215,21 +214,26 @@ def product_filter_by_category(queryset: QuerySet[Product], category_id) -> Quer
 
 
 # The hottest till call, as two small plain queries (a UNION of both took ~1 ms to plan each
-# time): the product with this barcode, else the variant with it and its attribute values.
+# time): the product with this barcode, else the variant with it and its attribute values. Both
+# name the same columns: `barcode_lookup` reads either row by name.
 PRODUCT_BY_BARCODE = """
-SELECT p.id, NULL, p.name, NULL, p.sku, p.sell_price, p.tax_rate, p.status, p.track_stock,
-       u.name, u.abbreviation, u.allows_fraction, NULL
+SELECT p.id AS product_id, NULL AS variant_id, p.name AS product_name, NULL AS variant_name,
+       p.sku, p.sell_price AS price, p.tax_rate, p.status, p.track_stock,
+       u.name AS unit_name, u.abbreviation AS unit_abbreviation,
+       u.allows_fraction AS unit_allows_fraction, NULL AS attributes
 FROM catalog_product p LEFT JOIN catalog_unit u ON u.id = p.unit_id
 WHERE p.barcode = %s AND p.deleted_at IS NULL
 """
 VARIANT_BY_BARCODE = """
-SELECT p.id, v.id, p.name, v.name, v.sku, COALESCE(v.price, p.sell_price), p.tax_rate, p.status,
-       p.track_stock, u.name, u.abbreviation, u.allows_fraction,
+SELECT p.id AS product_id, v.id AS variant_id, p.name AS product_name, v.name AS variant_name,
+       v.sku, COALESCE(v.price, p.sell_price) AS price, p.tax_rate, p.status, p.track_stock,
+       u.name AS unit_name, u.abbreviation AS unit_abbreviation,
+       u.allows_fraction AS unit_allows_fraction,
        (SELECT json_agg(json_build_object('type', t.name, 'value', tv.value) ORDER BY t.name)
           FROM catalog_productvariant_values pv
           JOIN catalog_varianttypevalue tv ON tv.id = pv.varianttypevalue_id
           JOIN catalog_varianttype t ON t.id = tv.variant_type_id
-         WHERE pv.productvariant_id = v.id)
+         WHERE pv.productvariant_id = v.id) AS attributes
 FROM catalog_productvariant v
 JOIN catalog_product p ON p.id = v.product_id
 LEFT JOIN catalog_unit u ON u.id = p.unit_id
@@ -251,11 +255,13 @@ _PRODUCT_BY_BARCODE = SchemaPreparedStatement(
     "mipos_barcode_product_v1",
     lambda schema: numbered_placeholders(_schema_qualified(PRODUCT_BY_BARCODE, schema)),
     parameters=1,
+    named=True,
 )
 _VARIANT_BY_BARCODE = SchemaPreparedStatement(
     "mipos_barcode_variant_v1",
     lambda schema: numbered_placeholders(_schema_qualified(VARIANT_BY_BARCODE, schema)),
     parameters=1,
+    named=True,
 )
 
 
@@ -266,30 +272,34 @@ def barcode_lookup(*, code: str, tenant) -> dict:
         row = _VARIANT_BY_BARCODE.fetchone([code])
     if row is None:
         raise NotFound("No product or variant has this barcode.")
-    (product_id, variant_id, product_name, variant_name, sku, price, tax_rate, status,
-     track_stock, unit_name, unit_abbreviation, unit_fraction, attributes) = row  # fmt: skip
     settings = tenant_settings_cached(tenant=tenant)
-    effective_tax = tax_rate if tax_rate is not None else settings.tax_rate
+    tax_rate = row.tax_rate if row.tax_rate is not None else settings.tax_rate
+    attributes = row.attributes
     if isinstance(attributes, str):  # json arrives decoded with psycopg 3; be safe either way
         attributes = json.loads(attributes)
+    variant_id = row.variant_id
     return {
         "type": "variant" if variant_id else "product",
-        "product_id": str(product_id),
+        "product_id": str(row.product_id),
         "variant_id": str(variant_id) if variant_id else None,
-        "name": f"{product_name} ({variant_name})" if variant_id else product_name,
-        "product_name": product_name,
-        "variant_name": variant_name,
-        "sku": sku,
+        "name": f"{row.product_name} ({row.variant_name})" if variant_id else row.product_name,
+        "product_name": row.product_name,
+        "variant_name": row.variant_name,
+        "sku": row.sku,
         "barcode": code,
-        "price": str(price),
-        "tax_rate": str(Decimal(effective_tax).quantize(Decimal("0.01"))),
+        "price": str(row.price),
+        "tax_rate": str(Decimal(tax_rate).quantize(Decimal("0.01"))),
         "prices_include_tax": settings.prices_include_tax,
-        "status": status,
-        "sellable": status == "ACTIVE",
-        "track_stock": track_stock,
+        "status": row.status,
+        "sellable": row.status == "ACTIVE",
+        "track_stock": row.track_stock,
         "unit": (
-            {"name": unit_name, "abbreviation": unit_abbreviation, "allows_fraction": unit_fraction}
-            if unit_name is not None
+            {
+                "name": row.unit_name,
+                "abbreviation": row.unit_abbreviation,
+                "allows_fraction": row.unit_allows_fraction,
+            }
+            if row.unit_name is not None
             else None
         ),
         "attributes": attributes or [],

@@ -178,7 +178,7 @@ _IMAGE_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 
 
 def product_list_data(rows, *, hide_cost: bool) -> CamelCaseList:
-    """ProductSerializer's output for a page of `selectors.ProductRows` tuples, built directly
+    """ProductSerializer's output for a page of `selectors.ProductRows` rows, built directly
     with its wire (camelCase) keys: the same keys in the same order, the same values (ids and
     money as text, datetimes as DRF's ISO 8601, `attributes` camelized as the renderer would), for
     a fraction of a serializer pass and of the renderer's camelCase walk — the list's main costs.
@@ -187,37 +187,42 @@ def product_list_data(rows, *, hide_cost: bool) -> CamelCaseList:
     tz = _current_zone_unless_utc()
     image_template = image_url(_IMAGE_PLACEHOLDER)
     data = CamelCaseList()
-    for (
-        id_, name, sku, barcode, description, category_id, category_name, brand_id, brand_name,
-        unit_id, unit_name, unit_abbreviation, status, cost_price, sell_price, tax_rate,
-        track_stock, attributes, variant_count, image_ids, created_at, updated_at,
-    ) in rows:  # fmt: skip
+    for row in rows:
         data.append(
             {
-                "id": id_,
-                "name": name,
-                "sku": sku,
-                "barcode": barcode,
-                "description": description,
+                "id": row.id,
+                "name": row.name,
+                "sku": row.sku,
+                "barcode": row.barcode,
+                "description": row.description,
                 "category": None
-                if category_id is None
-                else {"id": category_id, "name": category_name},
-                "brand": None if brand_id is None else {"id": brand_id, "name": brand_name},
+                if row.category_id is None
+                else {"id": row.category_id, "name": row.category_name},
+                "brand": None
+                if row.brand_id is None
+                else {"id": row.brand_id, "name": row.brand_name},
                 "unit": None
-                if unit_id is None
-                else {"id": unit_id, "name": unit_name, "abbreviation": unit_abbreviation},
-                "status": status,
-                "costPrice": None if hide_cost else cost_price,
-                "sellPrice": sell_price,
-                "taxRate": tax_rate,
-                "trackStock": track_stock,
-                "attributes": {} if attributes == "{}" else camelize(json.loads(attributes)),
-                "variantCount": variant_count,
+                if row.unit_id is None
+                else {
+                    "id": row.unit_id,
+                    "name": row.unit_name,
+                    "abbreviation": row.unit_abbreviation,
+                },
+                "status": row.status,
+                "costPrice": None if hide_cost else row.cost_price,
+                "sellPrice": row.sell_price,
+                "taxRate": row.tax_rate,
+                "trackStock": row.track_stock,
+                "attributes": {}
+                if row.attributes == "{}"
+                else camelize(json.loads(row.attributes)),
+                "variantCount": row.variant_count,
                 "imageUrls": [
-                    image_template.replace(_IMAGE_PLACEHOLDER, image_id) for image_id in image_ids
+                    image_template.replace(_IMAGE_PLACEHOLDER, image_id)
+                    for image_id in row.image_ids
                 ],
-                "createdAt": _datetime(created_at, tz),
-                "updatedAt": _datetime(updated_at, tz),
+                "createdAt": _datetime(row.created_at, tz),
+                "updatedAt": _datetime(row.updated_at, tz),
             }
         )
     return data
