@@ -14,8 +14,8 @@ Many rows. `rows_insert` (with `insert_compiled`) sends the new rows of several 
 round trip (no signals, nothing read back); `document_number_next` numbers documents per company
 under a row lock held until commit; `advisory_locks` serialises "check, then insert" across rows
 (keys taken in sorted order); `qualified_table` names a table with its schema for raw SQL, and
-`named_rows` has a raw statement's rows come back as named tuples (fields read by name, never by
-position).
+`named_rows` / `dict_rows` have a raw statement's rows come back as named tuples / dicts (fields
+read by name, never by position).
 
 The prepared-statement layer (statements prepared per session, the request's leading statement)
 is `apps.core.prepared`; nothing here reads the connection's search-path or health-check state."""
@@ -30,7 +30,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models.functions import Lower
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
-from psycopg.rows import namedtuple_row
+from psycopg.rows import dict_row, namedtuple_row
 
 from apps.core.errors import Conflict, NotFound
 from apps.core.hooks import Hook
@@ -367,4 +367,12 @@ def named_rows(cursor: Any) -> Any:
     still a tuple (unpacking, slicing and equality work as before). Returns the cursor:
     `with named_rows(connection.cursor()) as cursor: …`."""
     cursor.cursor.row_factory = namedtuple_row  # the driver's cursor, under Django's wrapper
+    return cursor
+
+
+def dict_rows(cursor: Any) -> Any:
+    """`cursor` set to return its rows as dicts of column name → value, in the statement's column
+    order (psycopg's `dict_row`): for rows that become API dicts anyway. Name every computed
+    column (`… AS price`). Returns the cursor, as `named_rows`."""
+    cursor.cursor.row_factory = dict_row  # the driver's cursor, under Django's wrapper
     return cursor

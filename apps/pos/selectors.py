@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.catalog.selectors import category_descendant_ids, category_get
+from apps.core.db import dict_rows
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.filters import day_and_month_start
 from apps.core.roles import Role
@@ -214,10 +215,12 @@ page AS (
     ORDER BY p.name, p.id
     LIMIT %(limit)s OFFSET %(offset)s
 )
-SELECT page.id, v.id, page.name, v.name, COALESCE(v.sku, page.sku), COALESCE(v.barcode,
-       CASE WHEN v.id IS NULL THEN page.barcode END), COALESCE(v.price, page.sell_price),
-       page.tax_rate, page.track_stock, COALESCE(u.allows_fraction, false), u.abbreviation,
-       page.category_id, l.quantity
+SELECT page.id AS product_id, v.id AS variant_id, page.name AS product_name,
+       v.name AS variant_name, COALESCE(v.sku, page.sku) AS sku,
+       COALESCE(v.barcode, CASE WHEN v.id IS NULL THEN page.barcode END) AS barcode,
+       COALESCE(v.price, page.sell_price) AS price, page.tax_rate, page.track_stock,
+       COALESCE(u.allows_fraction, false) AS allows_fraction, u.abbreviation AS unit,
+       page.category_id, l.quantity AS stock
 FROM page
 LEFT JOIN catalog_productvariant v ON v.product_id = page.id AND v.deleted_at IS NULL
 LEFT JOIN catalog_unit u ON u.id = page.unit_id
@@ -237,10 +240,6 @@ BARCODE_MATCHES = """
     UNION SELECT product_id FROM catalog_productvariant
           WHERE deleted_at IS NULL AND barcode = %(barcode)s
 """
-TILL_ITEM_FIELDS = (
-    "product_id", "variant_id", "product_name", "variant_name", "sku", "barcode", "price",
-    "tax_rate", "track_stock", "allows_fraction", "unit", "category_id", "stock",
-)  # fmt: skip
 
 
 def _like(text: str) -> str:
@@ -268,10 +267,9 @@ def till_items(
         category = "AND p.category_id = ANY(%(categories)s)"
         params["categories"] = list(category_ids)
     sql = TILL_ITEMS_SQL.format(matched=matched, join=join, category=category)
-    with connection.cursor() as cursor:
+    with dict_rows(connection.cursor()) as cursor:  # an item per row: its columns by name
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    items = [dict(zip(TILL_ITEM_FIELDS, row, strict=True)) for row in rows]
+        items = cursor.fetchall()
     if barcode:  # a variant's barcode: that variant only
         exact = [item for item in items if item["barcode"] == barcode]
         items = exact or items
