@@ -170,19 +170,25 @@ def reorder_suggestions(
         short = needed - have
         if short <= 0:
             continue
+        item_store_id, product_id, variant_id = item  # the key: ("store_id", "product_id", …)
         suggestions.append(
             {
-                "store_id": item[0], "product_id": item[1], "variant_id": item[2],
-                "name": names.get(item[1], ""), "sold": quantity,
+                "store_id": item_store_id,
+                "product_id": product_id,
+                "variant_id": variant_id,
+                "name": names.get(product_id, ""),
+                "sold": quantity,
                 "per_day": per_day.quantize(Decimal("0.001"), ROUND_HALF_UP),
                 "needed": needed.quantize(Decimal("0.001"), ROUND_HALF_UP),
                 "on_hand": on_hand.get(item, Decimal("0.000")),
                 "on_order": on_order.get(item, Decimal("0.000")),
                 "suggested": math.ceil(short),
             }
-        )  # fmt: skip
+        )
     suggestions.sort(key=lambda s: (-s["suggested"], s["name"], str(s["store_id"])))
     return {
-        "days": days, "lead_time_days": lead_time_days, "safety_days": safety_days,
+        "days": days,
+        "lead_time_days": lead_time_days,
+        "safety_days": safety_days,
         "suggestions": suggestions[:limit],
-    }  # fmt: skip
+    }

@@ -14,9 +14,14 @@ from apps.core.renderers import camel_key
 # The kinds the figures' Python types do not tell (a Decimal is money unless said here, a period
 # label is a date); by snake_case key, for the rows' keys and the summary's labels alike.
 KINDS: dict[str, Kind] = {
-    "period": Kind.DATE, "from": Kind.DATE, "to": Kind.DATE, "as_of": Kind.DATE,
-    "quantity": Kind.QUANTITY, "items_per_sale": Kind.NUMBER, "store_id": Kind.ID,
-}  # fmt: skip
+    "period": Kind.DATE,
+    "from": Kind.DATE,
+    "to": Kind.DATE,
+    "as_of": Kind.DATE,
+    "quantity": Kind.QUANTITY,
+    "items_per_sale": Kind.NUMBER,
+    "store_id": Kind.ID,
+}
 
 
 @dataclass(frozen=True)
@@ -75,14 +80,24 @@ TAX_KEYS = ("period", "rate", "sales_base", "sales_tax", "sales_gross", "returns
 def _tax_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     """One flat row per rate, or per period and rate when grouped."""
     periods = report.get("periods")
-    groups = [(p["period"], p["rates"]) for p in periods] if periods is not None else [
-        (None, report["rates"])]  # fmt: skip
+    groups = (
+        [(p["period"], p["rates"]) for p in periods]
+        if periods is not None
+        else [(None, report["rates"])]
+    )
     return [
-        {"period": period, "rate": rate["rate"],
-         **{f"{side}_{figure}": rate[side][figure] for side in ("sales", "returns", "net")
-            for figure in ("base", "tax", "gross")}}
-        for period, rates in groups for rate in rates
-    ]  # fmt: skip
+        {
+            "period": period,
+            "rate": rate["rate"],
+            **{
+                f"{side}_{figure}": rate[side][figure]
+                for side in ("sales", "returns", "net")
+                for figure in ("base", "tax", "gross")
+            },
+        }
+        for period, rates in groups
+        for rate in rates
+    ]
 
 
 def report_table(name: str, report: dict[str, Any], filters: dict[str, Any]) -> Table:

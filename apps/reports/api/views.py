@@ -85,15 +85,20 @@ class ReportView(APIView):
         if output == "xlsx":
             return exports.xlsx_response(table.keys, table.rows, name=name, summary=table.summary)
         return exports.pdf_response(
-            table.keys, table.rows, name=name, title=table.title,
-            company=request.user.tenant.name, summary=table.summary,
-        )  # fmt: skip
+            table.keys,
+            table.rows,
+            name=name,
+            title=table.title,
+            company=request.user.tenant.name,
+            summary=table.summary,
+        )
 
 
 @extend_schema(
-    tags=["reports"], parameters=[*PERIOD, STORE_ID, GROUP_BY, FORMAT],
+    tags=["reports"],
+    parameters=[*PERIOD, STORE_ID, GROUP_BY, FORMAT],
     responses=responses(s.SalesReportSerializer),
-)  # fmt: skip
+)
 class SalesReportView(ReportView):
     """Sales made in the period (voids excluded), their returns and voids, money taken by payment
     method, and a series by day, week or month in the company's time zone."""
@@ -105,9 +110,10 @@ class SalesReportView(ReportView):
 
 
 @extend_schema(
-    tags=["reports"], parameters=[*PERIOD, STORE_ID, GROUP_BY, FORMAT],
+    tags=["reports"],
+    parameters=[*PERIOD, STORE_ID, GROUP_BY, FORMAT],
     responses=responses(s.ProfitReportSerializer),
-)  # fmt: skip
+)
 class ProfitReportView(ReportView):
     """Revenue net of tax and returns, cost of goods from the costs stored on the sale lines,
     gross profit and margin, the period's expenses by category, net profit; by store and
@@ -162,17 +168,22 @@ TAX_GROUP_BY = ("day", "month")
         *PERIOD,
         STORE_ID,
         OpenApiParameter(
-            "groupBy", str, enum=list(TAX_GROUP_BY), required=False,
+            "groupBy",
+            str,
+            enum=list(TAX_GROUP_BY),
+            required=False,
             description="Also per day or month of the company's calendar (`periods`)",
         ),
         OpenApiParameter(
-            "currency", str, required=False,
+            "currency",
+            str,
+            required=False,
             description="The documents made in this currency (default: the company's)",
         ),
         FORMAT,
     ],
     responses=responses(s.TaxReportSerializer),
-)  # fmt: skip
+)
 class TaxReportView(ReportView):
     """Per tax rate: the taxable base, the tax and the gross of the period's sales and of its
     returns, and the net of both (what a VAT return is filled from); totals; with `groupBy`,
@@ -311,9 +322,11 @@ class InventoryReportView(ReportView):
         if not raw.isdigit() or not 1 <= int(raw) <= 3650:
             raise ValidationFailed.for_field("deadStockDays", "Must be a whole number of days.")
         report = selectors.inventory_report(
-            period=_period(request), now=timezone.now(), dead_stock_days=int(raw),
+            period=_period(request),
+            now=timezone.now(),
+            dead_stock_days=int(raw),
             limit=_limit(request),
-        )  # fmt: skip
+        )
         return Response(s.InventoryReportSerializer(report).data)
 
 
