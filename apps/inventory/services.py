@@ -19,11 +19,18 @@ from apps.catalog.models import Product, ProductVariant
 from apps.catalog.validation import whole_units_check
 from apps.core import metrics
 from apps.core.db import document_number_next, insert_or_conflict
+from apps.core.documents import (
+    Lifecycle,
+    Taking,
+    Transition,
+    Wanted,
+    document_transition,
+    lines_take,
+)
 from apps.core.errors import (
     BusinessRuleViolation,
     Conflict,
     ErrorCode,
-    NotFound,
     ValidationFailed,
 )
 from apps.core.money import cents
@@ -610,18 +617,35 @@ class TransferLine:
     quantity: Decimal
 
 
-# The one table of allowed transitions: action -> (from states, to state).
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "ship": (frozenset({TransferStatus.PENDING}), TransferStatus.IN_TRANSIT),
-    "receive": (frozenset({TransferStatus.IN_TRANSIT}), TransferStatus.COMPLETED),
-    "cancel": (
-        frozenset({TransferStatus.PENDING, TransferStatus.IN_TRANSIT}),
-        TransferStatus.CANCELLED,
-    ),
-}
+def _refusal(name: str, verbs: dict[str, str]):
+    """422 INVALID_STATE: "A CANCELLED transfer cannot be shipped.", the status in its details."""
+
+    def refusal(document, action: str) -> BusinessRuleViolation:
+        return BusinessRuleViolation(
+            f"A {document.status} {name} cannot be {verbs[action]}.",
+            code=ErrorCode.INVALID_STATE,
+            details=[
+                {"field": "status", "message": f"Is {document.status}.", "status": document.status}
+            ],
+        )
+
+    return refusal
 
 
-_DONE = {"ship": "shipped", "receive": "received", "cancel": "cancelled"}
+TRANSFER = Lifecycle(
+    model=Transfer,
+    entity_type="transfer",
+    not_found="Transfer not found.",
+    transitions={
+        "ship": Transition(frozenset({TransferStatus.PENDING}), TransferStatus.IN_TRANSIT),
+        "receive": Transition(frozenset({TransferStatus.IN_TRANSIT}), TransferStatus.COMPLETED),
+        "cancel": Transition(
+            frozenset({TransferStatus.PENDING, TransferStatus.IN_TRANSIT}),
+            TransferStatus.CANCELLED,
+        ),
+    },
+    refusal=_refusal("transfer", {"ship": "shipped", "receive": "received", "cancel": "cancelled"}),
+)
 
 
 def transfer_create(
@@ -678,43 +702,15 @@ def transfer_create(
     return transfer
 
 
-def _document_lock(model, pk: UUID, allowed: Iterable[str], name: str, verb: str):
-    """The document `pk` of `model`, locked FOR UPDATE: 404 when unknown, 422 INVALID_STATE
-    when its status is not one of `allowed`."""
-    document = model.objects.select_for_update().filter(pk=pk).first()
-    if document is None:
-        raise NotFound(f"{name.capitalize()} not found.")
-    if document.status not in allowed:
-        raise BusinessRuleViolation(
-            f"A {document.status} {name} cannot be {verb}.",
-            code=ErrorCode.INVALID_STATE,
-            details=[
-                {"field": "status", "message": f"Is {document.status}.", "status": document.status}
-            ],
-        )
-    return document
-
-
-def _transfer_lock(transfer_id: UUID, action: str) -> Transfer:
-    return _document_lock(Transfer, transfer_id, TRANSITIONS[action][0], "transfer", _DONE[action])
-
-
-def _transition(actor, transfer: Transfer, action: str, **stamps: Any) -> None:
-    before = transfer.status
-    transfer.status = TRANSITIONS[action][1]
-    now = timezone.now()
-    for name in stamps:
-        setattr(transfer, name, now if name.endswith("_at") else actor.pk)
-    transfer.save(update_fields=["status", *stamps, "updated_at"])
-    audit_record(
-        action=f"transfer.{action}",
-        entity_type="transfer",
-        entity_id=transfer.pk,
+def _transition(actor, transfer: Transfer, action: str, *stamps: str) -> None:
+    document_transition(
+        TRANSFER,
+        transfer,
+        action=action,
         actor=actor,
-        before={"status": before},
-        after={"status": transfer.status},
+        stamps=stamps,
+        publish=events.transfer_changed,
     )
-    events.transfer_changed(transfer)
 
 
 def _lines(transfer: Transfer) -> list[TransferItem]:
@@ -751,7 +747,7 @@ def _transfer_move(
 def transfer_ship(*, actor, transfer_id: UUID) -> Transfer:
     """PENDING → IN_TRANSIT: the stock leaves the source (TRANSFER_OUT)."""
     with transaction.atomic():
-        transfer = _transfer_lock(transfer_id, "ship")
+        transfer = TRANSFER.lock(transfer_id, "ship")
         store_check(store_id=transfer.from_store_id, field="fromStoreId")
         store_check(store_id=transfer.to_store_id, field="toStoreId")
         lines = _lines(transfer)
@@ -759,7 +755,7 @@ def transfer_ship(*, actor, transfer_id: UUID) -> Transfer:
         _transfer_move(
             actor, transfer, transfer.from_store_id, lines, shipped, MovementType.TRANSFER_OUT
         )
-        _transition(actor, transfer, "ship", shipped_at=None, shipped_by=None)
+        _transition(actor, transfer, "ship", "shipped_at", "shipped_by")
     return transfer
 
 
@@ -776,25 +772,13 @@ def transfer_receive(
     the received quantity of some lines (0 to the shipped quantity); unlisted lines arrived in
     full. A shortfall stays on the line (received < quantity); those units are not put back."""
     with transaction.atomic():
-        transfer = _transfer_lock(transfer_id, "receive")
+        transfer = TRANSFER.lock(transfer_id, "receive")
         store_check(store_id=transfer.to_store_id, field="toStoreId")
         lines = _lines(transfer)
-        by_id = {line.pk: line for line in lines}
-        received = {line.pk: line.quantity for line in lines}
-        seen: set[UUID] = set()
-        for n, item in enumerate(items or []):
-            field = f"items.{n}"
-            line = by_id.get(item.item_id)
-            if line is None:
-                raise ValidationFailed.for_field(f"{field}.itemId", "Not an item of this transfer.")
-            if item.item_id in seen:
-                raise ValidationFailed.for_field(f"{field}.itemId", "Listed twice.")
-            seen.add(item.item_id)
-            if item.quantity < 0 or item.quantity > line.quantity:
-                raise ValidationFailed.for_field(
-                    f"{field}.quantity", f"Must be between 0 and the shipped {line.quantity}."
-                )
-            received[line.pk] = item.quantity
+        received = {line.pk: line.quantity for line in lines}  # unlisted lines arrived in full
+        wanted = [Wanted(item.item_id, item.quantity) for item in items or []]
+        for line, quantity in lines_take({line.pk: line for line in lines}, wanted, _ARRIVING):
+            received[line.pk] = quantity
         refs = [
             ItemRef(line.product_id, line.variant_id, f"items.{n}") for n, line in enumerate(lines)
         ]
@@ -806,8 +790,23 @@ def transfer_receive(
         for line in lines:
             line.received_quantity = received[line.pk]
         TransferItem.objects.bulk_update(lines, ["received_quantity"])
-        _transition(actor, transfer, "receive", received_at=None, received_by=None)
+        _transition(actor, transfer, "receive", "received_at", "received_by")
     return transfer
+
+
+def _shipped(line: TransferItem, *_: Any) -> str:
+    return f"Must be between 0 and the shipped {line.quantity}."
+
+
+# what arrived of a shipped line: 0 (lost on the way) up to what was shipped
+_ARRIVING = Taking(
+    remaining=lambda line: line.quantity,
+    not_a_line="Not an item of this transfer.",
+    too_little=_shipped,
+    too_much=_shipped,
+    refusal=lambda over: ValidationFailed(over[0]["message"], details=over),
+    zero_allowed=True,
+)
 
 
 def _whole_quantities(refs: Sequence[ItemRef], quantities: dict[str, dict[str, Decimal]]) -> None:
@@ -832,7 +831,7 @@ def transfer_cancel(*, actor, transfer_id: UUID) -> Transfer:
     """From PENDING nothing moves; from IN_TRANSIT the shipped stock returns to the source
     (TRANSFER_CANCEL)."""
     with transaction.atomic():
-        transfer = _transfer_lock(transfer_id, "cancel")
+        transfer = TRANSFER.lock(transfer_id, "cancel")
         if transfer.status == TransferStatus.IN_TRANSIT:
             store_check(store_id=transfer.from_store_id, field="fromStoreId")
             lines = _lines(transfer)
@@ -840,7 +839,7 @@ def transfer_cancel(*, actor, transfer_id: UUID) -> Transfer:
             _transfer_move(
                 actor, transfer, transfer.from_store_id, lines, back, MovementType.TRANSFER_CANCEL
             )
-        _transition(actor, transfer, "cancel", cancelled_at=None, cancelled_by=None)
+        _transition(actor, transfer, "cancel", "cancelled_at", "cancelled_by")
     return transfer
 
 
@@ -880,8 +879,20 @@ def count_start(*, actor, store_id: UUID, scope: str, note: str = "") -> StockCo
     return count
 
 
-def _count_lock(count_id: UUID, verb: str) -> StockCount:
-    return _document_lock(StockCount, count_id, [CountStatus.OPEN], "count", verb)
+COUNT = Lifecycle(
+    model=StockCount,
+    entity_type="stock_count",
+    audit_name="count",
+    not_found="Count not found.",
+    transitions={
+        "submit": Transition(frozenset({CountStatus.OPEN})),  # stays open
+        "finalize": Transition(frozenset({CountStatus.OPEN}), CountStatus.FINALIZED),
+        "cancel": Transition(frozenset({CountStatus.OPEN}), CountStatus.CANCELLED),
+    },
+    refusal=_refusal(
+        "count", {"submit": "counted", "finalize": "finalized", "cancel": "cancelled"}
+    ),
+)
 
 
 def count_submit(*, actor, count_id: UUID, items: Sequence[CountedItem]) -> StockCount:
@@ -889,7 +900,7 @@ def count_submit(*, actor, count_id: UUID, items: Sequence[CountedItem]) -> Stoc
     item replaces the earlier one). Each line keeps the books' quantity read — under the level's
     lock, after any sale in flight — when it was counted."""
     with transaction.atomic():
-        count = _count_lock(count_id, "counted")
+        count = COUNT.lock(count_id, "submit")
         refs = [ItemRef(i.product_id, i.variant_id, f"items.{n}") for n, i in enumerate(items)]
         items_check(
             refs,
@@ -943,7 +954,7 @@ def count_finalize(*, actor, count_id: UUID) -> StockCount:
     difference), so sales made since a line was counted stay on the books. A FULL count first
     adds every other non-zero level of the location as counted zero."""
     with transaction.atomic():
-        count = _count_lock(count_id, "finalized")
+        count = COUNT.lock(count_id, "finalize")
         lines = list(count.lines.all())
         now = timezone.now()
         if count.scope == CountScope.FULL:
@@ -988,16 +999,13 @@ def count_finalize(*, actor, count_id: UUID) -> StockCount:
             settings=company_stock_settings(tenant=getattr(actor, "tenant", None)),
         )
         StockCountLine.objects.bulk_update(lines, ["applied_delta", "unit_cost"])
-        count.status, count.finalized_at, count.finalized_by = CountStatus.FINALIZED, now, actor.pk
-        count.save(update_fields=["status", "finalized_at", "finalized_by", "updated_at"])
-        audit_record(
-            action="count.finalize",
-            entity_type="stock_count",
-            entity_id=count.pk,
+        document_transition(
+            COUNT,
+            count,
+            action="finalize",
             actor=actor,
-            before={"status": CountStatus.OPEN},
-            after={
-                "status": CountStatus.FINALIZED,
+            stamps=("finalized_at", "finalized_by"),
+            facts={
                 "lines": len(lines),
                 "differences": sum(1 for line in lines if line.applied_delta != 0),
             },
@@ -1028,16 +1036,8 @@ def _unit_costs(lines: Sequence[StockCountLine]) -> dict[tuple, Decimal]:
 def count_cancel(*, actor, count_id: UUID) -> StockCount:
     """Closes an open count without touching stock."""
     with transaction.atomic():
-        count = _count_lock(count_id, "cancelled")
-        now = timezone.now()
-        count.status, count.cancelled_at, count.cancelled_by = CountStatus.CANCELLED, now, actor.pk
-        count.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
-        audit_record(
-            action="count.cancel",
-            entity_type="stock_count",
-            entity_id=count.pk,
-            actor=actor,
-            before={"status": CountStatus.OPEN},
-            after={"status": CountStatus.CANCELLED},
+        count = COUNT.lock(count_id, "cancel")
+        document_transition(
+            COUNT, count, action="cancel", actor=actor, stamps=("cancelled_at", "cancelled_by")
         )
     return count

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.core.db import document_number_next
+from apps.core.documents import Lifecycle, Transition, document_transition
 from apps.core.errors import (
     BusinessRuleViolation,
     Conflict,
@@ -113,24 +114,30 @@ def shift_open(
     return shift
 
 
-def _shift_lock(*, actor, shift_id: UUID) -> Shift:
+def _closed(shift: Shift, action: str) -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        "This shift is closed.",
+        code=ErrorCode.INVALID_STATE,
+        details=[{"field": "status", "message": shift.status}],
+    )
+
+
+SHIFT = Lifecycle(
+    model=Shift,
+    entity_type="shift",
+    not_found="Shift not found.",
+    transitions={
+        "cash": Transition(frozenset({ShiftStatus.OPEN})),  # stays open
+        "close": Transition(frozenset({ShiftStatus.OPEN}), ShiftStatus.CLOSED),
+    },
+    refusal=_closed,
+)
+
+
+def _shift_lock(*, actor, shift_id: UUID, action: str) -> Shift:
     """The shift, locked for update: 404 when the actor may not see it (a cashier sees only
     their own), 422 INVALID_STATE when it is closed."""
-    shift = (
-        selectors.visible_shifts(actor=actor)
-        .select_for_update(of=("self",))
-        .filter(pk=shift_id)
-        .first()
-    )
-    if shift is None:
-        raise NotFound("Shift not found.")
-    if shift.status != ShiftStatus.OPEN:
-        raise BusinessRuleViolation(
-            "This shift is closed.",
-            code=ErrorCode.INVALID_STATE,
-            details=[{"field": "status", "message": shift.status}],
-        )
-    return shift
+    return SHIFT.lock(shift_id, action, queryset=selectors.visible_shifts(actor=actor))
 
 
 def shift_cash(*, actor, shift_id: UUID, type: str, amount: Decimal, reason: str) -> CashEvent:
@@ -141,7 +148,7 @@ def shift_cash(*, actor, shift_id: UUID, type: str, amount: Decimal, reason: str
     validate_money(amount, field="amount", positive=True)
     reason = validate_text(reason, field="reason")
     with transaction.atomic():
-        shift = _shift_lock(actor=actor, shift_id=shift_id)
+        shift = _shift_lock(actor=actor, shift_id=shift_id, action="cash")
         if type in OUT_OF_DRAWER:
             expected = selectors.expected_cash(shift)
             if amount > expected:
@@ -173,50 +180,50 @@ def shift_close(*, actor, shift_id: UUID, counted_cash: Decimal, blind: bool = F
     cashier's shift (managers and admins) is a forced close, marked and audited as such."""
     validate_money(counted_cash, field="countedCash")
     with transaction.atomic():
-        shift = _shift_lock(actor=actor, shift_id=shift_id)
+        shift = _shift_lock(actor=actor, shift_id=shift_id, action="close")
         figures = selectors.shift_figures(shift)
         expected = figures["expected_cash"]
-        now = timezone.now()
-        shift.status = ShiftStatus.CLOSED
-        shift.closed_at = now
-        shift.closed_by = actor.pk
-        shift.forced = actor.pk != shift.cashier_id
-        shift.blind = blind
-        shift.counted_cash = counted_cash
-        shift.expected_cash = expected
-        shift.variance = counted_cash - expected
-        shift.save(
-            update_fields=[
-                "status", "closed_at", "closed_by", "forced", "blind", "counted_cash",
-                "expected_cash", "variance", "updated_at",
-            ]
-        )  # fmt: skip
         store = shift.store
-        # last: every other close of the store waits on this counter until the commit
+        # the last lock taken: every other close of the store waits on this counter until commit
         sequence = document_number_next(series=f"z:{store.pk}")
+        number = f"Z-{store.code}-{sequence:06d}"
+        variance = counted_cash - expected
+        forced = actor.pk != shift.cashier_id
+        document_transition(
+            SHIFT,
+            shift,
+            action="close",
+            actor=actor,
+            stamps=("closed_at", "closed_by"),
+            changes={
+                "forced": forced,
+                "blind": blind,
+                "counted_cash": counted_cash,
+                "expected_cash": expected,
+                "variance": variance,
+            },
+            # the trail has always recorded the count (no status)
+            audit=(
+                None,
+                {
+                    "z_report": number,
+                    "counted_cash": counted_cash,
+                    "expected_cash": expected,
+                    "variance": variance,
+                    "forced": forced,
+                    "blind": blind,
+                },
+            ),
+            publish=lambda shift: events.shift_changed("shift.closed", shift, zReport=number),
+        )
         report = ZReport.objects.create(
             shift=shift,
             store=store,
             sequence=sequence,
-            number=f"Z-{store.code}-{sequence:06d}",
+            number=number,
             data=_z_data(shift, figures),
-            created_at=now,
+            created_at=shift.closed_at,
         )
-        audit_record(
-            action="shift.close",
-            entity_type="shift",
-            entity_id=shift.pk,
-            actor=actor,
-            after={
-                "z_report": report.number,
-                "counted_cash": counted_cash,
-                "expected_cash": expected,
-                "variance": shift.variance,
-                "forced": shift.forced,
-                "blind": blind,
-            },
-        )
-        events.shift_changed("shift.closed", shift, zReport=report.number)
     shift.z_report = report
     return shift
 

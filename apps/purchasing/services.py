@@ -21,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from apps.audit.services import audit_record
@@ -40,11 +41,18 @@ from apps.core.db import (
     snapshot,
     values_update,
 )
+from apps.core.documents import (
+    Lifecycle,
+    Taking,
+    Transition,
+    Wanted,
+    document_transition,
+    lines_take,
+)
 from apps.core.errors import (
     BusinessRuleViolation,
     Conflict,
     ErrorCode,
-    NotFound,
     ValidationFailed,
 )
 from apps.core.money import cents, cost_places, validate_money
@@ -280,29 +288,30 @@ def purchase_create(
     return order
 
 
-# transitions: action -> the statuses it may start from
-TRANSITIONS = {
-    "receive": {PurchaseStatus.ORDERED, PurchaseStatus.PARTIALLY_RECEIVED},
-    "cancel": {PurchaseStatus.ORDERED, PurchaseStatus.PARTIALLY_RECEIVED},
-    "pay": {PurchaseStatus.ORDERED, PurchaseStatus.PARTIALLY_RECEIVED, PurchaseStatus.RECEIVED},
-}
+def _order_refusal(order: PurchaseOrder, action: str) -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        f"A {order.status.lower().replace('_', ' ')} order cannot be {action}d"
+        if action != "pay"
+        else f"A {order.status.lower()} order takes no payments.",
+        code=ErrorCode.INVALID_STATE,
+        details=[{"field": "status", "message": order.status}],
+    )
 
 
-def _order_lock(order_id: UUID, action: str) -> PurchaseOrder:
-    """The order, locked; 404 when unknown, 422 INVALID_STATE when `action` may not start from
-    its status."""
-    order = PurchaseOrder.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound("Purchase order not found.")
-    if order.status not in TRANSITIONS[action]:
-        raise BusinessRuleViolation(
-            f"A {order.status.lower().replace('_', ' ')} order cannot be {action}d"
-            if action != "pay"
-            else f"A {order.status.lower()} order takes no payments.",
-            code=ErrorCode.INVALID_STATE,
-            details=[{"field": "status", "message": order.status}],
-        )
-    return order
+_OPEN = frozenset({PurchaseStatus.ORDERED, PurchaseStatus.PARTIALLY_RECEIVED})
+# the status a receipt or a cancel ends in depends on what was received: the service says
+PURCHASE = Lifecycle(
+    model=PurchaseOrder,
+    entity_type="purchase_order",
+    audit_name="purchase",
+    not_found="Purchase order not found.",
+    transitions={
+        "receive": Transition(_OPEN),
+        "cancel": Transition(_OPEN),
+        "pay": Transition(_OPEN | {PurchaseStatus.RECEIVED}),  # the status stays
+    },
+    refusal=_order_refusal,
+)
 
 
 def _supplier_move(supplier_id: UUID, amount: Decimal) -> Supplier:
@@ -330,42 +339,15 @@ def purchase_receive(
     if len(items) > MAX_ITEMS:
         raise ValidationFailed.for_field("items", f"At most {MAX_ITEMS} items per receipt.")
     with transaction.atomic():
-        order = _order_lock(order_id, "receive")
+        order = PURCHASE.lock(order_id, "receive")
         lines = {
             line.pk: line
             for line in PurchaseOrderItem.objects.filter(order=order)
             .select_related("product__unit")
             .order_by("position")
         }
-        taken: list[tuple[PurchaseOrderItem, Decimal]] = []
-        seen, too_much = set(), []
-        for n, wanted in enumerate(items):
-            line = lines.get(wanted.item_id)
-            if line is None:
-                raise ValidationFailed.for_field(f"items.{n}.itemId", "Not a line of this order.")
-            if wanted.item_id in seen:
-                raise ValidationFailed.for_field(f"items.{n}.itemId", "Listed twice.")
-            seen.add(wanted.item_id)
-            if wanted.quantity <= 0:
-                raise ValidationFailed.for_field(
-                    f"items.{n}.quantity", "Must be greater than zero."
-                )
-            unit = line.product.unit
-            whole_units_check(
-                field=f"items.{n}.quantity",
-                quantity=wanted.quantity,
-                allows_fraction=unit is not None and unit.allows_fraction,
-            )
-            left = line.quantity - line.received_quantity
-            if wanted.quantity > left:
-                too_much.append({"field": f"items.{n}.quantity", "message": f"At most {left}."})
-            taken.append((line, wanted.quantity))
-        if too_much:
-            raise BusinessRuleViolation(
-                "More than what remains of the order cannot be received; nothing was received.",
-                code=ErrorCode.RECEIVE_EXCEEDS_ORDERED,
-                details=too_much,
-            )
+        wanted = [Wanted(item.item_id, item.quantity) for item in items]
+        taken = lines_take(lines, wanted, _RECEIVING)
         costs = catalog.product_costs_lock(
             items=[(line.product_id, line.variant_id) for line, _ in taken]
         )
@@ -415,23 +397,51 @@ def purchase_receive(
             [(line.pk, line.received_quantity) for line, _ in taken],
         )
         catalog.product_costs_set(costs=costs)
-        order.received_total += receipt.value
         done = all(line.received_quantity >= line.quantity for line in lines.values())
-        order.status = PurchaseStatus.RECEIVED if done else PurchaseStatus.PARTIALLY_RECEIVED
-        order.save(update_fields=["received_total", "status", "updated_at"])
-        _supplier_move(order.supplier_id, receipt.value)
-        audit_record(
-            action="purchase.receive",
-            entity_type="purchase_order",
-            entity_id=order.pk,
+        status = PurchaseStatus.RECEIVED if done else PurchaseStatus.PARTIALLY_RECEIVED
+        document_transition(
+            PURCHASE,
+            order,
+            action="receive",
             actor=actor,
-            after={
-                "status": order.status, "receipt_id": receipt.pk, "value": receipt.value,
-                "items": len(taken),
-            },
-        )  # fmt: skip
-        events.purchase_received(order, receipt)
+            status=status,
+            changes={"received_total": order.received_total + receipt.value},
+            # the trail has always recorded the receipt (no status before)
+            audit=(
+                None,
+                {
+                    "status": status,
+                    "receipt_id": receipt.pk,
+                    "value": receipt.value,
+                    "items": len(taken),
+                },
+            ),
+            publish=lambda order: events.purchase_received(order, receipt),
+        )
+        _supplier_move(order.supplier_id, receipt.value)
     return receipt
+
+
+def _whole_units(field: str, line: PurchaseOrderItem, quantity: Decimal) -> None:
+    unit = line.product.unit
+    whole_units_check(
+        field=field, quantity=quantity, allows_fraction=unit is not None and unit.allows_fraction
+    )
+
+
+# a receipt against an order's lines: never more than what remains of a line
+_RECEIVING = Taking(
+    remaining=lambda line: line.quantity - line.received_quantity,
+    not_a_line="Not a line of this order.",
+    too_little=lambda line: "Must be greater than zero.",
+    too_much=lambda line, left: f"At most {left}.",
+    refusal=lambda over: BusinessRuleViolation(
+        "More than what remains of the order cannot be received; nothing was received.",
+        code=ErrorCode.RECEIVE_EXCEEDS_ORDERED,
+        details=over,
+    ),
+    unit_check=_whole_units,
+)
 
 
 def _stock_changes(store_id: UUID, taken) -> list[StockChange]:
@@ -444,8 +454,6 @@ def _stock_changes(store_id: UUID, taken) -> list[StockChange]:
 
 def _on_hand(keys: list[tuple]) -> dict[tuple, Decimal]:
     """What the company holds of each (product, variant), all locations together."""
-    from django.db.models import Sum
-
     product_ids = {product_id for product_id, _ in keys}
     held: dict[tuple, Decimal] = {}
     for product_id, variant_id, total in (
@@ -474,7 +482,7 @@ def purchase_pay(
     if method not in PaymentMethod.values:
         raise ValidationFailed.for_field("method", "Unknown payment method.")
     with transaction.atomic():
-        order = _order_lock(order_id, "pay")
+        order = PURCHASE.lock(order_id, "pay")
         if amount > order.due_amount:
             raise BusinessRuleViolation(
                 f"{order.due_amount} is due on this order.",
@@ -505,29 +513,28 @@ def purchase_cancel(*, actor, order_id: UUID) -> PurchaseOrder:
     with the shortfall on its lines and only what was received payable (refused while more was
     paid than received: 422 INVALID_STATE)."""
     with transaction.atomic():
-        order = _order_lock(order_id, "cancel")
-        before = order.status
+        order = PURCHASE.lock(order_id, "cancel")
         if order.status == PurchaseStatus.ORDERED:
             if order.paid_total:
                 raise BusinessRuleViolation(
                     f"{order.paid_total} was paid on this order: it cannot be cancelled.",
                     code=ErrorCode.INVALID_STATE,
                 )
-            order.status = PurchaseStatus.CANCELLED
+            status, closed_short = PurchaseStatus.CANCELLED, order.closed_short
         else:
             if order.paid_total > order.received_total:
                 raise BusinessRuleViolation(
                     "More was paid than received: the order cannot be closed short.",
                     code=ErrorCode.INVALID_STATE,
                 )
-            order.status, order.closed_short = PurchaseStatus.RECEIVED, True
-        order.save(update_fields=["status", "closed_short", "updated_at"])
-        audit_record(
-            action="purchase.cancel",
-            entity_type="purchase_order",
-            entity_id=order.pk,
+            status, closed_short = PurchaseStatus.RECEIVED, True
+        document_transition(
+            PURCHASE,
+            order,
+            action="cancel",
             actor=actor,
-            before={"status": before},
-            after={"status": order.status, "closed_short": order.closed_short},
+            status=status,
+            changes={"closed_short": closed_short},
+            facts={"closed_short": closed_short},
         )
     return order

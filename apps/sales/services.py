@@ -32,7 +32,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.audit.services import audit_entry, audit_record
+from apps.audit.services import audit_entry
 from apps.catalog.models import Product
 from apps.catalog.validation import whole_units_check
 from apps.core import metrics
@@ -43,10 +43,17 @@ from apps.core.db import (
     qualified_table,
     rows_insert,
 )
+from apps.core.documents import (
+    Lifecycle,
+    Taking,
+    Transition,
+    Wanted,
+    document_transition,
+    lines_take,
+)
 from apps.core.errors import (
     BusinessRuleViolation,
     ErrorCode,
-    NotFound,
     PermissionDenied,
     ValidationFailed,
 )
@@ -590,24 +597,24 @@ def _customer_side(sale: Sale, priced: Priced, *, actor, charge_due: bool = True
 
 
 # --- void -----------------------------------------------------------------------------------------
-TRANSITIONS = {  # what each action may start from
-    "void": {SaleStatus.COMPLETED},
-    "return": {SaleStatus.COMPLETED, SaleStatus.PARTIALLY_RETURNED},
-}
+def _sale_refusal(sale: Sale, action: str) -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        f"A {sale.status.lower().replace('_', ' ')} sale cannot be {action}ed.",
+        code=ErrorCode.INVALID_STATE,
+    )
 
 
-def _sale_lock(sale_id: UUID, action: str) -> Sale:
-    """The sale, locked until the transaction ends: 404 when unknown, 422 INVALID_STATE when
-    `action` may not start from its status."""
-    sale = Sale.objects.select_for_update(of=("self",)).filter(pk=sale_id).first()
-    if sale is None:
-        raise NotFound("Sale not found.")
-    if sale.status not in TRANSITIONS[action]:
-        raise BusinessRuleViolation(
-            f"A {sale.status.lower().replace('_', ' ')} sale cannot be {action}ed.",
-            code=ErrorCode.INVALID_STATE,
-        )
-    return sale
+# what each action may start from (a return ends RETURNED or PARTIALLY_RETURNED: the service says)
+SALE = Lifecycle(
+    model=Sale,
+    entity_type="sale",
+    not_found="Sale not found.",
+    transitions={
+        "void": Transition(frozenset({SaleStatus.COMPLETED}), SaleStatus.VOIDED),
+        "return": Transition(frozenset({SaleStatus.COMPLETED, SaleStatus.PARTIALLY_RETURNED})),
+    },
+    refusal=_sale_refusal,
+)
 
 
 def _net_by_method(sale: Sale) -> dict[str, Decimal]:
@@ -627,7 +634,7 @@ def sale_void(*, actor, sale_id: UUID, reason: str) -> Sale:
     reason = validate_text(reason, field="reason")
     settings = _settings(actor)
     with transaction.atomic():
-        sale = _sale_lock(sale_id, "void")
+        sale = SALE.lock(sale_id, "void")
         now = timezone.now()
         if now - sale.created_at > timedelta(hours=settings.void_window_hours):
             raise BusinessRuleViolation(
@@ -686,23 +693,20 @@ def sale_void(*, actor, sale_id: UUID, reason: str) -> Sale:
                 customers.loyalty_reverse(points=-sale.points_earned, **kwargs)
             if sale.points_redeemed:
                 customers.loyalty_reverse(points=sale.points_redeemed, **kwargs)
-        sale.status = SaleStatus.VOIDED
-        sale.voided_at, sale.voided_by, sale.void_reason = now, getattr(actor, "pk", None), reason
-        sale.void_shift_id = shift_id
-        sale.save(
-            update_fields=[
-                "status", "voided_at", "voided_by", "void_reason", "void_shift", "updated_at"
-            ]
-        )  # fmt: skip
-        audit_record(
-            action="sale.void",
-            entity_type="sale",
-            entity_id=sale.pk,
+        document_transition(
+            SALE,
+            sale,
+            action="void",
             actor=actor,
-            before={"status": SaleStatus.COMPLETED},
-            after={"status": SaleStatus.VOIDED, "reason": reason},
+            changes={
+                "voided_at": now,
+                "voided_by": getattr(actor, "pk", None),
+                "void_reason": reason,
+                "void_shift_id": shift_id,
+            },
+            facts={"reason": reason},
+            publish=lambda sale: events.sale_changed("sale.voided", sale),
         )
-        events.sale_changed("sale.voided", sale)
     return sale
 
 
@@ -743,6 +747,27 @@ def _fractions(items: Iterable[SaleItem]) -> dict[UUID, bool | None]:
     )
 
 
+def _returning(fractions: dict[UUID, bool | None]) -> Taking[SaleItem]:
+    """A return's quantities against the sale's items: whole units unless the product's unit
+    allows fractions now or the line was sold in parts (its unit changed since)."""
+    return Taking(
+        remaining=lambda item: item.quantity - item.returned_quantity,
+        not_a_line="Not an item of this sale.",
+        too_little=lambda item: "Must be more than 0.",
+        too_much=lambda item, left: f"At most {quantity_text(left)} can be returned.",
+        refusal=lambda over: BusinessRuleViolation(
+            "More than was sold (minus earlier returns) cannot be returned.",
+            code=ErrorCode.RETURN_EXCEEDS_SOLD,
+            details=over,
+        ),
+        unit_check=lambda field, item, quantity: whole_units_check(
+            field=field,
+            quantity=quantity,
+            allows_fraction=fractions.get(item.product_id) or _part(item.quantity),
+        ),
+    )
+
+
 def _refunded(item: SaleItem, returned: Decimal) -> Decimal:
     """What the returns of `returned` units of `item` refund in total (see pricing)."""
     return pricing.line_refund(pricing.SoldLine(item.quantity, item.line_total, ZERO), returned)
@@ -763,44 +788,16 @@ def sale_return(
         raise ValidationFailed.for_field("items", "At least one item is required.")
     settings = _settings(actor)
     with transaction.atomic():
-        sale = _sale_lock(sale_id, "return")
+        sale = SALE.lock(sale_id, "return")
         sold = {item.pk: item for item in sale.items.select_for_update().order_by("pk")}
         # the shift before the stock (the lock order); required below once the cash is known
         shift_id = drawer.till_shift_id(actor=actor, store_id=sale.store_id, required=False)
         if refund_method == PaymentMethod.STORE_CREDIT and sale.customer_id is None:
             raise ValidationFailed.for_field("refundMethod", "Store credit needs a customer.")
         fractions = _fractions(sold.values()) if any(_part(line.quantity) for line in items) else {}
-        taken, too_many, seen = [], [], set()
-        for n, line in enumerate(items):
-            item = sold.get(line.item_id)
-            if item is None:
-                raise ValidationFailed.for_field(f"items.{n}.itemId", "Not an item of this sale.")
-            if line.item_id in seen:
-                raise ValidationFailed.for_field(f"items.{n}.itemId", "Listed twice.")
-            seen.add(line.item_id)
-            if line.quantity <= 0:
-                raise ValidationFailed.for_field(f"items.{n}.quantity", "Must be more than 0.")
-            # the checkout's unit check; a line sold in parts (its unit changed since) returns so
-            whole_units_check(
-                field=f"items.{n}.quantity",
-                quantity=line.quantity,
-                allows_fraction=fractions.get(item.product_id) or _part(item.quantity),
-            )
-            left = item.quantity - item.returned_quantity
-            if line.quantity > left:
-                too_many.append(
-                    {
-                        "field": f"items.{n}.quantity",
-                        "message": f"At most {quantity_text(left)} can be returned.",
-                    }
-                )
-            taken.append((item, line))
-        if too_many:
-            raise BusinessRuleViolation(
-                "More than was sold (minus earlier returns) cannot be returned.",
-                code=ErrorCode.RETURN_EXCEEDS_SOLD,
-                details=too_many,
-            )
+        wanted = [Wanted(line.item_id, line.quantity) for line in items]
+        picked = lines_take(sold, wanted, _returning(fractions))
+        taken = [(item, line) for (item, _), line in zip(picked, items, strict=True)]
         lines_total = sum((item.line_total for item in sold.values()), ZERO)
         refunded_before = sum((_refunded(i, i.returned_quantity) for i in sold.values()), ZERO)
         returning = [
@@ -877,26 +874,24 @@ def sale_return(
                 customers.customer_refund(amount=to_due, **kwargs)
             if points - shortfall:
                 customers.loyalty_reverse(points=-(points - shortfall), **kwargs)
-        before_status = sale.status
         fully = all(item.returned_quantity >= item.quantity for item in sold.values())
-        sale.status = SaleStatus.RETURNED if fully else SaleStatus.PARTIALLY_RETURNED
-        sale.due_returned += to_due
-        sale.save(update_fields=["status", "due_returned", "updated_at"])
-        audit_record(
-            action="sale.return",
-            entity_type="sale",
-            entity_id=sale.pk,
+        document_transition(
+            SALE,
+            sale,
+            action="return",
             actor=actor,
-            before={"status": before_status},
-            after={
-                "status": sale.status,
+            status=SaleStatus.RETURNED if fully else SaleStatus.PARTIALLY_RETURNED,
+            changes={"due_returned": sale.due_returned + to_due},
+            facts={
                 "return": sale_return_row.number,
                 "refund_total": refund,
                 "refund_method": refund_method,
                 "items": len(taken),
             },
+            publish=lambda sale: events.sale_changed(
+                "sale.returned", sale, returnId=sale_return_row.pk, refundTotal=refund
+            ),
         )
-        events.sale_changed("sale.returned", sale, returnId=sale_return_row.pk, refundTotal=refund)
     sale_return_row.sale = sale
     return sale_return_row
 
