@@ -38,9 +38,12 @@ def supplier_search(queryset: QuerySet[Supplier], text: str) -> QuerySet[Supplie
             return queryset.filter(phone__contains=national)
     for word in text.split():
         queryset = queryset.filter(
-            Q(name__icontains=word) | Q(contact_name__icontains=word)
-            | Q(email__icontains=word) | Q(phone__icontains=word) | Q(tax_id__icontains=word)
-        )  # fmt: skip
+            Q(name__icontains=word)
+            | Q(contact_name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(phone__icontains=word)
+            | Q(tax_id__icontains=word)
+        )
     return queryset
 
 
