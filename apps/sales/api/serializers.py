@@ -206,9 +206,11 @@ class CartItemInput(serializers.Serializer):
     variant_id = serializers.UUIDField(required=False, allow_null=True, default=None)
     quantity = QuantityField()
     unit_price = money_serializer_field(
-        min_value=Decimal("0"), required=False, allow_null=True,
+        min_value=Decimal("0"),
+        required=False,
+        allow_null=True,
         help_text="A price override: ADMIN and MANAGER only (403)",
-    )  # fmt: skip
+    )
     discount = DiscountInput(required=False, allow_null=True)
 
     def validate_quantity(self, value):
@@ -227,18 +229,22 @@ class CheckoutInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     store_id = serializers.UUIDField()
     customer_id = serializers.UUIDField(required=False, allow_null=True, default=None)
     client_sale_id = serializers.UUIDField(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="Made by the till: a retry with it returns the stored sale (200)",
-    )  # fmt: skip
+    )
     items = CartItemInput(many=True, allow_empty=False)
     discount = DiscountInput(required=False, allow_null=True)
     redeem_points = WholeNumberField(required=False, min_value=0, default=0)
     payments = TenderInput(many=True, required=False, default=list)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
     approval = ApprovalInput(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="Needed when a discount or price override goes beyond the seller's limit",
-    )  # fmt: skip
+    )
 
 
 class VoidInputSerializer(UnknownFieldsRefused, serializers.Serializer):
@@ -294,15 +300,19 @@ class CollectDueInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     amount = money_serializer_field(min_value=Decimal("0.01"))
     method = serializers.ChoiceField(
         choices=[
-            PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.MOBILE,
+            PaymentMethod.CASH,
+            PaymentMethod.CARD,
+            PaymentMethod.MOBILE,
             PaymentMethod.BANK_TRANSFER,
         ]
-    )  # fmt: skip
+    )
     reference = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
     store_id = serializers.UUIDField(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="The store taking it (default: the store of the oldest sale it settles)",
-    )  # fmt: skip
+    )
 
 
 class DueSettledSerializer(serializers.Serializer):
