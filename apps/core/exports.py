@@ -371,8 +371,9 @@ class Totals:
                     label = f"Sum of {column.title[:1].lower()}{column.title[1:]}"
                     if currency and currency != self.currency:
                         label += f" ({currency})"
-                    out.append((Column(column.key, label, column.kind, column.places), total,
-                                currency))  # fmt: skip
+                    out.append(
+                        (Column(column.key, label, column.kind, column.places), total, currency)
+                    )
         return out
 
 
@@ -437,8 +438,12 @@ def xlsx_response(
     facts.append((Column("generated", "Generated", Kind.DATETIME), timezone.now(), None))
     labels = _SheetWriter(about, [], company)
     for column, value, row_currency in facts:
-        about.append([labels.cell(Column("label", ""), column.title),
-                      labels.cell(column, value, row_currency)])  # fmt: skip
+        about.append(
+            [
+                labels.cell(Column("label", ""), column.title),
+                labels.cell(column, value, row_currency),
+            ]
+        )
     buffer = io.BytesIO()
     book.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
@@ -453,8 +458,16 @@ def _letter(index: int) -> str:
 
 
 # --- PDF ------------------------------------------------------------------------------------------
-PDF_WIDTHS = {Kind.MONEY: 12, Kind.QUANTITY: 7, Kind.NUMBER: 8, Kind.PERCENT: 7,
-              Kind.INTEGER: 6, Kind.DATE: 10, Kind.DATETIME: 16, Kind.BOOL: 4}  # fmt: skip
+PDF_WIDTHS = {
+    Kind.MONEY: 12,
+    Kind.QUANTITY: 7,
+    Kind.NUMBER: 8,
+    Kind.PERCENT: 7,
+    Kind.INTEGER: 6,
+    Kind.DATE: 10,
+    Kind.DATETIME: 16,
+    Kind.BOOL: 4,
+}
 # How many characters (at 8.5 pt, with the cells' padding) a table may want: portrait up to 90,
 # landscape up to 150, then 7 pt up to 200, beyond that 6 pt with narrower padding ("dense").
 PORTRAIT_CHARACTERS, LANDSCAPE_CHARACTERS, SMALL_CHARACTERS = 90, 150, 200
@@ -833,14 +846,22 @@ class ExportableListMixin:
         title = title_of(name.replace("-", "_"))
         if output == "xlsx":
             return xlsx_response(
-                named, _named_rows(rows(), sources), name=name, title=title, summary=summary,
+                named,
+                _named_rows(rows(), sources),
+                name=name,
+                title=title,
+                summary=summary,
                 totals=self.export_totals,
-            )  # fmt: skip
+            )
         limited = list(_named_rows(islice(rows(), PDF_ROWS_MAX + 1), sources))
         if len(limited) > PDF_ROWS_MAX:
             limited = limited[:PDF_ROWS_MAX]
-            summary.append((Column("note", "Note"), f"The first {PDF_ROWS_MAX:,} rows only: "
-                            "the CSV and XLSX files hold every row."))  # fmt: skip
+            summary.append(
+                (
+                    Column("note", "Note"),
+                    f"The first {PDF_ROWS_MAX:,} rows only: the CSV and XLSX files hold every row.",
+                )
+            )
         company = Company.current()
         summed = Totals(named, self.export_totals, company.currency)
         for row in limited:
@@ -848,6 +869,12 @@ class ExportableListMixin:
         summary += summed.summary()
         summary.append((Column("rows", "Rows", Kind.INTEGER), len(limited)))
         return pdf_response(
-            named, limited, name=name, title=title, company=request.user.tenant.name,
-            summary=summary, currency=company.currency, time_zone=company.time_zone,
-        )  # fmt: skip
+            named,
+            limited,
+            name=name,
+            title=title,
+            company=request.user.tenant.name,
+            summary=summary,
+            currency=company.currency,
+            time_zone=company.time_zone,
+        )

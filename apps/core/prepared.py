@@ -168,9 +168,13 @@ class SchemaPreparedStatement(PreparedStatement):
     def _prepared(self, cursor, session) -> str:
         schema = connection.schema_name
         name = _session_statement(
-            cursor, session, self.name, schema,
-            text=lambda: self._build_for(schema), keep=self._per_session,
-        )  # fmt: skip
+            cursor,
+            session,
+            self.name,
+            schema,
+            text=lambda: self._build_for(schema),
+            keep=self._per_session,
+        )
         return f"EXECUTE {name}({self._placeholders})"
 
 
@@ -190,9 +194,13 @@ def execute_prepared(cursor, sql: str, params: Sequence[Any], *, per_session: in
     key = (connection.schema_name, sql)
     try:
         name = _session_statement(
-            cursor, session, "mipos_text", key,
-            text=lambda: numbered_placeholders(sql), keep=per_session,
-        )  # fmt: skip
+            cursor,
+            session,
+            "mipos_text",
+            key,
+            text=lambda: numbered_placeholders(sql),
+            keep=per_session,
+        )
     except DatabaseError:
         _session_statements(session, "mipos_text")[key] = name = _UNPREPARED
     if name == _UNPREPARED:
