@@ -247,9 +247,15 @@ def _like(text: str) -> str:
 
 
 def till_items(
-    *, store_id: UUID, search: str = "", barcode: str = "", category_ids: list[UUID] | None = None,
-    limit: int = 20, offset: int = 0, default_tax_rate: Decimal = ZERO,
-) -> list[dict[str, Any]]:  # fmt: skip
+    *,
+    store_id: UUID,
+    search: str = "",
+    barcode: str = "",
+    category_ids: list[UUID] | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    default_tax_rate: Decimal = ZERO,
+) -> list[dict[str, Any]]:
     """A page of sellable items: `limit` products from `offset` (by name), each as itself or as
     its live variants; a barcode finds exactly the product or the variant that has it. A
     product without its own tax rate has the company's (`default_tax_rate`)."""
