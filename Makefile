@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 
-.PHONY: install run test test-slow walkthrough lint check bench load faults db-stop clean
+.PHONY: install run test test-slow walkthrough lint check bench bench-writes load faults db-stop clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ bench: install
 	$(PY) bench/serving.py
 	$(PY) bench/inventory.py
 	$(PY) bench/checkout.py
+
+# The write endpoints (adjust, checkout, collect-due, transfer ship) against bare views running the
+# same SQL, one gunicorn worker, wrk (bench/writes.py; arguments in WRITES_ARGS, e.g. --duration 10).
+bench-writes: install
+	$(PY) bench/writes.py $(WRITES_ARGS)
 
 # A shop's mixed workload (cashiers, managers, a bulk import) by locust against gunicorn as production
 # serves it, 16 users for 60 s, then the stock and sales checked in the database (bench/load.py).
