@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from apps.customers.models import Customer, CustomerGroup
 from apps.sales.models import Sale
-from apps.sales.tests.conftest import company
 from apps.sales.tests.conftest import shelf as shelf  # a fixture
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 

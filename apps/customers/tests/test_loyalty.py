@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from django.core.cache import caches
 from django.core.management import call_command
 from django_tenants.utils import tenant_context
 from hypothesis import HealthCheck, given, settings
@@ -18,19 +17,11 @@ from apps.core.errors import ApplicationError, BusinessRuleViolation, Validation
 from apps.customers import services
 from apps.customers.models import Customer, LoyaltyEntry
 from apps.customers.tests.conftest import customers_state, mismatches
-from apps.tenants.models import TenantSettings
+from tests.factories.tenants import company as program
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/customers"
-
-
-def program(world, **values) -> None:
-    """Changes the company's loyalty settings behind the services' back (and drops the copies
-    they would read: the shared cache, the settings loaded with the world's tenant)."""
-    TenantSettings.objects.filter(tenant=world.tenant).update(**values)
-    caches["shared"].clear()
-    world.tenant._state.fields_cache.pop("settings", None)
 
 
 def points_of(world, customer) -> int:

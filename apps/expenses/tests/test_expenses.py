@@ -11,7 +11,7 @@ from django_tenants.utils import tenant_context
 
 from apps.audit.models import AuditLog
 from apps.expenses.models import Expense, ExpenseCategory
-from apps.sales.tests.conftest import company
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from apps.core.roles import ROLE_PERMISSIONS, Role
 from apps.inventory.models import StockMovement
 from apps.inventory.services import AdjustItem, stock_adjust
 from apps.receipts.tests.conftest import pdf_text
-from apps.sales.tests.conftest import company
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.sales.tests.conftest import committed, company, shelf  # noqa: F401  (shared fixtures)
+from apps.sales.tests.conftest import committed, shelf  # noqa: F401  (shared fixtures)
 
 SHIFTS = "/api/v1/pos/shifts"
 D = Decimal
@@ -13,16 +13,6 @@ D = Decimal
 def open_shift(client, world, float_: str = "100.00", **extra) -> dict:
     response = client.post(
         SHIFTS, {"storeId": str(world.store.pk), "openingFloat": float_, **extra}, format="json"
-    )
-    assert response.status_code == 201, response.content
-    return response.json()["data"]
-
-
-def sell(client, world, *items, payments, **extra) -> dict:
-    response = client.post(
-        "/api/v1/sales/checkout",
-        {"storeId": str(world.store.pk), "items": list(items), "payments": payments, **extra},
-        format="json",
     )
     assert response.status_code == 201, response.content
     return response.json()["data"]

@@ -14,7 +14,9 @@ from django_tenants.utils import tenant_context
 from apps.pos.models import CashEvent
 from apps.pos.tests.conftest import SHIFTS, open_shift, x_report
 from apps.sales.models import Payment, Sale
-from apps.sales.tests.conftest import cash, company, line, sales_state
+from apps.sales.tests.conftest import sales_state
+from tests.factories.sales import cash, line
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 

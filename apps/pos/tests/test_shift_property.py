@@ -18,7 +18,7 @@ from apps.core.errors import BusinessRuleViolation
 from apps.pos import selectors, services
 from apps.sales import pricing
 from apps.sales import services as sales
-from apps.sales.tests.conftest import company
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,11 @@ from django_tenants.utils import tenant_context
 
 from apps.audit.models import AuditLog
 from apps.pos.models import CashEvent, Shift, ZReport
-from apps.pos.tests.conftest import SHIFTS, open_shift, sell, x_report
-from apps.sales.tests.conftest import cash, company, line, sales_state
+from apps.pos.tests.conftest import SHIFTS, open_shift, x_report
+from apps.sales.tests.conftest import sales_state
+from tests.factories.sales import cash, line
+from tests.factories.sales import checkout as sell
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 

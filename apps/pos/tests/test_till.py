@@ -15,8 +15,10 @@ from django_tenants.utils import tenant_context
 from apps.catalog.models import Product, ProductVariant
 from apps.customers.models import Customer, CustomerGroup
 from apps.pos.models import ParkedCart
-from apps.pos.tests.conftest import open_shift, sell
-from apps.sales.tests.conftest import cash, company, line
+from apps.pos.tests.conftest import open_shift
+from tests.factories.sales import cash, line
+from tests.factories.sales import checkout as sell
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 

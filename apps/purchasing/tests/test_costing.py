@@ -93,7 +93,7 @@ def test_partial_receipts_add_up_to_the_line_exactly(world_a, goods, acme):
 def test_stock_sold_before_it_was_received_takes_the_received_cost(world_a, goods, acme):
     with tenant_context(world_a.tenant):
         Product.objects.filter(pk=goods.water.pk).update(cost_price=D("2.00"))
-    from apps.sales.tests.conftest import company
+    from tests.factories.tenants import company
 
     company(world_a, allow_negative_stock=True)
     with tenant_context(world_a.tenant):

@@ -11,8 +11,8 @@ from django_tenants.utils import tenant_context
 from apps.catalog.models import Product
 from apps.customers.models import Customer
 from apps.inventory.services import AdjustItem, stock_adjust
+from tests.factories.sales import CHECKOUT, line
 
-CHECKOUT = "/api/v1/sales/checkout"
 LONG_NAME = "Extra virgin olive oil, cold pressed, single estate Douro valley 750ml bottle"
 
 
@@ -57,7 +57,7 @@ def inclusive_sale(api, world_a) -> dict:
     """Issue 25's sale: prices include tax, 2 x 11.47 at 23 % with a 4.29 cart discount, paid by
     card, in USD. It stores subtotal 22.94, discounts 4.29, tax 3.49 (included), total 18.65.
     Made by the admin (a cashier's discount limit is another matter)."""
-    from apps.sales.tests.conftest import company
+    from tests.factories.tenants import company
 
     company(world_a, prices_include_tax=True, currency="USD", cash_rounding="0.00")
     with tenant_context(world_a.tenant):
@@ -77,8 +77,10 @@ def inclusive_sale(api, world_a) -> dict:
     )  # fmt: skip
 
 
-def line(product, quantity="1", **extra) -> dict:
-    return {"productId": str(product.pk), "quantity": quantity, **extra}
+@pytest.fixture
+def sale(api, world_a, goods) -> dict:
+    """A cashier's sale of 2 bread and 1 wine, paid by card exactly."""
+    return checkout(api(world_a.cashier), world_a, line(goods.bread, "2"), line(goods.wine))
 
 
 def checkout(client, world, *items, payments=None, **extra) -> dict:

@@ -12,10 +12,10 @@ from django_tenants.utils import tenant_context
 from apps.audit.models import AuditLog
 from apps.receipts.selectors import receipt_document_get
 from apps.receipts.services import receipt_issue
-from apps.receipts.tests.conftest import checkout, line
+from apps.receipts.tests.conftest import checkout
 from apps.sales.models import Sale
 from apps.sales.tests.conftest import committed, run_threads  # noqa: F401 (fixture)
-from tests.factories.sales import sale_make
+from tests.factories.sales import line, sale_make
 
 FORMS = [
     ("GET", "", {}),

@@ -13,8 +13,9 @@ import shutil
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.receipts.tests.conftest import LONG_NAME, checkout, line
+from apps.receipts.tests.conftest import LONG_NAME, checkout
 from apps.sales.models import Sale
+from tests.factories.sales import line
 
 pytestmark = pytest.mark.slow  # drives Chromium
 

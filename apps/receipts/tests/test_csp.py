@@ -11,9 +11,10 @@ import re
 
 import pytest
 
-from apps.receipts.tests.conftest import checkout, line
+from apps.receipts.tests.conftest import checkout
 from apps.receipts.tests.test_browser import CHROMIUM, FLAGS, _browser_or_skip
 from apps.tenants.models import Tenant
+from tests.factories.sales import line
 
 pytestmark = pytest.mark.django_db
 

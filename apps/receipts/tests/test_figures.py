@@ -13,9 +13,10 @@ from django_tenants.utils import tenant_context
 
 from apps.catalog.models import Product
 from apps.inventory.services import AdjustItem, stock_adjust
-from apps.receipts.tests.conftest import checkout, line, pdf_text
+from apps.receipts.tests.conftest import checkout, pdf_text
 from apps.sales.models import Sale, SaleReturn
-from apps.sales.tests.conftest import company
+from tests.factories.sales import line
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 

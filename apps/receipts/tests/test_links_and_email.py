@@ -15,10 +15,11 @@ from django_tenants.utils import tenant_context
 
 from apps.audit.models import AuditLog
 from apps.receipts.links import receipt_link_sign
-from apps.receipts.tests.conftest import checkout, line
+from apps.receipts.tests.conftest import checkout
 from apps.sales.models import Sale
 from apps.tenants.models import Tenant
 from apps.users.models import User
+from tests.factories.sales import line
 
 pytestmark = pytest.mark.django_db
 
@@ -26,11 +27,6 @@ pytestmark = pytest.mark.django_db
 def receipt_count(world, sale_id) -> int:
     with tenant_context(world.tenant):
         return Sale.objects.get(pk=sale_id).receipt_count
-
-
-@pytest.fixture
-def sale(api, world_a, goods) -> dict:
-    return checkout(api(world_a.cashier), world_a, line(goods.bread, "2"), line(goods.wine))
 
 
 def link_of(api, world, sale_id) -> str:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from apps.receipts.tests.conftest import checkout, line
+from apps.receipts.tests.conftest import checkout
+from tests.factories.sales import line
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,10 @@ from django.core import mail
 from django_tenants.utils import tenant_context
 
 from apps.audit.models import AuditLog
-from apps.receipts.tests.conftest import checkout, line, pdf_text
+from apps.receipts.tests.conftest import checkout, pdf_text
 from apps.receipts.tests.test_links_and_email import link_of
 from apps.sales.models import Sale, SaleReturn
+from tests.factories.sales import line
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +32,6 @@ def receipt_actions(sale_id) -> list[tuple]:
         .order_by("created_at")
         .values_list("action", "after__print_number", "after__output")
     )
-
-
-@pytest.fixture
-def sale(api, world_a, goods) -> dict:
-    return checkout(api(world_a.cashier), world_a, line(goods.bread, "2"), line(goods.wine))
 
 
 def test_data_reads_and_previews_count_nothing_and_never_say_copy(api, client, world_a, sale):

@@ -9,8 +9,9 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.audit.models import AuditLog
-from apps.receipts.tests.conftest import LONG_NAME, checkout, line, pdf_text
+from apps.receipts.tests.conftest import LONG_NAME, checkout, pdf_text
 from apps.sales.models import Sale, SaleReturn
+from tests.factories.sales import line
 
 pytestmark = pytest.mark.django_db
 

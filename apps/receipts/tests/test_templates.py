@@ -8,8 +8,9 @@ from django_tenants.utils import tenant_context
 
 from apps.audit.models import AuditLog
 from apps.receipts.models import ReceiptTemplate
-from apps.receipts.tests.conftest import checkout, line
+from apps.receipts.tests.conftest import checkout
 from apps.tenants.models import TenantSettings
+from tests.factories.sales import line
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apps.receipts.rendering import _row, _table
-from apps.receipts.tests.conftest import LONG_NAME, checkout, line
+from apps.receipts.tests.conftest import LONG_NAME, checkout
 from apps.sales.models import Sale
+from tests.factories.sales import line
 
 COLUMNS = {"58mm": 32, "80mm": 48}
 

@@ -17,7 +17,7 @@ from apps.catalog.models import Product
 from apps.expenses.models import Expense, ExpenseCategory
 from apps.inventory.services import AdjustItem, stock_adjust
 from apps.sales.models import Sale, SaleItem, SaleReturn
-from apps.sales.tests.conftest import company
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from apps.customers.models import Customer
 from apps.purchasing.models import Supplier
 from apps.reports.tests.test_reconciliation import DAY, books, report  # noqa: F401 (fixture)
 from apps.sales.models import Sale, SaleItem
-from apps.sales.tests.conftest import company
 from tests.factories.sales import sale_make
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from apps.inventory.services import AdjustItem, stock_adjust
 from apps.receipts.tests.conftest import pdf_text
 from apps.reports.tables import TAX_KEYS
 from apps.sales.models import Sale, SaleItem, SaleReturnItem
-from apps.sales.tests.conftest import company
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.core.cache import caches
 from django.db import connection, connections
 from django_tenants.utils import tenant_context
 
@@ -18,9 +17,6 @@ from apps.customers.models import Customer, CustomerLedgerEntry, LoyaltyEntry
 from apps.inventory.models import StockLevel, StockMovement
 from apps.inventory.services import AdjustItem, stock_adjust
 from apps.sales.models import DueAllocation, Payment, Sale, SaleItem, SaleReturn
-from apps.tenants.models import TenantSettings
-
-CHECKOUT = "/api/v1/sales/checkout"
 
 
 @dataclass
@@ -61,22 +57,6 @@ def shelf(world_a) -> Shelf:
         )
     connection.set_schema_to_public()
     return Shelf(water=water, beans=beans, wrap=wrap, draft=draft)
-
-
-def company(world, **values) -> None:
-    """Changes the company's settings behind the services' back (and drops the copies they
-    would read: the shared cache, the settings loaded with the world's tenant)."""
-    TenantSettings.objects.filter(tenant=world.tenant).update(**values)
-    caches["shared"].clear()
-    world.tenant._state.fields_cache.pop("settings", None)
-
-
-def line(product, quantity="1", **extra) -> dict:
-    return {"productId": str(product.pk), "quantity": quantity, **extra}
-
-
-def cash(amount: str) -> dict:
-    return {"method": "CASH", "amount": amount}
 
 
 def sales_state(world) -> dict:

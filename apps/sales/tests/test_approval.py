@@ -18,10 +18,12 @@ from apps.inventory.services import AdjustItem, stock_adjust
 from apps.pos.models import ParkedCart
 from apps.sales.approval import Approval
 from apps.sales.services import CartItem, Checkout
-from apps.sales.tests.conftest import CHECKOUT, cash, company, line, sales_state
+from apps.sales.tests.conftest import sales_state
 from apps.users.models import User
 from apps.users.services import pin_set
 from conftest import PASSWORD
+from tests.factories.sales import CHECKOUT, cart, cash, line, percent
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 
@@ -36,16 +38,7 @@ REFUSED = (
 
 
 def body(world, *items, payments=(cash("100.00"),), **extra) -> dict:
-    return {
-        "storeId": str(world.store.pk),
-        "items": list(items),
-        "payments": list(payments),
-        **extra,
-    }
-
-
-def percent(value: str) -> dict:
-    return {"type": "PERCENT", "value": value}
+    return cart(world, *items, payments=payments, **extra)
 
 
 def amount(value: str) -> dict:

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.sales.tests.conftest import CHECKOUT, cash, line
+from tests.factories.sales import CHECKOUT, cash, line
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,10 @@ import pytest
 
 from apps.core.errors import BusinessRuleViolation
 from apps.sales.pricing import Tender, change_limit, settle
-from apps.sales.tests.conftest import CHECKOUT, cash, company, line, sales_state
+from apps.sales.tests.conftest import sales_state
 from apps.sales.tests.test_checkout import body
+from tests.factories.sales import CHECKOUT, cash, line
+from tests.factories.tenants import company
 
 QUOTE = "/api/v1/sales/quote"
 

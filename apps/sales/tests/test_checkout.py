@@ -11,25 +11,15 @@ from django_tenants.utils import tenant_context
 from apps.customers.models import Customer, CustomerGroup
 from apps.inventory.models import StockMovement
 from apps.sales.models import Payment, Sale
-from apps.sales.tests.conftest import CHECKOUT, cash, company, line, sales_state
+from apps.sales.tests.conftest import sales_state
+from tests.factories.sales import CHECKOUT, cash, line, percent
+from tests.factories.sales import cart as body
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
 QUOTE = "/api/v1/sales/quote"
-
-
-def body(world, *items, payments=(), **extra) -> dict:
-    return {
-        "storeId": str(world.store.pk),
-        "items": list(items),
-        "payments": list(payments),
-        **extra,
-    }
-
-
-def percent(value: str) -> dict:
-    return {"type": "PERCENT", "value": value}
 
 
 def without_ids(items: list[dict]) -> list[dict]:

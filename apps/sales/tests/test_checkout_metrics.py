@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from apps.core.tests.test_metrics import scraped
-from apps.sales.tests.conftest import CHECKOUT, cash, line
+from tests.factories.sales import CHECKOUT, cash, line
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,9 @@ from apps.inventory.models import StockLevel, StockMovement
 from apps.inventory.tests.conftest import ledger_mismatches
 from apps.sales import pricing, services
 from apps.sales.models import Sale
-from apps.sales.tests.conftest import CHECKOUT, run_threads
+from apps.sales.tests.conftest import run_threads
 from apps.users.tokens import token_pair_issue
+from tests.factories.sales import CHECKOUT
 
 
 def one_unit(world, product, client_sale_id=None) -> services.Checkout:

@@ -10,7 +10,8 @@ from django_tenants.utils import tenant_context
 from apps.customers.models import Customer
 from apps.customers.tests.conftest import customers_state, mismatches
 from apps.sales.models import Payment, Sale
-from apps.sales.tests.conftest import CHECKOUT, cash, line, sales_state
+from apps.sales.tests.conftest import sales_state
+from tests.factories.sales import CHECKOUT, cash, line
 
 pytestmark = pytest.mark.django_db
 
@@ -182,7 +183,7 @@ def test_from_and_to_are_days_and_times_in_the_company_s_time_zone(api, world_a,
     """Auckland is UTC+13 in November: its 22nd runs from 21 Nov 11:00 UTC to 22 Nov 11:00 UTC."""
     from datetime import datetime
 
-    from apps.sales.tests.conftest import company
+    from tests.factories.tenants import company
 
     company(world_a, timezone="Pacific/Auckland")
     manager = api(world_a.manager)

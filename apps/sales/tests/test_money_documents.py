@@ -12,19 +12,17 @@ from django_tenants.utils import tenant_context
 from apps.audit.models import AuditLog
 from apps.customers.models import Customer
 from apps.sales.models import Payment, Sale, SaleReturn
-from apps.sales.tests.conftest import CHECKOUT, cash, company, line, sales_state
+from apps.sales.tests.conftest import sales_state
 from apps.tenants.models import TenantSettings
+from tests.factories.sales import CHECKOUT, cash, line
+from tests.factories.sales import cart as body
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
 QUOTE = "/api/v1/sales/quote"
 SETTINGS = "/api/v1/tenants/me/settings"
-
-
-def body(world, *items, payments=(), **extra) -> dict:
-    return {"storeId": str(world.store.pk), "items": list(items), "payments": list(payments),
-            **extra}  # fmt: skip
 
 
 def sale_of(client, world, *items, payments, **extra) -> dict:

@@ -19,7 +19,7 @@ from apps.core.roles import ROLE_PERMISSIONS, Role
 from apps.customers.models import Customer
 from apps.receipts.tests.conftest import pdf_text
 from apps.sales.models import Payment
-from apps.sales.tests.conftest import company
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 

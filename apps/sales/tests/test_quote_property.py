@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from apps.sales import pricing, services
 from apps.sales.models import Sale
-from apps.sales.tests.conftest import company
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 

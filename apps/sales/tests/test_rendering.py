@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 from apps.customers.models import Customer
 from apps.sales import pricing, selectors, services
 from apps.sales.api.serializers import SaleSerializer
-from apps.sales.tests.conftest import company
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,9 @@ from apps.customers.models import Customer
 from apps.expenses.models import Expense
 from apps.pos.models import CashEvent, Shift
 from apps.purchasing.models import PurchaseOrder
-from apps.sales.tests.conftest import CHECKOUT, cash, line, sales_state
+from apps.sales.tests.conftest import sales_state
 from apps.sales.tests.test_checkout import body
+from tests.factories.sales import CHECKOUT, cash, line
 
 QUOTE = "/api/v1/sales/quote"
 UNKNOWN = "Unknown field."

@@ -15,21 +15,13 @@ from apps.customers.tests.conftest import mismatches
 from apps.inventory.models import StockMovement
 from apps.inventory.tests.conftest import ledger_mismatches
 from apps.sales.models import Payment, Sale
-from apps.sales.tests.conftest import CHECKOUT, cash, company, line, sales_state
+from apps.sales.tests.conftest import sales_state
+from tests.factories.sales import cash, checkout, line
+from tests.factories.tenants import company
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
-
-
-def checkout(client, world, *items, payments, **extra) -> dict:
-    response = client.post(
-        CHECKOUT,
-        {"storeId": str(world.store.pk), "items": list(items), "payments": payments, **extra},
-        format="json",
-    )
-    assert response.status_code == 201, response.content
-    return response.json()["data"]
 
 
 def level(world, product) -> Decimal:

@@ -14,12 +14,12 @@ from apps.audit.models import AuditLog
 from apps.catalog.models import Product
 from apps.inventory.models import StockLevel
 from apps.sales.models import Sale
-from apps.sales.tests.conftest import CHECKOUT, cash, line
 from apps.stores.models import Store
 from apps.tenants.models import Package, Tenant, TenantSettings
 from apps.users.models import User
 from apps.users.selectors import auth_user_get
 from conftest import PASSWORD
+from tests.factories.sales import CHECKOUT, cash, line
 
 pytestmark = pytest.mark.django_db
 
