@@ -176,11 +176,12 @@ def _demo_sale(rng, store, shelf, customers, cashier, owner) -> None:
     elif luck < 0.08:
         first = sale.items.order_by("position").first()
         sale_return(
-            actor=owner, sale_id=sale.pk,
+            actor=owner,
+            sale_id=sale.pk,
             items=[ReturnLine(first.pk, Decimal("1"))],
             refund_method="CASH" if not tenders or tenders[0].method == "CASH" else "CARD",
             reason="Changed their mind (demo)",
-        )  # fmt: skip
+        )
 
 
 class Command(BaseCommand):
@@ -300,9 +301,12 @@ class Command(BaseCommand):
             ]
             for start in range(0, len(lines), MAX_ITEMS):
                 stock_adjust(
-                    actor=owner, store_id=store.pk, reason="FOUND", note="Opening stock (demo)",
+                    actor=owner,
+                    store_id=store.pk,
+                    reason="FOUND",
+                    note="Opening stock (demo)",
                     items=lines[start : start + MAX_ITEMS],
-                )  # fmt: skip
+                )
 
     @staticmethod
     def _transfers(owner, stores) -> None:
@@ -424,9 +428,11 @@ class Command(BaseCommand):
                 )
                 if days_ago == 0:  # today's sales in the part of the day gone by, whatever the hour
                     room = (timezone.now() - day - today_margin).total_seconds()
-                    moments = sorted(
-                        day + timedelta(seconds=rng.uniform(0, room)) for _ in moments
-                    ) if room > 0 else []  # fmt: skip
+                    moments = (
+                        sorted(day + timedelta(seconds=rng.uniform(0, room)) for _ in moments)
+                        if room > 0
+                        else []
+                    )
                 moments = [moment for moment in moments if moment <= timezone.now()]
                 cashier = cashiers[code]
                 if not moments:
@@ -479,16 +485,23 @@ class Command(BaseCommand):
                     if day_of > today:
                         continue
                     expense_create(
-                        actor=owner, category_id=categories[name].pk, store_id=store.pk,
-                        amount=amount, date=day_of, description=f"{name} {code} {month:%b %Y}",
+                        actor=owner,
+                        category_id=categories[name].pk,
+                        store_id=store.pk,
+                        amount=amount,
+                        date=day_of,
+                        description=f"{name} {code} {month:%b %Y}",
                         payment_method="BANK_TRANSFER" if name != "Supplies" else "CARD",
-                    )  # fmt: skip
+                    )
             if month.replace(day=15) <= today:
                 expense_create(
-                    actor=owner, category_id=categories["Marketing"].pk, amount=Decimal("450.00"),
-                    date=month.replace(day=15), description=f"Leaflets {month:%b %Y}",
+                    actor=owner,
+                    category_id=categories["Marketing"].pk,
+                    amount=Decimal("450.00"),
+                    date=month.replace(day=15),
+                    description=f"Leaflets {month:%b %Y}",
                     payment_method="CARD",
-                )  # fmt: skip
+                )
 
     @staticmethod
     def _purchasing(owner, stores) -> None:
@@ -519,28 +532,39 @@ class Command(BaseCommand):
         def purchase(supplier, count):
             picked = rng.sample(plain, count)
             return purchase_create(
-                actor=owner, supplier_id=supplier.pk, store_id=warehouse.pk,
+                actor=owner,
+                supplier_id=supplier.pk,
+                store_id=warehouse.pk,
                 items=[
-                    PurchaseLine(product_id=pk, variant_id=None,
-                                 quantity=Decimal(rng.randint(6, 48)),
-                                 unit_cost=(cost * Decimal("1.05")).quantize(Decimal("0.0001")))
+                    PurchaseLine(
+                        product_id=pk,
+                        variant_id=None,
+                        quantity=Decimal(rng.randint(6, 48)),
+                        unit_cost=(cost * Decimal("1.05")).quantize(Decimal("0.0001")),
+                    )
                     for pk, cost in picked
                 ],
-            )  # fmt: skip
+            )
 
         def receive(order, share=1):
             lines = list(order.items.order_by("position"))
             taken = lines if share == 1 else lines[: max(1, len(lines) // 2)]
             purchase_receive(
-                actor=owner, order_id=order.pk,
+                actor=owner,
+                order_id=order.pk,
                 items=[ReceiveLine(item_id=line.pk, quantity=line.quantity) for line in taken],
-            )  # fmt: skip
+            )
 
         paid_in_full = purchase(suppliers[0], 6)
         receive(paid_in_full)
         paid_in_full.refresh_from_db()
-        purchase_pay(actor=owner, order_id=paid_in_full.pk, amount=paid_in_full.total,
-                     method="BANK_TRANSFER", reference="TRF-1001")  # fmt: skip
+        purchase_pay(
+            actor=owner,
+            order_id=paid_in_full.pk,
+            amount=paid_in_full.total,
+            method="BANK_TRANSFER",
+            reference="TRF-1001",
+        )
         owing = purchase(suppliers[1], 5)
         receive(owing)
         purchase_pay(actor=owner, order_id=owing.pk, amount=Decimal("20.00"), method="CASH")
