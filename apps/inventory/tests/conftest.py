@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from apps.catalog.models import Category, Product, Unit
+from apps.catalog.models import Category, Product
 from apps.inventory.models import StockLevel, StockMovement
+from tests.factories.catalog import coffee_beans, gift_wrap, kilogram, still_water
 
 # Every level equals the sum of its movements: the ledger's invariant, as one query.
 LEDGER_MISMATCHES = """
@@ -40,19 +41,11 @@ class Goods:
 def goods(world_a) -> Goods:
     """Plain products of tenant A, created in the test's transaction."""
     with tenant_context(world_a.tenant):
-        kg = Unit.objects.create(name="Kilogram", abbreviation="kg", allows_fraction=True)
+        kg = kilogram()
         soft = Category.objects.get(name="Soft drinks")
-        water = Product.objects.create(
-            name="Still water 1l", sku="W-1", status="ACTIVE", category=soft,
-            cost_price=Decimal("0.30"), sell_price=Decimal("0.80"),
-        )  # fmt: skip
-        beans = Product.objects.create(
-            name="Coffee beans", sku="B-1", status="ACTIVE", unit=kg,
-            cost_price=Decimal("12.50"), sell_price=Decimal("24.00"),
-        )  # fmt: skip
-        wrap = Product.objects.create(
-            name="Gift wrap", sku="G-1", status="ACTIVE", track_stock=False,
-        )  # fmt: skip
+        water = still_water(category=soft)
+        beans = coffee_beans(unit=kg)
+        wrap = gift_wrap()
     return Goods(water=water, beans=beans, wrap=wrap, soft_drinks=soft)
 
 

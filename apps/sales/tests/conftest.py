@@ -10,13 +10,14 @@ from django_tenants.utils import tenant_context
 
 from apps.audit.models import AuditLog
 from apps.audit.services import audit_maintenance
-from apps.catalog.models import Product, Unit
+from apps.catalog.models import Product
 from apps.core.errors import ApplicationError
 from apps.core.models import DocumentCounter
 from apps.customers.models import Customer, CustomerLedgerEntry, LoyaltyEntry
 from apps.inventory.models import StockLevel, StockMovement
 from apps.inventory.services import AdjustItem, stock_adjust
 from apps.sales.models import DueAllocation, Payment, Sale, SaleItem, SaleReturn
+from tests.factories.catalog import coffee_beans, gift_wrap, kilogram, still_water
 
 
 @dataclass
@@ -30,19 +31,10 @@ class Shelf:
 @pytest.fixture
 def shelf(world_a) -> Shelf:
     with tenant_context(world_a.tenant):
-        kg = Unit.objects.create(name="Kilogram", abbreviation="kg", allows_fraction=True)
-        water = Product.objects.create(
-            name="Still water 1l", sku="W-1", status="ACTIVE",
-            cost_price=Decimal("0.30"), sell_price=Decimal("0.80"),
-        )  # fmt: skip
-        beans = Product.objects.create(
-            name="Coffee beans", sku="B-1", status="ACTIVE", unit=kg,
-            cost_price=Decimal("12.50"), sell_price=Decimal("24.00"),
-        )  # fmt: skip
-        wrap = Product.objects.create(
-            name="Gift wrap", sku="G-1", status="ACTIVE", track_stock=False,
-            sell_price=Decimal("1.00"),
-        )  # fmt: skip
+        kg = kilogram()
+        water = still_water()
+        beans = coffee_beans(unit=kg)
+        wrap = gift_wrap(sell_price=Decimal("1.00"))
         draft = Product.objects.create(
             name="Prototype", sku="D-1", status="DRAFT", sell_price=Decimal("9.00")
         )
