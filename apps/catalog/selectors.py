@@ -3,8 +3,10 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
+from uuid import UUID
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
@@ -22,7 +24,7 @@ from apps.catalog.models import (
     VariantTypeValue,
 )
 from apps.core.db import named_rows, qualified_table
-from apps.core.errors import NotFound
+from apps.core.errors import NotFound, ValidationFailed
 from apps.core.prepared import SchemaPreparedStatement, execute_prepared, numbered_placeholders
 from apps.tenants.selectors import tenant_settings_cached
 
@@ -323,3 +325,85 @@ def category_descendant_ids(category_id) -> set:
                 found.add(child)
                 stack.append(child)
     return found
+
+
+# --- the catalogue as a request's items see it ------------------------------------------------
+# One row per requested (product, variant) pair, in the order asked (`n`), with what every writer
+# taking items (the checkout, stock changes, transfers, counts, purchases) reads: NULL columns
+# where the product or the variant is unknown or deleted. A writer runs it alone or after its own
+# statements in the same round trip (inventory's check reads its locations first).
+CATALOGUE_ITEMS_SQL = """
+SELECT r.n, p.id AS product_id, p.name, p.sku, p.status, p.sell_price AS price,
+       p.cost_price AS cost, p.tax_rate, p.track_stock,
+       COALESCE(u.allows_fraction, false) AS allows_fraction,
+       v.id AS variant_id, v.name AS variant_name, v.sku AS variant_sku, v.price AS variant_price,
+       v.cost AS variant_cost, v.product_id AS variant_product,
+       EXISTS (SELECT 1 FROM catalog_productvariant x
+                WHERE x.product_id = p.id AND x.deleted_at IS NULL) AS has_variants
+FROM unnest(%s::uuid[], %s::uuid[]) WITH ORDINALITY AS r (product_id, variant_id, n)
+LEFT JOIN catalog_product p ON p.id = r.product_id AND p.deleted_at IS NULL
+LEFT JOIN catalog_unit u ON u.id = p.unit_id
+LEFT JOIN catalog_productvariant v ON v.id = r.variant_id AND v.deleted_at IS NULL
+ORDER BY r.n
+"""
+
+
+class CatalogueItem(NamedTuple):
+    """A row of CATALOGUE_ITEMS_SQL, by name."""
+
+    n: int
+    product_id: UUID | None
+    name: str | None
+    sku: str | None
+    status: str | None
+    price: Decimal | None
+    cost: Decimal | None
+    tax_rate: Decimal | None  # None: the company's rate
+    track_stock: bool | None
+    allows_fraction: bool
+    variant_id: UUID | None
+    variant_name: str | None
+    variant_sku: str | None
+    variant_price: Decimal | None
+    variant_cost: Decimal | None
+    variant_product: UUID | None
+    has_variants: bool
+
+    @property
+    def unit_cost(self) -> Decimal | None:
+        return self.variant_cost if self.variant_cost is not None else self.cost
+
+
+def catalogue_items_params(pairs: Sequence[tuple[UUID, UUID | None]]) -> list[list]:
+    """CATALOGUE_ITEMS_SQL's parameters for (product id, variant id or None) pairs."""
+    return [[product_id for product_id, _ in pairs], [variant_id for _, variant_id in pairs]]
+
+
+def catalogue_items_fetch(cursor) -> list[CatalogueItem]:
+    """The rows of CATALOGUE_ITEMS_SQL from `cursor`'s current result set."""
+    return [CatalogueItem._make(row) for row in cursor.fetchall()]
+
+
+def catalogue_items(pairs: Sequence[tuple[UUID, UUID | None]]) -> list[CatalogueItem]:
+    """CATALOGUE_ITEMS_SQL on its own: one round trip."""
+    with connection.cursor() as cursor:
+        cursor.execute(CATALOGUE_ITEMS_SQL, catalogue_items_params(pairs))
+        return catalogue_items_fetch(cursor)
+
+
+def catalogue_item_identity_check(
+    *, field: str, requested_variant: UUID | None, item: CatalogueItem
+) -> None:
+    """One request item against what the catalogue holds (400 otherwise): a live product, a
+    live variant of it when one is named, and one named when the product has variants."""
+    if item.product_id is None:
+        raise ValidationFailed.for_field(f"{field}.productId", "Unknown product.")
+    if requested_variant is not None:
+        if item.variant_id is None or item.variant_product != item.product_id:
+            raise ValidationFailed.for_field(
+                f"{field}.variantId", "Unknown variant of this product."
+            )
+    elif item.has_variants:
+        raise ValidationFailed.for_field(
+            f"{field}.variantId", "This product has variants: name one."
+        )

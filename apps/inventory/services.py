@@ -16,6 +16,12 @@ from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.catalog.models import Product, ProductVariant
+from apps.catalog.selectors import (
+    CATALOGUE_ITEMS_SQL,
+    catalogue_item_identity_check,
+    catalogue_items_fetch,
+    catalogue_items_params,
+)
 from apps.catalog.validation import whole_units_check
 from apps.core import metrics
 from apps.core.db import document_number_next, insert_or_conflict
@@ -288,38 +294,12 @@ class CatalogItem:
 
 
 # Locations share-locked until the transaction ends (they cannot be deleted while stock moves
-# in or out of them), then each item with its product, variant and unit, in request order.
-_CHECK_SQL = """
-SELECT id, name FROM stores_store WHERE id = ANY(%s::uuid[]) AND deleted_at IS NULL
-ORDER BY id FOR SHARE;
-SELECT r.n, p.id, p.name, p.sku, p.cost_price, p.track_stock, COALESCE(u.allows_fraction, false),
-       v.id, v.name, v.sku, v.cost, v.product_id,
-       EXISTS (SELECT 1 FROM catalog_productvariant x
-                WHERE x.product_id = p.id AND x.deleted_at IS NULL)
-FROM unnest(%s::uuid[], %s::uuid[]) WITH ORDINALITY AS r (product_id, variant_id, n)
-LEFT JOIN catalog_product p ON p.id = r.product_id AND p.deleted_at IS NULL
-LEFT JOIN catalog_unit u ON u.id = p.unit_id
-LEFT JOIN catalog_productvariant v ON v.id = r.variant_id AND v.deleted_at IS NULL
-ORDER BY r.n
-"""
-
-
-def item_identity_check(
-    *, field: str, requested_variant, product_id, variant_id, variant_product, has_variants: bool
-) -> None:
-    """One request item against what the catalogue holds (400 otherwise): a live product, a
-    live variant of it when one is named, and one named when the product has variants."""
-    if product_id is None:
-        raise ValidationFailed.for_field(f"{field}.productId", "Unknown product.")
-    if requested_variant is not None:
-        if variant_id is None or variant_product != product_id:
-            raise ValidationFailed.for_field(
-                f"{field}.variantId", "Unknown variant of this product."
-            )
-    elif has_variants:
-        raise ValidationFailed.for_field(
-            f"{field}.variantId", "This product has variants: name one."
-        )
+# in or out of them), then each item as the catalogue reads it, in request order: one round trip
+_LOCATIONS_SQL = (
+    "SELECT id, name FROM stores_store WHERE id = ANY(%s::uuid[]) AND deleted_at IS NULL"
+    " ORDER BY id FOR SHARE;"
+)
+_CHECK_SQL = _LOCATIONS_SQL + CATALOGUE_ITEMS_SQL
 
 
 def items_check(
@@ -351,42 +331,36 @@ def items_check(
             _CHECK_SQL,
             [
                 sorted(stores, key=lambda pk: pk.int),
-                [ref.product_id for ref in refs],
-                [ref.variant_id for ref in refs],
+                *catalogue_items_params([(ref.product_id, ref.variant_id) for ref in refs]),
             ],
         )
         names = dict(cursor.fetchall())
         cursor.nextset()
-        rows = cursor.fetchall()
+        rows = catalogue_items_fetch(cursor)
     for store_id, field in stores.items():
         if store_id not in names:
             raise ValidationFailed.for_field(field, "Unknown store.")
     items: dict[str, CatalogItem] = {}
     untracked = []
     for ref, row in zip(refs, rows, strict=True):
-        (_, product_id, name, sku, cost, track_stock, fractions, variant_id, variant_name,
-         variant_sku, variant_cost, variant_product, has_variants) = row  # fmt: skip
-        item_identity_check(
-            field=ref.field, requested_variant=ref.variant_id, product_id=product_id,
-            variant_id=variant_id, variant_product=variant_product, has_variants=has_variants,
-        )  # fmt: skip
-        if not fractions:
+        catalogue_item_identity_check(field=ref.field, requested_variant=ref.variant_id, item=row)
+        if not row.allows_fraction:
             _whole_units(ref, quantities)
-        if not track_stock:
+        if not row.track_stock:
             untracked.append(
                 {
                     "field": ref.field,
                     "message": "This product does not track stock.",
-                    "productId": str(product_id),
+                    "productId": str(row.product_id),
                 }
             )
         items[ref.field] = CatalogItem(
-            product_id=product_id,
-            variant_id=variant_id,
-            product_name=name,
-            variant_name=variant_name,
-            sku=variant_sku or sku,
-            unit_cost=variant_cost if variant_cost is not None else cost,
+            product_id=row.product_id,
+            variant_id=row.variant_id,
+            product_name=row.name,
+            variant_name=row.variant_name,
+            sku=row.variant_sku or row.sku,
+            unit_cost=row.unit_cost,
         )
     if untracked:
         raise BusinessRuleViolation(

@@ -17,6 +17,7 @@ from uuid import UUID
 from django.db import connection, transaction
 
 from apps.audit.services import audit_entry
+from apps.catalog.selectors import catalogue_item_identity_check, catalogue_items
 from apps.catalog.validation import whole_units_check
 from apps.core import metrics
 from apps.core.db import (
@@ -34,7 +35,7 @@ from apps.core.errors import (
 from apps.core.roles import Role
 from apps.customers import services as customers
 from apps.customers.models import Customer
-from apps.inventory.services import StockChange, StockKey, item_identity_check, stock_move
+from apps.inventory.services import StockChange, StockKey, stock_move
 from apps.sales import approval as approvals
 from apps.sales import drawer, events, pricing
 from apps.sales.models import (
@@ -80,20 +81,6 @@ class Checkout:
 
 
 # --- what the checkout reads ----------------------------------------------------------------------
-_ITEMS_SQL = """
-SELECT r.n, p.id, p.name, p.sku, p.status, p.sell_price, p.cost_price, p.tax_rate,
-       p.track_stock, COALESCE(u.allows_fraction, false),
-       v.id, v.name, v.sku, v.price, v.cost, v.product_id,
-       EXISTS (SELECT 1 FROM catalog_productvariant x
-                WHERE x.product_id = p.id AND x.deleted_at IS NULL)
-FROM unnest(%s::uuid[], %s::uuid[]) WITH ORDINALITY AS r (product_id, variant_id, n)
-LEFT JOIN catalog_product p ON p.id = r.product_id AND p.deleted_at IS NULL
-LEFT JOIN catalog_unit u ON u.id = p.unit_id
-LEFT JOIN catalog_productvariant v ON v.id = r.variant_id AND v.deleted_at IS NULL
-ORDER BY r.n
-"""
-
-
 @dataclass(frozen=True)
 class SaleLine:
     """One priced line of the cart, with what the sale copies from the catalogue."""
@@ -119,42 +106,28 @@ def _lines(checkout: Checkout, *, actor, settings) -> list[SaleLine]:
     ]
     if overrides and getattr(actor, "role", None) not in (Role.ADMIN, Role.MANAGER, None):
         raise PermissionDenied("Only managers and admins may override a price.", details=overrides)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _ITEMS_SQL,
-            [
-                [item.product_id for item in checkout.items],
-                [item.variant_id for item in checkout.items],
-            ],
-        )
-        rows = cursor.fetchall()
+    rows = catalogue_items([(item.product_id, item.variant_id) for item in checkout.items])
     lines, not_sellable = [], []
     for n, (item, row) in enumerate(zip(checkout.items, rows, strict=True)):
-        (_, product_id, name, sku, status, price, cost, tax_rate, track_stock, fractions,
-         variant_id, variant_name, variant_sku, variant_price, variant_cost, variant_product,
-         has_variants) = row  # fmt: skip
         where = f"items.{n}"
-        item_identity_check(
-            field=where, requested_variant=item.variant_id, product_id=product_id,
-            variant_id=variant_id, variant_product=variant_product, has_variants=has_variants,
-        )  # fmt: skip
+        catalogue_item_identity_check(field=where, requested_variant=item.variant_id, item=row)
         whole_units_check(
-            field=f"{where}.quantity", quantity=item.quantity, allows_fraction=fractions
+            field=f"{where}.quantity", quantity=item.quantity, allows_fraction=row.allows_fraction
         )
-        if status != "ACTIVE":
+        if row.status != "ACTIVE":
             not_sellable.append(
-                {"field": where, "message": f"{name} is {status.lower()}, not for sale."}
+                {"field": where, "message": f"{row.name} is {row.status.lower()}, not for sale."}
             )
-        catalogue_price = variant_price if variant_price is not None else price
+        catalogue_price = row.variant_price if row.variant_price is not None else row.price
         lines.append(
             SaleLine(
                 item=item,
-                name=f"{name} ({variant_name})" if variant_name else name,
-                sku=variant_sku or sku,
+                name=f"{row.name} ({row.variant_name})" if row.variant_name else row.name,
+                sku=row.variant_sku or row.sku,
                 unit_price=item.unit_price if item.unit_price is not None else catalogue_price,
-                tax_rate=tax_rate if tax_rate is not None else settings.tax_rate,
-                unit_cost=variant_cost if variant_cost is not None else cost,
-                track_stock=track_stock,
+                tax_rate=row.tax_rate if row.tax_rate is not None else settings.tax_rate,
+                unit_cost=row.unit_cost,
+                track_stock=row.track_stock,
             )
         )
     if not_sellable:
