@@ -25,6 +25,15 @@ It creates its own company with the demo catalogue in the development database (
 or the embedded PostgreSQL under .data/) and removes it after.
 
     make bench-writes   # or: .venv/bin/python bench/writes.py [--duration 10] [--rounds 1]
+    .venv/bin/python bench/writes.py --idempotency      # an Idempotency-Key on every write
+    .venv/bin/python bench/writes.py --profile adjust,checkout   # + py-spy: where time goes
+    REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/writes.py   # as production:
+        # the auth cache, throttle counters and events through Redis (without it: no auth
+        # cache, an in-memory channel layer)
+
+The statements counted are the ones Django sends (one execute may carry several statements);
+BEGIN and COMMIT come on top of both. The bare views skip the throttles' cache round trips and
+the events' sends as well: with Redis those are part of the measured cost.
 
 Needs `wrk` (Debian/Ubuntu: `apt-get install wrk`).
 """
@@ -40,6 +49,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -60,6 +70,10 @@ parser.add_argument("--duration", type=int, default=10, help="seconds per wrk ru
 parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (medians)")
 parser.add_argument("--connections", type=int, default=4, help="wrk connections")
 parser.add_argument("--only", default="", help="comma-separated targets (adjust,checkout,…)")
+parser.add_argument(
+    "--idempotency", action="store_true",
+    help="every write request with its own Idempotency-Key (the bare views ignore it)",
+)  # fmt: skip
 parser.add_argument("--show-sql", action="store_true", help="print the captured statements")
 parser.add_argument(
     "--profile", default="", metavar="TARGETS",
@@ -120,27 +134,34 @@ end
 math.randomseed(os.time())
 local n = 0
 local function pick() return ids[math.random(#ids)] end
+local idempotent = os.getenv("WRK_IDEMPOTENCY") == "1"
 request = function()
   n = n + 1
+  local headers = nil
+  if idempotent then  -- a new key per request, as a till sends with each sale
+    headers = {}  -- wrk.format takes these instead of the -H ones: copy them
+    for k, v in pairs(wrk.headers) do headers[k] = v end
+    headers["Idempotency-Key"] = string.format("k-%d-%d-%d", tid, n, math.random(1000000000))
+  end
   if kind == "adjust" then
-    return wrk.format("POST", path, nil, '{"storeId":"' .. store .. '","reason":"DAMAGE",'
+    return wrk.format("POST", path, headers, '{"storeId":"' .. store .. '","reason":"DAMAGE",'
       .. '"items":[{"productId":"' .. pick() .. '","delta":"-1"}]}')
   elseif kind == "checkout" then
     local a, b, c = math.random(#ids), math.random(#ids), math.random(#ids)
     while b == a do b = math.random(#ids) end
     while c == a or c == b do c = math.random(#ids) end
-    return wrk.format("POST", path, nil, '{"storeId":"' .. store .. '","items":['
+    return wrk.format("POST", path, headers, '{"storeId":"' .. store .. '","items":['
       .. '{"productId":"' .. ids[a] .. '","quantity":"1"},'
       .. '{"productId":"' .. ids[b] .. '","quantity":"2"},'
       .. '{"productId":"' .. ids[c] .. '","quantity":"1"}],'
       .. '"payments":[{"method":"CASH","amount":"1000.00"}]}')
   elseif kind == "due" then
-    return wrk.format("POST", path, nil, '{"customerId":"' .. customer .. '","amount":"1.00",'
+    return wrk.format("POST", path, headers, '{"customerId":"' .. customer .. '","amount":"1.00",'
       .. '"method":"CASH","storeId":"' .. store .. '"}')
   elseif kind == "ship" then
     -- thread t ships ids t+1, t+1+threads, ...: every request a different PENDING transfer
     local id = ids[tid + 1 + (n - 1) * threads] or "00000000-0000-0000-0000-000000000000"
-    return wrk.format("POST", path .. id .. "/ship", nil, "")
+    return wrk.format("POST", path .. id .. "/ship", headers, "")
   else
     return wrk.format("GET", path .. pick())
   end
@@ -241,8 +262,11 @@ def capture(client: Client, method: str, path: str, body) -> tuple[int, list[str
         return execute(sql, params, many, context)
 
     data = json.dumps(body) if body is not None else ""
+    extra = {}
+    if args.idempotency and method == "post":  # counted with the key's statements
+        extra["HTTP_IDEMPOTENCY_KEY"] = f"capture-{uuid.uuid4()}"
     with connection.execute_wrapper(wrapper):
-        response = getattr(client, method)(path, data, content_type="application/json")
+        response = getattr(client, method)(path, data, content_type="application/json", **extra)
     if response.status_code >= 300:
         raise SystemExit(f"{path}: HTTP {response.status_code} {response.content[:500]!r}")
     return response.status_code, statements
@@ -382,8 +406,13 @@ def main() -> None:
             if listing is None:  # the next unused transfers of this side's pool
                 listing = tmp / f"transfers-{side}.txt"
                 listing.write_text("\n".join(pools[side]) + "\n")
-            env = {**common, "WRK_KIND": name, "WRK_PATH": path, "WRK_IDS": str(listing)}
-            result = wrk(base + path, env, headers, seconds, tmp)
+            env = {**common, "WRK_KIND": name, "WRK_PATH": path, "WRK_IDS": str(listing),
+                   "WRK_IDEMPOTENCY": "1" if args.idempotency else "0"}  # fmt: skip
+            try:
+                result = wrk(base + path, env, headers, seconds, tmp)
+            except SystemExit:
+                print((tmp / "server.log").read_text()[-3000:], file=sys.stderr)
+                raise
             if name == "ship":  # each thread used at most its share + its connections
                 del pools[side][: result[3] + args.connections + THREADS]
             return result
@@ -427,7 +456,9 @@ def main() -> None:
         f"{os.environ['GUNICORN_WORKERS']} sync worker(s) (deploy/gunicorn.conf.py), production"
         f" settings; wrk {THREADS} threads x {args.connections} connections, {args.duration} s"
         f" x {args.rounds} round(s) (medians); PostgreSQL at"
-        f" {connection.settings_dict['HOST'] or 'localhost'}"
+        f" {connection.settings_dict['HOST'] or 'localhost'};"
+        f" {'Redis at ' + os.environ['REDIS_URL'] if os.environ.get('REDIS_URL') else 'no Redis'}"
+        f"{'; an Idempotency-Key per write' if args.idempotency else ''}"
     )
     print(
         f"  {'endpoint':<9} {'real/s':>7} {'bare/s':>7} {'ratio':>6}  {'target':<12}"
