@@ -28,7 +28,13 @@ from django.db import models
 from django.utils import timezone
 
 from apps.core.db import audit_writer
-from apps.core.errors import ApplicationError, NotFound, ValidationFailed
+from apps.core.errors import (
+    ApplicationError,
+    BusinessRuleViolation,
+    ErrorCode,
+    NotFound,
+    ValidationFailed,
+)
 
 D = TypeVar("D", bound=models.Model)
 L = TypeVar("L")
@@ -64,6 +70,22 @@ class Lifecycle(Generic[D]):
 
     def allows(self, document: D, action: str) -> bool:
         return document.status in self.transitions[action].sources
+
+
+def status_refusal(name: str, verbs: Mapping[str, str]) -> Callable[[Any, str], ApplicationError]:
+    """The usual refusal: 422 INVALID_STATE "A CANCELLED transfer cannot be shipped.", with the
+    status in its details (`verbs`: action -> its past participle)."""
+
+    def refusal(document: Any, action: str) -> ApplicationError:
+        return BusinessRuleViolation(
+            f"A {document.status} {name} cannot be {verbs[action]}.",
+            code=ErrorCode.INVALID_STATE,
+            details=[
+                {"field": "status", "message": f"Is {document.status}.", "status": document.status}
+            ],
+        )
+
+    return refusal
 
 
 def document_transition(

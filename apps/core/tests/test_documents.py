@@ -93,7 +93,7 @@ def test_zero_when_allowed_and_the_unit_check_per_line():
 
 
 # --- Lifecycle.lock and document_transition ---------------------------------------------------
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_a_transition_locks_checks_saves_its_fields_audits_and_publishes(world_a):
     published = []
     with tenant_context(world_a.tenant):
