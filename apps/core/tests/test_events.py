@@ -170,3 +170,41 @@ def test_a_wsgi_worker_sends_through_one_loop_of_its_own(
         assert [m["event"] for m in pending(everyone)] == [name]  # sent before the block ended
     assert [thread for thread, _ in where] == ["event-sends", "event-sends"]
     assert where[0][1] == where[1][1]  # the same loop both times
+
+
+def test_groups_are_sent_side_by_side_each_in_commit_order():
+    """A batch's groups are sent concurrently (each send is Redis round trips: a checkout's eight
+    groups wait about one group's time), and each group gets its messages in the order they
+    committed. The store's send below waits until the managers' send has started: sent one
+    group after the other, it would wait forever."""
+    import asyncio
+
+    from apps.core import events
+
+    started: dict[str, asyncio.Event] = {}
+    sent: list[tuple[str, str]] = []
+
+    class Layer:
+        async def group_send(self, group, message):
+            started.setdefault(group, asyncio.Event()).set()
+            if group == "store":
+                await asyncio.wait_for(started.setdefault("managers", asyncio.Event()).wait(), 2)
+            sent.append((group, message["event"]))
+
+    outbox = [
+        events.Outgoing(["store", "managers"], {"event": "sale.completed"}, "x"),
+        events.Outgoing(["store", "managers"], {"event": "stock.updated"}, "x"),
+        events.Outgoing(["everyone"], {"event": "customer.updated"}, "x"),
+    ]
+    asyncio.run(events._send_all(Layer(), outbox))
+    assert sorted(sent) == sorted(
+        [
+            ("store", "sale.completed"),
+            ("store", "stock.updated"),
+            ("managers", "sale.completed"),
+            ("managers", "stock.updated"),
+            ("everyone", "customer.updated"),
+        ]
+    )
+    for group in ("store", "managers"):
+        assert [event for g, event in sent if g == group] == ["sale.completed", "stock.updated"]
