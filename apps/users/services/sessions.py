@@ -1,0 +1,180 @@
+"""Sessions: login, refresh-token rotation (a reused token revokes every session of its user),
+logout (one session or all), and a password change, which ends every session and opens a new
+one for the caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenBackendError
+from rest_framework_simplejwt.state import token_backend
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from apps.audit.services import audit_record
+from apps.core.errors import (
+    AuthenticationRequired,
+    ErrorCode,
+    PermissionDenied,
+    ValidationFailed,
+)
+from apps.users.cache import auth_cache_drop
+from apps.users.models import RefreshTokenRotation, User, normalize_email
+from apps.users.services.common import (
+    dummy_hash,
+    password_validate,
+    user_lock,
+    user_sessions_revoke,
+)
+from apps.users.throttling import (
+    login_attempt_check,
+    login_failure_record,
+    login_failures_clear,
+)
+from apps.users.tokens import TokenPair, token_pair_issue
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    tokens: TokenPair
+
+
+def session_login(*, email: str, password: str, ip: str | None) -> Session:
+    email = normalize_email(email)
+    login_attempt_check(ip=ip, email=email)
+    user = User.objects.select_related("tenant").filter(email=email).first()
+    if user is None:
+        User(password=dummy_hash()).check_password(password)
+    if user is None or not user.check_password(password) or not user.can_sign_in:
+        login_failure_record(ip=ip, email=email)
+        raise AuthenticationRequired(
+            "Invalid email or password.", code=ErrorCode.INVALID_CREDENTIALS
+        )
+    if user.tenant_id and user.tenant.is_suspended:
+        raise PermissionDenied(
+            "This company's account is suspended.", code=ErrorCode.TENANT_SUSPENDED
+        )
+    login_failures_clear(email=email)
+    with transaction.atomic():
+        user.last_login = timezone.now()
+        user.save(update_fields=["last_login"])
+        auth_cache_drop([user.pk])
+        tokens = token_pair_issue(user=user)
+        audit_record(
+            action="auth.login",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=user,
+            tenant=user.tenant,
+        )
+    return Session(user=user, tokens=tokens)
+
+
+def _decode_refresh(raw: str) -> dict:
+    try:
+        payload = token_backend.decode(raw, verify=True)
+    except TokenBackendError:
+        raise AuthenticationRequired(
+            "Refresh token is invalid or expired.", code=ErrorCode.TOKEN_INVALID
+        ) from None
+    if payload.get("token_type") != "refresh" or not payload.get("jti"):
+        raise AuthenticationRequired("Not a refresh token.", code=ErrorCode.TOKEN_INVALID)
+    return payload
+
+
+def session_refresh(*, refresh_token: str) -> Session:
+    """Rotates a refresh token. Presenting one that was already rotated or revoked is treated as
+    theft: every session of that user is revoked."""
+    payload = _decode_refresh(refresh_token)
+    reuse_detected = False
+    with transaction.atomic():
+        outstanding = (
+            OutstandingToken.objects.select_for_update(of=("self",))
+            .select_related("user", "user__tenant")
+            .filter(jti=payload["jti"])
+            .first()
+        )
+        if outstanding is None or outstanding.user is None:
+            raise AuthenticationRequired(
+                "Refresh token is not recognised.", code=ErrorCode.TOKEN_INVALID
+            )
+        user = outstanding.user
+        if BlacklistedToken.objects.filter(token=outstanding).exists():
+            if not RefreshTokenRotation.objects.filter(token=outstanding).exists():
+                raise AuthenticationRequired(
+                    "Session has been revoked.", code=ErrorCode.TOKEN_INVALID
+                )
+            if payload.get("tv") == user.token_version:
+                user_sessions_revoke(user=user)
+                audit_record(
+                    action="auth.refresh_reuse",
+                    entity_type="user",
+                    entity_id=user.pk,
+                    actor=user,
+                    tenant=user.tenant,
+                )
+            reuse_detected = True
+        elif not user.can_sign_in or payload.get("tv") != user.token_version:
+            raise AuthenticationRequired("Session has been revoked.", code=ErrorCode.TOKEN_INVALID)
+        elif user.tenant_id and user.tenant.is_suspended:
+            raise PermissionDenied(
+                "This company's account is suspended.", code=ErrorCode.TENANT_SUSPENDED
+            )
+        else:
+            BlacklistedToken.objects.create(token=outstanding)
+            RefreshTokenRotation.objects.create(token=outstanding)
+            tokens = token_pair_issue(user=user, rotated_from=payload)  # keeps its authAt
+            audit_record(
+                action="auth.refresh",
+                entity_type="user",
+                entity_id=user.pk,
+                actor=user,
+                tenant=user.tenant,
+            )
+    if reuse_detected:
+        raise AuthenticationRequired(
+            "Refresh token was already used; all sessions have been revoked.",
+            code=ErrorCode.TOKEN_INVALID,
+        )
+    return Session(user=user, tokens=tokens)
+
+
+def session_logout(*, user: User, refresh_token: str) -> None:
+    """Revokes the presented refresh token (it must be the caller's own)."""
+    payload = _decode_refresh(refresh_token)
+    with transaction.atomic():
+        outstanding = OutstandingToken.objects.filter(jti=payload["jti"], user=user).first()
+        if outstanding is None:
+            raise ValidationFailed.for_field("refreshToken", "Not a session of this user.")
+        BlacklistedToken.objects.get_or_create(token=outstanding)
+        audit_record(action="auth.logout", entity_type="user", entity_id=user.pk, actor=user)
+
+
+def session_logout_all(*, user: User) -> None:
+    with transaction.atomic():
+        user_sessions_revoke(user=user)
+        audit_record(action="auth.logout_all", entity_type="user", entity_id=user.pk, actor=user)
+
+
+def password_change(*, user: User, current_password: str, new_password: str) -> Session:
+    """Changes the password, revokes every session and opens a new one for the caller. The check
+    runs on the row read fresh and locked (the request's user may be a cached copy)."""
+    with transaction.atomic():
+        user = user_lock(user_id=user.pk)
+        if not user.check_password(current_password):
+            raise ValidationFailed.for_field("currentPassword", "Current password is incorrect.")
+        if current_password == new_password:
+            raise ValidationFailed.for_field(
+                "newPassword", "Must differ from the current password."
+            )
+        password_validate(password=new_password, user=user, field="newPassword")
+        user.set_password(new_password)
+        user.save(update_fields=["password", "updated_at"])
+        user_sessions_revoke(user=user)
+        audit_record(
+            action="auth.change_password", entity_type="user", entity_id=user.pk, actor=user
+        )
+        tokens = token_pair_issue(user=user)
+    return Session(user=user, tokens=tokens)
