@@ -269,6 +269,12 @@ class CompiledInsert:
     params: list[Any]
     rows: Sequence[models.Model]
 
+    def sent(self) -> None:
+        """Marks the rows saved, once the statement went out with others (no read back)."""
+        for obj in self.rows:
+            obj._state.adding = False
+            obj._state.db = connection.alias
+
 
 def insert_compiled(rows: Sequence[models.Model]) -> CompiledInsert:
     """Compiles the INSERT of `rows` (unsaved instances of one model, primary keys set in
@@ -331,9 +337,7 @@ def rows_insert(*batches: Sequence[models.Model] | CompiledInsert) -> None:
             [value for batch in compiled for value in batch.params],
         )
     for batch in compiled:
-        for obj in batch.rows:
-            obj._state.adding = False
-            obj._state.db = connection.alias
+        batch.sent()
 
 
 def document_number_next(*, series: str) -> int:

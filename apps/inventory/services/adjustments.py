@@ -10,7 +10,8 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
-from apps.audit.services import audit_record
+from apps.audit.models import AuditLog
+from apps.audit.services import audit_entry, audit_record
 from apps.core.errors import (
     ValidationFailed,
 )
@@ -133,8 +134,11 @@ def _store_change(
             note=note,
             allow_negative=allow_negative,
             settings=settings,
+            # the audit row goes out with the movements: one round trip fewer
+            also_insert=lambda moved: [
+                _levels_audit(actor, action, store_id, moved, reason=reason, note=note)
+            ],
         )
-        _audit_levels(actor, action, store_id, moved, reason=reason, note=note)
     default = Decimal(settings.default_low_stock_threshold)
     return [
         level_view(m.level, catalog[change.field], names[store_id], default)
@@ -142,11 +146,11 @@ def _store_change(
     ]
 
 
-def _audit_levels(actor, action: str, store_id: UUID, moved: Iterable[Moved], **facts: str) -> None:
-    changed = [m for m in moved if m.delta != 0]
-    if not changed:
-        return  # a write that changes nothing writes nothing
-    audit_record(
+def _levels_audit(
+    actor, action: str, store_id: UUID, changed: Iterable[Moved], **facts: str
+) -> AuditLog:
+    """The unsaved audit row of the levels that moved (none moved: no row, stock_move asks not)."""
+    return audit_entry(
         action=action,
         entity_type="store",
         entity_id=store_id,

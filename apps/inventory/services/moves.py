@@ -4,17 +4,18 @@ purchases, counts, transfers) changes a quantity through it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from apps.core import metrics
+from apps.core.db import CompiledInsert, insert_compiled
 from apps.core.errors import (
     BusinessRuleViolation,
     Conflict,
@@ -125,6 +126,7 @@ def stock_move(
     reference_id: UUID | None = None,
     allow_negative: bool | None = None,
     settings=None,
+    also_insert: Callable[[list[Moved]], Sequence[models.Model]] | None = None,
 ) -> list[Moved]:
     """Applies `changes` atomically (all or nothing) and returns them in the given order.
 
@@ -132,8 +134,10 @@ def stock_move(
     level that would go below zero → 422 INSUFFICIENT_STOCK listing every such item (unless
     the company allows negative stock, or `allow_negative` says so for this call). A change
     of zero writes nothing. `settings`: the company's, when the caller has them already.
-    Three round trips: lock (with the inserts), write (levels and movements), and the caller's
-    commit."""
+    `also_insert(moved)`: new rows written with the movements (the caller's audit row), given
+    the changes that moved something; not called when nothing moved.
+    Three round trips: lock (with the inserts), write (levels, movements and `also_insert`'s
+    rows), and the caller's commit."""
     keys = [change.key for change in changes]
     if len(set(keys)) != len(keys):
         raise ValueError("stock_move: one change per level")
@@ -176,7 +180,15 @@ def stock_move(
                 m.level.quantity = m.before + m.delta
                 m.level.updated_at = now
             _write(
-                effective, now, movement_type, reason, note, reference_type, reference_id, actor_id
+                effective,
+                now,
+                movement_type,
+                reason,
+                note,
+                reference_type,
+                reference_id,
+                actor_id,
+                also=insert_compiled(also_insert(effective)) if also_insert is not None else None,
             )
             metrics.stock_moved(movement_type, len(effective))
             default = Decimal(settings.default_low_stock_threshold)
@@ -194,8 +206,9 @@ def _write(
     reference_type: str,
     reference_id: UUID | None,
     actor_id: UUID | None,
+    also: CompiledInsert | None = None,
 ) -> None:
-    """The new quantities and one movement per change, in one round trip (two statements)."""
+    """The new quantities, one movement per change and `also`'s rows, in one round trip."""
     updates = ", ".join(["(%s::uuid, %s::numeric)"] * len(moved))
     movements = ", ".join(
         ["(gen_random_uuid(), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(moved)
@@ -214,9 +227,11 @@ def _write(
             f" FROM (VALUES {updates}) v (id, quantity) WHERE l.id = v.id;"
             " INSERT INTO inventory_stockmovement (id, store_id, product_id, variant_id, type,"
             " delta, quantity_after, reason, note, reference_type, reference_id, user_id,"
-            f" created_at) VALUES {movements}",
-            params,
+            f" created_at) VALUES {movements}" + (f";\n{also.sql}" if also and also.sql else ""),
+            params + (also.params if also else []),
         )
+    if also is not None:
+        also.sent()
 
 
 def _detail(change: StockChange, **values: Decimal) -> dict:

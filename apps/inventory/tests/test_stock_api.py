@@ -291,3 +291,27 @@ def test_a_replayed_idempotency_key_moves_stock_once(api, world_a, goods):
     assert second.json() == first.json()
     assert level_of(world_a, goods.water) == Decimal("6")
     assert movements_of(world_a, goods.water) == [("ADJUSTMENT", Decimal("6"), Decimal("6"))]
+
+
+def test_an_adjustment_writes_levels_movements_and_its_audit_row_in_one_round_trip(
+    api, world_a, goods
+):
+    """The write path's cost (bench/writes.py): the new quantities, the movements and the audit
+    row go to the database as one statement batch, after the one that reads and locks."""
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(world_a.manager)
+    with CaptureQueriesContext(connection) as queries:
+        response = adjust(client, world_a, [item(goods.water, "4"), item(goods.beans, "1")])
+    assert response.status_code == 200, response.json()
+    writes = [q["sql"] for q in queries if "INSERT INTO" in q["sql"] or "UPDATE " in q["sql"]]
+    assert len(writes) == 2  # levels created or locked; then the batch below
+    batch = writes[1]
+    assert batch.index("UPDATE inventory_stocklevel") < batch.index(
+        "INSERT INTO inventory_stockmovement"
+    )
+    assert '"audit_auditlog"' in batch
+    with tenant_context(world_a.tenant):
+        audit = AuditLog.objects.get(action="stock.adjust")
+        assert [i["delta"] for i in audit.after["items"]] == ["4", "1"]
+        assert audit.actor_id == world_a.manager.pk
