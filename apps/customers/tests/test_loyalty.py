@@ -203,7 +203,7 @@ def test_points_expire_soonest_first_once(world_a, make_customer):
     program(world_a, loyalty_points_expiry_months=12)
     ana = make_customer()
     with tenant_context(world_a.tenant):
-        post = services._points_post
+        post = services.loyalty._points_post
         post(actor=None, customer_id=ana.pk, type="EARN", points=100, now=at(2025, 1, 10))
         post(actor=None, customer_id=ana.pk, type="EARN", points=50, now=at(2025, 6, 10))
         post(actor=None, customer_id=ana.pk, type="REDEEM", points=-30, now=at(2025, 7, 1))
@@ -230,7 +230,7 @@ def test_points_expire_soonest_first_once(world_a, make_customer):
 def test_points_that_never_expire_are_kept(world_a, make_customer):
     ana = make_customer()
     with tenant_context(world_a.tenant):
-        services._points_post(
+        services.loyalty._points_post(
             actor=None, customer_id=ana.pk, type="EARN", points=40, now=at(2020, 1, 1)
         )
         assert services.loyalty_expire_due(now=at(2030, 1, 1)) == 0
@@ -241,7 +241,7 @@ def test_the_command_expires_every_company(world_a, world_b, make_customer):
     program(world_a, loyalty_points_expiry_months=1)
     ana = make_customer(name="Ana")
     with tenant_context(world_a.tenant):
-        services._points_post(
+        services.loyalty._points_post(
             actor=None, customer_id=ana.pk, type="EARN", points=10, now=at(2020, 1, 1)
         )
 
