@@ -8,16 +8,9 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID
 
-from apps.core.errors import (
-    BusinessRuleViolation,
-    ErrorCode,
-)
+from apps.core.errors import BusinessRuleViolation, ErrorCode
 from apps.core.money import validate_money
-from apps.customers.models import (
-    Customer,
-    CustomerLedgerEntry,
-    LedgerType,
-)
+from apps.customers.models import Customer, CustomerLedgerEntry, LedgerType
 from apps.customers.services.common import BALANCE, Reference, ledger_post, text
 
 

@@ -15,18 +15,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.core.db import (
-    qualified_table,
-    row_lock,
-)
+from apps.core.db import qualified_table, row_lock
 from apps.core.roles import Role
 from apps.core.validation import validate_text
 from apps.customers.events import customer_totals_changed
-from apps.customers.models import (
-    Customer,
-    CustomerLedgerEntry,
-    LoyaltyEntry,
-)
+from apps.customers.models import Customer, CustomerLedgerEntry, LoyaltyEntry
 
 
 @dataclass(frozen=True)

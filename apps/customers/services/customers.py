@@ -38,9 +38,7 @@ from apps.core.money import CENT, MAX_MONEY
 from apps.core.phones import phone_normalise
 from apps.core.validation import validate_range
 from apps.customers.events import customer_changed
-from apps.customers.models import (
-    Customer,
-)
+from apps.customers.models import Customer
 from apps.customers.services.common import is_manager, text
 from apps.tenants.selectors import tenant_settings_cached
 

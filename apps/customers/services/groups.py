@@ -29,10 +29,7 @@ from apps.core.errors import (
     ValidationFailed,
 )
 from apps.core.validation import validate_range
-from apps.customers.models import (
-    Customer,
-    CustomerGroup,
-)
+from apps.customers.models import Customer, CustomerGroup
 from apps.customers.services.common import is_manager, text
 
 GROUP_FIELDS = ("name", "discount_percent")

@@ -11,19 +11,9 @@ from uuid import UUID
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.core.db import (
-    qualified_table,
-)
-from apps.core.errors import (
-    BusinessRuleViolation,
-    ErrorCode,
-    ValidationFailed,
-)
-from apps.customers.models import (
-    Customer,
-    LoyaltyEntry,
-    LoyaltyType,
-)
+from apps.core.db import qualified_table
+from apps.core.errors import BusinessRuleViolation, ErrorCode, ValidationFailed
+from apps.customers.models import Customer, LoyaltyEntry, LoyaltyType
 from apps.customers.services.common import POINTS, Reference, customer_lock, ledger_post, text
 from apps.tenants.selectors import tenant_settings_cached
 

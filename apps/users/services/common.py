@@ -16,13 +16,7 @@ from django_tenants.utils import get_tenant_model
 
 from apps.audit.services import audit_record
 from apps.core.db import UNSET, Unset, rows_lock
-from apps.core.errors import (
-    BusinessRuleViolation,
-    Conflict,
-    ErrorCode,
-    NotFound,
-    ValidationFailed,
-)
+from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, NotFound, ValidationFailed
 from apps.core.events import publish_sessions_revoked
 from apps.core.roles import Role
 from apps.users.cache import auth_cache_drop

@@ -12,9 +12,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 
 from apps.audit.services import audit_record
-from apps.core.errors import (
-    ValidationFailed,
-)
+from apps.core.errors import ValidationFailed
 from apps.users.models import User, normalize_email
 from apps.users.services.common import dummy_hash, sha256, user_lock
 from apps.users.throttling import (

@@ -13,11 +13,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from apps.audit.models import AuditLog
 from apps.audit.services import audit_record
 from apps.core.db import UNSET, fields_save
-from apps.core.errors import (
-    ApplicationError,
-    BusinessRuleViolation,
-    ErrorCode,
-)
+from apps.core.errors import ApplicationError, BusinessRuleViolation, ErrorCode
 from apps.core.roles import Role
 from apps.stores.models import StoreAssignment
 from apps.users.models import User, normalize_email

@@ -12,17 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.core.errors import (
-    ApplicationError,
-    ErrorCode,
-)
+from apps.core.errors import ApplicationError, ErrorCode
 from apps.core.mail import mail_send_later
 from apps.users.models import PasswordResetToken, User, normalize_email
 from apps.users.services.common import password_validate, sha256, user_lock, user_sessions_revoke
-from apps.users.throttling import (
-    login_failures_clear,
-    password_recovery_take,
-)
+from apps.users.throttling import login_failures_clear, password_recovery_take
 
 
 def password_reset_token_issue(*, user: User) -> str:

@@ -13,12 +13,7 @@ from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from apps.audit.services import audit_record
-from apps.core.errors import (
-    AuthenticationRequired,
-    ErrorCode,
-    PermissionDenied,
-    ValidationFailed,
-)
+from apps.core.errors import AuthenticationRequired, ErrorCode, PermissionDenied, ValidationFailed
 from apps.users.cache import auth_cache_drop
 from apps.users.models import RefreshTokenRotation, User, normalize_email
 from apps.users.services.common import (
@@ -27,11 +22,7 @@ from apps.users.services.common import (
     user_lock,
     user_sessions_revoke,
 )
-from apps.users.throttling import (
-    login_attempt_check,
-    login_failure_record,
-    login_failures_clear,
-)
+from apps.users.throttling import login_attempt_check, login_failure_record, login_failures_clear
 from apps.users.tokens import TokenPair, token_pair_issue
 
 

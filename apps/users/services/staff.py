@@ -11,11 +11,7 @@ from django.db import transaction
 
 from apps.audit.services import audit_record
 from apps.core.db import UNSET, Unset, row_update, sent, snapshot
-from apps.core.errors import (
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
+from apps.core.errors import NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import publish_user_access_changed
 from apps.core.plans import PlanResource, plan_limit_guard
 from apps.core.roles import Role
