@@ -10,7 +10,9 @@ Which loop: under an ASGI server, the server's (`async_to_sync` finds it; the in
 layer of `make run` must only be used from there). In a WSGI worker (gunicorn: mipos/wsgi.py
 calls `use_process_loop()`), one loop per process in a daemon thread: `async_to_sync` would
 start a thread and a new loop per send, and channels_redis keeps its connections per loop, so
-every request would also open a new Redis connection."""
+every request would also open a new Redis connection. There the request does not wait for the
+sends: it queues its batch for the process's one sender task (batches go out in commit order,
+each group's messages in order), and answers."""
 
 from __future__ import annotations
 
@@ -74,9 +76,10 @@ def _send_on_commit(outgoing: Outgoing) -> None:
 
 
 _process_loop_wanted = False
-_process_loop: tuple[int, asyncio.AbstractEventLoop] | None = None
+_process_loop: tuple[int, asyncio.AbstractEventLoop, asyncio.Queue] | None = None
 _process_loop_lock = threading.Lock()
-SEND_TIMEOUT_SECONDS = 3  # a Redis that stopped answering: one request waits this, once
+SEND_TIMEOUT_SECONDS = 3  # a Redis that stopped answering: the sender gives up a batch after this
+MAX_PENDING_BATCHES = 10_000  # a Redis that is slow, not down: beyond this, batches are dropped
 
 
 def use_process_loop() -> None:
@@ -86,17 +89,55 @@ def use_process_loop() -> None:
     _process_loop_wanted = True
 
 
-def _loop_of_this_process() -> asyncio.AbstractEventLoop:
+def _sender_of_this_process() -> tuple[asyncio.AbstractEventLoop, asyncio.Queue]:
+    """The process's loop (a daemon thread) and the queue its one sender task reads: batches go
+    out one after the other, in the order the requests committed them."""
     global _process_loop
     with _process_loop_lock:
         if _process_loop is None or _process_loop[0] != os.getpid():  # a forked worker: its own
             loop = asyncio.new_event_loop()
             threading.Thread(target=loop.run_forever, name="event-sends", daemon=True).start()
-            _process_loop = (os.getpid(), loop)
-        return _process_loop[1]
+            queue: asyncio.Queue = asyncio.Queue(maxsize=MAX_PENDING_BATCHES)
+            asyncio.run_coroutine_threadsafe(_send_forever(queue), loop)
+            _process_loop = (os.getpid(), loop, queue)
+        return _process_loop[1], _process_loop[2]
+
+
+def _enqueue(queue: asyncio.Queue, batch: tuple[Any, list[Outgoing]]) -> None:
+    try:
+        queue.put_nowait(batch)
+    except asyncio.QueueFull:
+        metrics.EVENTS_DROPPED.inc(len(batch[1]))
+
+
+async def _send_forever(queue: asyncio.Queue) -> None:
+    while True:
+        layer, outbox = await queue.get()
+        try:
+            await asyncio.wait_for(_send_all(layer, outbox), SEND_TIMEOUT_SECONDS)
+        except UNREACHABLE as error:  # the channel layer's Redis (or its timeout): logged once
+            outage.redis.failed(error)
+            metrics.EVENTS_DROPPED.inc(len(outbox))
+        except Exception:  # the changes are committed; a lost push is logged, the next goes on
+            logger.exception("could not publish events")
+        else:
+            outage.redis.succeeded()
+        finally:
+            queue.task_done()
+
+
+def events_flush(timeout: float = SEND_TIMEOUT_SECONDS) -> None:
+    """Waits until this process's queued events are sent (tests; a worker stopping)."""
+    if _process_loop is None or _process_loop[0] != os.getpid():
+        return
+    _, loop, queue = _process_loop
+    asyncio.run_coroutine_threadsafe(queue.join(), loop).result(timeout=timeout)
 
 
 def _deliver(outbox: list[Outgoing]) -> None:
+    """In a WSGI worker the batch is handed to the process's sender and the request goes on (the
+    events are off its critical path: bench/writes.py measured their Redis round trips at a
+    fifth of an adjustment's time); elsewhere (the ASGI server's loop, tests) it is sent now."""
     if not outbox:
         return
     layer = get_channel_layer()
@@ -105,14 +146,12 @@ def _deliver(outbox: list[Outgoing]) -> None:
     if not outage.redis.available():  # Redis known down: not a wait per request (core.outage)
         metrics.EVENTS_DROPPED.inc(len(outbox))
         return
+    if _process_loop_wanted:
+        loop, queue = _sender_of_this_process()
+        loop.call_soon_threadsafe(_enqueue, queue, (layer, outbox))
+        return
     try:
-        if _process_loop_wanted:
-            sending = asyncio.run_coroutine_threadsafe(
-                _send_all(layer, outbox), _loop_of_this_process()
-            )
-            sending.result(timeout=SEND_TIMEOUT_SECONDS)
-        else:
-            async_to_sync(_send_all)(layer, outbox)
+        async_to_sync(_send_all)(layer, outbox)
     except UNREACHABLE as error:  # the channel layer's Redis: logged once per outage
         outage.redis.failed(error)
         metrics.EVENTS_DROPPED.inc(len(outbox))

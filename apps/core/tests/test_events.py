@@ -140,22 +140,25 @@ def test_outside_a_batch_each_commit_sends_at_once(
     assert trips == [["one"], ["two"]]
 
 
-def test_a_wsgi_worker_sends_through_one_loop_of_its_own(
+def test_a_wsgi_worker_queues_its_sends_for_one_sender_of_its_own(
     world_a, monkeypatch, django_capture_on_commit_callbacks
 ):
-    """gunicorn workers (mipos/wsgi.py): every send runs on the process's one event loop, in
-    its own thread, and the request waits until it is sent."""
+    """gunicorn workers (mipos/wsgi.py): the request hands its batch to the process's one sender
+    (its own event loop, in its own thread) and goes on without waiting; the sender sends the
+    batches in the order they committed."""
+    import asyncio
+    import threading
+
     from apps.core import events
 
     monkeypatch.setattr(events, "_process_loop_wanted", True)
     where: list[tuple[str, int]] = []
+    held = threading.Event()
     send_all = events._send_all
 
     async def observed(layer, outbox):
-        import asyncio
-        import threading
-
         where.append((threading.current_thread().name, id(asyncio.get_running_loop())))
+        await asyncio.get_running_loop().run_in_executor(None, held.wait, 5)
         await send_all(layer, outbox)
 
     monkeypatch.setattr(events, "_send_all", observed)
@@ -167,7 +170,10 @@ def test_a_wsgi_worker_sends_through_one_loop_of_its_own(
             tenant_context(world_a.tenant),
         ):
             publish_event(name, {"n": 1})
-        assert [m["event"] for m in pending(everyone)] == [name]  # sent before the block ended
+    assert pending(everyone) == []  # both requests ended while the sender was held
+    held.set()
+    events.events_flush()
+    assert [m["event"] for m in pending(everyone)] == ["first", "second"]
     assert [thread for thread, _ in where] == ["event-sends", "event-sends"]
     assert where[0][1] == where[1][1]  # the same loop both times
 
