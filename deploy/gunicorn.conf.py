@@ -64,3 +64,14 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+# Events a worker queued but has not sent yet (apps.core.events: its sender runs beside the
+# requests) go out before it exits: a recycle at max_requests, a reload, a stop.
+def worker_exit(server, worker):
+    from apps.core.events import events_flush
+
+    try:
+        events_flush()
+    except Exception:  # a Redis that does not answer: the worker still exits
+        server.log.warning("events not sent before the worker exited")
