@@ -31,8 +31,11 @@ run: install
 test: install
 	$(PY) -m pytest -m "not slow"
 
+# The slow tier in two processes (pytest-xdist; each its own test database): the four schemathesis
+# runs are most of it, and a process left idle takes the next waiting test (worksteal).
+SLOW_WORKERS ?= 2
 test-slow: install
-	$(PY) -m pytest -m slow
+	$(PY) -m pytest -m slow -n $(SLOW_WORKERS) --dist worksteal
 
 # The curl walk-through (docs/walkthrough.md) run as a script (its own text) against a fresh demo
 # database and a server on a free port, every call's documented status checked (tests/walkthrough.py; needs jq).

