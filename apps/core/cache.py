@@ -90,9 +90,48 @@ class ResilientRedisCache(RedisCache):
     def clear(self):
         return self._call("clear", None)
 
+    def counter_hit(self, key: str, timeout: int) -> int:
+        """The counter `key` plus one, created expiring after `timeout` seconds when missing, in
+        ONE round trip (SET NX EX and INCR pipelined): Django's incr is EXISTS then INCR, and a
+        new window's add a third. While Redis is down: the process's counter (FALLBACK), else a
+        ValueError as incr gives."""
+        if outage.redis.available():
+            try:
+                full = self.make_and_validate_key(key)
+                pipe = self._cache.get_client(full, write=True).pipeline(transaction=False)
+                pipe.set(full, 0, ex=timeout, nx=True)
+                pipe.incr(full)
+                count = int(pipe.execute()[1])
+            except UNREACHABLE as error:
+                outage.redis.failed(error)
+            else:
+                outage.redis.succeeded()
+                return count
+        if self._fallback is None:
+            raise ValueError(f"Key {key!r}: no counter (cache unavailable).")
+        return counter_hit(self._fallback, key, timeout)
+
     def probe(self) -> bool:
         """Whether Redis answers now (a PING), past the breaker: for readiness."""
         try:
             return bool(self._cache.get_client(write=True).ping())
         except UNREACHABLE:
             return False
+
+
+def counter_hit(cache, key: str, timeout: int) -> int:
+    """The counter `key` of `cache` plus one, created (expiring after `timeout` s) when missing:
+    one round trip on ResilientRedisCache, incr-then-add on any other cache. Two first hits
+    racing to create it: `add` lets one win, the other increments what the winner created."""
+    if isinstance(cache, ResilientRedisCache):
+        return cache.counter_hit(key, timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # no counter yet in this window (or it just expired)
+        if cache.add(key, 1, timeout):
+            return 1
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired again in between: start the window afresh
+            cache.set(key, 1, timeout)
+            return 1

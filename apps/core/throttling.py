@@ -11,6 +11,7 @@ import time
 from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
 
+from apps.core.cache import counter_hit
 from apps.core.context import current
 
 
@@ -28,20 +29,8 @@ class FixedWindowThrottle(SimpleRateThrottle):
         # anonymous request on a tenant domain is routed to that schema, so every tenant domain
         # would otherwise hand out a fresh budget.
         cache = caches["platform"]
-        # One cache operation per request once the window's counter exists (a round trip with
-        # Redis): increment first, create only when it is missing. Two first requests racing to
-        # create it: `add` lets one win, the other increments what the winner created.
-        try:
-            count = cache.incr(key)
-        except ValueError:  # no counter yet in this window (or it just expired)
-            if cache.add(key, 1, self.duration + 1):
-                count = 1
-            else:
-                try:
-                    count = cache.incr(key)
-                except ValueError:  # expired again in between: start the window afresh
-                    cache.set(key, 1, self.duration + 1)
-                    count = 1
+        # One round trip with Redis per request (core.cache.counter_hit)
+        count = counter_hit(cache, key, self.duration + 1)
         self._wait = window_start + self.duration - now
         return count <= self.num_requests
 
