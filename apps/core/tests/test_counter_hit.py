@@ -75,3 +75,12 @@ def redis_down():
 def test_while_redis_is_down_the_process_counts(redis_down):
     cache = ResilientRedisCache("redis://127.0.0.1:9/0", {"FALLBACK": "process"})
     assert [counter_hit(cache, "window", 30) for _ in range(2)] == [1, 2]
+
+
+def test_one_redis_client_per_pool_serves_every_call(redis_url):  # noqa: F811
+    """Django's backend built a new redis client for every call; ours keeps one per pool."""
+    cache = _redis_cache(redis_url)
+    client = cache._cache.get_client("a")
+    assert cache._cache.get_client("b", write=True) is client
+    cache.set("k", 7, 30)
+    assert (cache.get("k"), cache._cache.get_client("k")) == (7, client)
