@@ -20,6 +20,7 @@ from apps.core.context import RequestContext, reset_context, set_context, update
 from apps.core.errors import ErrorCode
 from apps.core.events import events_batched
 from apps.core.exceptions import database_unavailable_json, error_body
+from apps.core.shared_cache import shared_reads
 
 logger = logging.getLogger("mipos.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -109,7 +110,11 @@ class RequestContextMiddleware:
             return execute(sql, params, many, context)
 
         try:
-            with events_batched(), connections[DEFAULT_DB_ALIAS].execute_wrapper(counted):
+            with (
+                events_batched(),
+                shared_reads(),
+                connections[DEFAULT_DB_ALIAS].execute_wrapper(counted),
+            ):
                 response = (
                     nul_refusal(request)
                     or database_breaker_refusal(request)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from apps.core.errors import NotFound
-from apps.core.shared_cache import shared_drop, shared_get_or_load
+from apps.core.shared_cache import company_settings_key, shared_drop, shared_get_or_load
 from apps.tenants.limits import LIMIT_FIELDS, PlanResource, resource_usage, tenant_package
 from apps.tenants.models import Package, PlanFeature, Tenant, TenantSettings
 
@@ -24,7 +24,7 @@ def tenant_get(*, tenant_id) -> Tenant:
 
 
 def _settings_cache_key(tenant_id) -> str:
-    return f"tenant-settings:{tenant_id}"
+    return company_settings_key(tenant_id)
 
 
 # Company settings are mutable: cached only in the shared cache (Redis), where the settings

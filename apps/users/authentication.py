@@ -44,7 +44,12 @@ class TenantJWTAuthentication(JWTAuthentication):
         user_id = validated_token.get("sub")
         # the company's settings come in the same query (the till's hot path needs them); they
         # are never cached with the user (see apps.users.cache)
-        user = cached_auth_user(user_id, lambda: auth_user_get(user_id=user_id))
+        routed = getattr(connection, "tenant", None)
+        user = cached_auth_user(
+            user_id,
+            lambda: auth_user_get(user_id=user_id),
+            tenant_id=getattr(routed, "pk", None),  # None on the public schema (FakeTenant)
+        )
         if user is None or not user.can_sign_in:
             raise AuthenticationFailed("User is inactive or does not exist.", code="user_inactive")
         if validated_token.get("tv") != user.token_version:

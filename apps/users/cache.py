@@ -8,7 +8,12 @@ from collections.abc import Iterable
 
 from django.conf import settings
 
-from apps.core.shared_cache import shared_cache, shared_drop, shared_get_or_load
+from apps.core.shared_cache import (
+    company_settings_key,
+    shared_cache,
+    shared_drop,
+    shared_get_or_load,
+)
 from apps.users.models import User
 from apps.users.selectors import auth_user_get
 
@@ -31,10 +36,16 @@ def _user_for_cache(user):
     return user
 
 
-def cached_auth_user(user_id, load):
-    """The user `user_id` (tenant loaded), from the shared cache or from `load()`."""
+def cached_auth_user(user_id, load, *, tenant_id=None):
+    """The user `user_id` (tenant loaded), from the shared cache or from `load()`; with
+    `tenant_id` (the routed company's), its settings are read in the same round trip for the
+    request's later use (apps.core.shared_cache: read ahead)."""
     return shared_get_or_load(
-        _key(user_id), load, settings.AUTH_USER_CACHE_SECONDS, for_cache=_user_for_cache
+        _key(user_id),
+        load,
+        settings.AUTH_USER_CACHE_SECONDS,
+        for_cache=_user_for_cache,
+        prefetch=[company_settings_key(tenant_id)] if tenant_id is not None else (),
     )
 
 

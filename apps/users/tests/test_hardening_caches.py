@@ -158,3 +158,43 @@ def test_with_redis_a_drop_in_another_process_reaches_this_one(client, world_a, 
             assert client.get(ME, **auth).status_code == 401
         finally:
             caches["shared"].delete(key)
+
+
+def test_the_user_and_the_company_settings_come_in_one_read(client, world_a, monkeypatch):
+    """A signed-in request reads its user and its company's settings from the shared cache in
+    one round trip (a MGET), and takes those settings from what it read itself: the next
+    request reads again, so a change between them shows at once."""
+    auth = {"HTTP_AUTHORIZATION": bearer(world_a.cashier)}
+    TenantSettings.objects.filter(tenant=world_a.tenant).update(tax_rate=Decimal("5.00"))
+    with _with_shared(LOCAL_SHARED):
+        assert client.get(LOOKUP, **auth).json()["data"]["taxRate"] == "5.00"  # fills both
+        shared = caches["shared"]
+        reads: list[tuple[str, list[str]]] = []
+        get, get_many = shared.get, shared.get_many
+        inside = []  # LocMem's get_many calls get per key: count the call made, not those
+
+        def counted_get(key, *args, **kwargs):
+            if not inside:
+                reads.append(("get", [key]))
+            return get(key, *args, **kwargs)
+
+        def counted_get_many(keys, *args, **kwargs):
+            reads.append(("get_many", list(keys)))
+            inside.append(1)
+            try:
+                return get_many(keys, *args, **kwargs)
+            finally:
+                inside.pop()
+
+        monkeypatch.setattr(shared, "get", counted_get)
+        monkeypatch.setattr(shared, "get_many", counted_get_many)
+        assert client.get(LOOKUP, **auth).json()["data"]["taxRate"] == "5.00"
+        assert reads == [
+            (
+                "get_many",
+                [f"auth-user:{world_a.cashier.pk}", f"tenant-settings:{world_a.tenant.pk}"],
+            )
+        ]
+        TenantSettings.objects.filter(tenant=world_a.tenant).update(tax_rate=Decimal("21.00"))
+        tenant_settings_cache_clear(tenant_id=world_a.tenant.pk)
+        assert client.get(LOOKUP, **auth).json()["data"]["taxRate"] == "21.00"
