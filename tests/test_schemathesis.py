@@ -16,13 +16,13 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.core.cache import caches
+from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, connection, transaction
 from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from conftest import bearer
-from mipos.wsgi import application
 from tests.operations import RESOURCES, ROLES, TEMPLATE_VARIABLE, make_refs
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"))
@@ -41,7 +41,11 @@ def api_schema(worlds, db):
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        yield schemathesis.openapi.from_wsgi("/api/schema", application)
+        # Django's WSGI handler, as mipos/wsgi.py builds it; not that module itself, whose
+        # import switches this whole process to a gunicorn worker's queued event sends
+        # (apps.core.events.use_process_loop), and every later test would stop seeing its
+        # events sent at commit.
+        yield schemathesis.openapi.from_wsgi("/api/schema", get_wsgi_application())
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
