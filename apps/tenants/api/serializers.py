@@ -37,6 +37,16 @@ class PackageSerializer(serializers.ModelSerializer):
         ]
 
 
+# a plan limit: a PostgreSQL integer column (a larger number was a 500 from the database)
+LIMIT_MAX = 2_147_483_647
+
+
+def _limit() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=0, max_value=LIMIT_MAX, allow_null=True, required=False
+    )
+
+
 class PackageInputSerializer(serializers.Serializer):
     """Types and lengths; uniqueness, currencies and feature names are the service's."""
 
@@ -45,11 +55,11 @@ class PackageInputSerializer(serializers.Serializer):
     price = money_serializer_field(required=False)
     currency = serializers.CharField(max_length=3, required=False)
     billing_period = serializers.ChoiceField(choices=BillingPeriod.choices, required=False)
-    max_stores = serializers.IntegerField(min_value=0, allow_null=True, required=False)
-    max_warehouses = serializers.IntegerField(min_value=0, allow_null=True, required=False)
-    max_users = serializers.IntegerField(min_value=0, allow_null=True, required=False)
-    max_products = serializers.IntegerField(min_value=0, allow_null=True, required=False)
-    max_sales_per_month = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    max_stores = _limit()
+    max_warehouses = _limit()
+    max_users = _limit()
+    max_products = _limit()
+    max_sales_per_month = _limit()
     features = serializers.ListField(
         child=serializers.ChoiceField(choices=PlanFeature.choices), max_length=20, required=False
     )

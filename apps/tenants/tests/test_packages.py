@@ -125,6 +125,10 @@ def test_package_refusals_change_nothing(api, super_admin):
     assert (unknown.status_code, error(unknown)["details"][0]["field"]) == (400, "features.0")
     negative = client.post(URL, {"name": "X", "maxStores": -1}, format="json")
     assert (negative.status_code, error(negative)["details"][0]["field"]) == (400, "maxStores")
+    # beyond the integer column (found by schemathesis: it was a 500 from the database)
+    for field in ("maxStores", "maxWarehouses", "maxUsers", "maxProducts", "maxSalesPerMonth"):
+        huge = client.post(URL, {"name": "X", field: 65_895_558_814}, format="json")
+        assert (huge.status_code, error(huge)["details"][0]["field"]) == (400, field)
     assert list(Package.objects.values()) == before
     assert audit_count() == audits
 
