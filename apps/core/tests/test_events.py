@@ -8,12 +8,14 @@ from django_tenants.utils import tenant_context
 
 from apps.core.events import (
     all_stores_group,
+    event_message,
     events_batched,
     publish_event,
     publish_sessions_revoked,
     store_group,
     tenant_group,
 )
+from apps.realtime.tests.redis_server import redis_url  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -214,3 +216,42 @@ def test_groups_are_sent_side_by_side_each_in_commit_order():
     )
     for group in ("store", "managers"):
         assert [event for g, event in sent if g == group] == ["sale.completed", "stock.updated"]
+
+
+def test_with_redis_groups_nobody_listens_to_cost_one_trip_and_get_nothing(redis_url):  # noqa: F811
+    """channels_redis: one pipelined round trip asks which of a batch's groups have members;
+    only those are sent to (each send is two more round trips per message), and what is sent
+    arrives."""
+    import asyncio
+    import uuid
+
+    from channels_redis.core import RedisChannelLayer
+
+    from apps.core import events
+
+    layer = RedisChannelLayer(hosts=[redis_url], prefix=f"events-test-{uuid.uuid4().hex[:8]}")
+    sent: list[str] = []
+    group_send = layer.group_send
+
+    async def counted(group, message):
+        sent.append(group)
+        await group_send(group, message)
+
+    async def scenario():
+        channel = await layer.new_channel()
+        await layer.group_add("store.listened", channel)
+        layer.group_send = counted
+        outbox = [
+            events.Outgoing(
+                ["store.listened", "store.empty"], event_message("sale.completed", {}), "x"
+            ),
+            events.Outgoing(["store.empty"], event_message("stock.updated", {}), "x"),
+        ]
+        await events._send_all(layer, outbox)
+        received = await asyncio.wait_for(layer.receive(channel), 2)
+        await layer.flush()
+        return received
+
+    received = asyncio.run(scenario())
+    assert sent == ["store.listened"]
+    assert received["event"] == "sale.completed"
