@@ -16,6 +16,7 @@ from apps.audit.models import AuditLog
 from apps.audit.services import audit_maintenance
 from apps.catalog.models import Product
 from apps.core.errors import ApplicationError
+from apps.core.models import DocumentCounter
 from apps.inventory import services
 from apps.inventory.models import StockLevel, StockMovement, Transfer, TransferItem
 from apps.inventory.tests.conftest import LEDGER_MISMATCHES, ledger_mismatches
@@ -39,8 +40,13 @@ def committed_products(worlds, django_db_blocker):
         return made[-count:]
 
     with django_db_blocker.unblock():
+        with tenant_context(world.tenant):  # numbers given out are given back afterwards
+            counters = dict(DocumentCounter.objects.values_list("series", "last_value"))
         yield world, make
         with tenant_context(world.tenant), audit_maintenance():
+            DocumentCounter.objects.exclude(series__in=counters).delete()
+            for series, last_value in counters.items():
+                DocumentCounter.objects.filter(series=series).update(last_value=last_value)
             ids = [p.pk for p in made]
             transfers = TransferItem.objects.filter(product_id__in=ids).values("transfer_id")
             Transfer.objects.filter(pk__in=transfers).delete()
