@@ -57,9 +57,14 @@ def audit_record(
 ) -> AuditLog:
     """Writes one audit row in the caller's transaction (tenant: the current schema's)."""
     entry = audit_entry(
-        action=action, entity_type=entity_type, entity_id=entity_id, actor=actor,
-        before=before, after=after, tenant=tenant,
-    )  # fmt: skip
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        actor=actor,
+        before=before,
+        after=after,
+        tenant=tenant,
+    )
     entry.save(force_insert=True)
     return entry
 

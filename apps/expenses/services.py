@@ -28,8 +28,14 @@ from apps.stores.models import Store
 from apps.tenants.selectors import company_currency
 
 EXPENSE_FIELDS = (
-    "category_id", "store_id", "amount", "date", "description", "payment_method", "reference",
-)  # fmt: skip
+    "category_id",
+    "store_id",
+    "amount",
+    "date",
+    "description",
+    "payment_method",
+    "reference",
+)
 MAX_AMOUNT = Decimal("1e12")
 
 
@@ -107,10 +113,15 @@ def expense_create(
 ) -> Expense:
     fields = _clean(
         {
-            "category_id": category_id, "store_id": store_id, "amount": amount, "date": date,
-            "description": description, "payment_method": payment_method, "reference": reference,
+            "category_id": category_id,
+            "store_id": store_id,
+            "amount": amount,
+            "date": date,
+            "description": description,
+            "payment_method": payment_method,
+            "reference": reference,
         }
-    )  # fmt: skip
+    )
     expense = Expense(**fields, currency=company_currency(), created_by=getattr(actor, "pk", None))
     with transaction.atomic():
         expense.save(force_insert=True)
@@ -138,10 +149,15 @@ def expense_update(
 ) -> Expense:
     changes = _clean(
         sent(
-            category_id=category_id, store_id=store_id, amount=amount, date=date,
-            description=description, payment_method=payment_method, reference=reference,
+            category_id=category_id,
+            store_id=store_id,
+            amount=amount,
+            date=date,
+            description=description,
+            payment_method=payment_method,
+            reference=reference,
         )
-    )  # fmt: skip
+    )
     return row_update(
         lock=lambda: row_lock(Expense.objects.alive(), expense_id),
         changes=changes,

@@ -283,9 +283,14 @@ def shift_required() -> BusinessRuleViolation:
 
 
 def cash_event(
-    *, shift_id: UUID, type: str, amount: Decimal, reference_type: str, reference_id: UUID,
+    *,
+    shift_id: UUID,
+    type: str,
+    amount: Decimal,
+    reference_type: str,
+    reference_id: UUID,
     actor_id: UUID | None,
-) -> CashEvent:  # fmt: skip
+) -> CashEvent:
     """An unsaved drawer-log row for money that moved with a sale, a return, a void or a due
     payment (the caller writes it with its own rows)."""
     return CashEvent(

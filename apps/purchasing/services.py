@@ -76,8 +76,15 @@ ZERO = Decimal("0.00")
 MAX_ITEMS = 500
 MAX_MONEY = Decimal("1e11")
 SUPPLIER_FIELDS = (
-    "name", "contact_name", "email", "phone", "tax_id", "address", "payment_terms_days", "notes",
-)  # fmt: skip
+    "name",
+    "contact_name",
+    "email",
+    "phone",
+    "tax_id",
+    "address",
+    "payment_terms_days",
+    "notes",
+)
 
 
 def weighted_cost(*, on_hand: Decimal, cost: Decimal, received: Decimal, unit_cost: Decimal):
@@ -128,11 +135,16 @@ def supplier_create(
 ) -> Supplier:
     fields = _supplier_clean(
         {
-            "name": name, "contact_name": contact_name, "email": email, "phone": phone,
-            "tax_id": tax_id, "address": address, "payment_terms_days": payment_terms_days,
+            "name": name,
+            "contact_name": contact_name,
+            "email": email,
+            "phone": phone,
+            "tax_id": tax_id,
+            "address": address,
+            "payment_terms_days": payment_terms_days,
             "notes": notes,
         }
-    )  # fmt: skip
+    )
     if _supplier_name_taken(fields["name"]):
         raise _supplier_conflict()
     supplier = Supplier(**fields)
@@ -161,10 +173,16 @@ def supplier_update(
 ) -> Supplier:
     changes = _supplier_clean(
         sent(
-            name=name, contact_name=contact_name, email=email, phone=phone, tax_id=tax_id,
-            address=address, payment_terms_days=payment_terms_days, notes=notes,
+            name=name,
+            contact_name=contact_name,
+            email=email,
+            phone=phone,
+            tax_id=tax_id,
+            address=address,
+            payment_terms_days=payment_terms_days,
+            notes=notes,
         )
-    )  # fmt: skip
+    )
     if "name" in changes and _supplier_name_taken(changes["name"], supplier_id=supplier_id):
         raise _supplier_conflict()
     return row_update(
@@ -281,10 +299,13 @@ def purchase_create(
             entity_id=order.pk,
             actor=actor,
             after={
-                "number": order.number, "supplier_id": supplier_id, "store_id": store_id,
-                "total": total, "items": len(lines),
+                "number": order.number,
+                "supplier_id": supplier_id,
+                "store_id": store_id,
+                "total": total,
+                "items": len(lines),
             },
-        )  # fmt: skip
+        )
     return order
 
 
@@ -361,9 +382,12 @@ def purchase_receive(
             allow_negative=True,
         )
         receipt = PurchaseReceipt(
-            order=order, supplier_id=order.supplier_id, note=(note or "").strip(),
-            received_by=getattr(actor, "pk", None), value=ZERO,
-        )  # fmt: skip
+            order=order,
+            supplier_id=order.supplier_id,
+            note=(note or "").strip(),
+            received_by=getattr(actor, "pk", None),
+            value=ZERO,
+        )
         receipt_items = []
         for line, quantity in taken:
             key = (line.product_id, line.variant_id)
@@ -490,11 +514,15 @@ def purchase_pay(
                 details=[{"field": "amount", "message": f"At most {order.due_amount}."}],
             )
         payment = SupplierPayment.objects.create(
-            supplier_id=order.supplier_id, order=order, amount=amount, currency=order.currency,
+            supplier_id=order.supplier_id,
+            order=order,
+            amount=amount,
+            currency=order.currency,
             method=method,
-            reference=(reference or "").strip(), paid_at=paid_at or timezone.now(),
+            reference=(reference or "").strip(),
+            paid_at=paid_at or timezone.now(),
             created_by=getattr(actor, "pk", None),
-        )  # fmt: skip
+        )
         order.paid_total += amount
         order.save(update_fields=["paid_total", "updated_at"])
         _supplier_move(order.supplier_id, -amount)

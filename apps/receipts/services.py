@@ -75,9 +75,14 @@ def receipt_template_update(
     a store's own (created from the company's the first time, then independent of it). What is
     not sent stays as it is."""
     changes = sent(
-        header=header, footer=footer, show_logo=show_logo, fields=fields,
-        return_policy_text=return_policy_text, paper=paper, locale=locale,
-    )  # fmt: skip
+        header=header,
+        footer=footer,
+        show_logo=show_logo,
+        fields=fields,
+        return_policy_text=return_policy_text,
+        paper=paper,
+        locale=locale,
+    )
     with transaction.atomic():
         # the company's settings read fresh and locked: `fields` is merged with what they hold
         TenantSettings.objects.get_or_create(tenant=tenant)
@@ -184,9 +189,14 @@ def receipt_email_send(
             entity_type=entity_type,
             entity_id=entity_id,
             actor=actor,
-            after={"document": document.kind, "number": document.number, "to": to,
-                   "print_number": number, "gift": gift},
-        )  # fmt: skip
+            after={
+                "document": document.kind,
+                "number": document.number,
+                "to": to,
+                "print_number": number,
+                "gift": gift,
+            },
+        )
         message = EmailMultiAlternatives(
             subject=f"{view['company_name']}: {view['title'].capitalize()} {document.number}",
             body=rendering.receipt_text(view),

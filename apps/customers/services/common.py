@@ -51,9 +51,13 @@ class _Ledger:
 
 
 BALANCE = _Ledger(
-    "balance", "customers_customerledgerentry", CustomerLedgerEntry, "amount", "balance_after",
     "balance",
-)  # fmt: skip
+    "customers_customerledgerentry",
+    CustomerLedgerEntry,
+    "amount",
+    "balance_after",
+    "balance",
+)
 
 
 POINTS = _Ledger(

@@ -43,8 +43,16 @@ from apps.customers.services.common import is_manager, text
 from apps.tenants.selectors import tenant_settings_cached
 
 CUSTOMER_FIELDS = (
-    "code", "name", "email", "phone", "tax_id", "address", "notes", "group_id", "credit_limit",
-)  # fmt: skip
+    "code",
+    "name",
+    "email",
+    "phone",
+    "tax_id",
+    "address",
+    "notes",
+    "group_id",
+    "credit_limit",
+)
 
 
 # Fields only managers and admins may change (a cashier sending another value: 403).

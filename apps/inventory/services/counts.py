@@ -170,11 +170,15 @@ def count_finalize(*, actor, count_id: UUID) -> StockCount:
                     if level.quantity != 0:
                         lines.append(
                             StockCountLine(
-                                count=count, product_id=key.product_id, variant_id=key.variant_id,
-                                expected_quantity=level.quantity, counted_quantity=Decimal(0),
-                                counted_at=now, counted_by=actor.pk,
+                                count=count,
+                                product_id=key.product_id,
+                                variant_id=key.variant_id,
+                                expected_quantity=level.quantity,
+                                counted_quantity=Decimal(0),
+                                counted_at=now,
+                                counted_by=actor.pk,
                             )
-                        )  # fmt: skip
+                        )
                 StockCountLine.objects.bulk_create([line for line in lines if line._state.adding])
         costs = _unit_costs(lines)
         for line in lines:
@@ -225,11 +229,12 @@ def _unit_costs(lines: Sequence[StockCountLine]) -> dict[tuple, Decimal]:
     )
     return {
         (line.product_id, line.variant_id): (
-            variants.get(line.variant_id) if variants.get(line.variant_id) is not None
+            variants.get(line.variant_id)
+            if variants.get(line.variant_id) is not None
             else products[line.product_id]
         )
         for line in lines
-    }  # fmt: skip
+    }
 
 
 def count_cancel(*, actor, count_id: UUID) -> StockCount:

@@ -218,9 +218,19 @@ def _write(
         params += [m.level.id, m.level.quantity]
     for m in moved:
         params += [
-            m.level.store_id, m.level.product_id, m.level.variant_id, movement_type, m.delta,
-            m.level.quantity, reason, note, reference_type, reference_id, actor_id, now,
-        ]  # fmt: skip
+            m.level.store_id,
+            m.level.product_id,
+            m.level.variant_id,
+            movement_type,
+            m.delta,
+            m.level.quantity,
+            reason,
+            note,
+            reference_type,
+            reference_id,
+            actor_id,
+            now,
+        ]
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE inventory_stocklevel l SET quantity = v.quantity, updated_at = %s"  # noqa: S608  (placeholders only)

@@ -95,10 +95,13 @@ def due_collect(
         )
         if shift_id is not None and method == PaymentMethod.CASH:
             drawer.cash_event(
-                shift_id=shift_id, type=drawer.DUE_PAYMENT, amount=amount,
-                reference_type="payment", reference_id=payment.pk,
+                shift_id=shift_id,
+                type=drawer.DUE_PAYMENT,
+                amount=amount,
+                reference_type="payment",
+                reference_id=payment.pk,
                 actor_id=getattr(actor, "pk", None),
-            ).save(force_insert=True)  # fmt: skip
+            ).save(force_insert=True)
         settled, left = [], amount
         for sale in dues:
             if left <= 0:

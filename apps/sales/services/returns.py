@@ -120,10 +120,14 @@ def sale_return(
         lines_total = sum((item.line_total for item in sold.values()), ZERO)
         refunded_before = sum((_refunded(i, i.returned_quantity) for i in sold.values()), ZERO)
         returning = [
-            (pricing.SoldLine(item.quantity, item.line_total, item.returned_quantity,
-                              item.tax_amount), line.quantity)
+            (
+                pricing.SoldLine(
+                    item.quantity, item.line_total, item.returned_quantity, item.tax_amount
+                ),
+                line.quantity,
+            )
             for item, line in taken
-        ]  # fmt: skip
+        ]
         refunds = [pricing.line_refund(sold_line, quantity) for sold_line, quantity in returning]
         refund_taxes = [
             pricing.line_refund_tax(sold_line, quantity) for sold_line, quantity in returning
@@ -238,18 +242,25 @@ def _points_held(customer_id) -> int:
 
 
 def _refund_money(
-    sale: Sale, sale_return_row: SaleReturn, amount: Decimal, method: str, *,
-    shift_id: UUID | None, actor,
-) -> Decimal:  # fmt: skip
+    sale: Sale,
+    sale_return_row: SaleReturn,
+    amount: Decimal,
+    method: str,
+    *,
+    shift_id: UUID | None,
+    actor,
+) -> Decimal:
     """Pays `amount` back: by `method` as far as the sale's payments allow (cash never beyond
     the cash it kept), the rest to store credit for a customer's sale, else to its other
     methods. Returns the cash paid out (logged in the drawer of `shift_id`)."""
     if amount <= 0:
         return ZERO
     kept = net_by_method(sale)
-    order = [method] + (
-        [PaymentMethod.STORE_CREDIT] if sale.customer_id is not None else []
-    ) + sorted(m for m in kept if m not in (method, PaymentMethod.STORE_CREDIT))  # fmt: skip
+    order = (
+        [method]
+        + ([PaymentMethod.STORE_CREDIT] if sale.customer_id is not None else [])
+        + sorted(m for m in kept if m not in (method, PaymentMethod.STORE_CREDIT))
+    )
     parts: list[tuple[str, Decimal]] = []
     left = amount
     for candidate in dict.fromkeys(order):
@@ -284,10 +295,13 @@ def _refund_money(
     cash = sum((part for m, part in parts if m == PaymentMethod.CASH), ZERO)
     if shift_id is not None and cash:
         drawer.cash_event(
-            shift_id=shift_id, type=drawer.REFUND, amount=-cash,
-            reference_type="sale_return", reference_id=sale_return_row.pk,
+            shift_id=shift_id,
+            type=drawer.REFUND,
+            amount=-cash,
+            reference_type="sale_return",
+            reference_id=sale_return_row.pk,
             actor_id=getattr(actor, "pk", None),
-        ).save(force_insert=True)  # fmt: skip
+        ).save(force_insert=True)
     credit = sum((part for m, part in parts if m == PaymentMethod.STORE_CREDIT), ZERO)
     if credit:
         customers.customer_credit_issue(

@@ -51,9 +51,10 @@ def sale_void(*, actor, sale_id: UUID, reason: str) -> Sale:
         net = net_by_method(sale)
         cash_back = net.get(PaymentMethod.CASH, ZERO)
         shift_id = drawer.till_shift_id(
-            actor=actor, store_id=sale.store_id,
+            actor=actor,
+            store_id=sale.store_id,
             required=settings.require_open_shift and cash_back != 0,
-        )  # fmt: skip
+        )
         items = list(sale.items.order_by("position"))
         stock_back(sale, [(item, item.quantity) for item in items], "VOID", actor=actor)
         money_back = [
@@ -74,9 +75,13 @@ def sale_void(*, actor, sale_id: UUID, reason: str) -> Sale:
         Payment.objects.bulk_create(money_back)
         if shift_id is not None and cash_back:
             drawer.cash_event(
-                shift_id=shift_id, type=drawer.VOID, amount=-cash_back,
-                reference_type="sale", reference_id=sale.pk, actor_id=getattr(actor, "pk", None),
-            ).save(force_insert=True)  # fmt: skip
+                shift_id=shift_id,
+                type=drawer.VOID,
+                amount=-cash_back,
+                reference_type="sale",
+                reference_id=sale.pk,
+                actor_id=getattr(actor, "pk", None),
+            ).save(force_insert=True)
         if sale.customer_id is not None:
             kwargs = {
                 "actor": actor,

@@ -47,9 +47,12 @@ def pin_set(*, user: User, pin: str, current_password: str) -> User:
         user.pin_hash = make_password(pin)
         user.save(update_fields=["pin_hash", "updated_at"])
         audit_record(
-            action="user.pin_set", entity_type="user", entity_id=user.pk, actor=user,
+            action="user.pin_set",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=user,
             tenant=user.tenant,
-        )  # fmt: skip
+        )
     return user
 
 

@@ -46,9 +46,12 @@ def password_recovery_request(*, email: str, ip: str | None) -> None:
     with transaction.atomic():
         token = password_reset_token_issue(user=user)
         audit_record(
-            action="auth.password_reset_request", entity_type="user", entity_id=user.pk,
-            actor=user, tenant=user.tenant,
-        )  # fmt: skip
+            action="auth.password_reset_request",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=user,
+            tenant=user.tenant,
+        )
         custom = django_settings.PASSWORD_RESET_URL  # a reset page of the operator's own
         link = (
             custom.format(token=token)
@@ -99,6 +102,9 @@ def password_recovery_complete(*, token: str, new_password: str) -> None:
         user_sessions_revoke(user=user)
         login_failures_clear(email=user.email)
         audit_record(
-            action="auth.password_reset", entity_type="user", entity_id=user.pk, actor=user,
+            action="auth.password_reset",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=user,
             tenant=user.tenant,
-        )  # fmt: skip
+        )
