@@ -116,16 +116,23 @@ async def _send_forever(queue: asyncio.Queue) -> None:
     while True:
         layer, outbox = await queue.get()
         try:
-            await asyncio.wait_for(_send_all(layer, outbox), SEND_TIMEOUT_SECONDS)
-        except UNREACHABLE as error:  # the channel layer's Redis (or its timeout): logged once
-            outage.redis.failed(error)
-            metrics.EVENTS_DROPPED.inc(len(outbox))
-        except Exception:  # the changes are committed; a lost push is logged, the next goes on
-            logger.exception("could not publish events")
-        else:
-            outage.redis.succeeded()
+            await _send_reported(layer, outbox, timeout=SEND_TIMEOUT_SECONDS)
         finally:
             queue.task_done()
+
+
+async def _send_reported(layer, outbox: list[Outgoing], *, timeout: float | None = None) -> None:
+    """Sends a batch and tells the Redis breaker how it went; never raises: the changes are
+    committed, a lost push is counted (Redis down or too slow) or logged, the next goes on."""
+    try:
+        await asyncio.wait_for(_send_all(layer, outbox), timeout)
+    except UNREACHABLE as error:  # the channel layer's Redis (or its timeout): logged once
+        outage.redis.failed(error)
+        metrics.EVENTS_DROPPED.inc(len(outbox))
+    except Exception:
+        logger.exception("could not publish events")
+    else:
+        outage.redis.succeeded()
 
 
 def events_flush(timeout: float = SEND_TIMEOUT_SECONDS) -> None:
@@ -152,15 +159,7 @@ def _deliver(outbox: list[Outgoing]) -> None:
         loop, queue = _sender_of_this_process()
         loop.call_soon_threadsafe(_enqueue, queue, (layer, outbox))
         return
-    try:
-        async_to_sync(_send_all)(layer, outbox)
-    except UNREACHABLE as error:  # the channel layer's Redis: logged once per outage
-        outage.redis.failed(error)
-        metrics.EVENTS_DROPPED.inc(len(outbox))
-    except Exception:  # the changes are committed; a lost push must not fail the request
-        logger.exception("could not publish events")
-    else:
-        outage.redis.succeeded()
+    async_to_sync(_send_reported)(layer, outbox)
 
 
 async def _send_all(layer, outbox: list[Outgoing]) -> None:

@@ -23,10 +23,6 @@ def tenant_get(*, tenant_id) -> Tenant:
     return tenant
 
 
-def _settings_cache_key(tenant_id) -> str:
-    return company_settings_key(tenant_id)
-
-
 # Company settings are mutable: cached only in the shared cache (Redis), where the settings
 # service's drop on commit reaches every process; read per request without Redis.
 TENANT_SETTINGS_CACHE_SECONDS = 300
@@ -38,7 +34,7 @@ def tenant_settings_cached(*, tenant: Tenant):
     its company's settings), else read now."""
     loaded = tenant._state.fields_cache.get("settings")
     return shared_get_or_load(
-        _settings_cache_key(tenant.pk),
+        company_settings_key(tenant.pk),
         (lambda: loaded)
         if loaded is not None
         else (lambda: TenantSettings.objects.get_or_create(tenant_id=tenant.pk)[0]),
@@ -48,7 +44,7 @@ def tenant_settings_cached(*, tenant: Tenant):
 
 def tenant_settings_cache_clear(*, tenant_id) -> None:
     """Call inside (or on commit of) the transaction that changes the settings."""
-    shared_drop([_settings_cache_key(tenant_id)], marker_seconds=30)
+    shared_drop([company_settings_key(tenant_id)], marker_seconds=30)
 
 
 def company_currency() -> str:
