@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 
-.PHONY: install run test test-slow walkthrough lint check bench bench-writes load faults db-stop clean
+.PHONY: install run test test-slow walkthrough lint check bench bench-writes load faults cluster-test db-stop clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,16 @@ load: install
 # within 2 s of the restart, every acknowledged sale once, stock equal to its ledger.
 faults: install
 	$(PY) bench/faults.py $(FAULTS_ARGS)
+
+# Two API (gunicorn) and two websocket (Daphne) processes behind nginx, sharing PostgreSQL and Redis
+# (REDIS_URL, else a Redis of the run): a checkout on one pushed by the other, settings, plan,
+# logout and throttles seen by the other at once, one API process killed (-9) in a checkout burst
+# through nginx without losing or doubling an acknowledged sale (bench/cluster.py; needs nginx).
+cluster-test: install
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { [ "$$(id -u)" = 0 ] \
+	  && command -v apt-get >/dev/null 2>&1 && apt-get install -y -q nginx >/dev/null; } \
+	  || { echo "bench/cluster.py needs nginx: apt-get install nginx (Debian/Ubuntu)"; exit 1; }
+	$(PY) bench/cluster.py $(CLUSTER_ARGS)
 
 db-stop:
 	-$(PY) -m mipos.database stop
