@@ -3,11 +3,14 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import schema_exists
 
 from apps.core.models import DeferredLoadedTogether
 from apps.core.money import money_field, point_value_field, points_rate_field, rate_field
+from apps.tenants.schema_template import schema_create_from_template
 
 
 class TenantStatus(models.TextChoices):
@@ -96,6 +99,24 @@ class Tenant(DeferredLoadedTogether, TenantMixin):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
+
+    def create_schema(
+        self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1
+    ) -> bool:
+        """django-tenants' hook, called by save() for a new company: its schema is made from the
+        template's DDL script (apps/tenants/schema_template.py) in one round trip, instead of
+        django-tenants' clone plus `migrate_schemas --fake`. The template itself (and a database
+        without one) still gets its schema from the migrations."""
+        template = settings.TENANT_BASE_SCHEMA
+        if (
+            not sync_schema
+            or self.schema_name == template
+            or (check_if_exists and schema_exists(self.schema_name))
+            or not schema_exists(template)
+        ):
+            return super().create_schema(check_if_exists, sync_schema, verbosity)
+        schema_create_from_template(self.schema_name)
+        return True
 
     @property
     def is_suspended(self) -> bool:
