@@ -18,7 +18,12 @@ a transaction `execute_prepared` prepares nothing (a failed PREPARE would abort 
 check is Django's own. This is the one module that reads private Django and django-tenants
 connection state (`health_check_done`, `_setting_search_path`, `search_path_set_schemas`,
 `_get_cursor_search_paths`): an upgrade of either is checked against it by
-apps/core/tests/test_prepared_statement.py and apps/core/tests/test_search_path.py."""
+apps/core/tests/test_prepared_statement.py and apps/core/tests/test_search_path.py.
+
+Behind a pooler that hands out server connections per transaction (DB_TRANSACTION_POOLING, the
+backend mipos.transaction_pooling) nothing is prepared: a session's statements would be missing
+on the next server connection, or exist there under another client's name. Every statement then
+runs as plain SQL, its search path sent with it by that backend (`PREPARED`)."""
 
 from __future__ import annotations
 
@@ -29,8 +34,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django_tenants.utils import get_limit_set_calls, quote_schema_name
+
+# Read once: the deployment's pooler does not change while the process runs.
+PREPARED = not settings.DB_TRANSACTION_POOLING
 
 
 @contextmanager
@@ -85,6 +94,7 @@ class PreparedStatement:
         # class is made on the first row and kept (a row then costs one `_make`, ~0.2 µs)
         self._named = named
         self._row: type | None = None
+        self._plain: str | None = None  # the SELECT as ordinary SQL, when nothing is prepared
 
     def fetchone(self, params: Iterable[Any]) -> tuple | None:
         params = list(params)
@@ -99,6 +109,9 @@ class PreparedStatement:
 
     def _fetchone(self, params: list[Any]) -> tuple | None:
         with qualified_cursor() as cursor:
+            if not PREPARED:
+                cursor.execute(*self._unprepared(params))
+                return self._row_of(cursor)
             execute = self._prepared(cursor, connection.connection)
             paths = _pending_search_path()
             if paths is None:
@@ -108,12 +121,21 @@ class PreparedStatement:
                 cursor.execute(f"SET search_path = {quoted}; {execute}", params)
                 connection.search_path_set_schemas = paths  # as django-tenants records its own
                 cursor.nextset()
-            row = cursor.fetchone()
-            if row is None or not self._named:
-                return row
-            if self._row is None:  # the statement's text is fixed: so are its column names
-                self._row = namedtuple("Row", [column.name for column in cursor.description])
-            return self._row._make(row)
+            return self._row_of(cursor)
+
+    def _row_of(self, cursor) -> tuple | None:
+        row = cursor.fetchone()
+        if row is None or not self._named:
+            return row
+        if self._row is None:  # the statement's text is fixed: so are its column names
+            self._row = namedtuple("Row", [column.name for column in cursor.description])
+        return self._row._make(row)
+
+    def _unprepared(self, params: list[Any]) -> tuple[str, dict[str, Any]]:
+        """The statement as ordinary SQL with its parameters (prepared statements off)."""
+        if self._plain is None:
+            self._plain = plain_placeholders(self._build())
+        return self._plain, _numbered_params(params)
 
     def _prepared(self, cursor, session) -> str:
         """The EXECUTE text of this statement, prepared on `session` first if it is not yet."""
@@ -165,6 +187,9 @@ class SchemaPreparedStatement(PreparedStatement):
         self._placeholders = ", ".join(["%s"] * parameters)
         self._per_session = per_session
 
+    def _unprepared(self, params: list[Any]) -> tuple[str, dict[str, Any]]:
+        return plain_placeholders(self._build_for(connection.schema_name)), _numbered_params(params)
+
     def _prepared(self, cursor, session) -> str:
         schema = connection.schema_name
         name = _session_statement(
@@ -187,7 +212,7 @@ def execute_prepared(cursor, sql: str, params: Sequence[Any], *, per_session: in
     Inside a transaction it runs unprepared (a failed PREPARE would abort the transaction); and
     when PostgreSQL cannot prepare the text (a parameter whose type it cannot infer), it runs
     unprepared, then and on the session's later calls with that text (no PREPARE retried)."""
-    if connection.in_atomic_block:
+    if connection.in_atomic_block or not PREPARED:
         cursor.execute(sql, params)
         return
     session = connection.connection
@@ -248,6 +273,19 @@ def numbered_placeholders(sql: str) -> str:
     return _PLACEHOLDER.sub(
         lambda match: "%" if match.group(1) == "%" else f"${next(numbers)}", sql
     )
+
+
+_NUMBERED = re.compile(r"\$(\d+)")
+
+
+def plain_placeholders(text: str) -> str:
+    """A PREPARE text (`$1`, `$2`, …) as ordinary SQL for the driver: `%(p1)s`, `%(p2)s`, … with
+    a literal `%` doubled (the reverse of `numbered_placeholders`; a number may repeat)."""
+    return _NUMBERED.sub(r"%(p\1)s", text.replace("%", "%%"))
+
+
+def _numbered_params(params: Sequence[Any]) -> dict[str, Any]:
+    return {f"p{number}": value for number, value in enumerate(params, 1)}
 
 
 def _take_pending_health_check() -> bool:

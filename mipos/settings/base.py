@@ -144,9 +144,11 @@ def database_connections(database: dict, *, max_age: int = 0, pool_max_size: int
       retry, not a hang), and a failed reconnection is given up after half a second, so the pool
       reconnects as soon as a request asks once the database is back.
 
-    Both are safe with django-tenants: the schema is chosen again for every request, and every
-    new cursor sets its search_path (TENANT_LIMIT_SET_CALLS stays off), so a reused connection
-    never answers in the previous request's schema (apps/catalog/tests/test_perf_connections.py).
+    Both are safe with django-tenants: the schema is chosen again for every request, and the
+    search path is set again after every schema switch, rollback and new connection
+    (TENANT_LIMIT_SET_CALLS), so a reused connection never answers in the previous request's
+    schema (apps/catalog/tests/test_perf_connections.py). So is PgBouncer in session mode in
+    front of either; transaction mode needs DB_TRANSACTION_POOLING (below).
     """
     pool_size = int(env("DB_POOL_MAX_SIZE", str(pool_max_size)))
     options = database.setdefault("OPTIONS", {})
@@ -169,6 +171,15 @@ def database_connections(database: dict, *, max_age: int = 0, pool_max_size: int
 
 
 database_connections(DATABASES["default"])
+# Behind a pooler that hands out server connections per transaction (PgBouncer
+# `pool_mode = transaction`): the search path travels with every transaction and nothing is
+# prepared (mipos/transaction_pooling/base.py, docs/scale-out.md). Off: session state is kept,
+# which PgBouncer in session mode and psycopg's own pool both allow.
+DB_TRANSACTION_POOLING = env_bool("DB_TRANSACTION_POOLING")
+if DB_TRANSACTION_POOLING:
+    DATABASES["default"]["ENGINE"] = "mipos.transaction_pooling"
+    # a server-side cursor lives on one server connection across statements
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, channels (Redis when REDIS_URL is set, in-process otherwise) -----------------------
