@@ -68,6 +68,23 @@ def parse_database_url(url: str) -> dict:
     }
 
 
+REPLICA_CONNECT_TIMEOUT = 2  # seconds: a report falls back to the primary rather than wait
+
+
+def replica_database(url: str) -> dict:
+    """`DATABASE_REPLICA_URL` → the `replica` DATABASES entry (apps.core.replica): the same engine
+    as the primary, its own connections — opened per request and closed at its end (only report,
+    analytics and export requests open one), a short connect timeout unless the URL gives one
+    (`?connect_timeout=`), never migrated, and in tests the mirror of the test database (same
+    name, the replica's own host)."""
+    database = parse_database_url(url)
+    database["OPTIONS"].setdefault("connect_timeout", REPLICA_CONNECT_TIMEOUT)
+    database["CONN_MAX_AGE"] = 0
+    database["CONN_HEALTH_CHECKS"] = False
+    database["TEST"] = {"MIRROR": "default"}
+    return database
+
+
 def embedded_server_stop(data_dir: Path) -> bool:
     """Stops the embedded server of `data_dir` if it runs (used by CI to leave nothing behind)."""
     import warnings

@@ -36,6 +36,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from apps.core import replica
 from apps.core.renderers import camel_key
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -726,24 +727,32 @@ def _with_names(columns: Sequence[Column], sources: Sequence[NameSource]) -> lis
     return out
 
 
-def _in_schema(tenant, rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def _in_schema(
+    tenant, rows: Iterator[dict[str, Any]], source: replica.ReadSource | None = None
+) -> Iterator[dict[str, Any]]:
     """Rows read while a streamed response is sent: after the view has returned and the request
-    middleware has set the public schema back, so the tenant's schema is set again around it."""
+    middleware has set the public schema back, so the tenant's schema is set again around it,
+    and the reads go where the view's read scope chose (`source`: the replica or the primary)."""
     from django.db import connection
 
     connection.set_tenant(tenant)
     try:
-        yield from rows
+        with contextlib.ExitStack() as scope:
+            if source is not None:
+                scope.enter_context(replica.reads_from(source))
+            yield from rows
     finally:
         connection.set_schema_to_public()
 
 
-class ExportableListMixin:
+class ExportableListMixin(replica.ReplicaReadsMixin):
     """A list that also answers `?format=csv|xlsx|pdf`: every row the filters, search and sort
     select (no pagination), as the list's serializer renders them (scalar fields only, typed by
     their field classes). CSV is streamed in chunks; XLSX holds them in a write-only workbook;
     PDF stops at PDF_ROWS_MAX. XLSX and PDF show the names behind the ids: foreign keys of the
-    list's model to a model with a `name`, and the ids a view names in `export_names`."""
+    list's model to a model with a `name`, and the ids a view names in `export_names`. A file
+    is read in the replica scope (apps.core.replica: the replica when fit); the JSON list, which
+    tills read too, stays on the primary."""
 
     export_name = "list"
     # Ids that are no foreign key but name something (a user's id): id key → (title, model).
@@ -761,6 +770,9 @@ class ExportableListMixin:
 
     def export_requested(self, request) -> bool:
         return getattr(self, "action", "list") == "list" and file_requested(request)
+
+    def replica_reads_wanted(self, request) -> bool:
+        return self.export_requested(request)
 
     def export_columns(self, serializer) -> list[Column]:
         columns = (field_column(name, field) for name, field in serializer.child.fields.items())
@@ -839,7 +851,8 @@ class ExportableListMixin:
 
         name = self.export_name
         if output == "csv":
-            return csv_response(columns, _in_schema(connection.tenant, rows()), name=name)
+            streamed = _in_schema(connection.tenant, rows(), self.read_source)
+            return csv_response(columns, streamed, name=name)
         sources = self.export_name_sources(queryset.model, serializer, columns)
         named = _with_names(columns, sources)
         summary = self.export_summary(request, sources)

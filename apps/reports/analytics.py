@@ -7,10 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db import connection
-
 from apps.catalog.models import Product
 from apps.core.errors import ValidationFailed
+from apps.core.replica import read_connection
 from apps.inventory.models import StockLevel
 from apps.purchasing.models import PurchaseOrderItem, PurchaseStatus
 from apps.reports.selectors import Period, counted_lines, sales_totals
@@ -54,7 +53,7 @@ def market_basket(
         GROUP BY x, y HAVING x = y OR count(*) >= %s
     """  # noqa: S608 - the inner query is the ORM's, values bound
     at_least = max(1, math.ceil(min_support * total))
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, [*params, *([excluded, excluded] if excluded else []), at_least])
         counted = cursor.fetchall()
     singles = {x: c for x, y, c in counted if x == y}

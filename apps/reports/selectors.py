@@ -42,6 +42,7 @@ from apps.catalog.models import Category, Product, ProductVariant
 from apps.core.db import qualified_table
 from apps.core.filters import day_and_month_start
 from apps.core.money import cents, money_total_field
+from apps.core.replica import read_connection
 from apps.customers.models import Customer
 from apps.expenses.models import Expense
 from apps.inventory.models import StockLevel, StockMovement
@@ -636,7 +637,7 @@ def _top_products_and_categories(period: Period, limit: int) -> tuple[list, list
          LEFT JOIN {category} c ON c.id = p.category_id
          GROUP BY p.category_id, c.name ORDER BY 5 DESC, 3, 2 LIMIT %s)
     """  # noqa: S608 - identifiers from models, values bound
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, [*params, limit, limit])
         rows = cursor.fetchall()
     products = [
@@ -680,7 +681,7 @@ def _heat_map(period: Period) -> list[dict[str, Any]]:
         .query.sql_with_params()
     )
     zone = period.time_zone or "UTC"
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(_HEAT_MAP.format(slots=slots), [zone, zone, *params])
         return [
             {"weekday": weekday, "hour": hour, "count": count, "total": total}

@@ -7,7 +7,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from mipos.database import database_url, parse_database_url
+from mipos.database import database_url, parse_database_url, replica_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -83,7 +83,9 @@ TENANT_BASE_SCHEMA = "tenant_template"
 # apps/core/tests/test_search_path.py.
 TENANT_LIMIT_SET_CALLS = True
 TENANT_CREATION_FAKES_MIGRATIONS = True
-DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+# The replica router first (report reads in its scope; the replica never migrated), then
+# django-tenants' one for migrations.
+DATABASE_ROUTERS = ("apps.core.replica.ReplicaRouter", "django_tenants.routers.TenantSyncRouter")
 
 AUTH_USER_MODEL = "users.User"
 
@@ -180,6 +182,16 @@ if DB_TRANSACTION_POOLING:
     DATABASES["default"]["ENGINE"] = "mipos.transaction_pooling"
     # a server-side cursor lives on one server connection across statements
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# A streaming replica (optional) for report, analytics and export reads (apps.core.replica): used
+# while its lag is at most REPLICA_MAX_LAG_SECONDS, else those reads stay on the primary.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL").strip()
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = replica_database(DATABASE_REPLICA_URL)
+    # the primary's backend (transaction pooling's, when on), as a pooler would front both
+    for _key in ("ENGINE", "DISABLE_SERVER_SIDE_CURSORS"):
+        if _key in DATABASES["default"]:
+            DATABASES["replica"][_key] = DATABASES["default"][_key]
+REPLICA_MAX_LAG_SECONDS = float(env("REPLICA_MAX_LAG_SECONDS", "30"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, channels (Redis when REDIS_URL is set, in-process otherwise) -----------------------

@@ -15,6 +15,7 @@ from apps.core.errors import ValidationFailed
 from apps.core.exports import ExportableListMixin
 from apps.core.filters import PERIOD, instant_param, period_bounds, query_uuid
 from apps.core.negotiation import OwnFormatNegotiation
+from apps.core.replica import ReplicaReadsMixin
 from apps.core.validation import validate_currency
 from apps.reports import analytics, selectors, tables
 from apps.reports.api import serializers as s
@@ -57,8 +58,10 @@ def responses(serializer) -> dict:
     }
 
 
-class ReportView(APIView):
-    """A report as JSON, or `?format=csv|xlsx|pdf` its main list as a file (tables.py)."""
+class ReportView(ReplicaReadsMixin, APIView):
+    """A report as JSON, or `?format=csv|xlsx|pdf` its main list as a file (tables.py); read
+    from the replica when one is fit (apps.core.replica), its data's time in `meta.dataAsOf`
+    and `X-Data-As-Of`."""
 
     required_permission = "report:read"
     content_negotiation_class = OwnFormatNegotiation
@@ -404,6 +407,9 @@ class SaleLinesView(ExportableListMixin, generics.ListAPIView):
     export_name = "sale-lines"
     export_totals = ("quantity", "discount", "tax", "total")  # the Summary sheet's figures
     filter_backends: list = []  # the period and the store are the filters
+
+    def replica_reads_wanted(self, request) -> bool:
+        return True  # a report, as JSON pages too
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
