@@ -15,7 +15,7 @@ from apps.core.errors import ValidationFailed
 from apps.core.exports import ExportableListMixin
 from apps.core.filters import PERIOD, instant_param, period_bounds, query_uuid
 from apps.core.negotiation import OwnFormatNegotiation
-from apps.core.replica import ReplicaReadsMixin
+from apps.core.replica import DATA_AS_OF_HEADER, ReplicaReadsMixin
 from apps.core.validation import validate_currency
 from apps.reports import analytics, selectors, tables
 from apps.reports.api import serializers as s
@@ -44,6 +44,15 @@ def _period(request) -> selectors.Period:
     return selectors.Period(start, end, time_zone, _store_id(request), group_by)
 
 
+# The response header of every report (apps.core.replica); JSON bodies repeat it in meta.
+DATA_AS_OF = OpenApiParameter(
+    DATA_AS_OF_HEADER,
+    OpenApiTypes.DATETIME,
+    OpenApiParameter.HEADER,
+    response=True,
+    description="When the figures are from (ISO 8601 UTC): the read replica's time, now when read"
+    " on the primary; JSON bodies also carry it as `meta.dataAsOf`",
+)
 FORMAT = OpenApiParameter(
     "format", str, enum=list(exports.FORMATS), required=False, description="json (default)"
 )
@@ -99,7 +108,7 @@ class ReportView(ReplicaReadsMixin, APIView):
 
 @extend_schema(
     tags=["reports"],
-    parameters=[*PERIOD, STORE_ID, GROUP_BY, FORMAT],
+    parameters=[DATA_AS_OF, *PERIOD, STORE_ID, GROUP_BY, FORMAT],
     responses=responses(s.SalesReportSerializer),
 )
 class SalesReportView(ReportView):
@@ -114,7 +123,7 @@ class SalesReportView(ReportView):
 
 @extend_schema(
     tags=["reports"],
-    parameters=[*PERIOD, STORE_ID, GROUP_BY, FORMAT],
+    parameters=[DATA_AS_OF, *PERIOD, STORE_ID, GROUP_BY, FORMAT],
     responses=responses(s.ProfitReportSerializer),
 )
 class ProfitReportView(ReportView):
@@ -131,6 +140,7 @@ class ProfitReportView(ReportView):
 @extend_schema(
     tags=["reports"],
     parameters=[
+        DATA_AS_OF,
         STORE_ID,
         FORMAT,
         OpenApiParameter(
@@ -168,6 +178,7 @@ TAX_GROUP_BY = ("day", "month")
 @extend_schema(
     tags=["reports"],
     parameters=[
+        DATA_AS_OF,
         *PERIOD,
         STORE_ID,
         OpenApiParameter(
@@ -208,7 +219,7 @@ class TaxReportView(ReportView):
 
 @extend_schema(
     tags=["reports"],
-    parameters=[*PERIOD, STORE_ID, FORMAT],
+    parameters=[DATA_AS_OF, *PERIOD, STORE_ID, FORMAT],
     responses=responses(s.CashierReportSerializer),
 )
 class CashierReportView(ReportView):
@@ -224,6 +235,7 @@ class CashierReportView(ReportView):
 @extend_schema(
     tags=["analytics"],
     parameters=[
+        DATA_AS_OF,
         *PERIOD,
         STORE_ID,
         OpenApiParameter(
@@ -276,7 +288,7 @@ def _limit(request, default: int = 10) -> int:
 
 @extend_schema(
     tags=["reports"],
-    parameters=[*PERIOD, STORE_ID, OpenApiParameter("limit", int, required=False)],
+    parameters=[DATA_AS_OF, *PERIOD, STORE_ID, OpenApiParameter("limit", int, required=False)],
     responses={200: s.SalesSummarySerializer},
 )
 class SalesSummaryView(ReportView):
@@ -291,7 +303,7 @@ class SalesSummaryView(ReportView):
 
 @extend_schema(
     tags=["reports"],
-    parameters=[*PERIOD, STORE_ID],
+    parameters=[DATA_AS_OF, *PERIOD, STORE_ID],
     responses={200: s.FinancialReportSerializer},
 )
 class FinancialReportView(ReportView):
@@ -307,6 +319,7 @@ class FinancialReportView(ReportView):
 @extend_schema(
     tags=["reports"],
     parameters=[
+        DATA_AS_OF,
         *PERIOD,
         STORE_ID,
         OpenApiParameter("limit", int, required=False, description="Slow movers, dead stock"),
@@ -335,7 +348,7 @@ class InventoryReportView(ReportView):
 
 @extend_schema(
     tags=["analytics"],
-    parameters=[*PERIOD, STORE_ID],
+    parameters=[DATA_AS_OF, *PERIOD, STORE_ID],
     responses={200: s.TrendsSerializer},
 )
 class TrendsView(ReportView):
@@ -350,7 +363,7 @@ class TrendsView(ReportView):
 
 @extend_schema(
     tags=["analytics"],
-    parameters=[*PERIOD, STORE_ID, OpenApiParameter("limit", int, required=False)],
+    parameters=[DATA_AS_OF, *PERIOD, STORE_ID, OpenApiParameter("limit", int, required=False)],
     responses={200: s.TopProductSerializer(many=True)},
 )
 class TopProductsView(ReportView):
@@ -367,6 +380,7 @@ class TopProductsView(ReportView):
 @extend_schema(
     tags=["analytics"],
     parameters=[
+        DATA_AS_OF,
         STORE_ID,
         OpenApiParameter("days", int, required=False, description="Sales looked at (30)"),
         OpenApiParameter("leadTimeDays", int, required=False, description="Default 7"),
@@ -395,7 +409,7 @@ class ReorderSuggestionsView(ReportView):
 
 @extend_schema(
     tags=["reports"],
-    parameters=[*PERIOD, STORE_ID, FORMAT],
+    parameters=[DATA_AS_OF, *PERIOD, STORE_ID, FORMAT],
     responses=responses(s.SaleLineSerializer(many=True)),
 )
 class SaleLinesView(ExportableListMixin, generics.ListAPIView):
