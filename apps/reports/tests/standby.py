@@ -91,6 +91,8 @@ class Standby:
     port: int
     dbname: str
     run_as: str | None  # the system user the server runs as (None: this process's)
+    slot: str  # its physical replication slot on the primary
+    primary: dict  # psycopg keyword arguments of the primary (a superuser)
 
     @property
     def data_dir(self) -> Path:
@@ -138,15 +140,53 @@ class Standby:
         if (self.data_dir / "postmaster.pid").exists():
             self._run(self.bin_dir / "pg_ctl", "-D", self.data_dir, "-w", "-m", mode, "stop")
 
+    def discard(self) -> None:
+        """Stopped, its slot dropped (a slot left behind keeps WAL on the primary forever) and
+        its directory deleted."""
+        try:
+            self.stop()
+        finally:
+            drop_slot(self.primary, self.slot)
+            remove_directory(self.directory)
+
     def log(self) -> str:
         path = self.directory / "standby.log"
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
 
 
+SLOT_PREFIX = "mipos_test_standby_"
+
+
+def drop_slot(primary: dict, slot: str) -> None:
+    with psycopg.connect(**primary) as conn:
+        conn.execute(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+            " WHERE slot_name = %s AND NOT active",
+            [slot],
+        )
+
+
+def drop_stale_slots(conn: psycopg.Connection) -> None:
+    """The slots of standbys whose test process died without dropping them (its pid is in the
+    name; this machine's processes), which would keep WAL on the primary forever."""
+    rows = conn.execute(
+        "SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE %s AND NOT active",
+        [SLOT_PREFIX + "%"],
+    ).fetchall()
+    for (slot,) in rows:
+        pid = int(slot.removeprefix(SLOT_PREFIX).split("_")[0])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            conn.execute("SELECT pg_drop_replication_slot(%s)", [slot])
+        except PermissionError:  # alive, another user's
+            pass
+
+
 def start_standby(primary: dict) -> tuple[Standby, list[str]]:
     """A standby of the server behind `primary` (psycopg keyword arguments of a superuser),
-    running and in recovery; returns it and the server options it was started with (to restart
-    it). The caller stops it and deletes its directory (`remove`)."""
+    running and in recovery, streaming through its own replication slot; returns it and the
+    server options it was started with (to restart it). The caller discards it (`discard`)."""
     with psycopg.connect(**primary) as conn:
 
         def show(name: str) -> str:
@@ -159,6 +199,7 @@ def start_standby(primary: dict) -> tuple[Standby, list[str]]:
             raise StandbyUnavailable("max_wal_senders < 2 (base backup + streaming)")
         data_directory = Path(show("data_directory"))
         minimums = {name: show(name) for name in HOT_STANDBY_MINIMUMS}
+        drop_stale_slots(conn)
     bin_dir = bin_dir_for(major)
     run_as = None
     directory = Path(tempfile.mkdtemp(prefix="mipos-standby-"))
@@ -171,7 +212,9 @@ def start_standby(primary: dict) -> tuple[Standby, list[str]]:
         run_as = owner.pw_name
         os.chown(directory, owner.pw_uid, owner.pw_gid)
     directory.chmod(0o700)
-    standby = Standby(directory, bin_dir, free_port(), primary["dbname"], run_as)
+    port = free_port()
+    slot = f"{SLOT_PREFIX}{os.getpid()}_{port}"
+    standby = Standby(directory, bin_dir, port, primary["dbname"], run_as, slot, primary)
     env_args = [
         "-h",
         primary.get("host", "127.0.0.1"),
@@ -181,11 +224,19 @@ def start_standby(primary: dict) -> tuple[Standby, list[str]]:
         primary.get("user", "postgres"),
     ]
     try:
+        # The slot, reserving WAL now, before the backup's checkpoint: the primary keeps every
+        # segment the backup and then the standby still need. pg_basebackup's own slot (-C, or
+        # its temporary one) is made only once its WAL stream starts, after that checkpoint:
+        # with two test workers, the other's checkpoint recycled a segment in between.
+        with psycopg.connect(**primary) as conn:
+            conn.execute("SELECT pg_create_physical_replication_slot(%s, true)", [slot])
         standby._run(
             bin_dir / "pg_basebackup",
             "-D",
             standby.data_dir,
             "-R",  # standby.signal + primary_conninfo (postgresql.auto.conf)
+            "-S",  # the slot made above (written as primary_slot_name for the standby)
+            slot,
             "-X",
             "stream",
             "-c",
@@ -221,6 +272,7 @@ def start_standby(primary: dict) -> tuple[Standby, list[str]]:
         with_log = f"{error}\n{log}" if log else str(error)
         with contextlib.suppress(StandbyUnavailable):
             standby.stop("immediate")
+        drop_slot(primary, slot)
         remove_directory(directory)
         raise StandbyUnavailable(with_log) from error
     return standby, options

@@ -34,7 +34,6 @@ from apps.core.tests.replica_support import committed_expense, replica_alias
 from apps.reports.tests.standby import (
     StandbyUnavailable,
     conninfo,
-    remove_directory,
     start_standby,
     wait_caught_up,
     wait_for,
@@ -64,8 +63,7 @@ def standby(worlds, django_db_blocker):
     try:
         yield server
     finally:
-        server.stop()
-        remove_directory(server.directory)
+        server.discard()
 
 
 @pytest.fixture(scope="module")
