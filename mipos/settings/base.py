@@ -83,6 +83,9 @@ TENANT_BASE_SCHEMA = "tenant_template"
 # apps/core/tests/test_search_path.py.
 TENANT_LIMIT_SET_CALLS = True
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# `migrate_schemas --executor multiprocessing` made safe with a connection pool (it forked the
+# parent's pool): apps/tenants/schema_migrations.py
+GET_EXECUTOR_FUNCTION = "apps.tenants.schema_migrations.migration_executor"
 # The replica router first (report reads in its scope; the replica never migrated), then
 # django-tenants' one for migrations.
 DATABASE_ROUTERS = ("apps.core.replica.ReplicaRouter", "django_tenants.routers.TenantSyncRouter")

@@ -1,13 +1,62 @@
+from django.conf import settings
 from django_tenants.management.commands.migrate_schemas import MigrateSchemasCommand
+from django_tenants.utils import schema_exists
 
+from apps.tenants.schema_migrations import migration_executor, schemas_behind_template
 from apps.tenants.services import tenant_ensure_template
+
+# Options that ask for something other than "bring every schema up to date": django-tenants'
+# own walk of the schemas handles them.
+_TARGETED = (
+    "schema_name",
+    "app_label",
+    "migration_name",
+    "fake",
+    "fake_initial",
+    "plan",
+    "prune",
+    "check_unapplied",
+    "all_schemas",
+)
 
 
 class Command(MigrateSchemasCommand):
-    """`migrate` = django-tenants' `migrate_schemas` (public + every tenant), then makes sure the
-    migrated template schema that new tenants are cloned from exists."""
+    """`migrate` = django-tenants' `migrate_schemas` (public + every tenant) without walking the
+    schemas that are up to date: public, then the template, then only the companies' schemas
+    behind the template (apps/tenants/schema_migrations.py), with `--executor` (standard,
+    multiprocessing, subprocess) as django-tenants has them. Then makes sure the migrated template
+    schema that new tenants are made from exists. `--all-schemas` walks every schema."""
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--all-schemas",
+            action="store_true",
+            dest="all_schemas",
+            help="Walk every tenant schema, as migrate_schemas does, even those up to date.",
+        )
 
     def handle(self, *args, **options):
-        super().handle(*args, **options)
+        if any(options.get(name) for name in _TARGETED):
+            super().handle(*args, **options)
+        else:
+            shared, tenant = options.get("shared"), options.get("tenant")
+            if shared or not tenant:
+                super().handle(*args, **{**options, "shared": True, "tenant": False})
+            if tenant or not shared:
+                self._migrate_tenant_schemas(*args, **options)
         if not options.get("schema_name") and not options.get("app_label"):
             tenant_ensure_template()
+
+    def _migrate_tenant_schemas(self, *args, **options):
+        template = settings.TENANT_BASE_SCHEMA
+        options = {**options, "shared": False, "tenant": True}
+        if schema_exists(template):
+            super().handle(*args, **{**options, "schema_name": template})
+        behind = schemas_behind_template(template=template)
+        if int(options.get("verbosity", 1)) >= 1:
+            self.stdout.write(f"Company schemas behind the template: {len(behind)}")
+        if behind:
+            self.options = {**options, "schema_name": None}
+            executor = migration_executor(options.get("executor"))(args, self.options)
+            executor.run_migrations(tenants=behind)
