@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 
-.PHONY: install run test test-slow walkthrough lint check bench bench-writes load faults cluster-test db-stop clean
+.PHONY: install run test test-slow walkthrough lint check bench bench-tenants bench-writes load faults cluster-test db-stop clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,11 @@ bench: install
 
 # The write endpoints (adjust, checkout, collect-due, transfer ship) against bare views running the
 # same SQL, one gunicorn worker, wrk (bench/writes.py; arguments in WRITES_ARGS, e.g. --duration 10).
+# Many companies on one PostgreSQL (issue 28): creation time at 10/100/1,000, migrate, disk, memory,
+# latency; TENANTS_ARGS="--companies 10000 --walk" for the long run
+bench-tenants: install
+	$(PY) bench/tenants_scale.py $(TENANTS_ARGS)
+
 bench-writes: install
 	$(PY) bench/writes.py $(WRITES_ARGS)
 
