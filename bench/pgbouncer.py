@@ -71,7 +71,11 @@ def pgbouncer(binary: str, server: dict, *, pool_mode: str, pool_size: int) -> I
         for path in (directory, ini):
             os.chown(path, user.pw_uid, user.pw_gid)
         command = [binary, "-u", user.pw_name, ini]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # its log also goes to stderr: to a file, never a pipe nobody reads (a full pipe blocks
+    # PgBouncer's one thread: every client then hangs)
+    output = os.path.join(directory, "pgbouncer.out")
+    with open(output, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -80,8 +84,8 @@ def pgbouncer(binary: str, server: dict, *, pool_mode: str, pool_size: int) -> I
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    raise RuntimeError(f"pgbouncer did not start: {output}") from None
+                    with open(output) as out:
+                        raise RuntimeError(f"pgbouncer did not start: {out.read()}") from None
                 time.sleep(0.05)
         yield port
     finally:

@@ -9,7 +9,10 @@ rounds are interleaved (medians of per-round medians, so machine load moves them
 - direct, unprepared:   the same with prepared statements off (the setting's first half);
 - direct + setting:     the transaction-pooling backend straight to PostgreSQL (the setting's own
                         cost: a `SET LOCAL search_path` with every transaction, nothing prepared);
+- direct, per request:  a new PostgreSQL session per request (DB_CONN_MAX_AGE=0);
 - bouncer session:      PgBouncer in session mode in front, the default backend;
+- bouncer session, per req: the same, a new PgBouncer client connection per request (what
+                        lets session mode share fewer server connections between workers);
 - bouncer transaction:  PgBouncer in transaction mode in front, with the setting.
 
 Requests: `GET /api/v1/products/lookup/barcode/<code>` as a CASHIER and `GET /api/v1/products
@@ -92,8 +95,12 @@ def seed() -> tuple[str, str, str]:
 DIRECT = dict(connection.settings_dict)  # before any configuration replaces the connection
 
 
-def wrapper(engine: str, port: int | None = None):
+def wrapper(engine: str, port: int | None = None, *, per_request: bool = False):
+    """A connection of the bench's database (through PgBouncer on `port`); `per_request`: a new
+    session for every request (DB_CONN_MAX_AGE=0), else persistent as in production."""
     settings_dict = {**DIRECT, "ENGINE": engine}
+    if per_request:
+        settings_dict["CONN_MAX_AGE"] = 0
     settings_dict["OPTIONS"] = dict(settings_dict["OPTIONS"])
     if port is not None:
         settings_dict.update(HOST="127.0.0.1", PORT=str(port))
@@ -138,7 +145,9 @@ def main() -> None:
                 "direct": (wrapper(DEFAULT), True),
                 "direct, unprepared": (wrapper(DEFAULT), False),
                 "direct + setting": (wrapper(POOLING), False),
+                "direct, per request": (wrapper(DEFAULT, per_request=True), True),
                 "bouncer session": (wrapper(DEFAULT, session), True),
+                "bouncer session, per req": (wrapper(DEFAULT, session, per_request=True), True),
                 "bouncer transaction": (wrapper(POOLING, transaction_port), False),
             }
             measure(configurations, urls)
@@ -168,7 +177,7 @@ def measure(configurations: dict, urls: dict) -> None:
                     start = time.perf_counter_ns()
                     response = client.get(path)
                     samples.append((time.perf_counter_ns() - start) / 1000)
-                    assert response.status_code == 200, response.content[:300]
+                    assert response.status_code == 200, (config, response.content[:300])
                 if round_number:
                     medians[config, url].append(statistics.median(samples))
                 else:
@@ -179,7 +188,7 @@ def measure(configurations: dict, urls: dict) -> None:
                     statements[config, url] = (len(queries.captured_queries), prefixed)
     for db, _prepare in configurations.values():
         db.close()
-    header = f"{'configuration':<22}" + "".join(f"{url:>30}" for url in urls)
+    header = f"{'configuration':<26}" + "".join(f"{url:>30}" for url in urls)
     print(header)
     for config in configurations:
         cells = []
@@ -189,7 +198,7 @@ def measure(configurations: dict, urls: dict) -> None:
             count, sets = statements[config, url]
             sent = f"{count} stmt" + (f" +{sets} SET" if sets else "")
             cells.append(f"{value:7.0f} µs {value - base:+6.0f} {sent:>12}")
-        print(f"{config:<22}" + "".join(f"{cell:>30}" for cell in cells))
+        print(f"{config:<26}" + "".join(f"{cell:>30}" for cell in cells))
 
 
 if __name__ == "__main__":
