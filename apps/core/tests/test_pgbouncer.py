@@ -14,14 +14,22 @@ In CI (`CI` set) a missing pgbouncer fails instead of skipping (.ci/run installs
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, ProgrammingError, connection, connections, transaction
 from django.db.utils import load_backend
 from django_tenants.utils import tenant_context
@@ -30,6 +38,7 @@ from rest_framework.test import APIClient
 from apps.catalog.models import Product
 from apps.core import prepared
 from apps.users.tokens import token_pair_issue
+from bench.common import free_port
 from bench.pgbouncer import pgbouncer as start_pgbouncer
 from bench.pgbouncer import pgbouncer_binary
 from conftest import BARCODES
@@ -39,6 +48,7 @@ pytestmark = pytest.mark.slow  # starts its own PgBouncer processes
 CLIENTS = 6  # client threads, three per company
 SERVER_CONNECTIONS = 2  # default_pool_size: fewer than the clients
 ROUNDS = 8
+ROOT = Path(settings.BASE_DIR)
 
 
 @pytest.fixture(scope="module")
@@ -257,3 +267,99 @@ def test_transaction_mode_without_the_setting_reads_the_other_companys_rows(
         kept = _two_clients(port, "mipos.transaction_pooling", with_setting)
     assert leaked == [[acme], [bravo], [bravo]]  # A's third read: company B's product
     assert kept == [[acme], [bravo], [acme]]
+
+
+def test_gunicorn_with_the_setting_serves_both_companies_through_transaction_mode(
+    binary, worlds, django_db_blocker, tmp_path
+):
+    """As documented: DATABASE_URL at PgBouncer in transaction mode and DB_TRANSACTION_POOLING=1,
+    gunicorn's sync workers (persistent connections) outnumbering the server connections."""
+    workers, server_connections = 3, 2
+    with django_db_blocker.unblock():
+        tokens = {slug: _access_token(worlds[slug].cashier) for slug in ("a", "b")}
+    with (
+        django_db_blocker.unblock(),
+        pgbouncer(binary, pool_mode="transaction", pool_size=server_connections) as bouncer,
+    ):
+        port = free_port()
+        name = connection.settings_dict["NAME"]
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "mipos.settings.test",
+            "DATABASE_URL": f"postgresql://{connection.settings_dict['USER'] or 'postgres'}"
+            f"@127.0.0.1:{bouncer}/{name}",
+            "DB_TRANSACTION_POOLING": "1",
+            "DB_CONN_MAX_AGE": "600",  # production's persistent connections
+            "GUNICORN_WORKERS": str(workers),
+            "GUNICORN_ACCESS_LOG": "",
+        }
+        command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"]
+        command += ["--bind", f"127.0.0.1:{port}", "mipos.wsgi:application"]
+        log = tmp_path / "gunicorn.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command,
+                cwd=str(ROOT),
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=2)
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+                    time.sleep(0.2)
+
+            def get(path: str, token: str) -> tuple[int, str | None]:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}{path}",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                try:
+                    with urllib.request.urlopen(request, timeout=20) as response:
+                        return response.status, json.load(response)["data"]["productId"]
+                except urllib.error.HTTPError as error:
+                    return error.code, None
+
+            barrier = threading.Barrier(CLIENTS)
+            results: list[Any] = [None] * CLIENTS
+
+            def client(number: int) -> None:
+                own, slug, other = (
+                    ("a", "acme", "bravo") if number % 2 == 0 else ("b", "bravo", "acme")
+                )
+                rounds = []
+                for _ in range(ROUNDS):
+                    barrier.wait(timeout=60)
+                    rounds.append(
+                        (
+                            get(
+                                f"/api/v1/products/lookup/barcode/{BARCODES[slug][0]}", tokens[own]
+                            ),
+                            get(
+                                f"/api/v1/products/lookup/barcode/{BARCODES[other][0]}", tokens[own]
+                            ),
+                        )
+                    )
+                results[number] = rounds
+
+            with ServerConnections() as servers:
+                threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(timeout=120)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+    expected = {
+        own: [((200, str(worlds[own].product.pk)), (404, None))] * ROUNDS for own in ("a", "b")
+    }
+    assert results == [expected["a" if n % 2 == 0 else "b"] for n in range(CLIENTS)]
+    assert 1 <= servers.most <= server_connections < workers
