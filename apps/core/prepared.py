@@ -79,8 +79,9 @@ class PreparedStatement:
     The statement's tables are schema-qualified (`qualified_table`), so neither its text nor its
     plan depends on the tenant. A prepared statement lives as long as the session and survives a
     rolled-back transaction; the mark is kept on the driver's connection object, which dies with
-    the session. (Sessions must not be reset behind Django's back — `DISCARD ALL` in a pool,
-    PgBouncer in transaction mode — which django-tenants' search_path handling rules out already.)
+    the session. (A session must not be reset while its driver connection lives — a pool's
+    `DISCARD ALL` between checkouts. PgBouncer in session mode resets a server session only when
+    its client disconnects, so the marks die with it; in transaction mode nothing is prepared.)
     """
 
     def __init__(
