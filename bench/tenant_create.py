@@ -120,7 +120,7 @@ def main() -> None:
 
     api_median, base_median = statistics.median(api_samples), statistics.median(baseline)
     print(f"Tenant creation, {args.runs} runs (PostgreSQL: {connection.settings_dict['HOST']})")
-    print(f"  through the API (clone template)  {describe(api_samples)}")
+    print(f"  through the API (template script) {describe(api_samples)}")
     print(f"  baseline: migrate a new schema    {describe(baseline)}")
     print(f"  ratio baseline / API              {base_median / api_median:7.2f}x")
     verdict = "MET" if api_median < 1.0 else "MISSED"

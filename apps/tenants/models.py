@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
-from django_tenants.utils import schema_exists
+from django_tenants.utils import get_creation_fakes_migrations, schema_exists
 
 from apps.core.models import DeferredLoadedTogether
 from apps.core.money import money_field, point_value_field, points_rate_field, rate_field
@@ -110,6 +110,7 @@ class Tenant(DeferredLoadedTogether, TenantMixin):
         template = settings.TENANT_BASE_SCHEMA
         if (
             not sync_schema
+            or not get_creation_fakes_migrations()  # off: migrate the new schema instead
             or self.schema_name == template
             or (check_if_exists and schema_exists(self.schema_name))
             or not schema_exists(template)

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django_tenants.utils import quote_schema_name
 
 # Stands for the new schema's quoted name in a script (no identifier can contain it).
@@ -152,14 +154,21 @@ WHERE k.connamespace = %(ns)s AND k.contype = 't'"""
 def template_script(template: str) -> str:
     """The SQL that makes a copy of `template` (schema name: SCHEMA_PLACEHOLDER), read from the
     catalog with an empty search path so that every name in it comes out schema-qualified."""
-    with connection.cursor() as cursor:
+    with _catalog_cursor() as cursor:
+        return _script(cursor, template)
+
+
+@contextmanager
+def _catalog_cursor() -> Iterator[Any]:
+    """A cursor with an empty search path, so that the catalog's functions print every name
+    schema-qualified. The path is set for the transaction only (`set_config(…, true)` in an atomic
+    block: one server session even behind a transaction-mode pooler) and put back at its end."""
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SHOW search_path")
         search_path = cursor.fetchone()[0]
-        cursor.execute("SELECT set_config('search_path', '', false)")
-        try:
-            return _script(cursor, template)
-        finally:
-            cursor.execute("SELECT set_config('search_path', %s, false)", [search_path])
+        cursor.execute("SELECT set_config('search_path', '', true)")
+        yield cursor  # an error rolls the savepoint back, and the path with it
+        cursor.execute("SELECT set_config('search_path', %s, true)", [search_path])
 
 
 def _rows(cursor: Any, sql: str, ns: int) -> list[tuple]:
@@ -290,78 +299,72 @@ def _literal(cursor: Any, text: str) -> str:
 def schema_description(schema_name: str) -> dict[str, Any]:
     """What a schema holds, as comparable data with its own name taken out: tables, columns,
     constraints, indexes, sequences, functions, triggers, comments and its django_migrations."""
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW search_path")
-        search_path = cursor.fetchone()[0]
-        cursor.execute("SELECT set_config('search_path', '', false)")
-        try:
-            cursor.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", [schema_name])
-            ns = cursor.fetchone()[0]
-            own = _qualified_prefix(schema_name)
+    with _catalog_cursor() as cursor:
+        cursor.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", [schema_name])
+        ns = cursor.fetchone()[0]
+        own = _qualified_prefix(schema_name)
 
-            def described(sql: str) -> list[tuple]:
-                return [
-                    tuple(own.sub("<schema>.", v) if isinstance(v, str) else v for v in row)
-                    for row in _rows(cursor, sql, ns)
-                ]
+        def described(sql: str) -> list[tuple]:
+            return [
+                tuple(own.sub("<schema>.", v) if isinstance(v, str) else v for v in row)
+                for row in _rows(cursor, sql, ns)
+            ]
 
-            return {
-                "relations": described(
-                    "SELECT relname, relkind, relpersistence, reloptions, relacl::text, "
-                    "relhasindex, relhastriggers, relchecks FROM pg_class "
-                    "WHERE relnamespace = %(ns)s ORDER BY relname"
-                ),
-                "columns": described(
-                    "SELECT c.relname, a.attname, row_number() OVER (PARTITION BY c.oid ORDER BY "
-                    "a.attnum), format_type(a.atttypid, a.atttypmod), a.attnotnull, "
-                    "a.attidentity, a.attgenerated, pg_get_expr(d.adbin, d.adrelid), "
-                    "a.attcollation FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-                    "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-                    "WHERE c.relnamespace = %(ns)s AND a.attnum > 0 AND NOT a.attisdropped "
-                    "ORDER BY 1, 3"
-                ),
-                "constraints": described(
-                    "SELECT c.relname, k.conname, k.contype, k.condeferrable, k.condeferred, "
-                    "k.convalidated, pg_get_constraintdef(k.oid) FROM pg_constraint k "
-                    "JOIN pg_class c ON c.oid = k.conrelid WHERE c.relnamespace = %(ns)s "
-                    "ORDER BY 1, 2"
-                ),
-                "indexes": described(
-                    "SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisunique, "
-                    "i.indisprimary, i.indisvalid FROM pg_index i "
-                    "JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = %(ns)s "
-                    "ORDER BY 1"
-                ),
-                "sequences": described(
-                    "SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, "
-                    "s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle, "
-                    "pg_sequence_last_value(c.oid), t.relname, a.attname "
-                    "FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid "
-                    "LEFT JOIN pg_depend d ON d.objid = c.oid "
-                    "AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') "
-                    "LEFT JOIN pg_class t ON t.oid = d.refobjid "
-                    "LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid "
-                    "AND a.attnum = d.refobjsubid "
-                    "WHERE c.relnamespace = %(ns)s ORDER BY 1"
-                ),
-                "functions": described(
-                    "SELECT p.proname, pg_get_functiondef(p.oid) FROM pg_proc p "
-                    "WHERE p.pronamespace = %(ns)s ORDER BY 1, 2"
-                ),
-                "triggers": described(
-                    "SELECT c.relname, t.tgname, t.tgenabled, pg_get_triggerdef(t.oid) "
-                    "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                    "WHERE c.relnamespace = %(ns)s AND NOT t.tgisinternal ORDER BY 1, 2"
-                ),
-                "comments": described(
-                    "SELECT c.relname, d.objsubid, d.description FROM pg_description d "
-                    "JOIN pg_class c ON c.oid = d.objoid AND d.classoid = 'pg_class'::regclass "
-                    "WHERE c.relnamespace = %(ns)s ORDER BY 1, 2"
-                ),
-                "migrations": _migrations(cursor, schema_name),
-            }
-        finally:
-            cursor.execute("SELECT set_config('search_path', %s, false)", [search_path])
+        return {
+            "relations": described(
+                "SELECT relname, relkind, relpersistence, reloptions, relacl::text, "
+                "relhasindex, relhastriggers, relchecks FROM pg_class "
+                "WHERE relnamespace = %(ns)s ORDER BY relname"
+            ),
+            "columns": described(
+                "SELECT c.relname, a.attname, row_number() OVER (PARTITION BY c.oid ORDER BY "
+                "a.attnum), format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+                "a.attidentity, a.attgenerated, pg_get_expr(d.adbin, d.adrelid), "
+                "a.attcollation FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+                "WHERE c.relnamespace = %(ns)s AND a.attnum > 0 AND NOT a.attisdropped "
+                "ORDER BY 1, 3"
+            ),
+            "constraints": described(
+                "SELECT c.relname, k.conname, k.contype, k.condeferrable, k.condeferred, "
+                "k.convalidated, pg_get_constraintdef(k.oid) FROM pg_constraint k "
+                "JOIN pg_class c ON c.oid = k.conrelid WHERE c.relnamespace = %(ns)s "
+                "ORDER BY 1, 2"
+            ),
+            "indexes": described(
+                "SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisunique, "
+                "i.indisprimary, i.indisvalid FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = %(ns)s "
+                "ORDER BY 1"
+            ),
+            "sequences": described(
+                "SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, "
+                "s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle, "
+                "pg_sequence_last_value(c.oid), t.relname, a.attname "
+                "FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid "
+                "LEFT JOIN pg_depend d ON d.objid = c.oid "
+                "AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') "
+                "LEFT JOIN pg_class t ON t.oid = d.refobjid "
+                "LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid "
+                "AND a.attnum = d.refobjsubid "
+                "WHERE c.relnamespace = %(ns)s ORDER BY 1"
+            ),
+            "functions": described(
+                "SELECT p.proname, pg_get_functiondef(p.oid) FROM pg_proc p "
+                "WHERE p.pronamespace = %(ns)s ORDER BY 1, 2"
+            ),
+            "triggers": described(
+                "SELECT c.relname, t.tgname, t.tgenabled, pg_get_triggerdef(t.oid) "
+                "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE c.relnamespace = %(ns)s AND NOT t.tgisinternal ORDER BY 1, 2"
+            ),
+            "comments": described(
+                "SELECT c.relname, d.objsubid, d.description FROM pg_description d "
+                "JOIN pg_class c ON c.oid = d.objoid AND d.classoid = 'pg_class'::regclass "
+                "WHERE c.relnamespace = %(ns)s ORDER BY 1, 2"
+            ),
+            "migrations": _migrations(cursor, schema_name),
+        }
 
 
 def _migrations(cursor: Any, schema_name: str) -> list[tuple]:
