@@ -70,13 +70,13 @@ bench: install
 	$(PY) bench/inventory.py
 	$(PY) bench/checkout.py
 
-# The write endpoints (adjust, checkout, collect-due, transfer ship) against bare views running the
-# same SQL, one gunicorn worker, wrk (bench/writes.py; arguments in WRITES_ARGS, e.g. --duration 10).
 # Many companies on one PostgreSQL (issue 28): creation time at 10/100/1,000, migrate, disk, memory,
 # latency; TENANTS_ARGS="--companies 10000 --walk" for the long run
 bench-tenants: install
 	$(PY) bench/tenants_scale.py $(TENANTS_ARGS)
 
+# The write endpoints (adjust, checkout, collect-due, transfer ship) against bare views running the
+# same SQL, one gunicorn worker, wrk (bench/writes.py; arguments in WRITES_ARGS, e.g. --duration 10).
 bench-writes: install
 	$(PY) bench/writes.py $(WRITES_ARGS)
 

@@ -7,8 +7,8 @@ the embedded one; dropped and made again unless `--reuse`), it:
    the other, as a burst of sign-ups (`tenant_create`, the service the API calls; each company
    then gets one product with a barcode), and prints the creation time per company (median, p95,
    max) over the companies numbered 1-10, 91-100, 991-1,000 (…); the baseline, measured in the
-   same run at the end: django-tenants' `clone_schema` (what creation used before) for
-   `--baseline` companies;
+   same run at the end: a schema made as django-tenants made it (`clone_schema`, then
+   `migrate_schemas --fake`: what creation did before) for `--baseline` companies;
 2. times `manage.py migrate` with nothing pending (what `make run` does on every start: the
    companies behind the template only) and, with `--walk`, django-tenants' walk of every schema
    (`migrate_schemas --executor multiprocessing`);
@@ -16,9 +16,10 @@ the embedded one; dropped and made again unless `--reuse`), it:
    and removed afterwards) to every company (`migrate --executor multiprocessing`);
 4. prints the disk per company (database size and catalogue size over the number of companies);
 5. serves the API with gunicorn (1 sync worker, production settings): login and barcode lookup
-   latency for random companies at 10 companies and at the end; the worker's and its PostgreSQL
-   backend's memory after requests for 10 companies, for every company, and for every company
-   again (bounded caches: the second pass must not grow them).
+   latency for random companies at 10 companies and at the end (after a first request for every
+   company, whose latency is printed too); the worker's and its PostgreSQL backend's memory after
+   requests for every company, and for every company again (bounded caches: the second pass must
+   not grow them).
 
     make bench-tenants                                  # or:
     .venv/bin/python bench/tenants_scale.py [--companies 1000] [--baseline 3] [--walk] [--keep]
@@ -89,12 +90,14 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_tenants.clone import CloneSchema  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
 from apps.catalog.services.products import product_create  # noqa: E402
 from apps.tenants.models import Tenant  # noqa: E402
+from apps.tenants.schema_template import schema_create_from_template  # noqa: E402
 from apps.tenants.services import tenant_create  # noqa: E402
 from apps.users.models import User  # noqa: E402
 from apps.users.tokens import token_pair_issue  # noqa: E402
@@ -196,44 +199,41 @@ def request(port: int, path: str, token: str | None = None, body: dict | None = 
 
 
 def serving(label: str, owners: list[User], tokens: dict) -> dict:
-    """Latency of login and barcode lookup for random companies; memory after 10 companies,
-    every company, every company again."""
+    """Latency of login and barcode lookup for random companies, and of each company's first
+    request; memory after a request for every company, and after a second one."""
     port = free_port()
-    ENV_SERVER = {"GUNICORN_WORKERS": "1", "GUNICORN_ACCESS_LOG": ""}
-    os.environ.update(ENV_SERVER)
+    os.environ.update({"GUNICORN_WORKERS": "1", "GUNICORN_ACCESS_LOG": ""})
     log = Path(f"/tmp/tenants-scale-{port}.log")
     server = start_server("gunicorn", port, "public", log)
     barcode = "/api/v1/products/lookup/barcode/2000000000015"
     try:
         worker = worker_pid(server.pid)
-        for owner in owners[:10]:  # warm: the first request of each company
-            request(port, barcode, tokens[owner.pk])
-        memory = {"after 10 companies": (rss_kib(worker), _backend_rss())}
+        # every company once: the first request of a company on this worker (its schema's
+        # prepared statement, PostgreSQL's catalog caches for its tables)
+        first = [request(port, barcode, tokens[owner.pk]) for owner in owners]
+        memory = {f"after all {len(owners)}": (rss_kib(worker), _backend_rss())}
+        lookups = [
+            request(port, barcode, tokens[random.choice(owners).pk]) for _ in range(args.requests)
+        ]
         logins = [
             request(port, "/api/auth/login", body={"email": o.email, "password": PASSWORD})
             for o in random.sample(owners, min(20, len(owners)))
         ]
-        lookups = [
-            request(port, barcode, tokens[random.choice(owners).pk]) for _ in range(args.requests)
-        ]
-        if len(owners) > 10:
-            for owner in owners:
-                request(port, barcode, tokens[owner.pk])
-            memory[f"after all {len(owners)}"] = (rss_kib(worker), _backend_rss())
-            for owner in owners:
-                request(port, barcode, tokens[owner.pk])
-            memory[f"after all {len(owners)} again"] = (rss_kib(worker), _backend_rss())
+        for owner in owners:
+            request(port, barcode, tokens[owner.pk])
+        memory[f"after all {len(owners)} again"] = (rss_kib(worker), _backend_rss())
     finally:
         stop_server(server)
     print(f"\n[{label}] {len(owners)} companies, 1 gunicorn worker")
     print(f"  login (random company)     {summary(logins)}")
     print(f"  barcode (random company)   {summary(lookups)}")
+    print(f"  barcode, a company's first {summary(first)}")
     for what, (worker_kib, backend_kib) in memory.items():
         print(
             f"  memory {what:<22} worker {worker_kib / 1024:6.1f} MiB   "
             f"its PostgreSQL backend {backend_kib / 1024:6.1f} MiB (private)"
         )
-    return {"logins": logins, "lookups": lookups, "memory": memory}
+    return {"logins": logins, "lookups": lookups, "first": first, "memory": memory}
 
 
 def _backend_rss() -> int:
@@ -338,13 +338,30 @@ if args.baseline:
         sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         began = time.perf_counter()
         clone.clone_schema(settings.TENANT_BASE_SCHEMA, schema, "DATA")
+        call_command(
+            "migrate_schemas", tenant=True, fake=True, schema_name=schema, interactive=False,
+            verbosity=0,
+        )  # fmt: skip
         times.append(time.perf_counter() - began)
+        connection.set_schema_to_public()
         sql(f'DROP SCHEMA "{schema}" CASCADE')
+    scripted = []
+    for n in range(args.baseline):
+        schema = f"t_script_baseline_{n}"
+        began = time.perf_counter()
+        schema_create_from_template(schema)
+        scripted.append(time.perf_counter() - began)
+        sql(f'DROP SCHEMA "{schema}" CASCADE')
+    print(
+        f"\nSchema alone at {count} companies: from the template's script {summary(scripted)}; "
+        f"as django-tenants made it {summary(times)}: "
+        f"{statistics.median(scripted) / statistics.median(times):.3f}x"
+    )
     ours = statistics.median(all_times[-10:]) if all_times else float("nan")
     print(
-        f"\nBaseline at {count} companies: django-tenants' clone_schema alone (no migrate --fake)"
-        f" {summary(times)}; tenant_create now {ours * 1000:.0f} ms median "
-        f"= {ours / statistics.median(times):.3f}x the clone alone"
+        f"Baseline at {count} companies: the schema as django-tenants made it (clone_schema, "
+        f"then migrate_schemas --fake) {summary(times)}; tenant_create now (schema, owner, "
+        f"settings) {ours * 1000:.0f} ms median = {ours / statistics.median(times):.3f}x"
     )
 
 if not args.keep:

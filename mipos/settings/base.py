@@ -86,6 +86,8 @@ TENANT_CREATION_FAKES_MIGRATIONS = True
 # `migrate_schemas --executor multiprocessing` made safe with a connection pool (it forked the
 # parent's pool): apps/tenants/schema_migrations.py
 GET_EXECUTOR_FUNCTION = "apps.tenants.schema_migrations.migration_executor"
+# `migrate --executor multiprocessing`: schemas migrated side by side (about one per core)
+TENANT_MULTIPROCESSING_MAX_PROCESSES = int(env("MIGRATE_PROCESSES", "2"))
 # The replica router first (report reads in its scope; the replica never migrated), then
 # django-tenants' one for migrations.
 DATABASE_ROUTERS = ("apps.core.replica.ReplicaRouter", "django_tenants.routers.TenantSyncRouter")

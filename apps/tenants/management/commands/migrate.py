@@ -50,7 +50,11 @@ class Command(MigrateSchemasCommand):
 
     def _migrate_tenant_schemas(self, *args, **options):
         template = settings.TENANT_BASE_SCHEMA
-        options = {**options, "shared": False, "tenant": True}
+        # Django's migrate runs the system checks for every schema it is given (~50 ms each):
+        # once, here, is enough.
+        if not options.get("skip_checks"):
+            self.check(databases=[options.get("database") or "default"])
+        options = {**options, "shared": False, "tenant": True, "skip_checks": True}
         if schema_exists(template):
             super().handle(*args, **{**options, "schema_name": template})
         behind = schemas_behind_template(template=template)
