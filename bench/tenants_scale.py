@@ -50,6 +50,9 @@ parser.add_argument("--database", default="mipos_scale")
 parser.add_argument("--reuse", action="store_true", help="keep the companies already there")
 parser.add_argument("--baseline", type=int, default=3, help="clone_schema companies at the end")
 parser.add_argument("--walk", action="store_true", help="also time migrate_schemas' full walk")
+parser.add_argument(
+    "--no-new-migration", action="store_true", help="skip applying a new migration to every schema"
+)
 parser.add_argument("--requests", type=int, default=200, help="barcode lookups per latency run")
 parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
 args = parser.parse_args()
@@ -289,35 +292,36 @@ if args.walk:
     walk = manage("migrate_schemas", "--noinput", "-v", "0", "--executor", "multiprocessing")
     print(f"  migrate_schemas' walk of every schema (multiprocessing, 2 processes): {walk:.1f} s")
 
-PROBE = ROOT / "apps" / "catalog" / "migrations" / "9999_bench_scale_probe.py"
-latest = sorted(p.stem for p in PROBE.parent.glob("0*.py") if p.stem[:4].isdigit())[-1]
-PROBE.write_text(
-    "from django.db import migrations\n\n\n"
-    "class Migration(migrations.Migration):\n"
-    f"    dependencies = [('catalog', '{latest}')]\n"
-    "    operations = [migrations.RunSQL(\n"
-    "        'CREATE INDEX bench_scale_probe ON catalog_brand (created_at)',\n"
-    "        'DROP INDEX bench_scale_probe')]\n"
-)
-try:
-    apply_new = manage("migrate", "--noinput", "-v", "0", "--executor", "multiprocessing")
-finally:
-    PROBE.unlink()
-(schemas_with_probe,) = sql(
-    "SELECT count(*) FROM pg_class WHERE relname = 'bench_scale_probe' AND relkind = 'i'"
-)[0]
-print(
-    f"\nA new migration (one index) applied to every schema (migrate --executor multiprocessing)"
-    f": {apply_new:.1f} s; the index is in {schemas_with_probe} schemas (companies + template)"
-)
-for (schema,) in sql(
-    "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE c.relname = 'bench_scale_probe'"
-):
-    sql(
-        f'DROP INDEX "{schema}".bench_scale_probe; DELETE FROM "{schema}".django_migrations '
-        "WHERE name = '9999_bench_scale_probe'"
+if not args.no_new_migration:
+    PROBE = ROOT / "apps" / "catalog" / "migrations" / "9999_bench_scale_probe.py"
+    latest = sorted(p.stem for p in PROBE.parent.glob("0*.py") if p.stem[:4].isdigit())[-1]
+    PROBE.write_text(
+        "from django.db import migrations\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        f"    dependencies = [('catalog', '{latest}')]\n"
+        "    operations = [migrations.RunSQL(\n"
+        "        'CREATE INDEX bench_scale_probe ON catalog_brand (created_at)',\n"
+        "        'DROP INDEX bench_scale_probe')]\n"
     )
+    try:
+        apply_new = manage("migrate", "--noinput", "-v", "0", "--executor", "multiprocessing")
+    finally:
+        PROBE.unlink()
+    (schemas_with_probe,) = sql(
+        "SELECT count(*) FROM pg_class WHERE relname = 'bench_scale_probe' AND relkind = 'i'"
+    )[0]
+    print(
+        f"\nA new migration (one index) applied to every schema (migrate --executor multiprocessing)"
+        f": {apply_new:.1f} s; the index is in {schemas_with_probe} schemas (companies + template)"
+    )
+    for (schema,) in sql(
+        "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relname = 'bench_scale_probe'"
+    ):
+        sql(
+            f'DROP INDEX "{schema}".bench_scale_probe; DELETE FROM "{schema}".django_migrations '
+            "WHERE name = '9999_bench_scale_probe'"
+        )
 
 added = count - start_count
 if added:
