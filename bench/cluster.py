@@ -145,19 +145,16 @@ from django_tenants.utils import tenant_context  # noqa: E402
 
 from apps.audit.models import AuditLog  # noqa: E402
 from apps.audit.services import audit_maintenance  # noqa: E402
-from apps.catalog.models import Product  # noqa: E402
 from apps.inventory.models import StockLevel  # noqa: E402
-from apps.inventory.services import AdjustItem, stock_adjust  # noqa: E402
 from apps.inventory.tests.conftest import LEDGER_MISMATCHES  # noqa: E402
 from apps.sales.models import Sale, SaleItem  # noqa: E402
-from apps.stores.services import store_create  # noqa: E402
 from apps.tenants.models import Package, PlanFeature  # noqa: E402
 from apps.tenants.services import package_create, tenant_create  # noqa: E402
 from apps.users.models import User  # noqa: E402
 from apps.users.services import staff_create  # noqa: E402
 from apps.users.services.platform import super_admin_create  # noqa: E402
 from apps.users.tokens import token_pair_issue  # noqa: E402
-from bench.common import company_remove  # noqa: E402
+from bench.common import company_remove, shop_seed  # noqa: E402
 
 # --- HTTP and websocket clients --------------------------------------------------------------------
 
@@ -399,19 +396,7 @@ def seed() -> World:
     )  # fmt: skip
     tenant, owner = created.tenant, created.owner
     with tenant_context(tenant):
-        store = store_create(actor=owner, name="Store S1", code="S1", kind="RETAIL")
-        products = [
-            Product.objects.create(
-                name=f"Item {i}", sku=f"CL-{i}", status="ACTIVE", sell_price=Decimal("2.50")
-            )
-            for i in range(6)
-        ]
-        stock_adjust(
-            actor=owner,
-            store_id=store.pk,
-            reason="FOUND",
-            items=[AdjustItem(p.pk, None, Decimal("100000")) for p in products],
-        )
+        store, products = shop_seed(owner=owner, sku_prefix="CL")
 
         def staff(email: str, role: str) -> User:
             return staff_create(

@@ -151,3 +151,57 @@ def pgbench_run(script: Path, seconds: int, clients: int = 8) -> float:
     if result.returncode != 0 or "aborted" in result.stdout:
         raise SystemExit(f"pgbench failed: {result.stderr}{result.stdout}")
     return float(re.search(r"tps = ([\d.]+) \(without", result.stdout).group(1))
+
+
+def demo_company_seed(*, slug: str, name: str, password: str) -> tuple:
+    """A bench company with the demo catalogue (analysed), its ADMIN owner and a CASHIER:
+    (tenant, owner, cashier, catalogue rows)."""
+    from django.db import connection
+    from django_tenants.utils import tenant_context
+
+    from apps.catalog.demo import demo_rows
+    from apps.catalog.imports import products_bulk_import
+    from apps.tenants.services import tenant_create
+    from apps.users.services import staff_create
+
+    created = tenant_create(
+        name=name, slug=slug, owner_email=f"owner@{slug}.bench", owner_password=password,
+        owner_name="Owner",
+    )  # fmt: skip
+    tenant, owner = created.tenant, created.owner
+    rows = demo_rows()
+    with tenant_context(tenant):
+        cashier = staff_create(
+            actor=owner, tenant=tenant, email=f"cashier@{slug}.bench",
+            password=password, name="Cashier", role="CASHIER",
+        )  # fmt: skip
+        products_bulk_import(actor=owner, rows=rows, create_missing=True)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    connection.set_schema_to_public()
+    return tenant, owner, cashier, rows
+
+
+def shop_seed(*, owner, sku_prefix: str, products: int = 6) -> tuple:
+    """In the current company: store S1 and `products` active products at 2.50 with 100,000 of
+    each in stock (so that a burst never runs out): (store, products)."""
+    from decimal import Decimal
+
+    from apps.catalog.models import Product
+    from apps.inventory.services import AdjustItem, stock_adjust
+    from apps.stores.services import store_create
+
+    store = store_create(actor=owner, name="Store S1", code="S1", kind="RETAIL")
+    items = [
+        Product.objects.create(
+            name=f"Item {i}", sku=f"{sku_prefix}-{i}", status="ACTIVE", sell_price=Decimal("2.50")
+        )
+        for i in range(products)
+    ]
+    stock_adjust(
+        actor=owner,
+        store_id=store.pk,
+        reason="FOUND",
+        items=[AdjustItem(p.pk, None, Decimal("100000")) for p in items],
+    )
+    return store, items

@@ -43,12 +43,17 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import free_port, start_server, stop_server, use_production_settings  # noqa: E402
+from bench.common import (  # noqa: E402
+    free_port,
+    shop_seed,
+    start_server,
+    stop_server,
+    use_production_settings,
+)
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--clients", type=int, default=8, help="tills checking out at once")
@@ -396,9 +401,6 @@ def seed() -> tuple[list[Till], str, str]:
     from django.db import connection
     from django_tenants.utils import tenant_context
 
-    from apps.catalog.models import Product
-    from apps.inventory.services import AdjustItem, stock_adjust
-    from apps.stores.services import store_create
     from apps.tenants.services import tenant_create
     from apps.users.services import staff_create
     from apps.users.tokens import token_pair_issue
@@ -414,19 +416,7 @@ def seed() -> tuple[list[Till], str, str]:
     tenant, owner = created.tenant, created.owner
     tills = []
     with tenant_context(tenant):
-        store = store_create(actor=owner, name="Store S1", code="S1", kind="RETAIL")
-        products = [
-            Product.objects.create(
-                name=f"Item {i}", sku=f"F-{i}", status="ACTIVE", sell_price=Decimal("2.50")
-            )
-            for i in range(6)
-        ]
-        stock_adjust(
-            actor=owner,
-            store_id=store.pk,
-            reason="FOUND",
-            items=[AdjustItem(p.pk, None, Decimal("100000")) for p in products],
-        )
+        store, products = shop_seed(owner=owner, sku_prefix="F")
         ids = [str(p.pk) for p in products]
         for i in range(args.clients):
             cashier = staff_create(

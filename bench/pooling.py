@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import company_remove, use_production_settings  # noqa: E402
+from bench.common import company_remove, demo_company_seed, use_production_settings  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--requests", type=int, default=200, help="requests per URL per round")
@@ -54,14 +54,9 @@ django.setup()
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection, connections  # noqa: E402
 from django.db.utils import load_backend  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django_tenants.utils import tenant_context  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
-from apps.catalog.demo import demo_rows  # noqa: E402
-from apps.catalog.imports import products_bulk_import  # noqa: E402
 from apps.core import prepared  # noqa: E402
-from apps.tenants.services import tenant_create  # noqa: E402
-from apps.users.services import staff_create  # noqa: E402
 from apps.users.tokens import token_pair_issue  # noqa: E402
 from bench.pgbouncer import pgbouncer, pgbouncer_binary  # noqa: E402
 from mipos.transaction_pooling import base as pooling  # noqa: E402
@@ -72,21 +67,7 @@ DEFAULT, POOLING = "django_tenants.postgresql_backend", "mipos.transaction_pooli
 
 
 def seed() -> tuple[str, str, str]:
-    created = tenant_create(
-        name="Bench pooling", slug=SLUG, owner_email=f"owner@{SLUG}.bench",
-        owner_password=PASSWORD, owner_name="Owner",
-    )  # fmt: skip
-    tenant, owner = created.tenant, created.owner
-    rows = demo_rows()
-    with tenant_context(tenant):
-        cashier = staff_create(
-            actor=owner, tenant=tenant, email=f"cashier@{SLUG}.bench",
-            password=PASSWORD, name="Cashier", role="CASHIER",
-        )  # fmt: skip
-        products_bulk_import(actor=owner, rows=rows, create_missing=True)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    connection.set_schema_to_public()
+    _, owner, cashier, rows = demo_company_seed(slug=SLUG, name="Bench pooling", password=PASSWORD)
     barcode = next(row["barcode"] for row in rows if row.get("barcode"))
     admin_token = token_pair_issue(user=owner).access
     return admin_token, token_pair_issue(user=cashier).access, barcode

