@@ -293,25 +293,22 @@ def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> Non
 
 def wait_caught_up(primary: psycopg.Connection, standby: psycopg.Connection, timeout=30) -> None:
     """Until the standby has replayed everything the primary had written when called."""
-    target = primary.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
-
-    def replayed() -> bool:
-        row = standby.execute(
-            "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), %s) >= 0", [target]
-        ).fetchone()
-        return bool(row[0])
-
-    wait_for(replayed, timeout=timeout, what=f"the standby to replay up to {target}")
+    _wait_standby_lsn(primary, standby, "pg_last_wal_replay_lsn", "replay", timeout)
 
 
 def wait_received(primary: psycopg.Connection, standby: psycopg.Connection, timeout=30) -> None:
     """Until the standby has received (not necessarily replayed) the primary's WAL so far."""
+    _wait_standby_lsn(primary, standby, "pg_last_wal_receive_lsn", "receive", timeout)
+
+
+def _wait_standby_lsn(primary, standby, lsn_function: str, verb: str, timeout) -> None:
+    """Until the standby's `lsn_function()` reaches the primary's current WAL position."""
     target = primary.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
 
-    def received() -> bool:
+    def reached() -> bool:
         row = standby.execute(
-            "SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), %s) >= 0", [target]
+            f"SELECT pg_wal_lsn_diff({lsn_function}(), %s) >= 0", [target]
         ).fetchone()
         return bool(row[0])
 
-    wait_for(received, timeout=timeout, what=f"the standby to receive up to {target}")
+    wait_for(reached, timeout=timeout, what=f"the standby to {verb} up to {target}")

@@ -43,6 +43,7 @@ class Command(MigrateSchemasCommand):
             shared, tenant = options.get("shared"), options.get("tenant")
             if shared or not tenant:
                 super().handle(*args, **{**options, "shared": True, "tenant": False})
+                options = {**options, "skip_checks": True}  # public's migrate ran them
             if tenant or not shared:
                 self._migrate_tenant_schemas(*args, **options)
         if not options.get("schema_name") and not options.get("app_label"):
