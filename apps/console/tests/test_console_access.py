@@ -27,7 +27,7 @@ def test_super_admin_signs_in(super_admin):
     for section in ("Tenants", "Users", "Audit trail", "Token Blacklist"):
         assert section in page.content.decode()
     html = page.content.decode()
-    assert "<title>Companies, users and the audit trail | MIPOS platform console</title>" in html
+    assert "<title>Dashboard | MIPOS platform console</title>" in html
     assert "Django administration" not in html
 
 

@@ -1,0 +1,18 @@
+"""The console's admin site: its name and version on every page."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+
+
+class ConsoleSite(admin.AdminSite):
+    site_header = "MIPOS platform console"
+    site_title = "MIPOS platform console"
+    index_title = "Dashboard"
+    enable_nav_sidebar = True
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        context["mipos_version"] = settings.MIPOS_VERSION
+        return context
