@@ -2,11 +2,6 @@ from django.contrib import admin, messages
 
 from apps.core.errors import ApplicationError
 
-# The console is the platform operators' tool, named as such on every page.
-admin.site.site_header = "MIPOS platform console"
-admin.site.site_title = "MIPOS platform console"
-admin.site.index_title = "Companies, users and the audit trail"
-
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Console pages show data; every change goes through an action that calls a service, so it

@@ -24,6 +24,8 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+MIPOS_VERSION = "1.0.0"  # shown in the console and the OpenAPI document
+
 SECRET_KEY = env("SECRET_KEY", "dev-insecure-secret-key-change-me-0123456789abcdef")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "*")
@@ -45,7 +47,8 @@ SHARED_APPS = [
     "apps.lookups",
     "apps.devtools",
     "daphne",
-    "django.contrib.admin",
+    "apps.console",
+    "apps.console.apps.ConsoleAdminConfig",  # django.contrib.admin with the console site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -384,7 +387,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "MIPOS API",
     "DESCRIPTION": "Multi-tenant retail point-of-sale backend. Every response is wrapped in "
     '`{"success", "data", "meta"}`; errors in `{"success": false, "error": {...}}`.',
-    "VERSION": "1.0.0",
+    "VERSION": MIPOS_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
