@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 
 from apps.core.errors import ApplicationError
@@ -28,3 +29,18 @@ def run_service_action(modeladmin, request, queryset, service, label: str) -> No
             modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
     if done:
         modeladmin.message_user(request, f"{label}: {done} done.", messages.SUCCESS)
+
+
+REASON_MIN_LENGTH, REASON_MAX_LENGTH = 3, 500  # as an operator access's reason (apps.core.operator)
+
+
+class ReasonForm(forms.Form):
+    """Every state-changing console action asks why; the reason goes into its audit row."""
+
+    reason = forms.CharField(
+        min_length=REASON_MIN_LENGTH,
+        max_length=REASON_MAX_LENGTH,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Recorded in the audit trail with your name.",
+    )
