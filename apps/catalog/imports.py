@@ -35,6 +35,7 @@ from apps.catalog.services import catalogue_lock
 from apps.catalog.validation import clean_barcode, clean_sku
 from apps.core.errors import ApplicationError, ValidationFailed
 from apps.core.events import publish_event
+from apps.core.plans import plan_usage_changed
 from apps.core.serializers import text_problem
 from apps.tenants.limits import PlanResource, current_tenant, plan_limit_guard
 
@@ -389,6 +390,8 @@ def products_bulk_import(
             raise ImportFailed(report)
         _plan_room_guard(plan, actor)
         _write(plan, report, progress)
+        if report.products_created:
+            plan_usage_changed(PlanResource.PRODUCTS, tenant=current_tenant(actor))
         audit_record(
             action="product.bulk_import",
             entity_type="product",

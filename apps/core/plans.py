@@ -27,6 +27,8 @@ class PlanResource(StrEnum):
 _COUNTERS: dict[PlanResource, Callable[[Any], int]] = {}
 # apps.tenants.limits.plan_limit_guard, registered by the tenants app
 plan_limit_guard_hook = Hook("plan limit guard", provider="apps.tenants")
+# apps.tenants.usage.tenant_usage_recount, registered by the tenants app
+usage_recount_hook = Hook("plan usage recount", provider="apps.tenants")
 
 
 def usage_counter_register(resource: PlanResource, counter: Callable[[Any], int]) -> None:
@@ -46,6 +48,13 @@ def plan_limit_guard(*, resource: PlanResource, tenant, adding: int = 1, package
     """Refuses (422 PLAN_LIMIT_REACHED) when `adding` more of `resource` would pass the company's
     plan; call inside the creating transaction (see apps.tenants.limits.plan_limit_guard)."""
     plan_limit_guard_hook(resource=resource, tenant=tenant, adding=adding, package=package)
+
+
+def plan_usage_changed(*resources: PlanResource, tenant) -> None:
+    """The console's copy of the company's usage of `resources` is recounted. Call in the
+    transaction that created or removed them, after the change, as late as possible (see
+    apps.tenants.usage)."""
+    usage_recount_hook(tenant=tenant, resources=resources)
 
 
 def current_tenant(actor=None):

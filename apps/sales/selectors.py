@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models.functions import TruncDate
 
 from apps.core.errors import NotFound
 from apps.core.filters import day_and_month_start
@@ -79,3 +83,15 @@ def sales_this_month_count(tenant) -> int:
     _today, month = day_and_month_start(time_zone=tenant_settings_cached(tenant=tenant).timezone)
     # every status listed: the (status, created_at) index serves the count
     return Sale.objects.filter(status__in=SaleStatus.values, created_at__gte=month).count()
+
+
+def sales_by_day(*, time_zone: str) -> list[tuple[dt.date, int, Decimal]]:
+    """Every sale's count and total per local day (the console's rollup, rebuilt by
+    `manage.py usage_recount`; apps.tenants.usage)."""
+    return list(
+        Sale.objects.annotate(day=TruncDate("created_at", tzinfo=ZoneInfo(time_zone)))
+        .values("day")
+        .annotate(n=Count("pk"), amount=Sum("total"))
+        .values_list("day", "n", "amount")
+        .order_by("day")
+    )

@@ -21,7 +21,7 @@ from apps.core.db import (
 )
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.events import publish_user_access_changed
-from apps.core.plans import PlanResource, current_tenant, plan_limit_guard
+from apps.core.plans import PlanResource, current_tenant, plan_limit_guard, plan_usage_changed
 from apps.core.validation import validate_pattern, validate_text, validate_timezone
 from apps.stores.events import store_changed
 from apps.stores.models import Store, StoreAssignment, StoreKind
@@ -99,6 +99,7 @@ def store_create(
             after=store_snapshot(store),
         )
         store_changed("store.created", store)
+        plan_usage_changed(_plan_resource(store.kind), tenant=current_tenant(actor))
     return store
 
 
@@ -145,8 +146,16 @@ def store_update(
         entity_type="store",
         conflict=_duplicate_code(),
         guard=guard,
-        on_change=lambda store, _after: store_changed("store.updated", store),
+        on_change=lambda store, after: _store_updated(store, after, actor),
     )
+
+
+def _store_updated(store: Store, after: dict[str, Any], actor) -> None:
+    store_changed("store.updated", store)
+    if "kind" in after:  # counted now as the other kind
+        plan_usage_changed(
+            PlanResource.STORES, PlanResource.WAREHOUSES, tenant=current_tenant(actor)
+        )
 
 
 def _staff_unassign(store: Store) -> dict[str, Any]:
@@ -165,8 +174,13 @@ def store_delete(*, actor, store_id: UUID) -> Store:
         action="store.delete",
         entity_type="store",
         facts=_staff_unassign,
-        on_change=lambda store: store_changed("store.deleted", store),
+        on_change=lambda store: _store_deleted(store, actor),
     )
+
+
+def _store_deleted(store: Store, actor) -> None:
+    store_changed("store.deleted", store)
+    plan_usage_changed(_plan_resource(store.kind), tenant=current_tenant(actor))
 
 
 def store_assignments_set(*, user_id: UUID, store_ids: Iterable[UUID]) -> list[UUID]:

@@ -57,6 +57,7 @@ class Package(DeferredLoadedTogether, models.Model):
 
     class Meta:
         ordering = ["price", "name"]
+        verbose_name = "plan"
 
     def __str__(self) -> str:
         return self.name
@@ -96,6 +97,8 @@ class Tenant(DeferredLoadedTogether, TenantMixin):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = "company"
+        verbose_name_plural = "companies"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
@@ -185,5 +188,54 @@ class TenantSettings(DeferredLoadedTogether, models.Model):
     receipt_locale = models.CharField(max_length=16, default="en_US")
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = "company settings"
+        verbose_name_plural = "company settings"
+
     def __str__(self) -> str:
         return f"settings of {self.tenant_id}"
+
+
+class TenantUsage(models.Model):
+    """How many counted things each company has (its plan's resources), kept in the public schema
+    so that the console lists and ranks every company with one query instead of entering each
+    schema. Not the plan guard's figure (that counts in the schema, under its lock): this copy is
+    recounted, in the changing transaction, by the services that change what it counts
+    (apps.tenants.usage). Users are not here: they live in the public schema already."""
+
+    tenant = models.OneToOneField(
+        Tenant, primary_key=True, on_delete=models.CASCADE, related_name="usage"
+    )
+    stores = models.PositiveIntegerField(default=0)
+    warehouses = models.PositiveIntegerField(default=0)
+    products = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "company usage"
+        verbose_name_plural = "company usage"
+
+    def __str__(self) -> str:
+        return f"usage of {self.tenant_id}"
+
+
+class TenantSalesDay(models.Model):
+    """Checkouts and their total per company and day (the company's local date), added to in
+    each checkout's transaction: the console's platform figures and each company's sales this
+    month, without entering the schemas. Gross at the time of sale (returns and voids are not
+    subtracted; a voided sale still counts against the plan's monthly sales, as in the guard)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sales_days")
+    day = models.DateField()
+    sales_count = models.PositiveIntegerField(default=0)
+    sales_total = money_field(default=Decimal("0.00"))
+
+    class Meta:
+        verbose_name = "company sales day"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "day"], name="tenant_sales_day_unique")
+        ]
+        indexes = [models.Index(fields=["day"], name="tenant_sales_day_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.day}: {self.sales_count}"

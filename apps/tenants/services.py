@@ -35,6 +35,7 @@ from apps.tenants.models import (
     Tenant,
     TenantSettings,
     TenantStatus,
+    TenantUsage,
 )
 from apps.tenants.selectors import tenant_settings_cache_clear
 from apps.users.cache import auth_cache_drop_tenant
@@ -121,6 +122,7 @@ def tenant_create(
             domain=f"{slug}.{settings.TENANT_DOMAIN_SUFFIX}", tenant=tenant, is_primary=True
         )
         TenantSettings.objects.create(tenant=tenant)
+        TenantUsage.objects.create(tenant=tenant)  # an empty schema: nothing counted yet
         owner = user_create(
             email=owner_email,
             password=owner_password,

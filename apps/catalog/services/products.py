@@ -30,6 +30,7 @@ from apps.core.db import (
     sent,
 )
 from apps.core.errors import ValidationFailed
+from apps.core.plans import plan_usage_changed
 from apps.core.validation import validate_range
 from apps.tenants.limits import PlanResource, current_tenant, plan_limit_guard
 
@@ -124,6 +125,7 @@ def product_create(
         insert_or_conflict(product, conflict=conflict("sku"))
         created(product, actor=actor, entity="product", fields=PRODUCT_FIELDS)
         product_changed("product.created", product)
+        plan_usage_changed(PlanResource.PRODUCTS, tenant=current_tenant(actor))
     return product
 
 
@@ -199,5 +201,10 @@ def product_delete(*, actor, product_id: UUID) -> Product:
         action="product.delete",
         entity_type="product",
         facts=variants_delete,
-        on_change=lambda product: product_changed("product.deleted", product),
+        on_change=lambda product: _product_deleted(product, actor),
     )
+
+
+def _product_deleted(product: Product, actor) -> None:
+    product_changed("product.deleted", product)
+    plan_usage_changed(PlanResource.PRODUCTS, tenant=current_tenant(actor))

@@ -49,6 +49,7 @@ from apps.sales.services.common import MAX_ITEMS, MAX_PAYMENTS, ZERO, company_se
 from apps.stores.models import StoreKind
 from apps.tenants.limits import PlanResource, current_tenant, plan_limit_guard, tenant_package
 from apps.tenants.models import PlanFeature
+from apps.tenants.usage import tenant_sale_record
 
 
 # --- the checkout's input -------------------------------------------------------------------------
@@ -349,6 +350,13 @@ def sale_checkout(*, actor, checkout: Checkout) -> CheckoutResult:
         _customer_side(sale, priced, actor=actor)
         events.sale_changed("sale.completed", sale)
         metrics.checkout_completed()
+        # last: the company's day row (apps.tenants.usage) is held only while this commits
+        tenant_sale_record(
+            tenant_id=current_tenant(actor).pk,
+            sold_at=sale.created_at,
+            time_zone=priced.settings.timezone,
+            total=sale.total,
+        )
     return CheckoutResult(sale=sale, replayed=False)
 
 

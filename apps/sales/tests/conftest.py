@@ -17,6 +17,7 @@ from apps.customers.models import Customer, CustomerLedgerEntry, LoyaltyEntry
 from apps.inventory.models import StockLevel, StockMovement
 from apps.inventory.services import AdjustItem, stock_adjust
 from apps.sales.models import DueAllocation, Payment, Sale, SaleItem, SaleReturn
+from apps.tenants.models import TenantSalesDay
 from tests.factories.catalog import coffee_beans, gift_wrap, kilogram, still_water
 
 
@@ -106,6 +107,7 @@ def committed(worlds, django_db_blocker):
             product.delete()
             DocumentCounter.objects.filter(series__startswith="sale:").delete()
             AuditLog.objects.filter(entity_type="sale").delete()
+            TenantSalesDay.objects.filter(tenant=world.tenant).delete()
             AuditLog.objects.filter(action="stock.adjust", entity_id=str(world.store.pk)).delete()
         connection.set_schema_to_public()
 

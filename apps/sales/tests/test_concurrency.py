@@ -17,6 +17,7 @@ from apps.inventory.tests.conftest import ledger_mismatches
 from apps.sales import pricing, services
 from apps.sales.models import Sale
 from apps.sales.tests.conftest import run_threads
+from apps.tenants.models import TenantSalesDay
 from apps.users.tokens import token_pair_issue
 from tests.factories.sales import CHECKOUT
 
@@ -55,6 +56,9 @@ def test_200_parallel_one_unit_checkouts_against_50_in_stock(committed):
             f"INV-S1-{n:06d}" for n in range(1, 51)
         ]
         assert ledger_mismatches() == []
+    # the console's rollup (apps.tenants.usage): the 50 sales, none of the 150 refusals
+    day = TenantSalesDay.objects.get(tenant=world.tenant)
+    assert (day.sales_count, day.sales_total) == (50, Decimal("125.00"))
 
 
 def test_ten_parallel_replays_of_one_client_sale_id_make_one_sale(committed):
