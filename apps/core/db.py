@@ -173,6 +173,7 @@ def row_update(
     on_change: Callable[[M, dict[str, Any]], None] | None = None,
     tenant: Any = None,
     entity_id: Any = None,
+    reason: str = "",
 ) -> M:
     """Changes one row, in its own transaction (or the caller's):
 
@@ -186,7 +187,8 @@ def row_update(
        (cache drops; events, which are sent on commit). Nothing changed: no audit row, no event.
 
     `tenant` (the audit row's company; the current schema's by default) may be a function of the
-    locked row, for rows whose company is only known once read.
+    locked row, for rows whose company is only known once read. `reason` (a console action's
+    why) is added to the audit row's `after`.
     """
     with transaction.atomic():
         instance = lock()
@@ -208,7 +210,7 @@ def row_update(
                 actor=actor,
                 tenant=tenant(instance) if callable(tenant) else tenant,
                 before=_audited(before),
-                after=_audited(after),
+                after=_audited(after) | ({"reason": reason} if reason else {}),
             )
             if on_change is not None:
                 on_change(instance, after)

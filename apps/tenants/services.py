@@ -168,9 +168,11 @@ def tenant_profile_update(
     website: str | Unset = UNSET,
     logo_url: str | Unset = UNSET,
     package_id: UUID | Unset | None = UNSET,
+    reason: str = "",
 ) -> Tenant:
     """The company's profile; `package_id` (the platform's super admins only: the views decide)
-    moves it to another plan (null: no plan), audited in the same row as the rest."""
+    moves it to another plan (null: no plan), audited in the same row as the rest (with the
+    console's `reason`)."""
     changes = sent(
         package_id=package_id,
         name=name,
@@ -203,6 +205,7 @@ def tenant_profile_update(
         entity_type="tenant",
         on_change=on_change,
         tenant=tenant,
+        reason=reason,
     )
 
 
@@ -395,7 +398,7 @@ def tenant_settings_update(
     )
 
 
-def _tenant_status_change(*, actor: User, tenant: Tenant, to: str) -> Tenant:
+def _tenant_status_change(*, actor: User, tenant: Tenant, to: str, reason: str) -> Tenant:
     with transaction.atomic():
         locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
         if locked.status == to:
@@ -414,18 +417,20 @@ def _tenant_status_change(*, actor: User, tenant: Tenant, to: str) -> Tenant:
             actor=actor,
             tenant=locked,
             before={"status": before},
-            after={"status": to},
+            after={"status": to} | ({"reason": reason} if reason else {}),
         )
     return locked
 
 
-def tenant_suspend(*, actor: User | None, tenant: Tenant) -> Tenant:
+def tenant_suspend(*, actor: User | None, tenant: Tenant, reason: str = "") -> Tenant:
     """Its users are refused (403 TENANT_SUSPENDED) from the next request on; data is kept."""
-    return _tenant_status_change(actor=actor, tenant=tenant, to=TenantStatus.SUSPENDED)
+    return _tenant_status_change(
+        actor=actor, tenant=tenant, to=TenantStatus.SUSPENDED, reason=reason
+    )
 
 
-def tenant_restore(*, actor: User | None, tenant: Tenant) -> Tenant:
-    return _tenant_status_change(actor=actor, tenant=tenant, to=TenantStatus.ACTIVE)
+def tenant_restore(*, actor: User | None, tenant: Tenant, reason: str = "") -> Tenant:
+    return _tenant_status_change(actor=actor, tenant=tenant, to=TenantStatus.ACTIVE, reason=reason)
 
 
 # --- subscription packages ----------------------------------------------------------------------
