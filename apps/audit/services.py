@@ -54,8 +54,10 @@ def audit_record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     tenant=None,
+    reason: str = "",
 ) -> AuditLog:
-    """Writes one audit row in the caller's transaction (tenant: the current schema's)."""
+    """Writes one audit row in the caller's transaction (tenant: the current schema's).
+    `reason` (an operator's, from the console) is kept as `after["reason"]`."""
     entry = audit_entry(
         action=action,
         entity_type=entity_type,
@@ -64,6 +66,7 @@ def audit_record(
         before=before,
         after=after,
         tenant=tenant,
+        reason=reason,
     )
     entry.save(force_insert=True)
     return entry
@@ -78,6 +81,7 @@ def audit_entry(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     tenant=None,
+    reason: str = "",
 ) -> AuditLog:
     """The audit row `audit_record` writes, unsaved: for a service that writes it in the same
     round trip as its own rows (`apps.core.db.rows_insert`), in the same transaction."""
@@ -86,6 +90,10 @@ def audit_entry(
         if tenant is not None and getattr(tenant, "pk", None) is None:
             tenant = None  # django-tenants' FakeTenant for the public schema
     before, after = changed_fields(_scrub(before), _scrub(after))
+    if reason:
+        # added after the diff: as part of `after` it would empty a deletion's `before` (no key
+        # of `before` is in such an `after`)
+        after = {**(after or {}), "reason": reason}
     ctx = current()
     actor_is_user = actor is not None and getattr(actor, "is_authenticated", False)
     return AuditLog(

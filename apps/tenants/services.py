@@ -503,7 +503,9 @@ def package_create(
     max_sales_per_month: int | None = None,
     features: list[str] = (),
     requests_per_minute: int | None = None,
+    reason: str = "",
 ) -> Package:
+    """`reason` (the console asks for one) goes into the audit row's `after`."""
     fields = _package_clean(
         {
             "name": name,
@@ -529,8 +531,13 @@ def package_create(
         actor=actor,
         action="package.create",
         entity_type="package",
-        after=_package_snapshot(package),
+        after=_package_snapshot(package) | _reason(reason),
     )
+
+
+def _reason(reason: str) -> dict:
+    """The operator's reason for the audit row's `after`; nothing when none was given (API)."""
+    return {"reason": reason} if reason else {}
 
 
 def _plan_users_drop(package_id: UUID) -> None:
@@ -555,8 +562,10 @@ def package_update(
     max_sales_per_month: int | Unset | None = UNSET,
     features: list[str] | Unset = UNSET,
     requests_per_minute: int | Unset | None = UNSET,
+    reason: str = "",
 ) -> Package:
-    """Lowering a limit below what a company uses is allowed: its new creates are refused."""
+    """Lowering a limit below what a company uses is allowed: its new creates are refused.
+    `reason` goes into the audit row's `after` (only written when a field changes)."""
     changes = _package_clean(
         sent(
             name=name,
@@ -577,6 +586,7 @@ def package_update(
         Package.objects.filter(name__iexact=changes["name"]).exclude(pk=package_id).exists()
     ):
         raise _package_duplicate()
+    pending: list[str] = []  # the fields that change: a no-op stays unaudited, reason or not
     return row_update(
         lock=lambda: row_lock(Package.objects.all(), package_id),
         changes=changes,
@@ -584,13 +594,16 @@ def package_update(
         action="package.update",
         entity_type="package",
         conflict=_package_duplicate(),
+        guard=lambda _package, fields: pending.extend(fields),
+        related=lambda _package: ({}, _reason(reason) if pending else {}),
         on_change=lambda package, _after: _plan_users_drop(package.pk),
         tenant=None,
     )
 
 
-def package_delete(*, actor: User, package_id: UUID) -> None:
-    """A package that a company is on cannot be deleted (422 IN_USE): move them first."""
+def package_delete(*, actor: User, package_id: UUID, reason: str = "") -> None:
+    """A package that a company is on cannot be deleted (422 IN_USE): move them first.
+    `reason` goes into the audit row's `after`."""
     with transaction.atomic():
         package = row_lock(Package.objects.all(), package_id)  # companies joining it wait
         in_use = Tenant.objects.filter(package_id=package.pk).count()
@@ -615,4 +628,5 @@ def package_delete(*, actor: User, package_id: UUID) -> None:
             actor=actor,
             tenant=None,
             before=before,
+            reason=reason,
         )
