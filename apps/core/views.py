@@ -25,7 +25,8 @@ def health_live(request):
     return JsonResponse({"status": "ok"})
 
 
-def _database_ready() -> str:
+def database_readiness() -> str:
+    """ "up", "down" or "migrations pending" (the public schema's)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -39,7 +40,7 @@ def _database_ready() -> str:
     return "migrations pending" if pending else "up"
 
 
-def _redis_ready() -> str | None:
+def redis_readiness() -> str | None:
     """None when no Redis is configured."""
     if not settings.REDIS_URL:
         return None
@@ -56,8 +57,8 @@ def _redis_ready() -> str | None:
 def health(request):
     """Readiness (also `/health/ready`): 200 when the database answers with every migration
     applied and Redis (when configured) answers; 503 naming what is not ready otherwise."""
-    checks = {"database": _database_ready()}
-    redis = _redis_ready()
+    checks = {"database": database_readiness()}
+    redis = redis_readiness()
     if redis is not None:
         checks["redis"] = redis
     ready = all(value == "up" for value in checks.values())

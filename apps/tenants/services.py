@@ -11,9 +11,16 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_context
 
-from apps.audit.services import audit_record
+from apps.audit.models import AuditLog
+from apps.audit.services import audit_maintenance, audit_record
 from apps.core.db import UNSET, Unset, row_create, row_lock, row_update, sent
-from apps.core.errors import BusinessRuleViolation, Conflict, ErrorCode, ValidationFailed
+from apps.core.errors import (
+    BusinessRuleViolation,
+    Conflict,
+    ErrorCode,
+    NotFound,
+    ValidationFailed,
+)
 from apps.core.events import publish_event, publish_tenant_access_changed
 from apps.core.roles import Role
 from apps.core.validation import (
@@ -40,7 +47,7 @@ from apps.tenants.models import (
 from apps.tenants.selectors import tenant_settings_cache_clear
 from apps.users.cache import auth_cache_drop_tenant
 from apps.users.models import User, normalize_email
-from apps.users.services import password_validate, user_create
+from apps.users.services import password_validate, user_access_link_send, user_create
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
 TEMPLATE_SLUG = "_template"  # underscores are not allowed in customer slugs: no clash
@@ -75,13 +82,14 @@ def tenant_create(
     name: str,
     slug: str,
     owner_email: str,
-    owner_password: str,
+    owner_password: str | None,
     owner_name: str,
     package_id: UUID | None = None,
     actor: User | None = None,
 ) -> TenantWithOwner:
     """Creates a company (schema cloned from the template), its primary domain and its ADMIN,
-    on the plan `package_id` (none: no plan, no limits)."""
+    on the plan `package_id` (none: no plan, no limits). Without `owner_password` (the console's
+    "invite the owner") the owner is e-mailed an invitation to set one, after the commit."""
     name, slug, owner_email = name.strip(), slug.strip().lower(), normalize_email(owner_email)
     errors = []
     if not name:
@@ -105,7 +113,8 @@ def tenant_create(
             "A user with this email already exists.",
             details=[{"field": "ownerEmail", "message": "Already in use."}],
         )
-    password_validate(password=owner_password, field="ownerPassword")
+    if owner_password is not None:
+        password_validate(password=owner_password, field="ownerPassword")
 
     with transaction.atomic():
         package = _package_for(package_id) if package_id is not None else None
@@ -149,6 +158,8 @@ def tenant_create(
                 "packageId": str(package.pk) if package else None,
             },
         )
+        if owner_password is None:
+            user_access_link_send(actor=actor, user_id=owner.pk)
     return TenantWithOwner(tenant=tenant, owner=owner)
 
 
@@ -629,4 +640,47 @@ def package_delete(*, actor: User, package_id: UUID, reason: str = "") -> None:
             tenant=None,
             before=before,
             reason=reason,
+        )
+
+
+# --- deleting a company -------------------------------------------------------------------------
+def tenant_delete(*, actor: User, tenant_id: UUID, reason: str, confirm_slug: str = "") -> None:
+    """Erases a company: its schema (every store, product, sale, customer), its users, domains,
+    settings, usage and its own audit trail. What stays is the platform trail's `tenant.delete`
+    row (who, why, what the company was). A company that has sales or other money documents is
+    refused (422) unless `confirm_slug` repeats its slug: those are books someone may need."""
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().filter(pk=tenant_id, is_template=False).first()
+        if tenant is None:
+            raise NotFound("No such company.")
+        with schema_context(tenant.schema_name):
+            has_documents = money_documents_exist()
+        if has_documents and confirm_slug.strip() != tenant.slug:
+            raise BusinessRuleViolation(
+                "This company has sales. Type its slug to confirm that its books go too.",
+                details=[{"field": "confirmSlug", "message": f"Type {tenant.slug} to confirm."}],
+            )
+        users = User.objects.filter(tenant=tenant)
+        facts = {
+            "name": tenant.name,
+            "slug": tenant.slug,
+            "status": tenant.status,
+            "packageId": str(tenant.package_id) if tenant.package_id else None,
+            "users": users.count(),
+            "hadSales": has_documents,
+        }
+        auth_cache_drop_tenant(tenant.pk)
+        publish_tenant_access_changed(tenant.schema_name)  # its open sockets close
+        with audit_maintenance():  # the company's own trail goes with it
+            AuditLog.objects.filter(tenant=tenant).delete()
+        users.delete()
+        schema = tenant.schema_name
+        tenant.delete(force_drop=True)
+        tenant_settings_cache_clear(tenant_id=tenant_id)
+        audit_record(
+            action="tenant.delete",
+            entity_type="tenant",
+            entity_id=tenant_id,
+            actor=actor,
+            after=facts | {"schema": schema, "reason": reason},
         )

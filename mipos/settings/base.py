@@ -306,7 +306,15 @@ OPERATOR_WRITE_REAUTH_MINUTES = int(env("OPERATOR_WRITE_REAUTH_MINUTES", "15"))
 IDEMPOTENCY_RETENTION_HOURS = int(env("IDEMPOTENCY_RETENTION_HOURS", "48"))
 IDEMPOTENCY_PURGE_INTERVAL_MINUTES = int(env("IDEMPOTENCY_PURGE_INTERVAL_MINUTES", "10"))
 
-# Failed-login throttling: attempts allowed per window, per client IP and per account.
+# The console's sessions (the only Django sessions): they end this many seconds after they were
+# last written (the sign-in, mostly; 8 hours by default, one working day) and when the browser
+# closes, whichever comes first. Then the console asks to sign in again.
+SESSION_COOKIE_AGE = int(env("CONSOLE_SESSION_SECONDS", str(8 * 3600)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("CONSOLE_SESSION_BROWSER_CLOSE", True)
+SESSION_COOKIE_HTTPONLY = True
+
+# Failed-login throttling (the API's login and the console's share it): attempts allowed per
+# window, per client IP and per account.
 LOGIN_FAILURES_PER_IP = int(env("LOGIN_FAILURES_PER_IP", "20"))
 LOGIN_FAILURES_PER_ACCOUNT = int(env("LOGIN_FAILURES_PER_ACCOUNT", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(env("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
@@ -319,6 +327,10 @@ PASSWORD_RECOVERY_PER_IP = int(env("PASSWORD_RECOVERY_PER_IP", "10"))
 PASSWORD_RECOVERY_PER_EMAIL = int(env("PASSWORD_RECOVERY_PER_EMAIL", "3"))
 PASSWORD_RECOVERY_WINDOW_SECONDS = int(env("PASSWORD_RECOVERY_WINDOW_SECONDS", "3600"))
 PASSWORD_RESET_TOKEN_MINUTES = int(env("PASSWORD_RESET_TOKEN_MINUTES", "30"))
+# an owner invited from the console (no password yet) sets one through this link
+INVITATION_HOURS = int(env("INVITATION_HOURS", "72"))
+# the console's dashboard is made at most once per this many seconds (in the shared cache)
+CONSOLE_DASHBOARD_SECONDS = int(env("CONSOLE_DASHBOARD_SECONDS", "30"))
 # /metrics: a bearer token, or the client addresses (networks) that may scrape without one
 METRICS_TOKEN = env("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = [

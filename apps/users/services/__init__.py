@@ -25,6 +25,7 @@ from apps.users.services.recovery import (
     password_recovery_complete,
     password_recovery_request,
     password_reset_token_issue,
+    user_access_link_send,
 )
 from apps.users.services.sessions import (
     Session,
@@ -71,6 +72,7 @@ __all__ = [
     "staff_update",
     "super_admin_create",
     "super_admin_ensure",
+    "user_access_link_send",
     "user_create",
     "user_hard_delete",
     "user_lock",

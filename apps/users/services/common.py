@@ -55,7 +55,7 @@ def email_taken(field: str) -> Conflict:
 def user_create(
     *,
     email: str,
-    password: str,
+    password: str | None,
     name: str,
     role: str,
     tenant=None,
@@ -66,12 +66,14 @@ def user_create(
     record_audit: bool = True,
 ) -> User:
     """Creates a user. `record_audit=False` when the caller's own audit row covers it (a company
-    created with its owner is one write, one row)."""
+    created with its owner is one write, one row). `password=None`: the account has none until
+    it is set through an invitation link (user_access_link_send)."""
     email = normalize_email(email)
     if User.objects.filter(email=email).exists():
         raise email_taken(email_field)
     candidate = User(email=email, name=name, role=role, tenant=tenant)
-    password_validate(password=password, user=candidate, field=password_field)
+    if password is not None:
+        password_validate(password=password, user=candidate, field=password_field)
     with transaction.atomic():
         try:
             with transaction.atomic():

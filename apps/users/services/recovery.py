@@ -12,23 +12,24 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.core.errors import ApplicationError, ErrorCode
+from apps.core.errors import ApplicationError, BusinessRuleViolation, ErrorCode
 from apps.core.mail import mail_send_later
 from apps.users.models import PasswordResetToken, User, normalize_email
 from apps.users.services.common import password_validate, sha256, user_lock, user_sessions_revoke
 from apps.users.throttling import login_failures_clear, password_recovery_take
 
 
-def password_reset_token_issue(*, user: User) -> str:
+def password_reset_token_issue(*, user: User, minutes: int | None = None) -> str:
     """A new reset token of `user` (stored as its hash, with the stamp of the current
-    password), valid `PASSWORD_RESET_TOKEN_MINUTES`; returns the token itself."""
+    password), valid `minutes` (default `PASSWORD_RESET_TOKEN_MINUTES`); returns the token."""
+    minutes = minutes or django_settings.PASSWORD_RESET_TOKEN_MINUTES
     token, now = secrets.token_urlsafe(32), timezone.now()
     PasswordResetToken.objects.create(
         user=user,
         token_hash=sha256(token),
         password_stamp=sha256(user.password),
         created_at=now,
-        expires_at=now + timedelta(minutes=django_settings.PASSWORD_RESET_TOKEN_MINUTES),
+        expires_at=now + timedelta(minutes=minutes),
     )
     return token
 
@@ -52,12 +53,7 @@ def password_recovery_request(*, email: str, ip: str | None) -> None:
             actor=user,
             tenant=user.tenant,
         )
-        custom = django_settings.PASSWORD_RESET_URL  # a reset page of the operator's own
-        link = (
-            custom.format(token=token)
-            if custom
-            else f"{django_settings.PUBLIC_URL}/reset-password?token={token}"
-        )
+        link = _reset_link(token)
         mail_send_later(
             EmailMessage(
                 subject="Reset your MIPOS password",
@@ -72,6 +68,65 @@ def password_recovery_request(*, email: str, ip: str | None) -> None:
                 to=[user.email],
             )
         )
+
+
+def _reset_link(token: str) -> str:
+    custom = django_settings.PASSWORD_RESET_URL  # a reset page of the operator's own
+    if custom:
+        return custom.format(token=token)
+    return f"{django_settings.PUBLIC_URL}/reset-password?token={token}"
+
+
+def user_access_link_send(*, actor: User, user_id, reason: str = "") -> str:
+    """A platform operator sends a user a one-time link to set a password: an invitation
+    (valid `INVITATION_HOURS`) while the account has no password yet, else a password reset
+    (valid `PASSWORD_RESET_TOKEN_MINUTES`; the current password keeps working until it is
+    used). E-mailed after the commit; audited with the operator and the reason. Returns the
+    kind sent: "invitation" or "reset"."""
+    with transaction.atomic():
+        user = user_lock(user_id=user_id)
+        if not user.can_sign_in:
+            raise BusinessRuleViolation(
+                "This account is deactivated; restore it before sending it a link."
+            )
+        invitation = not user.has_usable_password()
+        minutes = django_settings.INVITATION_HOURS * 60 if invitation else None
+        token = password_reset_token_issue(user=user, minutes=minutes)
+        kind = "invitation" if invitation else "reset"
+        audit_record(
+            action=f"user.{kind}_send",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=actor,
+            tenant=user.tenant,
+            after={"email": user.email} | ({"reason": reason} if reason else {}),
+        )
+        link = _reset_link(token)
+        if invitation:
+            company = user.tenant.name if user.tenant else "MIPOS"
+            subject = f"You are invited to {company} on MIPOS"
+            body = (
+                f"Hello {user.name},\n\nAn account was made for you at {company} on MIPOS"
+                f" ({user.email}). To choose your password, open this link within"
+                f" {django_settings.INVITATION_HOURS} hours:\n\n{link}\n\nIt works once.\n"
+            )
+        else:
+            subject = "Reset your MIPOS password"
+            body = (
+                f"Hello {user.name},\n\nA platform operator sent you this link to choose a new"
+                f" password for your MIPOS account. Open it within"
+                f" {django_settings.PASSWORD_RESET_TOKEN_MINUTES} minutes:\n\n{link}\n\nIt works"
+                " once. Until then your password stays as it is.\n"
+            )
+        mail_send_later(
+            EmailMessage(
+                subject=subject,
+                body=body,
+                from_email=django_settings.DEFAULT_FROM_EMAIL,
+                to=[user.email],
+            )
+        )
+    return kind
 
 
 def password_recovery_complete(*, token: str, new_password: str) -> None:
