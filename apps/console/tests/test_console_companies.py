@@ -297,3 +297,33 @@ def test_the_dashboard_shows_the_platform(console, world_a, starter):
     assert "<title>Dashboard | MIPOS platform console</title>" in html
     assert "Closest to their plan limits" in html and "Company dash-co" in html
     assert '<th scope="row">Database</th><td class="console-state-up">up</td>' in html
+
+
+@pytest.mark.parametrize("role", [None, "ADMIN", "MANAGER", "CASHIER"])
+def test_only_super_admins_reach_the_company_pages_and_actions(world_a, role):
+    client = Client()
+    if role is not None:
+        client.force_login(world_a.user(role))  # a company user's session: not staff
+    company = world_a.tenant.pk
+    for url in (
+        COMPANIES,
+        f"{COMPANIES}add/",
+        f"{COMPANIES}{company}/change/",
+        f"{COMPANIES}{company}/operator/",
+        "/admin/",
+    ):
+        response = client.get(url)
+        assert (response.status_code, response["Location"].split("?")[0]) == (
+            302,
+            "/admin/login/",
+        ), url
+    for action in ("suspend", "plan", "erase", "owner-link", "operator"):
+        response = client.post(
+            f"{COMPANIES}{company}/{action}/",
+            {"reason": REASON, "confirm_slug": world_a.tenant.slug},
+        )
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert Tenant.objects.get(pk=company).status == "ACTIVE"
+    assert not AuditLog.objects.filter(
+        action__in=["tenant.suspend", "tenant.delete", "operator.access"]
+    ).exists()
