@@ -37,10 +37,6 @@ OPERATOR_SESSION_KEY = "console-operator-access"
 RECENT_AUDIT_ROWS = 20
 OPERATOR_SALES = 50
 
-if admin.site.is_registered(Tenant):  # apps.tenants' own registration: replaced by this one
-    admin.site.unregister(Tenant)
-
-
 class PlanFilter(admin.SimpleListFilter):
     """By plan: the plans in one query, "No plan" for self-hosted companies."""
 
