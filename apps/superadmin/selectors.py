@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count
+from django.db.models import Count, Sum
 
 from apps.core.roles import Role
-from apps.tenants.models import Tenant, TenantStatus
+from apps.tenants.models import Tenant, TenantSalesDay, TenantStatus
 from apps.users.models import User
 
 
@@ -31,6 +31,25 @@ def platform_stats() -> dict:
             "total": sum(by_role.values()),
             **{role.lower(): by_role.get(role, 0) for role in Role.values},
         },
-        # Platform sales volume arrives with the sales module; the fields are fixed now.
-        "sales": {"count": 0, "volume": Decimal("0.00")},
+        "sales": _sales(),
+    }
+
+
+def _sales() -> dict:
+    """Every checkout on the platform and their total, from the companies' day rollup (public
+    schema: apps.tenants.usage), per currency; `volume` adds them all (one figure for a
+    single-currency platform; `byCurrency` says what it is made of)."""
+    rows = list(
+        TenantSalesDay.objects.values("tenant__settings__currency")
+        .annotate(count=Sum("sales_count"), volume=Sum("sales_total"))
+        .order_by("tenant__settings__currency")
+        .values_list("tenant__settings__currency", "count", "volume")
+    )
+    return {
+        "count": sum(count for _currency, count, _volume in rows),
+        "volume": sum((volume for _currency, _count, volume in rows), Decimal("0.00")),
+        "by_currency": [
+            {"currency": currency, "count": count, "volume": volume}
+            for currency, count, volume in rows
+        ],
     }

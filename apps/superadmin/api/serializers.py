@@ -80,9 +80,19 @@ class CountsByRoleSerializer(serializers.Serializer):
     cashier = serializers.IntegerField()
 
 
-class SalesVolumeSerializer(serializers.Serializer):
+class CurrencyVolumeSerializer(serializers.Serializer):
+    currency = serializers.CharField()
     count = serializers.IntegerField()
     volume = money_total_serializer_field()
+
+
+class SalesVolumeSerializer(serializers.Serializer):
+    """Every checkout on the platform (voided ones included, returns not subtracted): `volume`
+    adds every currency's total; `byCurrency` splits it."""
+
+    count = serializers.IntegerField()
+    volume = money_total_serializer_field()
+    by_currency = CurrencyVolumeSerializer(many=True)
 
 
 class PlatformStatsSerializer(serializers.Serializer):

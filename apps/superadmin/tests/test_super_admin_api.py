@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
+from django_tenants.utils import tenant_context
 
 from apps.audit.models import AuditLog
-from apps.tenants.models import Tenant
+from apps.tenants.models import Tenant, TenantSettings
+from apps.tenants.selectors import tenant_settings_cache_clear
 from apps.users.models import User
 from conftest import PASSWORD
+from tests.factories.catalog import gift_wrap
+from tests.factories.sales import cash, checkout, line
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +166,31 @@ def test_stats(api, super_admin, world_a, world_b):
     data = api(super_admin).get("/api/v1/super-admin/stats").json()["data"]
     assert data["tenants"] == {"total": 2, "active": 2, "suspended": 0}
     assert data["users"] == {"total": 7, "superAdmin": 1, "admin": 2, "manager": 2, "cashier": 2}
-    assert data["sales"] == {"count": 0, "volume": "0.00"}
+    assert data["sales"] == {"count": 0, "volume": "0.00", "byCurrency": []}
+
+
+def test_stats_count_every_checkout_per_currency(api, super_admin, world_a, world_b):
+    """Two checkouts in A (USD) and one in B (EUR), through the API: counted from the companies'
+    day rollup, each currency apart and all together."""
+    TenantSettings.objects.filter(tenant=world_b.tenant).update(currency="EUR")
+    tenant_settings_cache_clear(tenant_id=world_b.tenant.pk)
+    world_b.tenant._state.fields_cache.pop("settings", None)
+    wraps = {}
+    for world in (world_a, world_b):
+        with tenant_context(world.tenant):
+            wraps[world.tenant.pk] = gift_wrap(sell_price=Decimal("1.50"))
+    for world, quantity in ((world_a, "1"), (world_a, "2"), (world_b, "1")):
+        wrap = wraps[world.tenant.pk]
+        checkout(api(world.cashier), world, line(wrap, quantity), payments=[cash("10.00")])
+    data = api(super_admin).get("/api/v1/super-admin/stats").json()["data"]
+    assert data["sales"] == {
+        "count": 3,
+        "volume": "6.00",
+        "byCurrency": [
+            {"currency": "EUR", "count": 1, "volume": "1.50"},
+            {"currency": "USD", "count": 2, "volume": "4.50"},
+        ],
+    }
 
 
 def test_tenant_detail_update_suspend_restore(api, super_admin, world_a, client):
