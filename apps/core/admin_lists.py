@@ -28,6 +28,15 @@ class CappedCountPaginator(Paginator):
     def count(self) -> int:
         return self.object_list.order_by()[: COUNT_CAP + 1].count()
 
+    @property
+    def capped(self) -> bool:
+        """More rows than were counted (the page says "more than N")."""
+        return self.count > COUNT_CAP
+
+    @property
+    def cap(self) -> int:
+        return COUNT_CAP
+
 
 class InputFilter(admin.ListFilter):
     """A sidebar filter with text inputs (one per parameter) instead of a list of links: no query

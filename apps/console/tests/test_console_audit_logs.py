@@ -252,3 +252,15 @@ def test_the_log_store_is_read_only(console):
     assert console.post(f"{LOGS}{line.pk}/change/", {"message": "forged"}).status_code == 403
     assert console.post(f"{LOGS}{line.pk}/delete/", {"post": "yes"}).status_code == 403
     assert LogEntry.objects.get(pk=line.pk).message == "request finished"
+
+
+def test_beyond_the_counted_rows_the_page_says_more_than(console, monkeypatch):
+    for hour in range(5):
+        log("t_acme", when=at(2, hour))
+    monkeypatch.setattr("apps.core.admin_lists.COUNT_CAP", 3)
+    capped = console.get(f"{LOGS}?from={DAY}&to={DAY}").content.decode()
+    assert "More than 3 log entries" in capped
+    exact = console.get(f"{LOGS}?from={DAY}&to=2030-01-02T02:00:00Z").content.decode()
+    assert "\n2 log entries\n" in exact
+    none = console.get(f"{AUDIT}?request_id=nothing-like-it").content.decode()
+    assert "\n0 audit logs\n" in none
