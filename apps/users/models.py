@@ -5,6 +5,7 @@ import uuid
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 
 from apps.core.models import DeferredLoadedTogether, SoftDeleteQuerySet
 from apps.core.roles import Role
@@ -101,6 +102,35 @@ class User(DeferredLoadedTogether, AbstractBaseUser):
 
     def has_module_perms(self, app_label) -> bool:
         return self.is_staff
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        # Django checks this on every console request: with the token version in it, whatever
+        # ends the API's sessions (logout-all, a password change or reset, deactivation) ends the
+        # console's too.
+        return salted_hmac(
+            "apps.users.models.User.get_session_auth_hash",
+            f"{self.password}:{self.token_version}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+
+class PlatformAdmin(User):
+    """The console's "Platform admins" page: the super admins (its admin filters the rows)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "platform admin"
+        verbose_name_plural = "platform admins"
+
+
+class CompanyUser(User):
+    """The console's "Company users" page: every company's staff, read-only."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "company user"
+        verbose_name_plural = "company users"
 
 
 class RefreshTokenRotation(models.Model):

@@ -35,10 +35,29 @@ def super_admin_ensure(*, email: str, password: str, name: str = "Platform admin
     return user_create(email=email, password=password, name=name, role=Role.SUPER_ADMIN)
 
 
-def super_admin_create(*, actor: User, email: str, password: str, name: str) -> User:
-    return user_create(
-        email=email, password=password, name=name, role=Role.SUPER_ADMIN, actor=actor
-    )
+def super_admin_create(
+    *, actor: User, email: str, password: str, name: str, reason: str = ""
+) -> User:
+    """A new platform operator (API and console alike: the same password rules, one audit row,
+    with the console's `reason`)."""
+    with transaction.atomic():
+        user = user_create(
+            email=email,
+            password=password,
+            name=name,
+            role=Role.SUPER_ADMIN,
+            actor=actor,
+            record_audit=False,
+        )
+        audit_record(
+            action="user.create",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=actor,
+            after={"email": user.email, "name": user.name, "role": user.role},
+            reason=reason,
+        )
+    return user
 
 
 def user_soft_delete(*, actor: User, user_id: UUID) -> User:

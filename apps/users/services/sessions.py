@@ -32,22 +32,36 @@ class Session:
     tokens: TokenPair
 
 
-def session_login(*, email: str, password: str, ip: str | None) -> Session:
+def _credentials_check(*, email: str, password: str, ip: str | None, console: bool) -> User:
+    """The user these credentials sign in, within the per-IP and per-account failure budget
+    (apps.users.throttling); every refusal counts against it. The console admits only super
+    admins: a company user's attempt there is refused and counted like a wrong password, so the
+    console is no second door (nor an oracle) for the API's accounts."""
     email = normalize_email(email)
     login_attempt_check(ip=ip, email=email)
     user = User.objects.select_related("tenant").filter(email=email).first()
     if user is None:
         User(password=dummy_hash()).check_password(password)
-    if user is None or not user.check_password(password) or not user.can_sign_in:
+    if (
+        user is None
+        or not user.check_password(password)
+        or not user.can_sign_in
+        or (console and not user.is_super_admin)
+    ):
         login_failure_record(ip=ip, email=email)
         raise AuthenticationRequired(
             "Invalid email or password.", code=ErrorCode.INVALID_CREDENTIALS
         )
+    return user
+
+
+def session_login(*, email: str, password: str, ip: str | None) -> Session:
+    user = _credentials_check(email=email, password=password, ip=ip, console=False)
     if user.tenant_id and user.tenant.is_suspended:
         raise PermissionDenied(
             "This company's account is suspended.", code=ErrorCode.TENANT_SUSPENDED
         )
-    login_failures_clear(email=email)
+    login_failures_clear(email=user.email)
     with transaction.atomic():
         user.last_login = timezone.now()
         user.save(update_fields=["last_login"])
@@ -61,6 +75,26 @@ def session_login(*, email: str, password: str, ip: str | None) -> Session:
             tenant=user.tenant,
         )
     return Session(user=user, tokens=tokens)
+
+
+def console_session_login(*, email: str, password: str, ip: str | None) -> User:
+    """The platform console's sign-in (Django's session, no tokens): active super admins only,
+    with the API login's failure budget and lockout (a failure here counts there and vice
+    versa) and its audit row, marked as the console's."""
+    user = _credentials_check(email=email, password=password, ip=ip, console=True)
+    login_failures_clear(email=user.email)
+    with transaction.atomic():
+        user.last_login = timezone.now()
+        user.save(update_fields=["last_login"])
+        auth_cache_drop([user.pk])
+        audit_record(
+            action="auth.login",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=user,
+            after={"channel": "console"},
+        )
+    return user
 
 
 def _decode_refresh(raw: str) -> dict:
@@ -143,10 +177,20 @@ def session_logout(*, user: User, refresh_token: str) -> None:
         audit_record(action="auth.logout", entity_type="user", entity_id=user.pk, actor=user)
 
 
-def session_logout_all(*, user: User) -> None:
+def session_logout_all(*, user: User, actor: User | None = None, reason: str = "") -> None:
+    """Ends every session of `user` (refresh tokens, access tokens, console sessions). `actor`:
+    a platform operator forcing the logout (the console), else the user themselves."""
     with transaction.atomic():
         user_sessions_revoke(user=user)
-        audit_record(action="auth.logout_all", entity_type="user", entity_id=user.pk, actor=user)
+        audit_record(
+            action="auth.logout_all",
+            entity_type="user",
+            entity_id=user.pk,
+            actor=actor or user,
+            # an operator acts from the public schema; the user themselves, from their company's
+            tenant=user.tenant if actor is not None else None,
+            reason=reason,
+        )
 
 
 def password_change(*, user: User, current_password: str, new_password: str) -> Session:

@@ -175,9 +175,11 @@ def user_state_set(
     event: str,
     guard=None,
     revoke: bool = False,
+    reason: str = "",
 ) -> User:
     """Activation-state changes (deactivate, restore, delete, undelete): one locked row, one audit
-    row, and — when the user is taken out of service — every session ended."""
+    row (with the console's `reason`), and — when the user is taken out of service — every
+    session ended."""
 
     def on_change(user: User, _after: dict) -> None:
         if revoke:
@@ -197,6 +199,7 @@ def user_state_set(
         guard=guard,
         on_change=on_change,
         tenant=lambda user: user.tenant,  # loaded by user_lock
+        reason=reason,
     )
 
 
@@ -205,7 +208,7 @@ def _tenant_scope(actor: User) -> UUID | Unset | None:
     return UNSET if actor.role == Role.SUPER_ADMIN else actor.tenant_id
 
 
-def staff_deactivate(*, actor: User, user_id: UUID) -> User:
+def staff_deactivate(*, actor: User, user_id: UUID, reason: str = "") -> User:
     def guard(user: User, pending: dict) -> None:
         if user.deleted_at is not None and actor.role != Role.SUPER_ADMIN:
             raise NotFound("User not found.")
@@ -223,6 +226,7 @@ def staff_deactivate(*, actor: User, user_id: UUID) -> User:
         event="user.deactivated",
         guard=guard,
         revoke=True,
+        reason=reason,
     )
 
 
@@ -233,7 +237,7 @@ def guard_plan_users(user: User, pending: dict) -> None:
         plan_limit_guard(resource=PlanResource.USERS, tenant=user.tenant)
 
 
-def staff_restore(*, actor: User, user_id: UUID) -> User:
+def staff_restore(*, actor: User, user_id: UUID, reason: str = "") -> User:
     def guard(user: User, pending: dict) -> None:
         if user.deleted_at is not None:
             raise NotFound("User not found.")
@@ -248,10 +252,11 @@ def staff_restore(*, actor: User, user_id: UUID) -> User:
         action="user.restore",
         event="user.restored",
         guard=guard,
+        reason=reason,
     )
 
 
-def password_reset(*, actor: User, user_id: UUID, new_password: str) -> User:
+def password_reset(*, actor: User, user_id: UUID, new_password: str, reason: str = "") -> User:
     """Sets another user's password on their behalf and ends every session they have. Nobody
     resets their own password here: that needs the current one (change-password)."""
     with transaction.atomic():
@@ -271,6 +276,7 @@ def password_reset(*, actor: User, user_id: UUID, new_password: str) -> User:
             entity_id=user.pk,
             actor=actor,
             tenant=user.tenant,
+            reason=reason,
         )
     return user
 
