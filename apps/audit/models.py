@@ -38,6 +38,8 @@ class AuditLog(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit entries"
         indexes = [
             models.Index(fields=["tenant", "-created_at"], name="audit_tenant_time_idx"),
             models.Index(fields=["entity_type", "entity_id"], name="audit_entity_idx"),

@@ -682,5 +682,6 @@ def tenant_delete(*, actor: User, tenant_id: UUID, reason: str, confirm_slug: st
             entity_type="tenant",
             entity_id=tenant_id,
             actor=actor,
-            after=facts | {"schema": schema, "reason": reason},
+            before=facts | {"schema": schema},
+            reason=reason,
         )
