@@ -263,4 +263,4 @@ def test_beyond_the_counted_rows_the_page_says_more_than(console, monkeypatch):
     exact = console.get(f"{LOGS}?from={DAY}&to=2030-01-02T02:00:00Z").content.decode()
     assert "\n2 log entries\n" in exact
     none = console.get(f"{AUDIT}?request_id=nothing-like-it").content.decode()
-    assert "\n0 audit logs\n" in none
+    assert "\n0 audit entries\n" in none
