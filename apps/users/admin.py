@@ -16,6 +16,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
@@ -104,6 +105,10 @@ class ActiveFilter(admin.SimpleListFilter):
 
 class CompanyFilter(admin.RelatedFieldListFilter):
     """The companies, without the template schema new companies are cloned from."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.title = "company"
 
     def field_choices(self, field, request, model_admin):
         return [
@@ -241,6 +246,7 @@ class PlatformAdminAddForm(ReasonForm):
         label="Password",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
     )
     password2 = forms.CharField(
         label="Password (again)",
@@ -267,7 +273,7 @@ class PlatformAdminAddForm(ReasonForm):
 
 @admin.register(CompanyUser)
 class CompanyUserAdmin(UserAdminBase):
-    list_display = ("email", "name", "role", "tenant", "active", "last_login", "created_at")
+    list_display = ("email", "name", "role", "company", "active", "last_login", "created_at")
     list_filter = (("tenant", CompanyFilter), "role", ActiveFilter)
     search_fields = ("email", "name")
     list_select_related = ("tenant",)
@@ -276,7 +282,7 @@ class CompanyUserAdmin(UserAdminBase):
         "name",
         "phone",
         "role",
-        "tenant",
+        "company",
         "is_active",
         "deleted_at",
         "last_login",
@@ -286,6 +292,10 @@ class CompanyUserAdmin(UserAdminBase):
 
     def get_queryset(self, request):
         return super().get_queryset(request).exclude(role=Role.SUPER_ADMIN)
+
+    @admin.display(description="company", ordering="tenant__name")
+    def company(self, user: User) -> str:
+        return str(user.tenant)
 
     @admin.action(description="Deactivate the selected users (ends their sessions)")
     def deactivate(self, request, queryset):
