@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import urlencode
 from rest_framework_simplejwt.token_blacklist import admin as token_blacklist_admin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -127,6 +128,11 @@ class UserAdminBase(ReadOnlyAdmin):
     @admin.display(description="active", boolean=True, ordering="is_active")
     def active(self, user: User) -> bool:
         return user.can_sign_in
+
+    def history_view(self, request, object_id, extra_context=None):
+        # a user's history is their rows on the audit trail (Django's admin log is not kept)
+        query = urlencode({"entity_type": "user", "entity_id": object_id})
+        return HttpResponseRedirect(f"{reverse('admin:audit_auditlog_changelist')}?{query}")
 
     def _deactivate(self, request, queryset, *, action: str):
         return reason_action(

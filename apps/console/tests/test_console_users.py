@@ -185,6 +185,10 @@ def test_deactivate_asks_for_a_reason_then_deactivates(super_admin, ops, api):
     assert entry.after == {"is_active": False, "reason": REASON}
     assert token.get("/api/auth/me").status_code == 401  # its sessions ended
     assert "Deactivated: 1 done." in messages_of(client.get(ADMINS))
+    history = client.get(f"{ADMINS}{ops.pk}/history/")
+    assert history["Location"] == (f"/admin/audit/auditlog/?entity_type=user&entity_id={ops.pk}")
+    trail = client.get(history["Location"])
+    assert [row.action for row in trail.context["cl"].result_list] == ["user.deactivate"]
 
 
 def test_an_operator_cannot_deactivate_themselves(super_admin, ops):
