@@ -5,6 +5,40 @@ from decimal import Decimal
 from django.db import migrations, models
 
 
+def backfill(apps, schema_editor):
+    """The copy of every existing company's usage, counted in its schema with the SQL of this
+    version (its tables exist: companies are migrated before they serve). New companies start
+    at zero (tenant_create); `manage.py usage_recount` rebuilds them all at any time."""
+    if schema_editor.connection.schema_name != "public":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.id, t.schema_name, coalesce(s.timezone, 'UTC') FROM tenants_tenant t"
+            " LEFT JOIN tenants_tenantsettings s ON s.tenant_id = t.id"
+            " WHERE NOT t.is_template AND EXISTS"
+            " (SELECT 1 FROM pg_namespace n WHERE n.nspname = t.schema_name)"
+        )
+        for tenant_id, schema, time_zone in cursor.fetchall():
+            quoted = schema_editor.connection.ops.quote_name(schema)
+            cursor.execute(
+                "INSERT INTO tenants_tenantusage (tenant_id, stores, warehouses, products, updated_at)"
+                f" SELECT %s, (SELECT count(*) FROM {quoted}.stores_store WHERE deleted_at IS NULL"
+                " AND kind = 'RETAIL'),"
+                f" (SELECT count(*) FROM {quoted}.stores_store WHERE deleted_at IS NULL"
+                " AND kind = 'WAREHOUSE'),"
+                f" (SELECT count(*) FROM {quoted}.catalog_product WHERE deleted_at IS NULL), now()"
+                " ON CONFLICT (tenant_id) DO NOTHING",
+                [tenant_id],
+            )
+            cursor.execute(
+                "INSERT INTO tenants_tenantsalesday (tenant_id, day, sales_count, sales_total)"
+                " SELECT %s, (created_at AT TIME ZONE %s)::date, count(*), sum(total)"
+                f" FROM {quoted}.sales_sale GROUP BY 2"
+                " ON CONFLICT (tenant_id, day) DO NOTHING",
+                [tenant_id, time_zone],
+            )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -53,4 +87,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('tenant', 'day'), name='tenant_sales_day_unique')],
             },
         ),
+        migrations.RunPython(backfill, migrations.RunPython.noop),
     ]

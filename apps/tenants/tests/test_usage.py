@@ -19,6 +19,7 @@ from apps.catalog.models import Product
 from apps.core.plans import PlanResource, resource_usage
 from apps.stores import services as stores
 from apps.tenants.models import TenantSalesDay, TenantUsage
+from tests.factories.sales import sale_make
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +140,26 @@ def test_usage_recount_rebuilds_the_copy_from_the_schemas(world_a, world_b):
     assert usage(world_a.tenant) == live(world_a.tenant)
     assert usage(world_b.tenant) == live(world_b.tenant)
     assert not TenantSalesDay.objects.filter(tenant=world_a.tenant, day="2020-01-01").exists()
+
+
+def test_the_migration_backfills_existing_companies(world_a, world_b):
+    """Migration 0010 counts every existing company in its schema with its own SQL."""
+    import importlib
+
+    from django.apps import apps as registry
+    from django.db import connection as db
+
+    migration = importlib.import_module("apps.tenants.migrations.0010_console_usage")
+    with tenant_context(world_a.tenant):
+        sale_make(
+            store=world_a.store, cashier_id=world_a.cashier.pk, product=world_a.product, sequence=77
+        )
+    expected = {tenant.pk: usage(tenant) for tenant in (world_a.tenant, world_b.tenant)}
+    TenantUsage.objects.all().delete()
+    TenantSalesDay.objects.all().delete()
+    with db.schema_editor() as editor:
+        migration.backfill(registry, editor)
+    assert {tenant.pk: usage(tenant) for tenant in (world_a.tenant, world_b.tenant)} == expected
+    day = TenantSalesDay.objects.get(tenant=world_a.tenant)
+    assert (day.sales_count, day.sales_total) == (1, Decimal("2.00"))
+    assert not TenantSalesDay.objects.filter(tenant=world_b.tenant).exists()
