@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 
-.PHONY: install run test test-slow walkthrough lint check bench bench-tenants bench-writes load faults cluster-test db-stop clean
+.PHONY: install run test test-slow walkthrough lint check bench bench-tenants bench-console bench-writes load faults cluster-test db-stop clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,11 @@ bench: install
 # latency; TENANTS_ARGS="--companies 10000 --walk" for the long run
 bench-tenants: install
 	$(PY) bench/tenants_scale.py $(TENANTS_ARGS)
+
+# The platform console at 1,000 companies against 10 (issue 29): dashboard_load() in-process, GET
+# /admin/ and the companies list through gunicorn, query counts; target < 300 ms (bench/console.py)
+bench-console: install
+	$(PY) bench/console.py $(CONSOLE_ARGS)
 
 # The write endpoints (adjust, checkout, collect-due, transfer ship) against bare views running the
 # same SQL, one gunicorn worker, wrk (bench/writes.py; arguments in WRITES_ARGS, e.g. --duration 10).
