@@ -16,12 +16,14 @@ REDIS_URL set), and Daphne for `/ws/` (production's websocket service, with a co
    OUTAGE seconds later (empty, like a Redis that keeps nothing on disk). Required: every
    request answers 2xx (Redis is a cache and the channel layer: the API keeps serving, nothing
    waits on it), and sale events reach the websocket again after the restart (a till's client
-   reconnects when its socket closes, as socket clients do).
+   reconnects when the server closes its socket, as socket clients do; the listener prints how
+   each socket ended). `--rounds N` kills and restarts Redis N times in one run.
 
 Prints the figures (requests during the outage and their answers, 503s, time to recover) and
 exits non-zero when a requirement fails.
 
     .venv/bin/python bench/faults.py [--clients 8] [--outage 5]      (make faults)
+    .venv/bin/python bench/faults.py --only redis --rounds 5          (the Redis phase, 5 times)
 """
 
 from __future__ import annotations
@@ -63,6 +65,12 @@ parser.add_argument(
     choices=("gunicorn", "dev"),
     default="gunicorn",
     help="production's gunicorn (+ Daphne for /ws/), or `make run`'s server with its pool",
+)
+parser.add_argument(
+    "--only", choices=("postgres", "redis"), help="run one phase (default: both, in this order)"
+)
+parser.add_argument(
+    "--rounds", type=int, default=1, help="Redis phase: kill and restart it this many times"
 )
 parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
 args = parser.parse_args()
@@ -307,15 +315,68 @@ def summary(tills: list[Till], times: dict) -> dict:
 # --- the websocket --------------------------------------------------------------------------------
 
 
+class FrameReader:
+    """Server frames off a socket with a read timeout: bytes are kept in a buffer until a whole
+    frame is there, so a timeout (a quiet socket: no event for a second) loses nothing and the
+    next read starts where the last stopped. (A `makefile` reader is useless after its first
+    timeout: every later read raises "cannot read from timed out object".)"""
+
+    def __init__(self, sock: socket.socket, buffered: bytes = b"") -> None:
+        self.sock = sock
+        self.buffer = bytearray(buffered)
+
+    def next(self) -> tuple[int, bytes] | None:
+        """The next frame (opcode, payload); None when the socket stayed quiet until its
+        timeout; EOFError when the server closed it."""
+        while True:
+            frame = self._parse()
+            if frame is not None:
+                return frame
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                return None
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+
+    def _parse(self) -> tuple[int, bytes] | None:
+        buf = self.buffer
+        if len(buf) < 2:
+            return None
+        length, start = buf[1] & 0x7F, 2
+        if length == 126:
+            if len(buf) < 4:
+                return None
+            length, start = int.from_bytes(buf[2:4], "big"), 4
+        elif length == 127:
+            if len(buf) < 10:
+                return None
+            length, start = int.from_bytes(buf[2:10], "big"), 10
+        if len(buf) < start + length:
+            return None
+        opcode, payload = buf[0] & 0x0F, bytes(buf[start : start + length])
+        del buf[: start + length]
+        return opcode, payload
+
+
+def _client_frame(opcode: int, payload: bytes) -> bytes:
+    """A masked frame (a client must mask what it sends), payload under 126 bytes."""
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
+
+
 class EventListener(threading.Thread):
-    """A minimal websocket client on /ws/events that reconnects (every 0.2 s) when its socket is
-    closed, and records when each sale event arrives."""
+    """A minimal websocket client on /ws/events that reconnects (every 0.2 s) only when the server
+    closes its socket, and records when each sale event arrives and how each socket ended."""
 
     def __init__(self, port: int, token: str) -> None:
         super().__init__(daemon=True)
         self.port, self.token = port, token
         self.events: list[float] = []  # monotonic arrival times of sale.completed
         self.connects = 0
+        self.closes: list[str] = []  # how each socket ended: "close 1011", "eof"
         self.stopping = False
 
     def run(self) -> None:
@@ -326,38 +387,41 @@ class EventListener(threading.Thread):
 
     def _session(self) -> None:
         sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-        key = base64.b64encode(os.urandom(16)).decode()
-        sock.sendall(
-            f"GET /ws/events?token={self.token} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-            f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
-        )
-        reader = sock.makefile("rb")
-        status = reader.readline()
-        if b" 101 " not in status:
-            sock.close()
-            return
-        while reader.readline() not in (b"\r\n", b""):
-            pass
-        self.connects += 1
-        sock.settimeout(1.0)
         try:
+            key = base64.b64encode(os.urandom(16)).decode()
+            sock.sendall(
+                f"GET /ws/events?token={self.token} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+                f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+            )
+            response = b""
+            while b"\r\n\r\n" not in response:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    return
+                response += chunk
+            head, _, rest = response.partition(b"\r\n\r\n")
+            if b" 101 " not in head.split(b"\r\n", 1)[0]:
+                return
+            self.connects += 1
+            sock.settimeout(1.0)
+            frames = FrameReader(sock, rest)
             while not self.stopping:
                 try:
-                    head = reader.read(2)
-                except TimeoutError:
+                    frame = frames.next()
+                except (EOFError, OSError):
+                    self.closes.append("eof")
+                    return
+                if frame is None:
                     continue
-                if len(head) < 2:
-                    return
-                opcode, length = head[0] & 0x0F, head[1] & 0x7F
-                if length == 126:
-                    length = int.from_bytes(reader.read(2), "big")
-                elif length == 127:
-                    length = int.from_bytes(reader.read(8), "big")
-                payload = reader.read(length)
+                opcode, payload = frame
                 if opcode == 8:  # close
+                    code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
+                    self.closes.append(f"close {code}")
                     return
-                if opcode == 1 and b'"sale.completed"' in payload:
+                if opcode == 9:  # ping: Daphne closes a socket that does not answer
+                    sock.sendall(_client_frame(0xA, payload))
+                elif opcode == 1 and b'"sale.completed"' in payload:
                     self.events.append(time.monotonic())
         finally:
             sock.close()
@@ -500,6 +564,60 @@ def report(name: str, s: dict, times: dict) -> None:
     )
 
 
+def postgres_phase(tills: list[Till], api_port: int, postgres: Postgres) -> list[str]:
+    problems: list[str] = []
+    times = burst(tills, api_port, postgres.kill, postgres.start, args.outage)
+    s = summary(tills, times)
+    report("PostgreSQL", s, times)
+    problems += [f"PostgreSQL: {len(s['five_hundreds'])} answers were 500"] * bool(
+        s["five_hundreds"]
+    )
+    problems += [f"PostgreSQL: {len(s['bad_503'])} 503s without Retry-After/code"] * bool(
+        s["bad_503"]
+    )
+    problems += [f"PostgreSQL: {len(s['unanswered'])} requests got no HTTP answer"] * bool(
+        s["unanswered"]
+    )
+    problems += [
+        f"PostgreSQL: {len(s['late_bad'])} failures > {RECOVERY_SECONDS} s after the restart"
+    ] * bool(s["late_bad"])
+    problems += ["PostgreSQL: pending sales never completed"] * bool(s["pending"])
+    problems += [f"PostgreSQL: {p}" for p in verify(tills)]
+    return problems
+
+
+def redis_phase(
+    name: str, tills: list[Till], api_port: int, ws_port: int, token: str, redis: Redis
+) -> list[str]:
+    problems: list[str] = []
+    for till in tills:
+        till.answers.clear()
+    listener = EventListener(ws_port, token)
+    listener.start()
+    times = burst(tills, api_port, redis.kill, redis.start, args.outage)
+    listener.stopping = True
+    listener.join(5)
+    s = summary(tills, times)
+    report(name, s, times)
+    t0 = time.monotonic() - times["ended"]
+    after = [e - t0 for e in listener.events if e - t0 >= times["back"]]
+    before = [e - t0 for e in listener.events if e - t0 < times["killed"]]
+    resumed = None if not after else after[0] - times["back"]
+    print(
+        f"    websocket: {len(before)} sale events before the kill, {len(after)} after the "
+        f"restart (first {('never' if resumed is None else f'{resumed:.2f} s')} after it), "
+        f"{listener.connects} connections (ended: {', '.join(listener.closes) or 'none'})"
+    )
+    bad = [a for t in tills for a in t.answers if not 200 <= a.status < 300]
+    problems += [
+        f"{name}: {len(bad)} requests did not answer 2xx ({Counter(a.status for a in bad)})"
+    ] * bool(bad)
+    problems += [f"{name}: no event before the kill"] * (not before)
+    problems += [f"{name}: events did not resume after the restart"] * (not after)
+    problems += [f"{name}: {p}" for p in verify(tills)]
+    return problems
+
+
 def main() -> int:
     postgres, redis = Postgres(TMP), Redis(TMP)
     postgres.start()
@@ -530,50 +648,12 @@ def main() -> int:
             f"PostgreSQL and Redis private to this run, outages of {args.outage:.0f} s"
         )
 
-        # 1. PostgreSQL
-        times = burst(tills, api_port, postgres.kill, postgres.start, args.outage)
-        s = summary(tills, times)
-        report("PostgreSQL", s, times)
-        problems += [f"PostgreSQL: {len(s['five_hundreds'])} answers were 500"] * bool(
-            s["five_hundreds"]
-        )
-        problems += [f"PostgreSQL: {len(s['bad_503'])} 503s without Retry-After/code"] * bool(
-            s["bad_503"]
-        )
-        problems += [f"PostgreSQL: {len(s['unanswered'])} requests got no HTTP answer"] * bool(
-            s["unanswered"]
-        )
-        problems += [
-            f"PostgreSQL: {len(s['late_bad'])} failures > {RECOVERY_SECONDS} s after the restart"
-        ] * bool(s["late_bad"])
-        problems += ["PostgreSQL: pending sales never completed"] * bool(s["pending"])
-        problems += [f"PostgreSQL: {p}" for p in verify(tills)]
-
-        # 2. Redis
-        for till in tills:
-            till.answers.clear()
-        listener = EventListener(ws_port, listener_token)
-        listener.start()
-        times = burst(tills, api_port, redis.kill, redis.start, args.outage)
-        listener.stopping = True
-        s = summary(tills, times)
-        report("Redis", s, times)
-        t0 = time.monotonic() - times["ended"]
-        after = [e - t0 for e in listener.events if e - t0 >= times["back"]]
-        before = [e - t0 for e in listener.events if e - t0 < times["killed"]]
-        resumed = None if not after else after[0] - times["back"]
-        print(
-            f"    websocket: {len(before)} sale events before the kill, {len(after)} after the "
-            f"restart (first {('never' if resumed is None else f'{resumed:.2f} s')} after it), "
-            f"{listener.connects} connections"
-        )
-        bad = [a for t in tills for a in t.answers if not 200 <= a.status < 300]
-        problems += [
-            f"Redis: {len(bad)} requests did not answer 2xx ({Counter(a.status for a in bad)})"
-        ] * bool(bad)
-        problems += ["Redis: no event before the kill"] * (not before)
-        problems += ["Redis: events did not resume after the restart"] * (not after)
-        problems += [f"Redis: {p}" for p in verify(tills)]
+        if args.only != "redis":
+            problems += postgres_phase(tills, api_port, postgres)
+        if args.only != "postgres":
+            for number in range(1, args.rounds + 1):
+                name = "Redis" if args.rounds == 1 else f"Redis (round {number})"
+                problems += redis_phase(name, tills, api_port, ws_port, listener_token, redis)
     finally:
         for server in servers:
             stop_server(server)

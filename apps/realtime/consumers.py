@@ -7,11 +7,21 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
-from apps.core import metrics
+from apps.core import metrics, outage
+from apps.core.cache import UNREACHABLE
 from apps.realtime.auth import socket_identity
 
 # Close codes in the 4000 range are the application's: 4401 = not (or no longer) authenticated.
 CLOSE_UNAUTHENTICATED = 4401
+# RFC 6455 "Try Again Later": the channel layer's Redis did not take the socket's memberships.
+CLOSE_TRY_AGAIN = 1013
+
+# Right after Redis restarts, the channel layer's pooled connections to the old server fail once
+# each, and a command can go unanswered on one (seen under `make faults`: a handshake hung until
+# the client gave up). The joins at connect are retried on a fresh connection within this bound;
+# past it the socket is closed with 1013 and the client reconnects.
+JOIN_SECONDS = 2.0
+JOIN_RETRY_PAUSE_SECONDS = 0.1
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
@@ -24,7 +34,13 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     status) makes the socket re-read the user and re-join exactly the groups now allowed (then it
     sends `{"event": "access.changed"}` so the client may reload its stores), or close;
     a revocation (logout-all, password change, deactivation) closes it at once. A closed socket
-    leaves every group immediately, so nothing more is relayed to it."""
+    leaves every group immediately, so nothing more is relayed to it.
+
+    Redis: the joins at connect are retried for up to JOIN_SECONDS (right after a restart the
+    first tries can fail or hang on the layer's old connections), then the socket is closed with
+    1013 (try again later). A socket whose channel layer loses Redis ends with it (1011: the
+    layer's receive fails; during an outage that is usually what closes a new socket first), and
+    the client reconnects: events sent meanwhile are lost, a reconnecting client reloads."""
 
     identity = None
     groups: frozenset[str] = frozenset()
@@ -35,7 +51,16 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if self.identity is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        await self._join(frozenset(self.identity.groups))
+        try:
+            await self._join_within(frozenset(self.identity.groups), JOIN_SECONDS)
+        except UNREACHABLE as error:
+            outage.redis.failed(error, breaker=False)  # logged once per outage, no traceback
+            self.identity = None  # nothing to leave on disconnect: Redis is not there
+            self.groups = frozenset()
+            await self.accept()
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
+        outage.redis.succeeded()
         await self.accept()
         metrics.WEBSOCKETS.inc()
         self._expiry = asyncio.get_running_loop().call_later(
@@ -57,6 +82,22 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         for group in groups - self.groups:
             await self.channel_layer.group_add(group, self.channel_name)
         self.groups = groups
+
+    async def _join_within(self, groups: frozenset[str], seconds: float) -> None:
+        """`_join`, retried after a Redis error (a failed connection is dropped by the client, so
+        the next try gets a fresh one) and cut short when a command hangs; raises the last error
+        (or TimeoutError) when `seconds` pass without success. Each try adds every group again
+        (`self.groups` changes only on success): one added before a restart is gone after it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while True:
+            try:
+                await asyncio.wait_for(self._join(groups), max(0.0, deadline - loop.time()))
+                return
+            except UNREACHABLE:
+                if loop.time() + JOIN_RETRY_PAUSE_SECONDS >= deadline:
+                    raise
+            await asyncio.sleep(JOIN_RETRY_PAUSE_SECONDS)
 
     async def _end(self) -> None:
         """Leaves every group, then closes with 4401 (once)."""
