@@ -20,7 +20,7 @@ from django_tenants.utils import schema_context
 from apps.audit.models import AuditLog
 from apps.audit.services import operator_access_record
 from apps.console.selectors import company_list, company_usage_lines
-from apps.core.admin import ReasonForm
+from apps.core.admin import ListTitled, ReasonForm, service_error_show
 from apps.core.admin_lists import audit_changelist_url, log_changelist_url
 from apps.core.errors import ApplicationError
 from apps.core.roles import Role
@@ -36,6 +36,7 @@ OPERATOR_ACCESS_MINUTES = 30
 OPERATOR_SESSION_KEY = "console-operator-access"
 RECENT_AUDIT_ROWS = 20
 OPERATOR_SALES = 50
+
 
 class PlanFilter(admin.SimpleListFilter):
     """By plan: the plans in one query, "No plan" for self-hosted companies."""
@@ -93,21 +94,9 @@ class CompanyDeleteForm(ReasonForm):
     )
 
 
-def form_errors_from(form: forms.Form, error: ApplicationError, fields: dict[str, str]) -> None:
-    """Puts a service's refusal on the form: each detail on its field, the rest on the form."""
-    placed = False
-    for detail in error.details or []:
-        name = fields.get(detail.get("field"), detail.get("field"))
-        if name in form.fields:
-            form.add_error(name, detail.get("message"))
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
-
-
 # --- the company admin --------------------------------------------------------------------------
 @admin.register(Tenant)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(ListTitled, admin.ModelAdmin):
     list_display = (
         "name",
         "slug",
@@ -117,7 +106,7 @@ class CompanyAdmin(admin.ModelAdmin):
         "users_usage",
         "products_usage",
         "sales_usage",
-        "created_at",
+        "created",
     )
     list_filter = (PlanFilter, "status")
     search_fields = ("name", "slug", "legal_name", "email")
@@ -138,6 +127,10 @@ class CompanyAdmin(admin.ModelAdmin):
         return False  # a confirmed action of its own (delete_view)
 
     # list columns
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, company: Tenant) -> str:
+        return timezone.localtime(company.created_at).strftime("%Y-%m-%d")
+
     @admin.display(description="Plan", ordering="package__name")
     def plan(self, company: Tenant) -> str:
         return company.package.name if company.package else "No plan"
@@ -224,7 +217,7 @@ class CompanyAdmin(admin.ModelAdmin):
                     package_id=data["plan"].pk if data["plan"] else None,
                 )
             except ApplicationError as error:
-                form_errors_from(form, error, CompanyCreateForm.FIELDS)
+                service_error_show(form, error, CompanyCreateForm.FIELDS)
             else:
                 owner = created.owner.email
                 told = (
@@ -243,11 +236,14 @@ class CompanyAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         company = self._company(object_id)
         users = User.objects.filter(tenant_id=company.pk)
-        audit = (
+        audit = list(
             AuditLog.objects.filter(tenant_id=company.pk)
             .select_related("actor")
             .order_by("-created_at", "-id")[:RECENT_AUDIT_ROWS]
         )
+        plan_names = {str(pk): name for pk, name in Package.objects.values_list("pk", "name")}
+        for entry in audit:
+            entry.details = audit_details(entry.after, plan_names)
         return self._page(
             request,
             "company.html",
@@ -288,7 +284,7 @@ class CompanyAdmin(admin.ModelAdmin):
             try:
                 run(company, form.cleaned_data)
             except ApplicationError as error:
-                form_errors_from(form, error, {"confirmSlug": "confirm_slug"})
+                service_error_show(form, error)
             else:
                 self.message_user(request, done, messages.SUCCESS)
                 return HttpResponseRedirect(then or self._company_url(company.pk))
@@ -464,11 +460,49 @@ class CompanyAdmin(admin.ModelAdmin):
         )
 
 
-def settings_rows(company_settings: TenantSettings) -> list[tuple[str, Any]]:
+# the settings whose field name does not read well as a label
+SETTING_LABELS = {
+    "timezone": "Time zone",
+    "tax_rate": "Tax rate (%)",
+    "max_discount_percent": "Largest discount without approval (%)",
+    "receipt_paper_width_mm": "Receipt paper width (mm)",
+    "loyalty_points_per_unit": "Loyalty points per currency unit",
+    "loyalty_min_redeem_points": "Loyalty minimum points to redeem",
+    "default_low_stock_threshold": "Default low-stock threshold",
+}
+
+
+def shown(value: Any) -> str:
+    """A setting's or an audit value as a person reads it."""
+    if value is None or value == "" or value == {} or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {shown(item)}" for key, item in sorted(value.items()))
+    if isinstance(value, list):
+        return ", ".join(shown(item) for item in value)
+    return str(value)
+
+
+def settings_rows(company_settings: TenantSettings) -> list[tuple[str, str]]:
     """The company's settings by their English names, in the model's order."""
-    skip = {"tenant", "updated_at"}
+    skip = {"id", "tenant", "updated_at"}
     return [
-        (field.verbose_name.capitalize(), getattr(company_settings, field.name))
+        (
+            SETTING_LABELS.get(field.name, field.verbose_name.capitalize()),
+            shown(getattr(company_settings, field.name)),
+        )
         for field in TenantSettings._meta.concrete_fields
         if field.name not in skip
     ]
+
+
+def audit_details(after: dict | None, plan_names: dict[str, str]) -> list[tuple[str, str]]:
+    """An audit row's `after` as (name, value) pairs; a plan's id shown as its name."""
+    details = []
+    for key, value in (after or {}).items():
+        if key in ("package_id", "packageId") and value is not None:
+            key, value = "plan", plan_names.get(str(value), value)
+        details.append((key, shown(value)))
+    return details

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from apps.console.login import ConsoleLoginForm
+from apps.core.admin import service_error_show
+from apps.core.errors import ApplicationError
+from apps.users.services import password_change
 
 
 class ConsoleSite(admin.AdminSite):
@@ -15,6 +23,7 @@ class ConsoleSite(admin.AdminSite):
     index_template = "admin/console/dashboard.html"
     enable_nav_sidebar = True
     login_form = ConsoleLoginForm  # the API login's budget, lockout and audit; super admins only
+    site_url = None  # no "View site": the API has no pages of its own to view
 
     def each_context(self, request):
         context = super().each_context(request)
@@ -25,3 +34,31 @@ class ConsoleSite(admin.AdminSite):
         from apps.console.selectors import dashboard_get  # the app registry is ready by now
 
         return super().index(request, {"dashboard": dashboard_get(), **(extra_context or {})})
+
+    def password_change(self, request, extra_context=None):
+        """The operator's own password, through the users' service as the API's change is: the
+        same rules, its audit row, every token and other session ended; this session goes on."""
+        form = PasswordChangeForm(request.user, request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                changed = password_change(
+                    user=request.user,
+                    current_password=form.cleaned_data["old_password"],
+                    new_password=form.cleaned_data["new_password1"],
+                )
+            except ApplicationError as error:
+                service_error_show(
+                    form, error, {"currentPassword": "old_password", "newPassword": "new_password1"}
+                )
+            else:
+                update_session_auth_hash(request, changed.user)
+                return HttpResponseRedirect(reverse("admin:password_change_done"))
+        context = {
+            **self.each_context(request),
+            "form": form,
+            "title": "Password change",
+            "subtitle": None,
+            **(extra_context or {}),
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, "registration/password_change_form.html", context)

@@ -1,5 +1,3 @@
-import re
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -10,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
-from apps.core.admin import ReasonForm
+from apps.core.admin import ListTitled, ReasonForm, service_error_show
 from apps.core.errors import ApplicationError
 from apps.tenants import selectors as tenant_selectors
 from apps.tenants import services
@@ -24,10 +22,6 @@ from apps.tenants.models import BillingPeriod, Package, PlanFeature
 # --- plans (Package) ------------------------------------------------------------------------------
 # Every write goes through the services of /api/v1/super-admin/packages (same validation, same
 # audit row), with the operator's reason in the audit row's after["reason"].
-
-
-def _camel_to_snake(field: str) -> str:
-    return re.sub(r"[A-Z]", lambda match: f"_{match.group().lower()}", field.split(".")[0])
 
 
 PLAN_FIELDS = (
@@ -86,17 +80,7 @@ class PlanForm(forms.ModelForm):
                     actor=self.actor, package_id=self.instance.pk, reason=reason, **changed
                 )
         except ApplicationError as exc:
-            self._refusal_show(exc)
-
-    def _refusal_show(self, exc: ApplicationError) -> None:
-        shown = False
-        for detail in exc.details:
-            field = _camel_to_snake(str(detail.get("field", "")))
-            if field in self.fields:
-                self.add_error(field, detail.get("message") or exc.message)
-                shown = shown or detail.get("message") == exc.message
-        if not shown:
-            self.add_error(None, exc.message)
+            service_error_show(self, exc)
 
 
 def _unlimited(value: int | None) -> str:
@@ -104,7 +88,7 @@ def _unlimited(value: int | None) -> str:
 
 
 @admin.register(Package)
-class PackageAdmin(admin.ModelAdmin):
+class PackageAdmin(ListTitled, admin.ModelAdmin):
     """Plans: their limits, features, request rate, price and the companies on each (counted
     in the list's one query)."""
 

@@ -26,7 +26,7 @@ from django.utils.http import urlencode
 from rest_framework_simplejwt.token_blacklist import admin as token_blacklist_admin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from apps.core.admin import ReadOnlyAdmin, ReasonForm, run_service_action
+from apps.core.admin import ReadOnlyAdmin, ReasonForm, run_service_action, service_error_show
 from apps.core.errors import ApplicationError
 from apps.core.roles import Role
 from apps.users import services
@@ -188,7 +188,7 @@ class PlatformAdminAdmin(UserAdminBase):
                     reason=data["reason"],
                 )
             except ApplicationError as error:
-                form.add_service_error(error)
+                service_error_show(form, error, form.SERVICE_FIELDS)
             else:
                 self.message_user(request, f"Platform admin {user.email} added.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:users_platformadmin_changelist"))
@@ -268,13 +268,6 @@ class PlatformAdminAddForm(ReasonForm):
         if data.get("password1") and data.get("password2") != data["password1"]:
             self.add_error("password2", "The two passwords differ.")
         return data
-
-    def add_service_error(self, error: ApplicationError) -> None:
-        details = [item for item in error.details or [] if item.get("field")]
-        for item in details:
-            self.add_error(self.SERVICE_FIELDS.get(item["field"]), item["message"])
-        if not details:
-            self.add_error(None, error.message)
 
 
 @admin.register(CompanyUser)

@@ -325,3 +325,38 @@ def test_only_super_admins_reach_the_company_pages_and_actions(world_a, role):
     assert not AuditLog.objects.filter(
         action__in=["tenant.suspend", "tenant.delete", "operator.access"]
     ).exists()
+
+
+def test_the_console_password_change_goes_through_the_service(super_admin, api):
+    """Same rules and audit as the API's change; the operator's tokens end, this session goes on."""
+    client = Client()
+    client.post("/admin/login/", {"username": super_admin.email, "password": PASSWORD})
+    token_client = api(super_admin)
+    assert token_client.get("/api/auth/me").status_code == 200
+    page = client.get("/admin/password_change/")
+    assert page.status_code == 200 and "View site" not in page.content.decode()
+    wrong = client.post(
+        "/admin/password_change/",
+        {
+            "old_password": "not-it",
+            "new_password1": "New-horse-43-x",
+            "new_password2": "New-horse-43-x",
+        },
+    )
+    assert wrong.status_code == 200
+    assert User.objects.get(pk=super_admin.pk).check_password(PASSWORD)
+    assert not AuditLog.objects.filter(action="auth.change_password").exists()
+    done = client.post(
+        "/admin/password_change/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "New-horse-43-x",
+            "new_password2": "New-horse-43-x",
+        },
+    )
+    assert (done.status_code, done["Location"]) == (302, "/admin/password_change/done/")
+    assert User.objects.get(pk=super_admin.pk).check_password("New-horse-43-x")
+    entry = AuditLog.objects.get(action="auth.change_password", entity_id=str(super_admin.pk))
+    assert entry.actor_id == super_admin.pk
+    assert token_client.get("/api/auth/me").status_code == 401  # its tokens ended
+    assert client.get("/admin/").status_code == 200  # this session goes on
