@@ -26,6 +26,11 @@ def test_super_admin_signs_in(super_admin):
     html = page.content.decode()
     for section in ("Companies and plans", "Companies", "Plans", "Audit trail"):
         assert f">{section}</" in html, section
+    sections = [
+        html.index(f'title="Models in the {name} application"')
+        for name in ("Companies and plans", "Users", "Audit trail", "Dev tools")
+    ]
+    assert sections == sorted(sections)  # the operator's order, not alphabetical
     for hidden in ("Token Blacklist", "Groups", "Template (do not use)"):
         assert hidden not in html
     assert "<title>Dashboard | MIPOS platform console</title>" in html
