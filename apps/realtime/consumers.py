@@ -13,13 +13,14 @@ from apps.realtime.auth import socket_identity
 
 # Close codes in the 4000 range are the application's: 4401 = not (or no longer) authenticated.
 CLOSE_UNAUTHENTICATED = 4401
-# RFC 6455 "Try Again Later": the channel layer's Redis did not take the socket's memberships.
+# RFC 6455 "Try Again Later": the channel layer's Redis did not take the socket's memberships
+# (given before accepting, the handshake is refused: no socket opens during an outage).
 CLOSE_TRY_AGAIN = 1013
 
 # Right after Redis restarts, the channel layer's pooled connections to the old server fail once
 # each, and a command can go unanswered on one (seen under `make faults`: a handshake hung until
 # the client gave up). The joins at connect are retried on a fresh connection within this bound;
-# past it the socket is closed with 1013 and the client reconnects.
+# past it the handshake is refused and the client tries again.
 JOIN_SECONDS = 2.0
 JOIN_RETRY_PAUSE_SECONDS = 0.1
 
@@ -37,10 +38,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     leaves every group immediately, so nothing more is relayed to it.
 
     Redis: the joins at connect are retried for up to JOIN_SECONDS (right after a restart the
-    first tries can fail or hang on the layer's old connections), then the socket is closed with
-    1013 (try again later). A socket whose channel layer loses Redis ends with it (1011: the
-    layer's receive fails; during an outage that is usually what closes a new socket first), and
-    the client reconnects: events sent meanwhile are lost, a reconnecting client reloads."""
+    first tries can fail or hang on the layer's old connections), then the handshake is refused
+    (1013, try again later). A socket whose channel layer loses Redis ends with it (1011: the
+    layer's receive fails), and the client reconnects: events sent meanwhile are lost, a
+    reconnecting client reloads."""
 
     identity = None
     groups: frozenset[str] = frozenset()
@@ -57,7 +58,6 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             outage.redis.failed(error, breaker=False)  # logged once per outage, no traceback
             self.identity = None  # nothing to leave on disconnect: Redis is not there
             self.groups = frozenset()
-            await self.accept()
             await self.close(code=CLOSE_TRY_AGAIN)
             return
         outage.redis.succeeded()
