@@ -16,12 +16,13 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django_tenants.utils import schema_exists
 
 from apps.core.shared_cache import shared_get_or_load
 from apps.core.views import database_readiness, redis_readiness
 from apps.devtools.models import LogEntry
 from apps.tenants.models import Tenant, TenantStatus
-from apps.tenants.schema_migrations import schemas_behind_template
+from apps.tenants.schema_template import template_migrations_digest
 from apps.users.models import User
 
 DASHBOARD_CACHE_KEY = "console:dashboard"
@@ -137,9 +138,10 @@ SALES_SQL = f"""
            coalesce(sum(d.sales_count), 0), coalesce(sum(d.sales_total), 0)
     FROM tenants_tenantsalesday d
     JOIN tenants_tenantsettings s ON s.tenant_id = d.tenant_id
-    WHERE d.day >= current_date - 32 AND d.day >= {_MONTH_START}
+    WHERE d.day >= date_trunc('month', current_date - 1)::date AND d.day >= {_MONTH_START}
     GROUP BY s.currency ORDER BY s.currency
-"""  # noqa: S608  (no input in it; `current_date - 32` lets the day index narrow the scan)
+"""  # noqa: S608  (no input; the first bound, no later than any company's month start — local
+#   dates are within a day of the server's — lets the day index narrow the scan)
 
 
 @dataclass
@@ -199,14 +201,31 @@ def _health() -> dict[str, str]:
     health = {"database": database_readiness()}
     redis = redis_readiness()
     health["redis"] = redis if redis is not None else "not configured"
-    try:
-        behind = schemas_behind_template()
-    except DatabaseError:
-        behind = None
-    health["companies' schemas"] = (
-        "unknown" if behind is None else (f"{len(behind)} behind" if behind else "up to date")
-    )
+    health["companies' schemas"] = _schemas_health()
     return health
+
+
+def _schemas_health() -> str:
+    """The companies' schemas against the template's migrations, as company creation and
+    `manage.py migrate` recorded them (Tenant.migrations_digest): two queries at any number of
+    companies, where checking every schema takes about a second at 1,000."""
+    template = settings.TENANT_BASE_SCHEMA
+    try:
+        if not schema_exists(template):
+            return "no template schema (run migrate)"
+        digest = template_migrations_digest(template)
+    except DatabaseError:
+        return "unknown"
+    counts = Tenant.objects.filter(is_template=False).aggregate(
+        behind=Count("pk", filter=~Q(migrations_digest__in=[digest, ""])),
+        unrecorded=Count("pk", filter=Q(migrations_digest="")),
+    )
+    parts = []
+    if counts["behind"]:
+        parts.append(f"{counts['behind']} behind (run migrate)")
+    if counts["unrecorded"]:
+        parts.append(f"{counts['unrecorded']} not recorded (run migrate)")
+    return ", ".join(parts) or "up to date"
 
 
 def dashboard_load() -> Dashboard:

@@ -89,6 +89,10 @@ class Tenant(DeferredLoadedTogether, TenantMixin):
     )
     # The migrated schema new tenants are cloned from; hidden from every listing.
     is_template = models.BooleanField(default=False)
+    # The template's migration state (schema_template.template_migrations_digest) this schema was
+    # made at or last migrated to by `manage.py migrate`; blank: not recorded. The console's
+    # health reads it instead of walking every schema.
+    migrations_digest = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -119,7 +123,9 @@ class Tenant(DeferredLoadedTogether, TenantMixin):
             or not schema_exists(template)
         ):
             return super().create_schema(check_if_exists, sync_schema, verbosity)
-        schema_create_from_template(self.schema_name)
+        digest = schema_create_from_template(self.schema_name)
+        Tenant.objects.filter(pk=self.pk).update(migrations_digest=digest)
+        self.migrations_digest = digest
         return True
 
     @property

@@ -44,16 +44,17 @@ class UnsupportedTemplateObject(Exception):
     """The template holds something the script would not reproduce."""
 
 
-def schema_create_from_template(schema_name: str) -> None:
+def schema_create_from_template(schema_name: str) -> str:
     """Creates `schema_name` as a copy of the template schema (structure and rows), in the
-    current transaction."""
+    current transaction; returns the digest of the migration state it was made at."""
     template = settings.TENANT_BASE_SCHEMA
-    script = _script_for_current_migrations(template)
+    digest, script = _script_for_current_migrations(template)
     with connection.cursor() as cursor:
         cursor.execute(script.replace(SCHEMA_PLACEHOLDER, quote_schema_name(schema_name)))
+    return digest
 
 
-def _script_for_current_migrations(template: str) -> str:
+def _script_for_current_migrations(template: str) -> tuple[str, str]:
     digest = template_migrations_digest(template)
     script = _scripts.get(digest)
     if script is None:
@@ -62,7 +63,7 @@ def _script_for_current_migrations(template: str) -> str:
             if script is None:
                 script = template_script(template)
                 _scripts[digest] = script
-    return script
+    return digest, script
 
 
 def template_migrations_digest(template: str) -> str:

@@ -295,6 +295,17 @@ def test_the_dashboard_shows_the_platform(console, world_a, starter):
     assert "<title>Dashboard | MIPOS platform console</title>" in html
     assert "Closest to their plan limits" in html and "Company dash-co" in html
     assert '<th scope="row">Database</th><td class="console-state-up">up</td>' in html
+    assert '<td class="console-state-up-to-date">up to date</td>' in html
+
+
+def test_the_dashboard_counts_schemas_behind_the_template(console, world_a, world_b, settings):
+    """From what creation and `migrate` recorded: a company at another migration state is behind,
+    one never recorded (made before the record existed) is named so."""
+    settings.CONSOLE_DASHBOARD_SECONDS = 0
+    Tenant.objects.filter(pk=world_a.tenant.pk).update(migrations_digest="0" * 32)
+    Tenant.objects.filter(pk=world_b.tenant.pk).update(migrations_digest="")
+    html = console.get("/admin/").content.decode()
+    assert "1 behind (run migrate), 1 not recorded (run migrate)" in html
 
 
 @pytest.mark.parametrize("role", [None, "ADMIN", "MANAGER", "CASHIER"])

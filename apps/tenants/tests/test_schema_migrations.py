@@ -16,7 +16,9 @@ from django.db import connection
 
 from apps.audit.models import AuditLog
 from apps.audit.services import audit_maintenance
+from apps.tenants.models import Tenant
 from apps.tenants.schema_migrations import schemas_behind_template
+from apps.tenants.schema_template import template_migrations_digest
 from apps.tenants.services import tenant_create
 from apps.users.models import User
 
@@ -122,6 +124,7 @@ def test_migrate_brings_only_the_schemas_behind_up_to_date(companies, django_db_
         for schema in behind:
             _forget(schema, LAST_ADMIN_MIGRATION)
         assert schemas_behind_template() == sorted(behind)
+        Tenant.objects.filter(schema_name__in=behind).update(migrations_digest="stale")
     output = _manage(database_url, "migrate", "--noinput", *executor)
     assert "Company schemas behind the template: 2" in output
     for schema in behind:
@@ -130,6 +133,10 @@ def test_migrate_brings_only_the_schemas_behind_up_to_date(companies, django_db_
     with django_db_blocker.unblock():
         assert [_recorded(schema, LAST_ADMIN_MIGRATION) for schema in schemas] == [1, 1, 1]
         assert schemas_behind_template() == []
+        # what the console's health reads: every company recorded at the template's state
+        digest = template_migrations_digest(settings.TENANT_BASE_SCHEMA)
+        recorded = Tenant.objects.filter(schema_name__in=schemas)
+        assert sorted(recorded.values_list("migrations_digest", flat=True)) == [digest] * 3
     # nothing pending: no company schema is walked
     output = _manage(database_url, "migrate", "--noinput", *executor)
     assert "Company schemas behind the template: 0" in output

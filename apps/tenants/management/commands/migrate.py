@@ -1,8 +1,10 @@
 from django.conf import settings
 from django_tenants.management.commands.migrate_schemas import MigrateSchemasCommand
-from django_tenants.utils import schema_exists
+from django_tenants.utils import get_public_schema_name, schema_exists
 
+from apps.tenants.models import Tenant
 from apps.tenants.schema_migrations import migration_executor, schemas_behind_template
+from apps.tenants.schema_template import template_migrations_digest
 from apps.tenants.services import tenant_ensure_template
 
 # Options that ask for something other than "bring every schema up to date": django-tenants'
@@ -65,3 +67,8 @@ class Command(MigrateSchemasCommand):
             self.options = {**options, "schema_name": None}
             executor = migration_executor(options.get("executor"))(args, self.options)
             executor.run_migrations(tenants=behind)
+        # every company's schema is now at the template's state (a failed one raised above)
+        if schema_exists(template):
+            Tenant.objects.exclude(schema_name=template).exclude(
+                schema_name=get_public_schema_name()
+            ).update(migrations_digest=template_migrations_digest(template))
