@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 
 from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError, connection
+from django.db.migrations.loader import MigrationLoader
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
@@ -25,18 +27,35 @@ def health_live(request):
     return JsonResponse({"status": "ok"})
 
 
+@functools.cache
+def _migrations_on_disk() -> tuple[tuple[tuple[str, str], tuple[tuple[str, str], ...]], ...]:
+    """Every migration the code has (key, and what a squashed one replaces). Files on disk do not
+    change under a running process: read once."""
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    return tuple(
+        (key, tuple(getattr(migration, "replaces", None) or ()))
+        for key, migration in graph.nodes.items()
+    )
+
+
 def database_readiness() -> str:
-    """ "up", "down" or "migrations pending" (the public schema's)."""
+    """ "up", "down" or "migrations pending" (the public schema's). Reads the applied migrations
+    itself: Django's recorder first lists every table of the database to find its own, which
+    takes ~0.1 s once a thousand companies' schemas are in the catalogue."""
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+            cursor.execute("SELECT to_regclass('django_migrations') IS NOT NULL")
+            if not cursor.fetchone()[0]:
+                return "migrations pending"
+            cursor.execute("SELECT app, name FROM django_migrations")
+            applied = set(cursor.fetchall())
     except DatabaseError:
         return "down"
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    pending = [
+        key
+        for key, replaces in _migrations_on_disk()
+        if key not in applied and not (replaces and all(old in applied for old in replaces))
+    ]
     return "migrations pending" if pending else "up"
 
 
