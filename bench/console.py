@@ -28,8 +28,9 @@ unless `--reuse`, which keeps the companies there and makes only the missing one
        (what the request that reloads it pays); GET /admin/tenants/tenant/ (the companies list,
        first page of 50) as many times, and its query count in-process;
 3. prints a table with the ratios (full count / baseline) and checks the target: the dashboard
-   renders in < 300 ms with 1,000 companies (HTTP median, warm). Exit 1 when it is missed or
-   when a query count grows with the number of companies.
+   renders in < 300 ms with 1,000 companies (HTTP median), both from the shared cache and when
+   the request computes it again. Exit 1 when it is missed or when a query count grows with the
+   number of companies.
 
     make bench-console                                   # or:
     .venv/bin/python bench/console.py [--companies 1000] [--baseline 10] [--reuse] [--keep]
@@ -463,13 +464,13 @@ def report(base: dict, full: dict) -> bool:
         constant = constant and same
         print(f"  {name:44s} {base[key]:10d} {full[key]:16d}{'' if same else '   GROWS'}")
 
-    warm = ms(full["http warm"])
-    met = warm < TARGET_MS
+    warm, reloading = ms(full["http warm"]), ms(full["http uncached"])
+    met = warm < TARGET_MS and reloading < TARGET_MS
     print(
-        f"\nTarget: the dashboard renders in < {TARGET_MS:.0f} ms with {m} companies (HTTP median,"
-        f" warm): {warm:.1f} ms — {'met' if met else 'MISSED'} (first request, cold: "
-        f"{ms(full['http first']):.1f} ms; reloading the dashboard: "
-        f"{ms(full['http uncached']):.1f} ms)"
+        f"\nTarget: the dashboard renders in < {TARGET_MS:.0f} ms with {m} companies (HTTP median),"
+        f" from the shared cache: {warm:.1f} ms, and the request that computes it again: "
+        f"{reloading:.1f} ms — {'met' if met else 'MISSED'} (first request of the worker: "
+        f"{ms(full['http first']):.1f} ms)"
     )
     if not constant:
         print("Query counts grow with the number of companies: MISSED")
