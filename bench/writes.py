@@ -277,6 +277,7 @@ def statements_check(tenant, owner, s1, customer, plain, pools, barcodes) -> dic
     exits if they write different tables (the audit row aside)."""
     BENCH_SCHEMA["name"] = tenant.schema_name
     writes_bare.ACTOR["id"] = owner.pk
+    writes_bare.TENANT["id"] = tenant.pk
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token_pair_issue(user=owner).access}")
     store = str(s1.pk)
     bodies = {
@@ -379,6 +380,7 @@ def main() -> None:
         found = statements_check(tenant, owner, s1, customer, plain, pools, barcodes)
 
         os.environ["BENCH_ACTOR"] = str(owner.pk)
+        os.environ["BENCH_TENANT"] = str(tenant.pk)
         connections.close_all()
         port = free_port()
         process = start_server("gunicorn", port, tenant.schema_name, tmp / "server.log")

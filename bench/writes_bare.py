@@ -37,6 +37,8 @@ from bench.bare_urls import BENCH_SCHEMA
 
 # the user the real requests are made as (cashier, movements' user, payment's creator)
 ACTOR = {"id": uuid.UUID(os.environ["BENCH_ACTOR"]) if os.environ.get("BENCH_ACTOR") else None}
+# the company (its public row): the checkout adds to its day in the console's rollup
+TENANT = {"id": uuid.UUID(os.environ["BENCH_TENANT"]) if os.environ.get("BENCH_TENANT") else None}
 
 CHECK_SQL = """
 SELECT id, name FROM stores_store WHERE id = ANY(%s::uuid[]) AND deleted_at IS NULL
@@ -200,10 +202,18 @@ COUNTER_SQL = (
 )
 
 
+SALES_DAY_SQL = (
+    "INSERT INTO public.tenants_tenantsalesday AS d (tenant_id, day, sales_count, sales_total)"
+    " VALUES (%s, %s, 1, %s) ON CONFLICT (tenant_id, day) DO UPDATE"
+    " SET sales_count = d.sales_count + 1, sales_total = d.sales_total + EXCLUDED.sales_total"
+)
+
+
 class BareCheckoutView(Bare):
     """POST the checkout's body (storeId, items [{productId, quantity}], payments [{method,
-    amount}]): the checkout's 6 round trips + commit — the till's store, the catalogue, the
-    stock lock, the stock write, the store's counter, the sale + lines + payments."""
+    amount}]): the checkout's 7 round trips + commit — the till's store, the catalogue, the
+    stock lock, the stock write, the store's counter, the sale + lines + payments, the company's
+    day in the console's rollup (apps.tenants.usage)."""
 
     def post(self, request):
         body = json.loads(request.body)
@@ -252,6 +262,7 @@ class BareCheckoutView(Bare):
                 [shift_id] * k,
             ]  # fmt: skip
             cursor.execute(SALE_SQL, sale + item_rows + payments)
+            cursor.execute(SALES_DAY_SQL, [TENANT["id"], now.date(), total])
         return Response({"id": str(sale_id), "number": sale[3], "total": str(total)}, status=201)
 
 
