@@ -1,5 +1,3 @@
-import uuid
-
 from django.contrib import admin
 from django.contrib.admin import ShowFacets
 from django.db.models import QuerySet
@@ -9,27 +7,13 @@ from apps.audit.models import AuditLog
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.admin_lists import (
     CappedCountPaginator,
+    CompanyFilter,
     InputFilter,
     PeriodFilter,
     RequestIdFilter,
     company_change_url,
     log_changelist_url,
 )
-
-
-class CompanyFilter(InputFilter):
-    """`?tenant=`: one company's rows, by its id or slug (typed in: no list of every company,
-    the template's included, in the sidebar)."""
-
-    title = "company"
-    parameters = (("tenant", "Company id or slug"),)
-
-    def filter(self, queryset: QuerySet, values: dict[str, str]) -> QuerySet:
-        value = values["tenant"]
-        try:
-            return queryset.filter(tenant_id=uuid.UUID(value))
-        except ValueError:
-            return queryset.filter(tenant__slug=value.lower())
 
 
 class ActionFilter(InputFilter):

@@ -257,8 +257,7 @@ class CompanyAdmin(ListTitled, admin.ModelAdmin):
             audit=audit,
             audit_url=audit_changelist_url(tenant=company.pk),
             logs_url=log_changelist_url(tenant=company.schema_name),
-            users_url=reverse("admin:users_companyuser_changelist")
-            + f"?tenant__id__exact={company.pk}",
+            users_url=reverse("admin:users_companyuser_changelist") + f"?tenant={company.pk}",
             suspended=company.status == TenantStatus.SUSPENDED,
         )
 

@@ -27,6 +27,7 @@ from rest_framework_simplejwt.token_blacklist import admin as token_blacklist_ad
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from apps.core.admin import ReadOnlyAdmin, ReasonForm, run_service_action, service_error_show
+from apps.core.admin_lists import CompanyFilter
 from apps.core.errors import ApplicationError
 from apps.core.roles import Role
 from apps.users import services
@@ -102,20 +103,6 @@ class ActiveFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.exclude(is_active=True, deleted_at__isnull=True)
         return queryset
-
-
-class CompanyFilter(admin.RelatedFieldListFilter):
-    """The companies, without the template schema new companies are cloned from."""
-
-    def __init__(self, field, request, params, model, model_admin, field_path):
-        super().__init__(field, request, params, model, model_admin, field_path)
-        self.title = "company"
-
-    def field_choices(self, field, request, model_admin):
-        return [
-            (company.pk, str(company))
-            for company in field.related_model.objects.filter(is_template=False).order_by("name")
-        ]
 
 
 class UserAdminBase(ReadOnlyAdmin):
@@ -273,7 +260,7 @@ class PlatformAdminAddForm(ReasonForm):
 @admin.register(CompanyUser)
 class CompanyUserAdmin(UserAdminBase):
     list_display = ("email", "name", "role", "company", "active", "last_login", "created_at")
-    list_filter = (("tenant", CompanyFilter), "role", ActiveFilter)
+    list_filter = (CompanyFilter, "role", ActiveFilter)
     search_fields = ("email", "name")
     list_select_related = ("tenant",)
     fields = readonly_fields = (
