@@ -57,7 +57,7 @@ class PlanFilter(admin.SimpleListFilter):
 
 
 # --- forms --------------------------------------------------------------------------------------
-class CompanyCreateForm(forms.Form):
+class CompanyCreateForm(ReasonForm):
     name = forms.CharField(max_length=200)
     slug = forms.CharField(
         max_length=50, help_text="3-50 lowercase letters, digits and inner hyphens."
@@ -74,6 +74,7 @@ class CompanyCreateForm(forms.Form):
     plan = forms.ModelChoiceField(
         queryset=Package.objects.order_by("price", "name"), required=False, empty_label="No plan"
     )
+    field_order = ["name", "slug", "owner_name", "owner_email", "owner_password", "plan", "reason"]
 
     # the service's detail fields (camelCase, as the API names them) -> this form's fields
     FIELDS = {"ownerEmail": "owner_email", "ownerPassword": "owner_password"}
@@ -215,6 +216,7 @@ class CompanyAdmin(ListTitled, admin.ModelAdmin):
                     owner_password=data["owner_password"] or None,
                     owner_name=data["owner_name"],
                     package_id=data["plan"].pk if data["plan"] else None,
+                    reason=data["reason"],
                 )
             except ApplicationError as error:
                 service_error_show(form, error, CompanyCreateForm.FIELDS)

@@ -12,8 +12,17 @@ from django.urls import reverse
 
 from apps.console.login import ConsoleLoginForm
 from apps.core.admin import service_error_show
+from apps.core.context import current
 from apps.core.errors import ApplicationError
 from apps.users.services import password_change
+
+
+class ConsolePasswordChangeForm(PasswordChangeForm):
+    """Django's form for the two new passwords; the current one is checked by the users' service,
+    which counts a wrong one against the login's failure budget (Django's check would not)."""
+
+    def clean_old_password(self):
+        return self.cleaned_data["old_password"]
 
 
 class ConsoleSite(admin.AdminSite):
@@ -46,18 +55,22 @@ class ConsoleSite(admin.AdminSite):
     def password_change(self, request, extra_context=None):
         """The operator's own password, through the users' service as the API's change is: the
         same rules, its audit row, every token and other session ended; this session goes on."""
-        form = PasswordChangeForm(request.user, request.POST or None)
+        form = ConsolePasswordChangeForm(request.user, request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
                 changed = password_change(
                     user=request.user,
                     current_password=form.cleaned_data["old_password"],
                     new_password=form.cleaned_data["new_password1"],
+                    ip=current().ip,
+                    issue_tokens=False,
                 )
             except ApplicationError as error:
-                service_error_show(
-                    form, error, {"currentPassword": "old_password", "newPassword": "new_password1"}
-                )
+                if error.details:
+                    fields = {"currentPassword": "old_password", "newPassword": "new_password1"}
+                    service_error_show(form, error, fields)
+                else:  # the login budget spent: Django's page shows only its fields' errors
+                    form.add_error("old_password", error.message)
             else:
                 update_session_auth_hash(request, changed.user)
                 return HttpResponseRedirect(reverse("admin:password_change_done"))

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django_tenants.utils import schema_context
 
 from apps.audit.models import AuditLog
@@ -86,6 +87,7 @@ def tenant_create(
     owner_name: str,
     package_id: UUID | None = None,
     actor: User | None = None,
+    reason: str = "",
 ) -> TenantWithOwner:
     """Creates a company (schema cloned from the template), its primary domain and its ADMIN,
     on the plan `package_id` (none: no plan, no limits). Without `owner_password` (the console's
@@ -157,6 +159,7 @@ def tenant_create(
                 "ownerEmail": owner.email,
                 "packageId": str(package.pk) if package else None,
             },
+            reason=reason,
         )
         if owner_password is None:
             user_access_link_send(actor=actor, user_id=owner.pk)
@@ -647,12 +650,21 @@ def package_delete(*, actor: User, package_id: UUID, reason: str = "") -> None:
 def tenant_delete(*, actor: User, tenant_id: UUID, reason: str, confirm_slug: str = "") -> None:
     """Erases a company: its schema (every store, product, sale, customer), its users, domains,
     settings, usage and its own audit trail. What stays is the platform trail's `tenant.delete`
-    row (who, why, what the company was). A company that has sales or other money documents is
-    refused (422) unless `confirm_slug` repeats its slug: those are books someone may need."""
+    row (who, why, what the company was). Only a suspended company (422 otherwise): its users
+    were refused from their next request, so no sale is being written while its schema goes (a
+    checkout committing between the check below and the drop would be erased unconfirmed, and
+    one in flight would deadlock with the drop). A company that has sales or other money
+    documents is refused (422) unless `confirm_slug` repeats its slug: books someone may need."""
     with transaction.atomic():
         tenant = Tenant.objects.select_for_update().filter(pk=tenant_id, is_template=False).first()
         if tenant is None:
             raise NotFound("No such company.")
+        if tenant.status != TenantStatus.SUSPENDED:
+            raise BusinessRuleViolation(
+                "Suspend the company first: its users are then signed out and nothing more is "
+                "written while it is erased.",
+                code=ErrorCode.TENANT_STATE,
+            )
         with schema_context(tenant.schema_name):
             has_documents = money_documents_exist()
         if has_documents and confirm_slug.strip() != tenant.slug:
@@ -671,8 +683,8 @@ def tenant_delete(*, actor: User, tenant_id: UUID, reason: str, confirm_slug: st
         }
         auth_cache_drop_tenant(tenant.pk)
         publish_tenant_access_changed(tenant.schema_name)  # its open sockets close
-        with audit_maintenance():  # the company's own trail goes with it
-            AuditLog.objects.filter(tenant=tenant).delete()
+        with audit_maintenance():  # the company's own trail goes with it, and its users' rows
+            AuditLog.objects.filter(Q(tenant=tenant) | Q(actor__tenant=tenant)).delete()
         users.delete()
         schema = tenant.schema_name
         tenant.delete(force_drop=True)

@@ -312,6 +312,9 @@ IDEMPOTENCY_PURGE_INTERVAL_MINUTES = int(env("IDEMPOTENCY_PURGE_INTERVAL_MINUTES
 SESSION_COOKIE_AGE = int(env("CONSOLE_SESSION_SECONDS", str(8 * 3600)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("CONSOLE_SESSION_BROWSER_CLOSE", True)
 SESSION_COOKIE_HTTPONLY = True
+# the console's messages live in the session, not in a cookie: one of them shows a temporary
+# password once (a signed cookie is readable by anyone who sees it)
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Failed-login throttling (the API's login and the console's share it): attempts allowed per
 # window, per client IP and per account.

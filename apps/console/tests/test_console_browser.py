@@ -249,6 +249,7 @@ def test_an_operator_runs_a_company_from_the_console(
             page.fill("input[name=owner_email]", platform.owner_email)
             page.fill("input[name=owner_password]", OWNER_PASSWORD)
             page.select_option("select[name=plan]", label=platform.small.name)
+            page.fill("textarea[name=reason]", "New customer signed up, ticket 100")
             page.click("#company-add-submit")
             page.wait_for_url("**/admin/tenants/tenant/*/change/")
             company_url = urlparse(page.url).path

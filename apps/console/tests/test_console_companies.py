@@ -17,7 +17,7 @@ from apps.audit.models import AuditLog
 from apps.core.mail import mail_sent_wait
 from apps.stores.services import store_create
 from apps.tenants.models import Package, Tenant, TenantSalesDay, TenantUsage
-from apps.tenants.services import package_create, tenant_create
+from apps.tenants.services import package_create, tenant_create, tenant_suspend
 from apps.users.models import PasswordResetToken, User
 from conftest import PASSWORD
 from tests.factories.sales import sale_make
@@ -99,6 +99,7 @@ def test_add_company_runs_tenant_create_with_its_audit_row(console, super_admin,
             "owner_email": "owner@nova.test",
             "owner_password": PASSWORD,
             "plan": str(starter.pk),
+            "reason": REASON,
         },
     )
     company = Tenant.objects.get(slug="nova-shop")
@@ -116,6 +117,7 @@ def test_add_company_runs_tenant_create_with_its_audit_row(console, super_admin,
     )
     entry = AuditLog.objects.get(action="tenant.create", entity_id=str(company.pk))
     assert entry.actor_id == super_admin.pk and entry.after["packageId"] == str(starter.pk)
+    assert entry.after["reason"] == REASON
 
 
 def test_add_company_without_a_password_invites_the_owner(
@@ -130,6 +132,7 @@ def test_add_company_without_a_password_invites_the_owner(
                 "owner_name": "Ivy",
                 "owner_email": "ivy@invited.test",
                 "owner_password": "",
+                "reason": REASON,
             },
         )
     mail_sent_wait()
@@ -153,6 +156,7 @@ def test_add_company_refusal_shows_on_the_form_and_creates_nothing(console, worl
             "owner_name": "X",
             "owner_email": "x@dup.test",
             "owner_password": PASSWORD,
+            "reason": REASON,
         },
     )
     assert response.status_code == 200
@@ -255,6 +259,10 @@ def test_open_as_operator_shows_the_company_read_only_and_audits_each_page(
 def test_delete_a_company_without_sales_keeps_the_platform_row(console, super_admin, starter):
     company = a_company("doomed", starter)
     schema = company.schema_name
+    active = console.post(f"{COMPANIES}{company.pk}/erase/", {"reason": REASON, "confirm_slug": ""})
+    assert active.status_code == 200 and "Suspend the company first" in active.content.decode()
+    assert Tenant.objects.filter(pk=company.pk).exists()
+    tenant_suspend(actor=super_admin, tenant=company)
     response = console.post(
         f"{COMPANIES}{company.pk}/erase/", {"reason": REASON, "confirm_slug": ""}
     )
@@ -271,8 +279,9 @@ def test_delete_a_company_without_sales_keeps_the_platform_row(console, super_ad
     assert entry.after == {"reason": REASON}
 
 
-def test_delete_a_company_with_sales_needs_its_slug_typed(console, world_b):
+def test_delete_a_company_with_sales_needs_its_slug_typed(console, super_admin, world_b):
     url = f"{COMPANIES}{world_b.tenant.pk}/erase/"
+    tenant_suspend(actor=super_admin, tenant=world_b.tenant)  # rolled back with the test
     with tenant_context(world_b.tenant):
         sale_make(
             store=world_b.store,
@@ -373,3 +382,26 @@ def test_the_console_password_change_goes_through_the_service(super_admin, api):
     assert entry.actor_id == super_admin.pk
     assert token_client.get("/api/auth/me").status_code == 401  # its tokens ended
     assert client.get("/admin/").status_code == 200  # this session goes on
+
+
+def test_wrong_current_passwords_in_the_console_spend_the_login_budget(super_admin, api, settings):
+    """A session left open is no way to guess the password: each wrong current password counts
+    against the account's login budget; once spent, even the right one is refused, here and at
+    the API's login."""
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+    client = Client()
+    client.force_login(super_admin)
+    change = {"new_password1": "New-horse-43-x", "new_password2": "New-horse-43-x"}
+    for _ in range(3):
+        wrong = client.post("/admin/password_change/", change | {"old_password": "not-it"})
+        assert (
+            wrong.status_code == 200 and "Current password is incorrect." in wrong.content.decode()
+        )
+    spent = client.post("/admin/password_change/", change | {"old_password": PASSWORD})
+    assert spent.status_code == 200 and "Too many" in spent.content.decode()
+    assert User.objects.get(pk=super_admin.pk).check_password(PASSWORD)
+    assert not AuditLog.objects.filter(action="auth.change_password").exists()
+    login = api().post(
+        "/api/auth/login", {"email": super_admin.email, "password": PASSWORD}, format="json"
+    )
+    assert login.status_code == 429

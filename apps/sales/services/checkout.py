@@ -298,10 +298,11 @@ class CheckoutResult:
     replayed: bool  # the same clientSaleId was already checked out: nothing was written
 
 
-def sale_checkout(*, actor, checkout: Checkout) -> CheckoutResult:
+def sale_checkout(*, actor, checkout: Checkout, rollup: bool = True) -> CheckoutResult:
     """Records a sale (see the module's docstring). With a `client_sale_id` already used, the
     stored sale is returned and nothing changes (a till's retry); the same id with another
-    checkout is 422 CLIENT_SALE_ID_REUSED."""
+    checkout is 422 CLIENT_SALE_ID_REUSED. `rollup=False` (the quote, rolled back anyway) leaves
+    the company's day in the console's rollup alone, so a quote never waits on its row."""
     fingerprint = checkout.fingerprint()
     with transaction.atomic():
         if checkout.client_sale_id is not None:
@@ -350,13 +351,13 @@ def sale_checkout(*, actor, checkout: Checkout) -> CheckoutResult:
         _customer_side(sale, priced, actor=actor)
         events.sale_changed("sale.completed", sale)
         metrics.checkout_completed()
-        # last: the company's day row (apps.tenants.usage) is held only while this commits
-        tenant_sale_record(
-            tenant_id=current_tenant(actor).pk,
-            sold_at=sale.created_at,
-            time_zone=priced.settings.timezone,
-            total=sale.total,
-        )
+        if rollup:  # last: the company's day row (apps.tenants.usage) held only while committing
+            tenant_sale_record(
+                tenant_id=current_tenant(actor).pk,
+                sold_at=sale.created_at,
+                time_zone=priced.settings.timezone,
+                total=sale.total,
+            )
     return CheckoutResult(sale=sale, replayed=False)
 
 
@@ -371,7 +372,7 @@ def sale_quote(*, actor, checkout: Checkout) -> Sale:
     if not checkout.payments:
         return _cart_quote(actor=actor, checkout=checkout)
     with transaction.atomic():
-        result = sale_checkout(actor=actor, checkout=checkout)
+        result = sale_checkout(actor=actor, checkout=checkout, rollup=False)
         transaction.set_rollback(True)
     if not result.replayed:
         result.sale.number, result.sale.sequence = "", None

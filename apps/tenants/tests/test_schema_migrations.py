@@ -152,3 +152,20 @@ def test_migrate_schemas_multiprocessing_walks_every_schema_over_a_pool(companie
     for schema in schemas:
         assert f"multiprocessing:{schema}]" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.slow
+def test_migrate_all_schemas_records_every_company_as_migrated(companies, django_db_blocker):
+    """`--all-schemas` walks every schema: each company is then recorded at the template's state
+    (the console's health); `--shared` alone records none."""
+    database_url, schemas = companies
+    with django_db_blocker.unblock():
+        Tenant.objects.filter(schema_name__in=schemas).update(migrations_digest="stale")
+    _manage(database_url, "migrate", "--noinput", "--shared", "--all-schemas")
+    with django_db_blocker.unblock():
+        recorded = Tenant.objects.filter(schema_name__in=schemas)
+        assert set(recorded.values_list("migrations_digest", flat=True)) == {"stale"}
+    _manage(database_url, "migrate", "--noinput", "--all-schemas")
+    with django_db_blocker.unblock():
+        digest = template_migrations_digest(settings.TENANT_BASE_SCHEMA)
+        assert set(recorded.values_list("migrations_digest", flat=True)) == {digest}

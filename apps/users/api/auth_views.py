@@ -96,7 +96,9 @@ class ChangePasswordView(APIView):
     def patch(self, request):
         data = ChangePasswordInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        session = services.password_change(user=request.user, **data.validated_data)
+        session = services.password_change(
+            user=request.user, **data.validated_data, ip=current().ip
+        )
         return Response(
             {"access_token": session.tokens.access, "refresh_token": session.tokens.refresh}
         )

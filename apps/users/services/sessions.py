@@ -29,7 +29,7 @@ from apps.users.tokens import TokenPair, token_pair_issue
 @dataclass(frozen=True)
 class Session:
     user: User
-    tokens: TokenPair
+    tokens: TokenPair | None  # None: the caller asked for none (the console's own session)
 
 
 def _credentials_check(*, email: str, password: str, ip: str | None, console: bool) -> User:
@@ -193,12 +193,24 @@ def session_logout_all(*, user: User, actor: User | None = None, reason: str = "
         )
 
 
-def password_change(*, user: User, current_password: str, new_password: str) -> Session:
-    """Changes the password, revokes every session and opens a new one for the caller. The check
-    runs on the row read fresh and locked (the request's user may be a cached copy)."""
+def password_change(
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    ip: str | None = None,
+    issue_tokens: bool = True,
+) -> Session:
+    """Changes the password, revokes every session and opens a new one for the caller (no token
+    pair with `issue_tokens=False`: the console keeps its own session). The check runs on the row
+    read fresh and locked (the request's user may be a cached copy). A wrong current password
+    counts against the login's failure budget, and a spent budget refuses (429) before any
+    check: a signed-in session left open is no way to guess the password."""
+    login_attempt_check(ip=ip, email=user.email)
     with transaction.atomic():
         user = user_lock(user_id=user.pk)
         if not user.check_password(current_password):
+            login_failure_record(ip=ip, email=user.email)
             raise ValidationFailed.for_field("currentPassword", "Current password is incorrect.")
         if current_password == new_password:
             raise ValidationFailed.for_field(
@@ -211,5 +223,5 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
         audit_record(
             action="auth.change_password", entity_type="user", entity_id=user.pk, actor=user
         )
-        tokens = token_pair_issue(user=user)
+        tokens = token_pair_issue(user=user) if issue_tokens else None
     return Session(user=user, tokens=tokens)

@@ -176,6 +176,28 @@ def test_change_password_with_wrong_current_password_changes_nothing(client, wor
     assert me_status(client, access) == 200
 
 
+def test_wrong_current_passwords_spend_the_login_budget(client, world_a, settings):
+    """An open session is no way to guess the password: each wrong current password counts as a
+    failed login; once the account's budget is spent, even the right one gets 429."""
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+    user = world_a.manager
+    access, _ = tokens(client, user.email)
+    hash_before = User.objects.get(pk=user.pk).password
+
+    def change(current: str):
+        return client.patch(
+            "/api/auth/change-password",
+            {"currentPassword": current, "newPassword": "A-brand-new-secret-9"},
+            format="json",
+            HTTP_AUTHORIZATION=f"Bearer {access}",
+        )
+
+    assert [change("nope-nope-nope").status_code for _ in range(3)] == [400, 400, 400]
+    assert change(PASSWORD).status_code == 429
+    assert User.objects.get(pk=user.pk).password == hash_before
+    assert login(client, user.email).status_code == 429
+
+
 def test_change_password_rejects_a_weak_password(client, world_a):
     access, _ = tokens(client, world_a.manager.email)
     response = client.patch(

@@ -40,7 +40,10 @@ class Command(MigrateSchemasCommand):
 
     def handle(self, *args, **options):
         if any(options.get(name) for name in _TARGETED):
+            walked = companies_schemas() if _only_all_schemas(options) else None
             super().handle(*args, **options)
+            if walked is not None:  # every schema was walked: all of them are up to date
+                migrations_recorded(walked)
         else:
             shared, tenant = options.get("shared"), options.get("tenant")
             if shared or not tenant:
@@ -60,6 +63,7 @@ class Command(MigrateSchemasCommand):
         options = {**options, "shared": False, "tenant": True, "skip_checks": True}
         if schema_exists(template):
             super().handle(*args, **{**options, "schema_name": template})
+        checked = companies_schemas()  # before the check: a company made meanwhile is not in it
         behind = schemas_behind_template(template=template)
         if int(options.get("verbosity", 1)) >= 1:
             self.stdout.write(f"Company schemas behind the template: {len(behind)}")
@@ -67,8 +71,32 @@ class Command(MigrateSchemasCommand):
             self.options = {**options, "schema_name": None}
             executor = migration_executor(options.get("executor"))(args, self.options)
             executor.run_migrations(tenants=behind)
-        # every company's schema is now at the template's state (a failed one raised above)
-        if schema_exists(template):
-            Tenant.objects.exclude(schema_name=template).exclude(
-                schema_name=get_public_schema_name()
-            ).update(migrations_digest=template_migrations_digest(template))
+        migrations_recorded(checked)  # each is now at the template's state (a failure raised)
+
+
+def companies_schemas() -> list[str]:
+    return list(
+        Tenant.objects.exclude(
+            schema_name__in=[settings.TENANT_BASE_SCHEMA, get_public_schema_name()]
+        ).values_list("schema_name", flat=True)
+    )
+
+
+def _only_all_schemas(options) -> bool:
+    """`--all-schemas` alone (not `--shared`, no app, migration, schema, fake or plan): every
+    company's schema brought up to date."""
+    return (
+        bool(options.get("all_schemas"))
+        and not options.get("shared")
+        and not any(options.get(name) for name in _TARGETED if name != "all_schemas")
+    )
+
+
+def migrations_recorded(schemas: list[str]) -> None:
+    """These companies' schemas are at the template's migration state (the console's health
+    reads it: Tenant.migrations_digest)."""
+    template = settings.TENANT_BASE_SCHEMA
+    if schemas and schema_exists(template):
+        Tenant.objects.filter(schema_name__in=schemas).update(
+            migrations_digest=template_migrations_digest(template)
+        )
