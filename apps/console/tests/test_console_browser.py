@@ -396,6 +396,7 @@ def test_an_operator_runs_a_company_from_the_console(
                 "ownerId": str(owner.pk),
                 "ownerEmail": owner.email,
                 "packageId": small,
+                "reason": "New customer signed up, ticket 100",
             },
         ),
         (
