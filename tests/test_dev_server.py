@@ -32,6 +32,7 @@ from django_tenants.utils import tenant_context
 
 from apps.catalog.models import Product
 from apps.users.tokens import token_pair_issue
+from tests.factories.http import json_call
 
 pytestmark = pytest.mark.slow  # starts make run's server
 
@@ -109,21 +110,6 @@ def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
 def _headers(head: bytes) -> dict[str, str]:
     lines = head.decode("latin-1").split("\r\n")[1:]
     return {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
-
-
-def _call(port: int, method: str, path: str, body=None, token: str | None = None):
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}",
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"}
-        | ({"Authorization": f"Bearer {token}"} if token else {}),
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as refused:
-        return refused.code, json.loads(refused.read())
 
 
 def _token(user) -> str:
@@ -237,23 +223,20 @@ def test_a_websocket_with_a_token_receives_the_events_of_http_requests(server, w
     (the in-process channel layer without REDIS_URL, as `make run`)."""
     port, _, _ = server
     token = _token(world_a.admin)
-    _, current = _call(port, "GET", "/api/v1/tenants/me/settings", token=token)
+    base, settings_path = f"http://127.0.0.1:{port}", "/api/v1/tenants/me/settings"
+    _, current = json_call(base, "GET", settings_path, token=token)
     threshold = current["data"]["defaultLowStockThreshold"]
     sock, status, buffered = _websocket(port, f"/ws/events?token={token}")
     try:
         assert status == 101
-        changed, _ = _call(
-            port, "PATCH", "/api/v1/tenants/me/settings",
-            {"defaultLowStockThreshold": threshold + 1}, token,
-        )  # fmt: skip
+        changed, _ = json_call(
+            base, "PATCH", settings_path, {"defaultLowStockThreshold": threshold + 1}, token
+        )
         assert changed == 200
         opcode, payload = _frame(sock, buffered)
     finally:
         sock.close()
-        _call(
-            port, "PATCH", "/api/v1/tenants/me/settings",
-            {"defaultLowStockThreshold": threshold}, token,
-        )  # fmt: skip
+        json_call(base, "PATCH", settings_path, {"defaultLowStockThreshold": threshold}, token)
     message = json.loads(payload)
     assert opcode == 0x1
     assert (message["event"], message["data"]) == (

@@ -12,7 +12,6 @@ sessions) is removed at the end. Without Chromium or Playwright it is skipped (C
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -43,6 +42,7 @@ from apps.tenants.services import package_create
 from apps.users.models import User
 from apps.users.services import super_admin_ensure
 from conftest import PASSWORD
+from tests.factories.http import json_call
 
 pytestmark = pytest.mark.slow  # a server process and Chromium
 
@@ -177,22 +177,6 @@ def server(platform, django_db_blocker, tmp_path):
             process.wait()
 
 
-def _call(base: str, method: str, path: str, body=None, token: str | None = None):
-    """(status, JSON body) of an API call to the server."""
-    request = urllib.request.Request(
-        base + path,
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"}
-        | ({"Authorization": f"Bearer {token}"} if token else {}),
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as refused:
-        return refused.code, json.loads(refused.read())
-
-
 def _cells(page, selector: str) -> list[list[str]]:
     """The text of each cell (th and td) of each row matched by `selector`."""
     return page.eval_on_selector_all(
@@ -264,7 +248,7 @@ def test_an_operator_runs_a_company_from_the_console(
             seen["list_before"] = _cells(page, row)
 
             # 5. the owner signs in through the API and creates a store; the usage moves to 1
-            status, login = _call(
+            status, login = json_call(
                 base,
                 "POST",
                 "/api/auth/login",
@@ -272,7 +256,7 @@ def test_an_operator_runs_a_company_from_the_console(
             )
             assert status == 200, login
             token = login["data"]["accessToken"]
-            status, store = _call(
+            status, store = json_call(
                 base, "POST", "/api/v1/stores", {"name": "Main street", "code": "MAIN"}, token
             )
             assert status == 201, store
@@ -294,11 +278,11 @@ def test_an_operator_runs_a_company_from_the_console(
                 page.locator("#action-suspend").count(),
                 page.locator("#action-reactivate").count(),
             )
-            status, body = _call(base, "GET", "/api/auth/me", token=token)
+            status, body = json_call(base, "GET", "/api/auth/me", token=token)
             seen["me_suspended"] = (status, body["error"]["code"])
             _act(page, base, company_url, "reactivate", REASONS["reactivate"])
             seen["reactivated_status"] = page.inner_text("#company-status")
-            status, body = _call(base, "GET", "/api/auth/me", token=token)
+            status, body = json_call(base, "GET", "/api/auth/me", token=token)
             seen["me_reactivated"] = (status, body["data"]["email"])
 
             # 8. the company's audit entries, newest first
